@@ -1,0 +1,144 @@
+"""What every earwitness command shares: the study context and report output.
+
+Area command modules (``earwitness/<area>/cli.py``) use :func:`pass_env` to reach the
+study and its store, and :func:`report_options` with :func:`emit` so that every
+report prints as a table on a terminal and as JSON or CSV for pandas and R.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from earwitness.study import Study, find_study
+
+__all__ = ["CliEnv", "console", "emit", "pass_env", "report_options", "stderr_console"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console(highlight=False, soft_wrap=False)
+stderr_console = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class CliEnv:
+    """The state a command runs in: which study, and whether to show tracebacks."""
+
+    study_arg: str | None = None
+    debug: bool = False
+    _study: Study | None = field(default=None, repr=False)
+
+    @property
+    def study(self) -> Study:
+        if self._study is None:
+            self._study = find_study(self.study_arg)
+        return self._study
+
+    @contextmanager
+    def store(self, *, check_schema: bool = True) -> Iterator[Any]:
+        store = self.study.open_store(check_schema=check_schema)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+pass_env = click.make_pass_decorator(CliEnv, ensure=True)
+
+
+def report_options(function: F) -> F:
+    """Add ``--json``, ``--csv`` and ``--out FILE`` to a report command."""
+    function = click.option(
+        "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
+    )(function)
+    function = click.option("--csv", "as_csv", is_flag=True, help="Emit CSV for pandas and R.")(
+        function
+    )
+    function = click.option("--json", "as_json", is_flag=True, help="Emit JSON.")(function)
+    return function
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return [_jsonable(row) for row in value.to_dict(orient="records")]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def emit(
+    report: pd.DataFrame | Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    as_json: bool = False,
+    as_csv: bool = False,
+    out: Path | None = None,
+    title: str | None = None,
+) -> None:
+    """Print a report as a rich table (default), JSON or CSV; to ``out`` if given.
+
+    Text from the study is printed escaped: rich markup in a forum post stays text.
+    """
+    if as_json:
+        text = json.dumps(_jsonable(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    elif as_csv:
+        from earwitness.store.exports import neutralise_formulas
+
+        buffer = io.StringIO()
+        neutralise_formulas(_as_frame(report)).to_csv(buffer, index=False)
+        text = buffer.getvalue()
+    else:
+        if out is None:
+            console.print(_as_rich(report, title))
+            return
+        text = _as_frame(report).to_string(index=False) + "\n"
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _as_frame(
+    report: pd.DataFrame | Mapping[str, Any] | Sequence[Mapping[str, Any]],
+) -> pd.DataFrame:
+    if isinstance(report, pd.DataFrame):
+        return report
+    if isinstance(report, Mapping):
+        return pd.DataFrame([{"field": k, "value": _cell(v)} for k, v in report.items()])
+    return pd.DataFrame(list(report))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(_jsonable(value), ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def _as_rich(report: Any, title: str | None) -> Table:
+    frame = _as_frame(report)
+    table = Table(title=escape(title) if title else None, show_lines=False)
+    for column in frame.columns:
+        table.add_column(escape(str(column)))
+    for row in frame.itertuples(index=False):
+        table.add_row(*(escape(_cell(v)) for v in row))
+    return table

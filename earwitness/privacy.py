@@ -1,0 +1,135 @@
+"""Privacy by default: keyed pseudonyms, masking of personal data, secret redaction.
+
+Every importer calls this module before anything reaches the store:
+
+* author handles become keyed pseudonyms (HMAC-SHA256 with the study key, RFC 2104),
+  stable across runs and sources, e.g. ``p_3f9a1c2d7e``;
+* personal data in text (e-mail, phone numbers, IP addresses, profile URLs, ``u/name``
+  and ``@handle`` mentions) is masked; mentions become the pseudonym of the handle, so
+  who-replies-to-whom survives without the handle;
+* credentials are stripped from headers and URLs before anything is archived or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = [
+    "Masker",
+    "pseudonym",
+    "redact_headers",
+    "redact_url",
+    "sha256_text",
+]
+
+PSEUDONYM_PREFIX = "p_"
+_PSEUDONYM_HEX = 10  # 40 bits: ~0.5 % chance of any clash among 100,000 authors
+
+
+def _normalise_handle(handle: str) -> str:
+    handle = handle.strip()
+    handle = re.sub(r"^(?:/?u/|/?user/|@)", "", handle, flags=re.IGNORECASE)
+    return handle.casefold()
+
+
+def pseudonym(handle: str, key: bytes) -> str:
+    """The study's pseudonym for an author handle: HMAC-SHA256(key, handle).
+
+    Handles are compared case-insensitively and without ``u/`` or ``@`` prefixes, as
+    Reddit and most forums treat them.
+    """
+    if not key:
+        raise ValueError("a pseudonym needs the study key")
+    digest = hmac.new(key, _normalise_handle(handle).encode("utf-8"), hashlib.sha256)
+    return PSEUDONYM_PREFIX + digest.hexdigest()[:_PSEUDONYM_HEX]
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_PROFILE_URL = re.compile(
+    r"(?:https?://)?(?:[a-z0-9-]+\.)*"
+    r"(?:reddit\.com/(?:u|user)/|facebook\.com/|instagram\.com/|(?:twitter|x)\.com/|"
+    r"soundcloud\.com/|youtube\.com/(?:@|user/|c/|channel/)|tiktok\.com/@|"
+    r"gearspace\.com/board/members/|kvraudio\.com/forum/memberlist\.php\?[^\s]*u=)"
+    r"[^\s/)\]>,]+/?",
+    re.IGNORECASE,
+)
+_IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
+_IPV6 = re.compile(
+    r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
+    r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){1,6}(?<!:)(?![\w:])"
+)
+# International or North American/European phone numbers: at least 8 digits, with
+# separators. Bare digit runs (years, sample rates, prices) are left alone.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){2,4}(?![\w-])"
+)
+_REDDIT_MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
+_AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{1,29}[A-Za-z0-9_])(?![\w@])")
+
+
+@dataclass(frozen=True)
+class Masker:
+    """Masks personal data in free text. Give it the study key to pseudonymise mentions."""
+
+    key: bytes = b""
+
+    def mask(self, text: str) -> str:
+        for pattern, replace in self._rules():
+            text = pattern.sub(replace, text)
+        return text
+
+    __call__ = mask
+
+    def _rules(self) -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]:
+        return [
+            (_PROFILE_URL, lambda _m: "[profile-url]"),
+            (_EMAIL, lambda _m: "[email]"),
+            (_IPV4, lambda _m: "[ip]"),
+            (_IPV6, lambda _m: "[ip]"),
+            (_PHONE, self._phone),
+            (_REDDIT_MENTION, lambda m: "u/" + self._who(m.group(1))),
+            (_AT_MENTION, lambda m: "@" + self._who(m.group(1))),
+        ]
+
+    def _who(self, handle: str) -> str:
+        return pseudonym(handle, self.key) if self.key else "[user]"
+
+    @staticmethod
+    def _phone(match: re.Match[str]) -> str:
+        digits = sum(ch.isdigit() for ch in match.group(0))
+        return "[phone]" if digits >= 8 else match.group(0)
+
+
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
+_SECRET_WORDS = ("token", "secret", "password", "passwd", "api_key", "apikey", "session", "auth")
+
+
+def _is_secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers fit for an archive: credentials, cookies and tokens removed."""
+    return {name: value for name, value in headers.items() if not _is_secret_name(name)}
+
+
+def redact_url(url: str) -> str:
+    """A URL without user:password and without query parameters that carry secrets."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_secret_name(k)
+    ]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), parts.fragment))

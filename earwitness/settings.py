@@ -1,0 +1,128 @@
+"""Every setting of a study, declared once with its help text.
+
+A study's settings live in ``earwitness.toml``. Each setting below has a type, a
+default and the help text that ``docs/settings.md`` and ``earwitness settings`` show;
+a test checks that every one of them is documented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SETTINGS", "Setting", "default_settings", "validate_setting"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    type: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Study
+    Setting("name", "", "Human-readable name of the study."),
+    Setting("created_at", "", "When the study was created (ISO 8601, UTC); set by `init`."),
+    Setting(
+        "schema_version", "", "Database schema revision the study was created or last upgraded at."
+    ),
+    Setting(
+        "db_url",
+        "",
+        "SQLAlchemy URL of the study database. Empty means `study.db` (SQLite) in the study "
+        "folder. `postgresql://user@host/db` lets a team of coders share one study. "
+        "The EARWITNESS_DB_URL environment variable overrides it.",
+    ),
+    Setting(
+        "keep_raw",
+        True,
+        "Keep every collected response, as received, in the `raw/` archive. Set to false to "
+        "keep only the processed, pseudonymised text; `earwitness purge-raw` deletes what is there.",
+        bool,
+    ),
+    # Collection
+    Setting(
+        "contact",
+        "",
+        "Contact address (e-mail or URL) named in the User-Agent of every HTTP request, so "
+        "forum operators can reach the researcher.",
+    ),
+    Setting(
+        "host_delay_s",
+        1.0,
+        "Minimum delay in seconds between two requests to the same forum host (at least 1).",
+        float,
+    ),
+    Setting(
+        "reddit_site",
+        "",
+        "Name of the praw.ini site holding the Reddit credentials. Empty uses PRAW's "
+        "defaults (praw.ini [DEFAULT] or the praw_* environment variables).",
+    ),
+    Setting(
+        "more_comments_budget",
+        32,
+        "Requests one Reddit thread may spend expanding 'more comments' stubs.",
+        int,
+    ),
+    # Coding and machine assistance
+    Setting(
+        "embedding_model",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "Sentence-transformers model id used for embeddings and suggestions.",
+    ),
+    Setting(
+        "embedding_model_path",
+        "",
+        "Local folder holding the embedding model; tried before the packaged copy and the hub.",
+    ),
+    Setting(
+        "spacy_model",
+        "",
+        "Trained spaCy pipeline for segmentation (e.g. en_core_web_sm). Empty uses a trained "
+        "pipeline when one is installed, else the blank English pipeline with the sentencizer.",
+    ),
+    Setting(
+        "agreement_threshold",
+        0.667,
+        "Krippendorff's alpha below which a code is flagged as unreliable (Krippendorff 2004).",
+        float,
+    ),
+    # Audio
+    Setting(
+        "audio_storage",
+        "copy",
+        "`copy` stores registered audio files in `audio/` by sha256; `reference` records "
+        "their path and leaves them where they are.",
+    ),
+    Setting(
+        "audio_reference_version",
+        "human",
+        "Version that `earwitness audio compare` measures the others against.",
+    ),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def default_settings() -> dict[str, Any]:
+    """The settings a new study starts with."""
+    return {setting.name: setting.default for setting in SETTINGS}
+
+
+def validate_setting(name: str, value: Any) -> Any:
+    """Return ``value`` checked against the declared type of setting ``name``."""
+    from earwitness.errors import EarwitnessError
+
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        return value  # tables owned by areas (e.g. [gazetteer]) pass through
+    if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, setting.type) or (setting.type is int and isinstance(value, bool)):
+        raise EarwitnessError(
+            f"earwitness.toml: setting {name!r} must be {setting.type.__name__}, got {value!r}"
+        )
+    return value

@@ -1,0 +1,70 @@
+"""earwitness.store: the one place that knows SQL.
+
+Every area reads and writes the study database through a :class:`Store`, with
+SQLAlchemy Core statements on the tables in :mod:`earwitness.store.schema`. SQLite
+(WAL, foreign keys on) is the default; PostgreSQL lets a team share one study.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from earwitness.store import schema
+from earwitness.store._engine import Store, check_db_url
+from earwitness.store.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_table
+from earwitness.store.raw import RawArchive, read_raw_record
+from earwitness.store.records import (
+    DocumentRecord,
+    ensure_coder,
+    ensure_participant,
+    record_source,
+    set_user_group,
+    upsert_document,
+)
+
+__all__ = [
+    "COUNTED_KINDS",
+    "EXPORT_FORMATS",
+    "EXPORT_KINDS",
+    "DocumentRecord",
+    "RawArchive",
+    "Store",
+    "check_db_url",
+    "count_records",
+    "ensure_coder",
+    "ensure_participant",
+    "export_table",
+    "read_raw_record",
+    "record_source",
+    "schema",
+    "set_user_group",
+    "upsert_document",
+    "write_table",
+]
+
+COUNTED_KINDS: dict[str, sa.Table] = {
+    "sources": schema.sources,
+    "participants": schema.participants,
+    "documents": schema.documents,
+    "segments": schema.segments,
+    "codes": schema.codes,
+    "codings": schema.codings,
+    "coders": schema.coders,
+    "notes": schema.notes,
+    "cases": schema.cases,
+    "instruments": schema.instruments,
+    "survey_responses": schema.survey_responses,
+    "songs": schema.songs,
+    "audio_files": schema.audio_files,
+    "audio_metrics": schema.audio_metrics,
+    "listening_ratings": schema.listening_ratings,
+}
+
+
+def count_records(connection: Connection) -> dict[str, int]:
+    """How many records of each kind the study holds."""
+    return {
+        kind: int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        for kind, table in COUNTED_KINDS.items()
+    }

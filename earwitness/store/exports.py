@@ -1,0 +1,338 @@
+"""Tidy, self-contained tables for pandas and R.
+
+Each export kind is one table whose rows need no joins: a coding row carries its
+code's name and path and the coded text; a document row carries its platform,
+native id, parent id and author pseudonym. A kind with no data yet still exports
+its columns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from earwitness.errors import EarwitnessError
+from earwitness.store import schema as s
+
+__all__ = ["EXPORT_FORMATS", "EXPORT_KINDS", "export_table", "neutralise_formulas", "write_table"]
+
+ExportFormat = Literal["csv", "jsonl", "parquet"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "parquet")
+
+_author = s.participants.alias("author")
+
+
+def _frame(connection: Connection, query: sa.Select[Any]) -> pd.DataFrame:
+    result = connection.execute(query)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _documents(connection: Connection) -> pd.DataFrame:
+    d = s.documents
+    query = (
+        sa.select(
+            d.c.id.label("document_id"),
+            d.c.guid.label("document_guid"),
+            d.c.platform,
+            d.c.native_id,
+            d.c.parent_native_id,
+            d.c.thread_native_id,
+            d.c.kind,
+            _author.c.pseudonym.label("author_pseudonym"),
+            _author.c.user_group,
+            d.c.speaker_role,
+            d.c.title,
+            d.c.text,
+            d.c.quoted,
+            d.c.url,
+            d.c.score,
+            d.c.status,
+            d.c.authored_at,
+            d.c.edited_at,
+            d.c.start_s,
+            d.c.end_s,
+            s.sources.c.query.label("source_query"),
+            s.sources.c.fetched_at,
+        )
+        .select_from(
+            d.outerjoin(_author, d.c.participant_id == _author.c.id).outerjoin(
+                s.sources, d.c.source_id == s.sources.c.id
+            )
+        )
+        .order_by(d.c.id)
+    )
+    return _frame(connection, query)
+
+
+def _segments(connection: Connection) -> pd.DataFrame:
+    d, g = s.documents, s.segments
+    query = (
+        sa.select(
+            g.c.id.label("segment_id"),
+            g.c.document_id,
+            d.c.guid.label("document_guid"),
+            d.c.platform,
+            d.c.native_id,
+            g.c.kind,
+            g.c.start,
+            g.c.end,
+            d.c.text.label("_text"),
+            _author.c.pseudonym.label("author_pseudonym"),
+            _author.c.user_group,
+            d.c.speaker_role,
+        )
+        .select_from(
+            g.join(d, g.c.document_id == d.c.id).outerjoin(
+                _author, d.c.participant_id == _author.c.id
+            )
+        )
+        .order_by(g.c.document_id, g.c.start, g.c.id)
+    )
+    return _with_span_text(_frame(connection, query), "text", after="end")
+
+
+def _code_paths(connection: Connection) -> dict[int, str]:
+    rows = connection.execute(sa.select(s.codes.c.id, s.codes.c.name, s.codes.c.parent_id)).all()
+    by_id = {row.id: row for row in rows}
+    paths: dict[int, str] = {}
+    for row in rows:
+        names, seen, current = [], set(), row
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            names.append(current.name)
+            current = by_id.get(current.parent_id)
+        paths[row.id] = "/".join(reversed(names))
+    return paths
+
+
+def _codes(connection: Connection) -> pd.DataFrame:
+    c, parent = s.codes, s.codes.alias("parent")
+    query = (
+        sa.select(
+            c.c.id.label("code_id"),
+            c.c.guid.label("code_guid"),
+            c.c.name,
+            parent.c.guid.label("parent_guid"),
+            c.c.definition,
+            c.c.inclusion,
+            c.c.exclusion,
+            c.c.examples,
+            c.c.color,
+            c.c.codable,
+            c.c.origin,
+        )
+        .select_from(c.outerjoin(parent, c.c.parent_id == parent.c.id))
+        .order_by(c.c.position, c.c.id)
+    )
+    frame = _frame(connection, query)
+    paths = _code_paths(connection)
+    frame.insert(3, "path", [paths.get(i, "") for i in frame["code_id"]])
+    frame["examples"] = [json.dumps(v or [], ensure_ascii=False) for v in frame["examples"]]
+    return frame
+
+
+def _codings(connection: Connection) -> pd.DataFrame:
+    k, d, c = s.codings, s.documents, s.codes
+    query = (
+        sa.select(
+            k.c.id.label("coding_id"),
+            k.c.guid.label("coding_guid"),
+            c.c.id.label("_code_id"),
+            c.c.guid.label("code_guid"),
+            c.c.name.label("code_name"),
+            d.c.guid.label("document_guid"),
+            d.c.platform,
+            d.c.native_id,
+            k.c.segment_id,
+            k.c.start,
+            k.c.end,
+            d.c.text.label("_text"),
+            s.coders.c.name.label("coder"),
+            k.c.origin,
+            k.c.model_id,
+            k.c.score,
+            k.c.status,
+            k.c.memo,
+            _author.c.pseudonym.label("author_pseudonym"),
+            _author.c.user_group,
+            k.c.created_at,
+        )
+        .select_from(
+            k.join(d, k.c.document_id == d.c.id)
+            .join(c, k.c.code_id == c.c.id)
+            .outerjoin(s.coders, k.c.coder_id == s.coders.c.id)
+            .outerjoin(_author, d.c.participant_id == _author.c.id)
+        )
+        .order_by(k.c.id)
+    )
+    frame = _with_span_text(_frame(connection, query), "coded_text", after="end")
+    paths = _code_paths(connection)
+    frame.insert(4, "code_path", [paths.get(i, "") for i in frame.pop("_code_id")])
+    return frame
+
+
+def _participants(connection: Connection) -> pd.DataFrame:
+    p, d = s.participants, s.documents
+    n_documents = (
+        sa.select(sa.func.count(d.c.id)).where(d.c.participant_id == p.c.id).scalar_subquery()
+    )
+    query = sa.select(
+        p.c.pseudonym,
+        p.c.kind,
+        p.c.user_group,
+        p.c.group_method,
+        p.c.group_confidence,
+        n_documents.label("n_documents"),
+        p.c.created_at,
+    ).order_by(p.c.id)
+    return _frame(connection, query)
+
+
+def _survey(connection: Connection) -> pd.DataFrame:
+    r, i, imp = s.survey_responses, s.survey_items, s.survey_imports
+    query = (
+        sa.select(
+            s.instruments.c.name.label("instrument"),
+            imp.c.file_name.label("import_file"),
+            s.participants.c.pseudonym.label("respondent"),
+            s.participants.c.user_group,
+            i.c.code.label("item"),
+            i.c.text.label("item_text"),
+            i.c.qtype,
+            i.c.scale,
+            r.c.value,
+            r.c.value_num,
+            r.c.label,
+        )
+        .select_from(
+            r.join(i, r.c.item_id == i.c.id)
+            .join(imp, r.c.import_id == imp.c.id)
+            .join(s.instruments, imp.c.instrument_id == s.instruments.c.id)
+            .join(s.participants, r.c.participant_id == s.participants.c.id)
+        )
+        .order_by(r.c.id)
+    )
+    return _frame(connection, query)
+
+
+def _metrics(connection: Connection) -> pd.DataFrame:
+    m, f, v = s.audio_metrics, s.audio_files, s.song_versions
+    query = (
+        sa.select(
+            s.songs.c.name.label("song"),
+            v.c.label.label("version"),
+            v.c.kind.label("version_kind"),
+            v.c.service,
+            v.c.setting,
+            f.c.sha256.label("file_sha256"),
+            m.c.name.label("metric"),
+            m.c.value,
+            m.c.data,
+            m.c.computed_at,
+        )
+        .select_from(
+            m.join(f, m.c.file_id == f.c.id)
+            .outerjoin(v, v.c.file_id == f.c.id)
+            .outerjoin(s.songs, v.c.song_id == s.songs.c.id)
+        )
+        .order_by(m.c.id, v.c.id)
+    )
+    frame = _frame(connection, query)
+    frame["data"] = [json.dumps(x) if x is not None else None for x in frame["data"]]
+    return frame
+
+
+def _ratings(connection: Connection) -> pd.DataFrame:
+    r, t, tr, v = s.listening_ratings, s.listening_tests, s.listening_trials, s.song_versions
+    query = (
+        sa.select(
+            t.c.name.label("test"),
+            tr.c.position.label("trial"),
+            s.songs.c.name.label("song"),
+            s.participants.c.pseudonym.label("listener"),
+            s.participants.c.user_group,
+            v.c.label.label("version"),
+            v.c.service,
+            r.c.attribute,
+            r.c.value,
+            r.c.choice,
+            r.c.created_at,
+        )
+        .select_from(
+            r.join(tr, r.c.trial_id == tr.c.id)
+            .join(t, tr.c.test_id == t.c.id)
+            .join(s.participants, r.c.participant_id == s.participants.c.id)
+            .outerjoin(v, r.c.version_id == v.c.id)
+            .outerjoin(s.songs, tr.c.song_id == s.songs.c.id)
+        )
+        .order_by(r.c.id)
+    )
+    return _frame(connection, query)
+
+
+def _with_span_text(frame: pd.DataFrame, name: str, *, after: str) -> pd.DataFrame:
+    texts = [
+        text[start:end] if isinstance(text, str) else None
+        for text, start, end in zip(frame.pop("_text"), frame["start"], frame["end"], strict=True)
+    ]
+    frame.insert(frame.columns.get_loc(after) + 1, name, texts)  # type: ignore[arg-type]
+    return frame
+
+
+EXPORT_KINDS: dict[str, Callable[[Connection], pd.DataFrame]] = {
+    "documents": _documents,
+    "segments": _segments,
+    "codes": _codes,
+    "codings": _codings,
+    "participants": _participants,
+    "survey": _survey,
+    "metrics": _metrics,
+    "ratings": _ratings,
+}
+
+
+def export_table(connection: Connection, kind: str) -> pd.DataFrame:
+    """The tidy table for one export kind."""
+    try:
+        build = EXPORT_KINDS[kind]
+    except KeyError:
+        raise EarwitnessError(
+            f"unknown export kind {kind!r}; choose one of: {', '.join(EXPORT_KINDS)}"
+        ) from None
+    return build(connection)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula (OWASP CSV injection)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = [
+                "'" + value
+                if isinstance(value, str) and value.startswith(_FORMULA_START)
+                else value
+                for value in out[column]
+            ]
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: Path, fmt: ExportFormat) -> None:
+    """Write a table as CSV (formula-safe), JSON Lines or Parquet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        neutralise_formulas(frame).to_csv(path, index=False)
+    elif fmt == "jsonl":
+        frame.to_json(path, orient="records", lines=True, date_format="iso", force_ascii=False)
+    elif fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        raise EarwitnessError(f"unknown export format {fmt!r}; choose csv, jsonl or parquet")

@@ -1,0 +1,109 @@
+"""The raw archive: every collected response, as received, in ``raw/``.
+
+Records are NDJSON objects, each written as its own gzip member (RFC 1952 allows
+concatenated members), appended to ``raw/<platform>/<date>.ndjson.gz``. A record's
+pointer is ``<relative path>@<byte offset>``, so one record can be read back without
+decompressing the file, and a crash mid-write damages at most the record being written.
+Headers and URLs are stripped of credentials before they are written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import zlib
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from earwitness.privacy import redact_headers, redact_url
+
+__all__ = ["RawArchive", "read_raw_record"]
+
+
+class RawArchive:
+    """Appends raw responses to a study's ``raw/`` folder, unless ``keep_raw`` is off."""
+
+    def __init__(self, root: Path, *, enabled: bool = True) -> None:
+        self.root = root
+        self.enabled = enabled
+
+    def append(
+        self,
+        platform: str,
+        *,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: str | bytes,
+        extra: Mapping[str, Any] | None = None,
+    ) -> str | None:
+        """Archive one response; return its pointer, or None when raw data is not kept."""
+        if not self.enabled:
+            return None
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="replace")
+        record = {
+            "url": redact_url(url),
+            "status": status,
+            "headers": redact_headers(dict(headers)),
+            "body": body,
+            "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **(extra or {}),
+        }
+        return self._write(platform, json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _write(self, platform: str, line: str) -> str:
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in platform) or "misc"
+        folder = self.root / safe
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{datetime.now(UTC):%Y-%m-%d}.ndjson.gz"
+        member = gzip.compress(line.encode("utf-8"), mtime=0)
+        with path.open("ab") as handle:
+            offset = handle.tell()
+            handle.write(member)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return f"{path.relative_to(self.root.parent).as_posix()}@{offset}"
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every intact record in the archive, oldest file first."""
+        for path in sorted(self.root.rglob("*.ndjson.gz")):
+            yield from _read_members(path.read_bytes())
+
+    def purge(self) -> int:
+        """Delete every archived file; return how many were deleted."""
+        count = 0
+        for path in sorted(self.root.rglob("*.ndjson.gz")):
+            path.unlink()
+            count += 1
+        return count
+
+
+def _read_members(data: bytes) -> Iterator[dict[str, Any]]:
+    position = 0
+    while position < len(data):
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            text = decompressor.decompress(data[position:])
+        except zlib.error:
+            return  # a torn final record from a crash
+        if not decompressor.eof:
+            return
+        for line in text.decode("utf-8").splitlines():
+            if line.strip():
+                yield json.loads(line)
+        position = len(data) - len(decompressor.unused_data)
+
+
+def read_raw_record(study_root: Path, pointer: str) -> dict[str, Any]:
+    """Read the one record a pointer names."""
+    relative, _, offset = pointer.rpartition("@")
+    with (study_root / relative).open("rb") as handle:
+        handle.seek(int(offset))
+        with gzip.GzipFile(fileobj=io.BytesIO(handle.read())) as member:
+            line = member.readline()
+    return dict(json.loads(line))
