@@ -1,8 +1,10 @@
-"""Commands of ``earwitness code``."""
+"""Commands of ``earwitness code``; each part registers its commands from its own module."""
 
 from __future__ import annotations
 
 import click
+
+from earwitness.code import _cli_assist, _cli_coding, _cli_qdpx
 
 __all__ = ["code"]
 
@@ -10,3 +12,8 @@ __all__ = ["code"]
 @click.group()
 def code() -> None:
     """Code segments against a thematic codebook and measure agreement."""
+
+
+_cli_coding.register(code)
+_cli_qdpx.register(code)
+_cli_assist.register(code)

@@ -1,8 +1,14 @@
-"""Commands of ``earwitness collect`` and ``earwitness import transcript``."""
+"""Commands of ``earwitness collect`` and ``earwitness import transcript``.
+
+Each source family registers its commands from its own module.
+"""
 
 from __future__ import annotations
 
 import click
+
+from earwitness.collect import _cli_forums, _cli_reddit
+from earwitness.collect._cli_transcripts import import_transcript
 
 __all__ = ["collect", "import_transcript"]
 
@@ -12,7 +18,5 @@ def collect() -> None:
     """Collect forum threads: Reddit, dump files, Discourse and HTML forums."""
 
 
-@click.command("transcript")
-def import_transcript() -> None:
-    """Import interview transcripts."""
-    raise click.UsageError("not built yet")
+_cli_reddit.register(collect)
+_cli_forums.register(collect)
