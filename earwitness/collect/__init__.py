@@ -1,5 +1,17 @@
-"""earwitness.collect: forum threads and interview transcripts, resumable and pseudonymous."""
+"""earwitness.collect: forum threads and interview transcripts, resumable and pseudonymous.
+
+Collectors turn responses into :class:`CollectedItem` objects and store them page by
+page through an :class:`ItemWriter`, which pseudonymises authors, masks personal data,
+archives raw responses and keeps a durable cursor so any collection can resume.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from earwitness.collect._items import CollectedItem, ItemWriter, RawResponse, RunSummary
+
+__all__ = [
+    "CollectedItem",
+    "ItemWriter",
+    "RawResponse",
+    "RunSummary",
+]
