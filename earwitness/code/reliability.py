@@ -1,0 +1,378 @@
+"""Intercoder reliability: Krippendorff's alpha, Cohen's and Fleiss' kappa, span agreement.
+
+Sources:
+
+* Krippendorff, K. (2011). *Computing Krippendorff's Alpha-Reliability*. Annenberg School
+  for Communication, University of Pennsylvania. Coincidence matrix, difference functions
+  for nominal, ordinal, interval and ratio data, and ``alpha = 1 - D_o / D_e``.
+* Hayes, A. F. & Krippendorff, K. (2007). Answering the call for a standard reliability
+  measure for coding data. *Communication Methods and Measures* 1(1), 77-89.
+* Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+  Psychological Measurement* 20(1), 37-46.
+* Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters.
+  *Psychological Bulletin* 76(5), 378-382.
+* Light, R. J. (1971). Measures of response agreement for qualitative data: the mean of
+  pairwise Cohen's kappas for more than two coders.
+
+Agreement over coded text treats every character as a unit with a binary decision per
+coder ("coded with this code" or not). A character-level Cohen's kappa then has the
+chance term of its definition, ``p_e = p_A p_B + (1 - p_A)(1 - p_B)`` where ``p_X`` is
+the share of the compared characters that coder X coded; :func:`span_agreement`
+derives every figure from one histogram of coverage patterns, so percent agreement,
+kappa and alpha always count the same units.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "LEVELS",
+    "Level",
+    "SegmentMatch",
+    "SpanAgreement",
+    "Spans",
+    "alpha_from_counts",
+    "cohen_kappa",
+    "cohen_kappa_table",
+    "coverage_histogram",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "match_segments",
+    "merge_spans",
+    "span_agreement",
+]
+
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
+LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
+Spans = Sequence[tuple[int, int]]
+FloatArray = npt.NDArray[np.float64]
+
+
+# --- Krippendorff's alpha -----------------------------------------------------------------
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def krippendorff_alpha(data: Iterable[Iterable[Any]], level: Level | str = "nominal") -> float:
+    """Krippendorff's alpha for ``data`` (coders x units, ``None`` or NaN for missing).
+
+    Follows Krippendorff (2011): units with fewer than two values are not pairable and
+    drop out; ``alpha = 1 - (n - 1) * sum(o_ck * d_ck) / sum(n_c * n_k * d_ck)``.
+    Returns NaN when alpha is undefined (fewer than two pairable values, or no variation
+    at all, so that the expected disagreement is zero).
+    """
+    level = _check_level(level)
+    rows = [list(row) for row in data]
+    if not rows:
+        raise ValueError("reliability data needs at least one coder")
+    n_units = len(rows[0])
+    if any(len(row) != n_units for row in rows):
+        raise ValueError("every coder must have a value (or None) for every unit")
+    present = [v for row in rows for v in row if not _is_missing(v)]
+    values = _sorted_values(present, level)
+    index = {value: i for i, value in enumerate(values)}
+    counts = np.zeros((n_units, len(values)), dtype=np.float64)
+    for row in rows:
+        for unit, value in enumerate(row):
+            if not _is_missing(value):
+                counts[unit, index[value]] += 1
+    return alpha_from_counts(counts, values, level)
+
+
+def _check_level(level: str) -> Level:
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    return level
+
+
+def _sorted_values(present: list[Any], level: Level) -> list[Any]:
+    unique = list(dict.fromkeys(present))
+    if level in ("interval", "ratio"):
+        for value in unique:
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise ValueError(f"{level} data must be numbers, got {value!r}")
+        if level == "ratio" and any(float(v) < 0 for v in unique):
+            raise ValueError("ratio data must not be negative")
+    try:
+        return sorted(unique)
+    except TypeError:
+        if level == "ordinal":
+            raise ValueError("ordinal values must be comparable with each other") from None
+        return sorted(unique, key=repr)
+
+
+def alpha_from_counts(
+    counts: FloatArray,
+    values: Sequence[Any],
+    level: Level | str = "nominal",
+    weights: FloatArray | None = None,
+) -> float:
+    """Alpha from a units x values table of how many coders gave each value.
+
+    ``weights`` counts how many identical units each row stands for (e.g. characters
+    with the same coverage pattern), so a million characters need not be a million rows.
+    """
+    level = _check_level(level)
+    counts = np.asarray(counts, dtype=np.float64)
+    unit_weights = np.ones(len(counts)) if weights is None else np.asarray(weights, float)
+    per_unit = counts.sum(axis=1)
+    pairable = per_unit >= 2
+    counts, per_unit, unit_weights = counts[pairable], per_unit[pairable], unit_weights[pairable]
+    n = float((per_unit * unit_weights).sum())
+    if n < 2:
+        return math.nan
+    scaled = counts * (unit_weights / (per_unit - 1))[:, None]
+    coincidences = scaled.T @ counts - np.diag(scaled.sum(axis=0))
+    marginals = coincidences.sum(axis=0)
+    delta = _difference(level, np.asarray(values, dtype=object), marginals)
+    observed = float((coincidences * delta).sum())
+    expected = float((np.outer(marginals, marginals) * delta).sum())
+    if expected == 0:
+        return math.nan
+    return 1.0 - (n - 1) * observed / expected
+
+
+def _difference(level: Level, values: npt.NDArray[Any], marginals: FloatArray) -> FloatArray:
+    """The squared difference function delta^2_ck of Krippendorff (2011)."""
+    size = len(marginals)
+    if level == "nominal":
+        return 1.0 - np.eye(size)
+    if level == "ordinal":
+        cumulative = np.cumsum(marginals)
+        low = np.minimum.outer(np.arange(size), np.arange(size))
+        high = np.maximum.outer(np.arange(size), np.arange(size))
+        between = cumulative[high] - cumulative[low] + marginals[low]
+        spread = between - (marginals[:, None] + marginals[None, :]) / 2
+        return np.asarray(spread**2, dtype=np.float64)
+    numbers = values.astype(np.float64)
+    gap = np.subtract.outer(numbers, numbers)
+    if level == "interval":
+        return np.asarray(gap**2, dtype=np.float64)
+    total = np.add.outer(numbers, numbers)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(total == 0, 0.0, gap / np.where(total == 0, 1.0, total))
+    return np.asarray(ratio**2, dtype=np.float64)
+
+
+# --- kappa ----------------------------------------------------------------------------------
+
+
+def cohen_kappa_table(table: Sequence[Sequence[float]] | FloatArray) -> float:
+    """Cohen's (1960) kappa from a square contingency table (rows coder A, columns coder B).
+
+    ``kappa = (p_o - p_e) / (1 - p_e)`` with ``p_e = sum_k p_A(k) p_B(k)`` from each
+    coder's own marginals. NaN when chance agreement is certain (``p_e = 1``).
+    """
+    matrix = np.asarray(table, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError("a contingency table must be square")
+    total = matrix.sum()
+    if total <= 0:
+        return math.nan
+    observed = np.trace(matrix) / total
+    chance = float((matrix.sum(axis=1) / total) @ (matrix.sum(axis=0) / total))
+    if chance >= 1.0:
+        return math.nan
+    return float((observed - chance) / (1.0 - chance))
+
+
+def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
+    """Cohen's kappa for two coders' labels of the same units."""
+    if len(a) != len(b):
+        raise ValueError("both coders must label the same units")
+    labels = sorted(set(a) | set(b), key=repr)
+    index = {label: i for i, label in enumerate(labels)}
+    table = np.zeros((len(labels), len(labels)))
+    for x, y in zip(a, b, strict=True):
+        table[index[x], index[y]] += 1
+    return cohen_kappa_table(table)
+
+
+def fleiss_kappa(counts: Sequence[Sequence[int]] | FloatArray) -> float:
+    """Fleiss' (1971) kappa from a subjects x categories table of rater counts.
+
+    Every subject must be rated by the same number of raters (eq. 1-9 of Fleiss 1971).
+    """
+    table = np.asarray(counts, dtype=np.float64)
+    raters = table.sum(axis=1)
+    if len(table) == 0 or np.any(raters != raters[0]) or raters[0] < 2:
+        raise ValueError("Fleiss' kappa needs the same number (>= 2) of raters per subject")
+    n = raters[0]
+    agreement = ((table * (table - 1)).sum(axis=1) / (n * (n - 1))).mean()
+    shares = table.sum(axis=0) / table.sum()
+    chance = float((shares**2).sum())
+    if chance >= 1.0:
+        return math.nan
+    return float((agreement - chance) / (1.0 - chance))
+
+
+# --- agreement over coded text --------------------------------------------------------------
+
+
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans covering the same characters."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def coverage_histogram(
+    length: int, spans_by_coder: Sequence[Spans], *, within: Spans | None = None
+) -> dict[int, int]:
+    """How many characters of ``[0, length)`` each pattern of coders covers.
+
+    The key is a bit mask (bit i set: coder i coded the character); the value the
+    number of characters with that pattern. With ``within``, only characters inside
+    those spans count. Works on span boundaries, not characters: cost grows with the
+    number of spans, not with the length of the text.
+    """
+    if len(spans_by_coder) > 30:
+        raise ValueError("at most 30 coders can be compared at once")
+    bounds = {0, length}
+    clipped = [[(max(0, s), min(length, e)) for s, e in spans] for spans in spans_by_coder]
+    limit = [(max(0, s), min(length, e)) for s, e in within] if within is not None else None
+    for spans in [*clipped, *([limit] if limit is not None else [])]:
+        for start, end in spans:
+            bounds.update((start, end))
+    points = np.array(sorted(bounds), dtype=np.int64)
+    widths = np.diff(points)
+    masks = np.zeros(len(widths), dtype=np.int64)
+    for bit, spans in enumerate(clipped):
+        masks |= _covered(points, spans).astype(np.int64) << bit
+    keep = widths > 0
+    if limit is not None:
+        keep &= _covered(points, limit)
+    totals = np.bincount(masks[keep], weights=widths[keep])
+    return {int(mask): int(total) for mask, total in enumerate(totals) if total > 0}
+
+
+def _covered(points: npt.NDArray[np.int64], spans: Spans) -> npt.NDArray[np.bool_]:
+    depth = np.zeros(len(points), dtype=np.int64)
+    if spans:
+        starts = np.searchsorted(points, [s for s, e in spans if e > s])
+        ends = np.searchsorted(points, [e for s, e in spans if e > s])
+        np.add.at(depth, starts, 1)
+        np.add.at(depth, ends, -1)
+    return np.asarray(np.cumsum(depth)[:-1] > 0)
+
+
+@dataclass(frozen=True)
+class SpanAgreement:
+    """Agreement of ``n_coders`` over ``units`` characters.
+
+    ``kappa`` is Cohen's kappa for two coders and the mean of the pairwise kappas
+    (Light 1971) for more; ``percent_agreement`` is the share of characters on which
+    every coder made the same decision; ``alpha`` is Krippendorff's nominal alpha.
+    """
+
+    n_coders: int
+    units: int
+    coded: tuple[int, ...]
+    percent_agreement: float
+    kappa: float
+    alpha: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "units": self.units,
+            "coded": list(self.coded),
+            "percent_agreement": self.percent_agreement,
+            "kappa": self.kappa,
+            "alpha": self.alpha,
+        }
+
+
+def span_agreement(histogram: Mapping[int, int], n_coders: int) -> SpanAgreement:
+    """Percent agreement, kappa and alpha from a :func:`coverage_histogram` (or a sum)."""
+    if n_coders < 2:
+        raise ValueError("agreement needs at least two coders")
+    masks = np.array(list(histogram), dtype=np.int64)
+    chars = np.array([histogram[m] for m in histogram], dtype=np.float64)
+    units = int(chars.sum())
+    if units == 0:
+        return SpanAgreement(n_coders, 0, (0,) * n_coders, math.nan, math.nan, math.nan)
+    bits = (masks[:, None] >> np.arange(n_coders)) & 1
+    full = (1 << n_coders) - 1
+    unanimous = chars[(masks == 0) | (masks == full)].sum()
+    kappas = [
+        _pair_kappa(bits[:, i], bits[:, j], chars) for i, j in combinations(range(n_coders), 2)
+    ]
+    ones = bits.sum(axis=1).astype(np.float64)
+    counts = np.stack([n_coders - ones, ones], axis=1)
+    return SpanAgreement(
+        n_coders=n_coders,
+        units=units,
+        coded=tuple(int((bits[:, i] * chars).sum()) for i in range(n_coders)),
+        percent_agreement=float(unanimous / units),
+        kappa=float(np.mean(kappas)) if not any(math.isnan(k) for k in kappas) else math.nan,
+        alpha=alpha_from_counts(counts, [0, 1], "nominal", weights=chars),
+    )
+
+
+def _pair_kappa(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], chars: FloatArray) -> float:
+    both = float(chars[(a == 1) & (b == 1)].sum())
+    only_a = float(chars[(a == 1) & (b == 0)].sum())
+    only_b = float(chars[(a == 0) & (b == 1)].sum())
+    neither = float(chars[(a == 0) & (b == 0)].sum())
+    return cohen_kappa_table([[both, only_a], [only_b, neither]])
+
+
+# --- MAXQDA-style segment matching -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentMatch:
+    """Segments of each coder that found (or missed) a counterpart in the other's coding."""
+
+    matched: int
+    unmatched: int
+
+    @property
+    def total(self) -> int:
+        return self.matched + self.unmatched
+
+    @property
+    def percent_agreement(self) -> float:
+        return self.matched / self.total if self.total else math.nan
+
+
+def _overlap_rate(a: tuple[int, int], b: tuple[int, int]) -> float:
+    intersection = min(a[1], b[1]) - max(a[0], b[0])
+    if intersection <= 0:
+        return 0.0
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return intersection / union
+
+
+def match_segments(spans_a: Spans, spans_b: Spans, threshold: float = 0.9) -> SegmentMatch:
+    """Segment agreement as MAXQDA computes it for one code in one document.
+
+    Every segment of each coder is checked in turn: it matches when the other coder
+    coded a segment with the same code whose overlap (intersection over union of the
+    two spans) is at least ``threshold``. Both coders' segments are counted, so the
+    agreement is symmetric.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError("the overlap threshold must be in (0, 1]")
+    matched = unmatched = 0
+    for mine, theirs in ((spans_a, spans_b), (spans_b, spans_a)):
+        for span in mine:
+            if any(_overlap_rate(span, other) >= threshold for other in theirs):
+                matched += 1
+            else:
+                unmatched += 1
+    return SegmentMatch(matched, unmatched)
