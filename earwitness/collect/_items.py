@@ -111,6 +111,9 @@ class ItemWriter:
     Each :meth:`write_page` is one transaction: raw archive pointers, source rows,
     participants (keyed pseudonyms), documents (masked text, deduplicated on
     (platform, native id)), group evidence, the ids seen and the cursor state.
+
+    ``track_seen=False`` suits sources whose cursor is a position (dump files): the
+    set of ids seen is then neither stored nor held in memory.
     """
 
     def __init__(
@@ -122,6 +125,7 @@ class ItemWriter:
         query_key: str,
         query: str | None = None,
         summary: RunSummary | None = None,
+        track_seen: bool = True,
     ) -> None:
         self.study = study
         self.store = store
@@ -129,6 +133,7 @@ class ItemWriter:
         self.query_key = query_key
         self.query = query
         self.summary = summary if summary is not None else RunSummary()
+        self.track_seen = track_seen
         self._key = study.key()
         self._masker = Masker(self._key)
         self._archive = RawArchive(study.raw_dir, enabled=study.keep_raw)
@@ -153,6 +158,8 @@ class ItemWriter:
             self._cursor_id = int(row.id)
             self._state = dict(row.state or {})
             self._done = bool(row.done)
+            if not self.track_seen:
+                return
             self._seen = set(
                 connection.execute(
                     sa.select(collection_seen.c.native_id).where(
@@ -199,7 +206,9 @@ class ItemWriter:
         ``url``, ``native_id``, ``content_sha256`` and ``extra`` for its source row.
         """
         pointers = [self._archive_response(response) for response in responses]
-        new_ids = [item.native_id for item in items if item.native_id not in self._seen]
+        new_ids = (
+            [i.native_id for i in items if i.native_id not in self._seen] if self.track_seen else []
+        )
         with self.store.transaction() as connection:
             source_ids = self._record_sources(connection, responses, pointers, provenance)
             for item in items:
