@@ -1,9 +1,129 @@
-"""Coding commands (work in progress)."""
+"""Commands of the human side of coding: codebook, segments, codings, agreement, reports."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import click
+
+from earwitness.clikit import CliEnv, emit, pass_env
+from earwitness.errors import BadInputError
+
+__all__ = ["register"]
+
+_YAML = (".yaml", ".yml")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``earwitness code``."""
+    group.add_command(codebook)
+
+
+@click.group()
+def codebook() -> None:
+    """Author, import and export the study's codebook (YAML or REFI-QDA .qdc)."""
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (*_YAML, ".qdc"):
+        raise BadInputError("a codebook file ends in .yaml, .yml or .qdc", file=path)
+    return suffix
+
+
+@codebook.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_env
+def codebook_import(env: CliEnv, file: Path) -> None:
+    """Import the codes in FILE (.yaml/.yml or REFI-QDA .qdc); codes already there
+    (same guid) are updated, none are deleted."""
+    if _suffix(file) == ".qdc":
+        from earwitness.code._refi import import_qdc
+
+        with env.store() as store:
+            count = import_qdc(store, file)
+        click.echo(f"Imported {count} codes from {file}")
+        return
+    from earwitness.code._codebook import load_codebook_yaml, write_codebook
+
+    book = load_codebook_yaml(file)
+    with env.store() as store:
+        result = write_codebook(store, book)
+    click.echo(
+        f"Imported {result.total} codes from {file}: {result.new} new, "
+        f"{result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@codebook.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_env
+def codebook_export(env: CliEnv, file: Path) -> None:
+    """Write the codebook to FILE (.yaml/.yml or REFI-QDA .qdc)."""
+    if _suffix(file) == ".qdc":
+        from earwitness.code._refi import export_qdc
+
+        with env.store() as store:
+            count = export_qdc(store, file)
+        click.echo(f"Wrote {count} codes to {file}")
+        return
+    from earwitness.code._codebook import dump_codebook_yaml, read_codebook
+
+    with env.store() as store, store.connect() as connection:
+        book = read_codebook(connection)
+    book.name = book.name or env.study.name
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(dump_codebook_yaml(book), encoding="utf-8")
+    click.echo(f"Wrote {len(book)} codes to {file}")
+
+
+@codebook.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Emit JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Emit CSV.")
+@pass_env
+def codebook_show(env: CliEnv, as_json: bool, as_csv: bool) -> None:
+    """List the codes of the study's codebook with their level, guid and definition."""
+    from earwitness.code._codebook import read_codebook
+
+    with env.store() as store, store.connect() as connection:
+        book = read_codebook(connection)
+    rows = [
+        {
+            "path": "/".join(code.path),
+            "level": code.level,
+            "codable": code.codable,
+            "guid": code.guid,
+            "definition": code.definition,
+        }
+        for code in book
+    ]
+    emit(rows, as_json=as_json, as_csv=as_csv, title=f"Codebook ({len(rows)} codes)")
+
+
+@codebook.command("starter")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Copy the starter codebook to FILE to adapt it, instead of importing it.",
+)
+@pass_env
+def codebook_starter(env: CliEnv, out: Path | None) -> None:
+    """Import the starter codebook on AI mixing and mastering adoption (or copy it with
+    --out): a starting point to adapt, not a finished instrument."""
+    from earwitness.code._codebook import load_codebook_yaml, write_codebook
+    from earwitness.code._resources import starter_codebook_path
+
+    source = starter_codebook_path()
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, out)
+        click.echo(f"Copied the starter codebook to {out}; adapt it, then import it")
+        return
+    book = load_codebook_yaml(source)
+    with env.store() as store:
+        result = write_codebook(store, book)
+    click.echo(
+        f"Imported the starter codebook ({result.total} codes: {result.new} new, "
+        f"{result.updated} updated); adapt it to your study"
+    )
