@@ -1,0 +1,414 @@
+"""REFI-QDA exchange: codebooks (``.qdc``) and whole projects (``.qdpx``).
+
+REFI-QDA 1.0 (https://www.qdasoftware.org) is the exchange standard of NVivo, ATLAS.ti,
+MAXQDA, QualCoder and others. earwitness's store is shaped after it (see
+:mod:`earwitness.store.schema`), so import and export are serialisation:
+
+* Users ↔ ``coders``; a coding whose user the file never declares is kept under an
+  *undeclared coder* (``coders.declared = False``) and the summary says so;
+* CodeBook/Code ↔ ``codes`` (guids kept; the description carries definition, inclusion,
+  exclusion and examples, see :mod:`earwitness.code._refi_codes`);
+* TextSource ↔ ``documents`` (imported ones get platform ``refi-qda``, the source's guid
+  as guid and native id, and their plain text from ``Sources/``);
+* PlainTextSelection + Coding ↔ ``codings`` (one row per Coding; the selection's
+  description is the memo; the coder is the selection's ``creatingUser``, else the
+  Coding's: NVivo 12 writes the exporting user into every Coding);
+* Notes ↔ ``notes``; Cases with Variables and SourceRefs ↔ ``cases``/``case_documents``.
+
+Offsets are detected per file and converted to code points (:mod:`._offsets`).
+
+**Imported text is kept byte-exact (only a leading BOM is dropped), not masked.** A
+``.qdpx`` is the researcher's own project, already under their ethics protocol, and its
+selections point at exact offsets: masking would move them, and the text would no longer
+match what NVivo or MAXQDA hold when the project goes back. Pseudonymise in the source
+tool, or before collection, if the project needs it; text that earwitness collects itself
+is masked at collection as always.
+
+Every import runs in one transaction after the whole file has been read and checked: a
+bad or malicious file writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from earwitness.code._qdpx_read import (
+    RefiProject,
+    read_codebook_file,
+    read_project,
+)
+from earwitness.code._qdpx_write import ExportSummary, export_qdc, export_qdpx
+from earwitness.code._refi_anchor import Anchored, anchor_selections
+from earwitness.code._refi_codes import inserted_id, write_codes
+from earwitness.errors import BadInputError
+from earwitness.privacy import sha256_text
+from earwitness.progress import ProgressReporter
+from earwitness.store import Store
+from earwitness.store.records import ensure_coder
+from earwitness.store.schema import (
+    case_documents,
+    cases,
+    coders,
+    codings,
+    documents,
+    notes,
+    participants,
+)
+
+__all__ = [
+    "IMPORT_PLATFORM",
+    "ExportSummary",
+    "ImportSummary",
+    "export_qdc",
+    "export_qdpx",
+    "import_qdc",
+    "import_qdpx",
+]
+
+IMPORT_PLATFORM = "refi-qda"
+_IN_CHUNKS = 500
+_INSERT_BATCH = 5000
+
+
+@dataclass
+class ImportSummary:
+    """What an import read, added and could not place."""
+
+    file: str
+    origin: str
+    offset_unit: str
+    codes: int = 0
+    codes_new: int = 0
+    sources: int = 0
+    sources_new: int = 0
+    codings: int = 0
+    codings_new: int = 0
+    notes: int = 0
+    cases: int = 0
+    coders: list[dict[str, Any]] = field(default_factory=list)
+    undeclared_coders: list[dict[str, Any]] = field(default_factory=list)
+    unanchored: list[dict[str, Any]] = field(default_factory=list)
+    relocated: int = 0
+    skipped_sources: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def import_qdc(store: Store, path: str | Path) -> int:
+    """Add or update the codes of a REFI-QDA codebook file; return how many it holds."""
+    refi_codes = read_codebook_file(path)
+    with store.transaction() as connection:
+        write_codes(connection, refi_codes)
+    return len(refi_codes)
+
+
+def _existing(connection: Connection, column: sa.Column[Any], values: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(values), _IN_CHUNKS):
+        rows = connection.execute(sa.select(column).where(column.in_(values[i : i + _IN_CHUNKS])))
+        found.update(str(value) for value in rows.scalars())
+    return found
+
+
+def _ids_by_guid(connection: Connection, table: sa.Table, guids: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(guids), _IN_CHUNKS):
+        rows = connection.execute(
+            sa.select(table.c.guid, table.c.id).where(table.c.guid.in_(guids[i : i + _IN_CHUNKS]))
+        )
+        found.update({str(guid): int(row_id) for guid, row_id in rows})
+    return found
+
+
+def _coder_ids(
+    connection: Connection, project: RefiProject, used: Iterable[str]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Coder ids by user guid; undeclared users become undeclared coders."""
+    ids: dict[str, int] = {}
+    names: dict[str, str] = {}
+    wanted = dict(project.users)
+    undeclared = sorted(set(used) - set(wanted))
+    for guid in undeclared:
+        wanted[guid] = f"undeclared coder {guid[:8]}"
+    for guid, name in wanted.items():
+        row = connection.execute(
+            sa.select(coders.c.id, coders.c.name).where(coders.c.guid == guid)
+        ).first()
+        if row is not None:
+            ids[guid], names[guid] = int(row.id), str(row.name)
+            continue
+        ids[guid] = ensure_coder(connection, name, declared=guid in project.users, guid=guid)
+        names[guid] = name
+    return ids, names
+
+
+def _document_ids(
+    connection: Connection, project: RefiProject, file: Path
+) -> tuple[dict[str, int], int]:
+    ids: dict[str, int] = {}
+    by_guid = {source.guid: source for source in project.sources}
+    guids = list(by_guid)
+    for i in range(0, len(guids), _IN_CHUNKS):
+        rows = connection.execute(
+            sa.select(documents.c.guid, documents.c.id, documents.c.text).where(
+                documents.c.guid.in_(guids[i : i + _IN_CHUNKS])
+            )
+        )
+        for guid, document_id, text in rows:
+            source = by_guid[str(guid)]
+            if text != source.text:
+                raise BadInputError(
+                    f"source {source.name!r} ({guid}) is already in the study with a different "
+                    "text; its codings could not be placed safely; nothing was imported",
+                    file=file,
+                )
+            ids[str(guid)] = int(document_id)
+    new = 0
+    for source in project.sources:
+        if source.guid in ids:
+            continue
+        extra: dict[str, Any] = {"refi": {"origin": project.origin, "project": project.name}}
+        if source.description:
+            extra["refi"]["description"] = source.description
+        if source.variables:
+            extra["refi"]["variables"] = source.variables
+        result = connection.execute(
+            documents.insert().values(
+                guid=source.guid,
+                platform=IMPORT_PLATFORM,
+                native_id=source.guid,
+                kind="document",
+                title=source.name,
+                text=source.text,
+                text_sha256=sha256_text(source.text),
+                status="active",
+                extra=extra,
+            )
+        )
+        ids[source.guid] = inserted_id(result)
+        new += 1
+    return ids, new
+
+
+def _coder_of(anchor: Anchored, coding_user: str | None) -> str | None:
+    return anchor.selection.user or coding_user
+
+
+def _insert_codings(
+    connection: Connection,
+    anchored: Sequence[Anchored],
+    code_ids: dict[str, int],
+    document_ids: dict[str, int],
+    coder_ids: dict[str, int],
+    progress: ProgressReporter | None,
+) -> tuple[int, dict[str, int], list[dict[str, Any]]]:
+    guids = [coding.guid for anchor in anchored for coding in anchor.selection.codings]
+    known = _existing(connection, codings.c.guid, guids)
+    rows: list[dict[str, Any]] = []
+    missing_codes: list[dict[str, Any]] = []
+    new = 0
+    for anchor in anchored:
+        for coding in anchor.selection.codings:
+            if coding.code not in code_ids:
+                missing_codes.append(
+                    {
+                        "selection": anchor.selection.guid,
+                        "start": anchor.selection.start,
+                        "end": anchor.selection.end,
+                        "codings": 1,
+                        "reason": f"its code {coding.code} is not in the codebook",
+                    }
+                )
+                continue
+            if coding.guid in known:
+                continue
+            known.add(coding.guid)
+            user = _coder_of(anchor, coding.user)
+            rows.append(
+                {
+                    "guid": coding.guid,
+                    "document_id": document_ids[anchor.selection.source],
+                    "start": anchor.start,
+                    "end": anchor.end,
+                    "code_id": code_ids[coding.code],
+                    "coder_id": coder_ids.get(user) if user else None,
+                    "origin": "human",
+                    "status": "applied",
+                    "memo": anchor.selection.memo or None,
+                    **({"created_at": coding.created_at} if coding.created_at else {}),
+                }
+            )
+            if len(rows) >= _INSERT_BATCH:
+                new += _flush(connection, rows, progress)
+    new += _flush(connection, rows, progress)
+    noted = [
+        a.selection.codings[0].guid for a in anchored if a.selection.notes and a.selection.codings
+    ]
+    first_coding = _ids_by_guid(connection, codings, noted)
+    return new, first_coding, missing_codes
+
+
+def _flush(
+    connection: Connection, rows: list[dict[str, Any]], progress: ProgressReporter | None
+) -> int:
+    if not rows:
+        return 0
+    plain = [row for row in rows if "created_at" not in row]
+    dated = [row for row in rows if "created_at" in row]
+    for batch in (plain, dated):
+        if batch:
+            connection.execute(codings.insert(), batch)
+    count = len(rows)
+    rows.clear()
+    if progress is not None:
+        progress.advance(count)
+    return count
+
+
+def _note_targets(
+    project: RefiProject,
+    anchored: Sequence[Anchored],
+    code_ids: dict[str, int],
+    document_ids: dict[str, int],
+    coding_ids: dict[str, int],
+) -> dict[str, tuple[str, int | None]]:
+    targets: dict[str, tuple[str, int | None]] = {}
+    for guid in project.project_notes:
+        targets.setdefault(guid, ("project", None))
+    for code in project.codes:
+        for guid in code.notes:
+            targets.setdefault(guid, ("code", code_ids.get(code.guid)))
+    for source in project.sources:
+        for guid in source.notes:
+            targets.setdefault(guid, ("document", document_ids.get(source.guid)))
+    for anchor in anchored:
+        first = anchor.selection.codings[0].guid if anchor.selection.codings else ""
+        for guid in anchor.selection.notes:
+            targets.setdefault(guid, ("coding", coding_ids.get(first)))
+    return targets
+
+
+def _insert_notes(
+    connection: Connection,
+    project: RefiProject,
+    targets: dict[str, tuple[str, int | None]],
+    coder_ids: dict[str, int],
+) -> None:
+    known = _existing(connection, notes.c.guid, [note.guid for note in project.notes])
+    for note in project.notes:
+        if note.guid in known:
+            continue
+        target_type, target_id = targets.get(note.guid, ("project", None))
+        connection.execute(
+            notes.insert().values(
+                guid=note.guid,
+                name=note.name or None,
+                target_type=target_type,
+                target_id=target_id,
+                text=note.text,
+                author_id=coder_ids.get(note.user) if note.user else None,
+                **({"created_at": note.created_at} if note.created_at else {}),
+            )
+        )
+
+
+def _insert_cases(
+    store: Store, connection: Connection, project: RefiProject, document_ids: dict[str, int]
+) -> None:
+    known = _existing(connection, cases.c.guid, [case.guid for case in project.cases])
+    for case in project.cases:
+        if case.guid in known:
+            case_id = connection.execute(
+                sa.select(cases.c.id).where(cases.c.guid == case.guid)
+            ).scalar_one()
+        else:
+            participant_id = connection.execute(
+                sa.select(participants.c.id).where(participants.c.pseudonym == case.name)
+            ).scalar()
+            case_id = inserted_id(
+                connection.execute(
+                    cases.insert().values(
+                        guid=case.guid,
+                        name=case.name[:255],
+                        description=case.description or None,
+                        participant_id=participant_id,
+                        variables=case.variables,
+                    )
+                )
+            )
+        links = [
+            {"case_id": case_id, "document_id": document_ids[guid]}
+            for guid in case.sources
+            if guid in document_ids
+        ]
+        store.upsert(connection, case_documents, links, key=("case_id", "document_id"))
+
+
+def import_qdpx(
+    store: Store, path: str | Path, *, progress: ProgressReporter | None = None
+) -> ImportSummary:
+    """Import a REFI-QDA project; see the module docstring for what goes where."""
+    path = Path(path)
+    project = read_project(path)
+    choice, anchored, unanchored = anchor_selections(project)
+    used_users = {
+        user
+        for anchor in anchored
+        for coding in anchor.selection.codings
+        if (user := _coder_of(anchor, coding.user))
+    }
+    used_users.update(note.user for note in project.notes if note.user)
+    total = sum(len(anchor.selection.codings) for anchor in anchored)
+    if progress is not None:
+        progress.update(total=total)
+    with store.transaction() as connection:
+        coder_ids, coder_names = _coder_ids(connection, project, used_users)
+        code_ids, codes_new = write_codes(connection, project.codes)
+        document_ids, sources_new = _document_ids(connection, project, path)
+        codings_new, coding_ids, missing = _insert_codings(
+            connection, anchored, code_ids, document_ids, coder_ids, progress
+        )
+        targets = _note_targets(project, anchored, code_ids, document_ids, coding_ids)
+        _insert_notes(connection, project, targets, coder_ids)
+        _insert_cases(store, connection, project, document_ids)
+    per_coder: Counter[str] = Counter(
+        _coder_of(anchor, coding.user) or ""
+        for anchor in anchored
+        for coding in anchor.selection.codings
+        if coding.code in code_ids
+    )
+    coder_rows = [
+        {
+            "name": coder_names.get(guid, "(none)"),
+            "guid": guid or None,
+            "declared": guid in project.users,
+            "codings": count,
+        }
+        for guid, count in sorted(per_coder.items(), key=lambda item: -item[1])
+    ]
+    return ImportSummary(
+        file=str(path),
+        origin=project.origin,
+        offset_unit=choice.unit.label,
+        codes=len(project.codes),
+        codes_new=codes_new,
+        sources=len(project.sources),
+        sources_new=sources_new,
+        codings=sum(per_coder.values()),
+        codings_new=codings_new,
+        notes=len(project.notes),
+        cases=len(project.cases),
+        coders=coder_rows,
+        undeclared_coders=[row for row in coder_rows if row["guid"] and not row["declared"]],
+        unanchored=unanchored + missing,
+        relocated=sum(anchor.relocated for anchor in anchored),
+        skipped_sources=project.skipped_sources,
+    )
