@@ -70,8 +70,9 @@ _IPV6 = re.compile(
 # International or North American/European phone numbers: at least 8 digits, with
 # separators. Bare digit runs (years, sample rates, prices) are left alone.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){2,4}(?![\w-])"
+    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,4}(?![\w-])"
 )
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}[./-]\d{2}[./-]\d{4}")
 _REDDIT_MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
 _AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{1,29}[A-Za-z0-9_])(?![\w@])")
 
@@ -105,8 +106,9 @@ class Masker:
 
     @staticmethod
     def _phone(match: re.Match[str]) -> str:
-        digits = sum(ch.isdigit() for ch in match.group(0))
-        return "[phone]" if digits >= 8 else match.group(0)
+        found = match.group(0)
+        digits = sum(ch.isdigit() for ch in found)
+        return "[phone]" if digits >= 8 and not _ISO_DATE.fullmatch(found) else found
 
 
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
@@ -114,7 +116,7 @@ _SECRET_WORDS = ("token", "secret", "password", "passwd", "api_key", "apikey", "
 
 
 def _is_secret_name(name: str) -> bool:
-    lowered = name.lower()
+    lowered = name.lower().replace("-", "_")
     return lowered in _SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
 
 

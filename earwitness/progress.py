@@ -73,11 +73,14 @@ class ProgressReporter:
 
     def advance(self, amount: float = 1.0, **fields: object) -> None:
         self.completed += amount
-        self.update(**fields)
+        self._render(fields)
 
     def update(self, *, total: float | None = None, **fields: object) -> None:
         if total is not None:
             self.total = total
+        self._render(fields)
+
+    def _render(self, fields: dict[str, object]) -> None:
         self.fields.update({key: str(value) for key, value in fields.items()})
         info = "  ".join(f"{key} {value}" for key, value in self.fields.items())
         if self._rich is not None:

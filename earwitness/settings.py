@@ -39,7 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
         "keep_raw",
         True,
         "Keep every collected response, as received, in the `raw/` archive. Set to false to "
-        "keep only the processed, pseudonymised text; `earwitness purge-raw` deletes what is there.",
+        "keep only the processed, pseudonymised text; `earwitness purge-raw` deletes what "
+        "is there.",
         bool,
     ),
     # Collection

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from earwitness.study import Study, init_study
 from earwitness.store import Store
+from earwitness.study import Study, init_study
 
 # No test may reach the network: models and data load from local files.
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -102,7 +102,9 @@ def _code_paths(connection: Connection) -> dict[int, str]:
     by_id = {row.id: row for row in rows}
     paths: dict[int, str] = {}
     for row in rows:
-        names, seen, current = [], set(), row
+        names: list[str] = []
+        seen: set[int] = set()
+        current: Any = row
         while current is not None and current.id not in seen:
             seen.add(current.id)
             names.append(current.name)
@@ -281,7 +283,7 @@ def _with_span_text(frame: pd.DataFrame, name: str, *, after: str) -> pd.DataFra
         text[start:end] if isinstance(text, str) else None
         for text, start, end in zip(frame.pop("_text"), frame["start"], frame["end"], strict=True)
     ]
-    frame.insert(frame.columns.get_loc(after) + 1, name, texts)  # type: ignore[arg-type]
+    frame.insert(list(frame.columns).index(after) + 1, name, texts)
     return frame
 
 
@@ -315,7 +317,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula (OWASP CSV injection)."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        if not pd.api.types.is_numeric_dtype(out[column]):
             out[column] = [
                 "'" + value
                 if isinstance(value, str) and value.startswith(_FORMULA_START)
@@ -331,7 +333,10 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: ExportFormat) -> None:
     if fmt == "csv":
         neutralise_formulas(frame).to_csv(path, index=False)
     elif fmt == "jsonl":
-        frame.to_json(path, orient="records", lines=True, date_format="iso", force_ascii=False)
+        if frame.empty:  # JSON Lines has no header: an empty table is an empty file
+            path.write_text("", encoding="utf-8")
+        else:
+            frame.to_json(path, orient="records", lines=True, date_format="iso", force_ascii=False)
     elif fmt == "parquet":
         frame.to_parquet(path, index=False)
     else:

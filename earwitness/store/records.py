@@ -73,6 +73,13 @@ class DocumentRecord:
         return str(uuid.uuid5(_DOCUMENT_NAMESPACE, f"{self.platform}:{self.native_id}"))
 
 
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no id for a new row")
+    return int(key[0])
+
+
 def ensure_participant(connection: Connection, pseudonym: str, *, kind: str = "author") -> int:
     """The id of the participant with this pseudonym, created if new."""
     found = connection.execute(
@@ -83,7 +90,7 @@ def ensure_participant(connection: Connection, pseudonym: str, *, kind: str = "a
     result = connection.execute(
         participants.insert().values(pseudonym=pseudonym, kind=kind, extra={})
     )
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 def set_user_group(
@@ -115,7 +122,7 @@ def ensure_coder(
             name=name, declared=declared, guid=guid or str(uuid.uuid4()), extra={}
         )
     )
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 def record_source(
@@ -144,7 +151,7 @@ def record_source(
             extra=extra or {},
         )
     )
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 def upsert_document(connection: Connection, record: DocumentRecord) -> tuple[int, Outcome]:
@@ -160,7 +167,7 @@ def upsert_document(connection: Connection, record: DocumentRecord) -> tuple[int
         if deleted_as:
             values["status"] = deleted_as
         result = connection.execute(documents.insert().values(**values))
-        return int(result.inserted_primary_key[0]), "deleted" if deleted_as else "new"
+        return _new_id(result), "deleted" if deleted_as else "new"
     document_id = int(existing.id)
     if deleted_as:
         if existing.status == deleted_as:

@@ -1,0 +1,60 @@
+"""The package's shape: no top-level `code`, and dependencies that flow one way."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+import earwitness
+
+PACKAGE = Path(earwitness.__file__).parent
+AREAS = ("collect", "code", "survey", "analysis", "dashboard")
+
+
+def test_code_is_not_a_top_level_module() -> None:
+    spec = importlib.util.find_spec("code")
+    assert spec is not None and spec.origin is not None
+    assert "earwitness" not in spec.origin, "a top-level `code` would shadow the standard library"
+    import earwitness.code
+
+    assert earwitness.code.__name__ == "earwitness.code"
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("earwitness.")}
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_areas_use_only_other_areas_public_api(area: str) -> None:
+    for path in (PACKAGE / area).rglob("*.py"):
+        for name in _imports(path):
+            parts = name.split(".")
+            if len(parts) < 2 or parts[1] not in AREAS or parts[1] == area:
+                continue
+            assert area == "dashboard", f"{path}: area {area!r} imports area {parts[1]!r} ({name})"
+            assert not any(part.startswith("_") for part in parts[2:]), (
+                f"{path}: the dashboard must use {parts[1]}'s public API, not {name}"
+            )
+
+
+def test_store_and_privacy_do_not_import_areas() -> None:
+    core = [PACKAGE / "privacy.py", *(PACKAGE / "store").rglob("*.py")]
+    for path in core:
+        for name in _imports(path):
+            assert name.split(".")[1] not in AREAS, f"{path} imports {name}"
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_every_area_declares_its_public_api(area: str) -> None:
+    module = importlib.import_module(f"earwitness.{area}")
+    assert hasattr(module, "__all__")
