@@ -1,5 +1,48 @@
-"""earwitness.survey: questionnaire import and analysis by user group."""
+"""earwitness.survey: questionnaire import and analysis by user group.
+
+Read an export (Microsoft Forms, Google Forms, Qualtrics, LimeSurvey) with
+:func:`read_export`, describe the questionnaire in an instrument YAML
+(:func:`load_instrument`, or draft one with :func:`infer_instrument`), store it with
+:func:`import_file` (personal columns left behind, respondents pseudonymised, free
+text masked) and compare answers across user groups with :func:`build_report`.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from earwitness.survey._coding import CodedRespondent, CodedResponse, code_export
+from earwitness.survey._import import ImportResult, import_export, import_file
+from earwitness.survey._infer import draft_yaml, infer_instrument
+from earwitness.survey._instrument import (
+    ANCHOR_SETS,
+    QUESTION_TYPES,
+    GroupRule,
+    Instrument,
+    Item,
+    Scale,
+    instrument_from_dict,
+    load_instrument,
+)
+from earwitness.survey._readers import FORMATS, ExportColumn, SurveyExport, read_export
+
+__all__ = [
+    "ANCHOR_SETS",
+    "FORMATS",
+    "QUESTION_TYPES",
+    "CodedRespondent",
+    "CodedResponse",
+    "ExportColumn",
+    "GroupRule",
+    "ImportResult",
+    "Instrument",
+    "Item",
+    "Scale",
+    "SurveyExport",
+    "code_export",
+    "draft_yaml",
+    "import_export",
+    "import_file",
+    "infer_instrument",
+    "instrument_from_dict",
+    "load_instrument",
+    "read_export",
+]

@@ -1,0 +1,563 @@
+"""Readers for questionnaire exports: Microsoft Forms, Google Forms, Qualtrics, LimeSurvey.
+
+Each reader turns a file into a :class:`SurveyExport`: the columns (with their role:
+respondent id, personal data, metadata or answer) and the cells as text. Its
+:meth:`SurveyExport.long` and :meth:`SurveyExport.wide` views hold answers only;
+personal columns are classified here so that the importer can leave them behind.
+
+Encodings: UTF-8 with or without a byte-order mark, and UTF-16 with a byte-order mark
+(Excel's "Unicode text", Qualtrics TSV) are read as they are. Anything else (a
+Windows-1252 "CSV" from Excel, UTF-16 without a BOM) is refused with the row and
+column of the first byte that does not decode, unless an encoding is named.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from earwitness.errors import BadInputError
+
+__all__ = ["FORMATS", "ExportColumn", "SurveyExport", "detect_format", "read_export"]
+
+FORMATS = ("msforms", "gforms", "qualtrics", "limesurvey")
+FORMAT_NAMES = {
+    "msforms": "Microsoft Forms",
+    "gforms": "Google Forms",
+    "qualtrics": "Qualtrics",
+    "limesurvey": "LimeSurvey",
+}
+MULTI_SEPARATORS = {"msforms": ";", "gforms": ", ", "qualtrics": ",", "limesurvey": "\x1f"}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.casefold())
+
+
+_PERSONAL = {
+    "ipaddress": "IP address",
+    "ipaddr": "IP address",
+    "ip": "IP address",
+    "locationlatitude": "geolocation",
+    "locationlongitude": "geolocation",
+    "locationaccuracy": "geolocation",
+    "latitude": "geolocation",
+    "longitude": "geolocation",
+    "location": "geolocation",
+    "geolocation": "geolocation",
+    "recipientlastname": "recipient",
+    "recipientfirstname": "recipient",
+    "recipientemail": "recipient",
+    "recipientphonenumber": "recipient",
+    "externalreference": "recipient",
+    "externaldatareference": "recipient",
+    "token": "recipient",
+    "accesscode": "recipient",
+    "email": "e-mail",
+    "emailaddress": "e-mail",
+    "respondentemail": "e-mail",
+    "name": "name",
+    "firstname": "name",
+    "lastname": "name",
+    "fullname": "name",
+    "respondentname": "name",
+    "refurl": "referrer URL",
+    "referrerurl": "referrer URL",
+}
+_META = {
+    "startdate",
+    "enddate",
+    "status",
+    "progress",
+    "durationinseconds",
+    "duration",
+    "finished",
+    "recordeddate",
+    "distributionchannel",
+    "userlanguage",
+    "responseset",
+    "starttime",
+    "completiontime",
+    "lastmodifiedtime",
+    "timestamp",
+    "submitdate",
+    "lastpage",
+    "startlanguage",
+    "seed",
+    "datestamp",
+    "datesubmitted",
+    "datestarted",
+    "datelastaction",
+    "qrecaptchascore",
+    "qrelevantidduplicate",
+    "qrelevantidduplicatescore",
+    "qrelevantidfraudscore",
+    "qrelevantidlaststartdate",
+}
+_RESPONDENT = {"responseid", "recordid", "id"}
+_TIMESTAMPS = ("timestamp", "marcatemporal", "horodateur", "zeitstempel", "tijdstempel")
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """One column of an export, as the survey tool named it."""
+
+    code: str
+    text: str = ""
+    import_id: str = ""
+    role: str = "answer"  # respondent, personal, meta or answer
+    personal: str = ""  # what personal data the column holds
+    separator: str | None = None  # how multi-select answers are joined
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.code, self.text, self.import_id) if n)
+
+
+@dataclass(frozen=True)
+class SurveyExport:
+    """An export read into memory: columns, cells as text, and their rows in the file."""
+
+    path: Path
+    format: str
+    columns: tuple[ExportColumn, ...]
+    cells: tuple[tuple[str, ...], ...]
+    rows: tuple[int, ...]  # row number in the file of each response (1-based, headers too)
+    sha256: str = ""
+
+    @property
+    def n_respondents(self) -> int:
+        return len(self.cells)
+
+    def find(self, name: str) -> int | None:
+        """Index of the column named ``name`` by code, question text or import id."""
+        for by in ("code", "import_id", "text"):
+            for index, column in enumerate(self.columns):
+                if getattr(column, by) == name:
+                    return index
+        wanted = _key(name)
+        for index, column in enumerate(self.columns):
+            if any(_key(n) == wanted for n in column.names):
+                return index
+        return None
+
+    def respondent_ids(self) -> list[str]:
+        """The survey tool's response id of each row (kept in memory only)."""
+        index = next((i for i, c in enumerate(self.columns) if c.role == "respondent"), None)
+        if index is None:
+            stamp = next(
+                (i for i, c in enumerate(self.columns) if _key(c.code) in _TIMESTAMPS), None
+            )
+            seen: dict[str, int] = {}
+            ids = []
+            for number, row in zip(self.rows, self.cells, strict=True):
+                base = row[stamp] if stamp is not None and row[stamp] else f"row{number}"
+                seen[base] = seen.get(base, 0) + 1
+                ids.append(f"{base}#{seen[base]}")
+            return ids
+        ids = [row[index] for row in self.cells]
+        for number, value in zip(self.rows, ids, strict=True):
+            if not value:
+                raise BadInputError(
+                    "the response id is empty",
+                    file=self.path,
+                    row=number,
+                    field=self.columns[index].code,
+                )
+        return ids
+
+    def answer_columns(self) -> list[int]:
+        return [i for i, c in enumerate(self.columns) if c.role == "answer"]
+
+    def wide(self) -> pd.DataFrame:
+        """One row per respondent, one column per answer column (empty cells as None)."""
+        indices = self.answer_columns()
+        frame = pd.DataFrame(
+            [[row[i] or None for i in indices] for row in self.cells],
+            columns=[self.columns[i].code for i in indices],
+            index=pd.Index(self.respondent_ids(), name="respondent"),
+        )
+        return frame
+
+    def long(self) -> pd.DataFrame:
+        """The tidy table: respondent, item, value, label (label: the question text)."""
+        ids = self.respondent_ids()
+        records = [
+            {
+                "respondent": respondent,
+                "item": self.columns[i].code,
+                "value": row[i],
+                "label": self.columns[i].text or self.columns[i].code,
+            }
+            for respondent, row in zip(ids, self.cells, strict=True)
+            for i in self.answer_columns()
+            if row[i] != ""
+        ]
+        return pd.DataFrame(records, columns=["respondent", "item", "value", "label"])
+
+
+# --- decoding -------------------------------------------------------------------------
+
+
+def decode_text(path: Path, data: bytes, encoding: str | None = None) -> str:
+    """The file's text, or one clear line saying why it cannot be read."""
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise BadInputError("the file is empty", file=path)
+    if encoding:
+        try:
+            return data.decode(encoding).lstrip("\ufeff")
+        except LookupError:
+            raise BadInputError(f"unknown encoding {encoding!r}", file=path) from None
+        except UnicodeDecodeError as exc:
+            raise _decode_error(path, data, exc, encoding) from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise BadInputError(f"broken UTF-16 text ({exc.reason})", file=path) from None
+    elif b"\x00" in data[:4096]:
+        raise BadInputError(
+            "the file looks like UTF-16 without a byte-order mark; re-save it as "
+            "'CSV UTF-8' or name its encoding with --encoding utf-16-le",
+            file=path,
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, data, exc, "utf-8") from None
+
+
+def _decode_error(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: str) -> BadInputError:
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    row = data.count(b"\n", 0, exc.start) + 1
+    prefix = data[line_start : exc.start].decode(encoding, errors="replace")
+    column_index = max(len(next(csv.reader([prefix]), [""])) - 1, 0)
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode(encoding, errors="replace")]), [])
+    field = header[column_index].lstrip("\ufeff") if column_index < len(header) else None
+    byte = data[exc.start : exc.start + 1].hex()
+    hint = (
+        "; it looks like a Windows-1252 (ANSI) export: save it as 'CSV UTF-8' or pass "
+        "--encoding cp1252"
+        if encoding == "utf-8"
+        else ""
+    )
+    return BadInputError(
+        f"not valid {encoding} (byte 0x{byte}){hint}", file=path, row=row, field=field
+    )
+
+
+def _parse_csv(path: Path, text: str) -> list[list[str]]:
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first.count)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise BadInputError(f"malformed CSV: {exc}", file=path) from None
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise BadInputError("the file is empty", file=path)
+    return rows
+
+
+# --- detection ------------------------------------------------------------------------
+
+
+def detect_format(path: Path, rows: Sequence[Sequence[str]] | None = None) -> str:
+    """Which tool wrote the export, from its headers."""
+    if rows is None:
+        if _is_xlsx(path):
+            return "msforms"
+        rows = _parse_csv(path, decode_text(path, path.read_bytes()))
+    head = [_key(c) for c in rows[0]]
+    second = [_key(c) for c in rows[1]] if len(rows) > 1 else []
+    third = rows[2] if len(rows) > 2 else []
+    if head and head[0] == "v1" and "responseid" in second:
+        return "qualtrics"
+    if "responseid" in head or any(c.startswith('{"ImportId"') for c in third):
+        return "qualtrics"
+    if head and head[0] in _TIMESTAMPS:
+        return "gforms"
+    if ("id" in head and ("submitdate" in head or "lastpage" in head)) or (
+        "responseid" in head and ("datesubmitted" in head or "lastpage" in head)
+    ):
+        return "limesurvey"
+    if head and head[0] == "id" and {"starttime", "completiontime"} <= set(head):
+        return "msforms"
+    raise BadInputError(
+        "cannot tell which survey tool wrote this export from its headers; name it with "
+        f"--format ({'|'.join(FORMATS)})",
+        file=path,
+        row=1,
+    )
+
+
+def _is_xlsx(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def read_export(
+    path: str | Path, *, format: str = "auto", encoding: str | None = None
+) -> SurveyExport:
+    """Read a questionnaire export; ``format`` is auto, msforms, gforms, qualtrics or
+    limesurvey."""
+    import hashlib
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInputError("file not found", file=path) from None
+    except IsADirectoryError:
+        raise BadInputError("is a folder, not an export file", file=path) from None
+    if format not in ("auto", *FORMATS):
+        raise BadInputError(f"unknown format {format!r}; use auto or {', '.join(FORMATS)}")
+    if not data.strip():
+        raise BadInputError("the file is empty", file=path)
+    if data.startswith(b"PK\x03\x04"):
+        if format not in ("auto", "msforms"):
+            raise BadInputError(f"an .xlsx workbook cannot be a {format} export", file=path)
+        rows = _read_xlsx(path)
+        format = "msforms"
+    else:
+        rows = _parse_csv(path, decode_text(path, data, encoding))
+        if format == "auto":
+            format = detect_format(path, rows)
+    rows = _trim_trailing_empty_columns(rows)
+    reader = {
+        "msforms": _msforms,
+        "gforms": _gforms,
+        "qualtrics": _qualtrics,
+        "limesurvey": _limesurvey,
+    }[format]
+    export = reader(path, rows)
+    return replace(export, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _trim_trailing_empty_columns(rows: list[list[str]]) -> list[list[str]]:
+    """Drop unnamed, empty columns at the right edge (a trailing delimiter on every line)."""
+    width = len(rows[0])
+    while width and not rows[0][width - 1].strip():
+        if any(len(row) >= width and row[width - 1].strip() for row in rows):
+            break
+        width -= 1
+    return [row[:width] if len(row) > width else row for row in rows]
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise BadInputError(f"not a readable .xlsx workbook ({exc})", file=path) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [[_xlsx_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise BadInputError("the workbook's first sheet is empty", file=path)
+    return rows
+
+
+def _xlsx_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_headers(path: Path, header: Sequence[str], row: int = 1) -> None:
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        if not name.strip():
+            raise BadInputError(f"column {number} has no header", file=path, row=row)
+        if name in seen:
+            raise BadInputError(
+                f"duplicate header {name!r} in columns {seen[name]} and {number}",
+                file=path,
+                row=row,
+                field=name,
+            )
+        seen[name] = number
+
+
+def _body(
+    path: Path, rows: Sequence[Sequence[str]], header_rows: int, width: int
+) -> tuple[tuple[tuple[str, ...], ...], tuple[int, ...]]:
+    if len(rows) <= header_rows:
+        raise BadInputError("the export has headers but no responses", file=path)
+    cells, numbers = [], []
+    for number, row in enumerate(rows[header_rows:], start=header_rows + 1):
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            raise BadInputError(
+                f"{len(row)} cells but {width} headers",
+                file=path,
+                row=number,
+                field=None,
+            )
+        padded = [c.strip() for c in row[:width]] + [""] * (width - len(row))
+        cells.append(tuple(padded))
+        numbers.append(number)
+    return tuple(cells), tuple(numbers)
+
+
+def _classify(key: str) -> tuple[str, str]:
+    if key in _RESPONDENT:
+        return "respondent", ""
+    if key in _PERSONAL:
+        return "personal", _PERSONAL[key]
+    if key in _META:
+        return "meta", ""
+    return "answer", ""
+
+
+def _leading(header: Sequence[str]) -> int:
+    """How many leading columns are the tool's own (ids, times, contact fields)."""
+    known = _META | _RESPONDENT | set(_PERSONAL)
+    return next((i for i, h in enumerate(header) if _key(h) not in known), len(header))
+
+
+def _simple(path: Path, rows: list[list[str]], fmt: str) -> SurveyExport:
+    header = [h.strip().lstrip("\ufeff") for h in rows[0]]
+    _check_headers(path, header)
+    leading = _leading(header)
+    columns = []
+    for index, name in enumerate(header):
+        key = _key(name)
+        if index < leading:
+            role, personal = _classify(key)
+        elif key in _PERSONAL:  # a question asking for a name or e-mail is personal too
+            role, personal = "personal", _PERSONAL[key]
+        else:
+            role, personal = "answer", ""
+        columns.append(ExportColumn(name, name, "", role, personal, MULTI_SEPARATORS[fmt]))
+    cells, numbers = _body(path, rows, 1, len(header))
+    return SurveyExport(path, fmt, tuple(columns), cells, numbers)
+
+
+def _msforms(path: Path, rows: list[list[str]]) -> SurveyExport:
+    """Microsoft Forms: ``ID, Start time, Completion time, Email, Name`` then questions;
+    multi-select answers joined with ``;`` (with a trailing ``;``)."""
+    export = _simple(path, rows, "msforms")
+    cells = tuple(tuple(c[:-1] if c.endswith(";") else c for c in row) for row in export.cells)
+    return replace(export, cells=cells)
+
+
+def _gforms(path: Path, rows: list[list[str]]) -> SurveyExport:
+    """Google Forms: ``Timestamp``, optionally ``Email address``, then questions;
+    checkbox answers joined with ``, ``; grid rows as ``Question [Row]`` columns."""
+    return _simple(path, rows, "gforms")
+
+
+def _qualtrics(path: Path, rows: list[list[str]]) -> SurveyExport:
+    """Qualtrics: three header rows (ids, question text, ImportId JSON) or legacy V1…."""
+    codes = [h.strip().lstrip("\ufeff") for h in rows[0]]
+    _check_headers(path, codes)
+    legacy = _key(codes[0]) == "v1"
+    texts = list(rows[1]) + [""] * (len(codes) - len(rows[1])) if len(rows) > 1 else []
+    has_import_ids = len(rows) > 2 and any(c.startswith('{"ImportId"') for c in rows[2])
+    import_ids = [_import_id(c) for c in rows[2]] if has_import_ids else [""] * len(codes)
+    import_ids += [""] * (len(codes) - len(import_ids))
+    if not legacy and not has_import_ids and texts and _key(texts[0]) not in _META:
+        header_rows = 1
+        texts = list(codes)
+    else:
+        header_rows = 3 if has_import_ids else 2
+    columns = []
+    for code, text, import_id in zip(codes, texts or codes, import_ids, strict=False):
+        key = _key(import_id) or (_key(text) if legacy and re.fullmatch(r"V\d+", code) else "")
+        key = key or _key(code)
+        role, personal = _classify(key)
+        if role == "answer" and (
+            import_id.endswith(("Topics", "Sentiment"))
+            or re.search(r" - (Topics|Sentiment\w*)$", code)
+        ):
+            role = "meta"
+        columns.append(
+            ExportColumn(
+                code, text.strip(), import_id, role, personal, MULTI_SEPARATORS["qualtrics"]
+            )
+        )
+    cells, numbers = _body(path, rows, header_rows, len(codes))
+    return SurveyExport(path, "qualtrics", tuple(columns), cells, numbers)
+
+
+def _import_id(cell: str) -> str:
+    try:
+        value = json.loads(cell)
+    except json.JSONDecodeError:
+        return ""
+    return str(value.get("ImportId", "")) if isinstance(value, dict) else ""
+
+
+_LS_CODE = re.compile(r"^(?P<base>[^\[\]]+)\[(?P<sub>[^\[\]]+)\]$")
+_LS_FULL = re.compile(r"^(?P<base>.+?)\s*\[(?P<sub>[^\[\]]+)\]$")
+_LS_SELECTED = {"y", "yes"}
+_LS_UNSELECTED = {"", "n", "no", "not selected"}
+
+
+def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
+    """LimeSurvey: code headings (``id, submitdate, …, Q1, Q2[SQ001]``) or full headings.
+
+    Multiple-choice questions arrive as one column per option holding ``Y`` (or ``Yes``);
+    they are merged into one column per question.
+    """
+    export = _simple(path, rows, "limesurvey")
+    return _merge_multi(export)
+
+
+def _merge_multi(export: SurveyExport) -> SurveyExport:
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for index, column in enumerate(export.columns):
+        match = _LS_CODE.match(column.code) or _LS_FULL.match(column.code)
+        if column.role == "answer" and match and _key(match["sub"]) not in ("other", "comment"):
+            groups.setdefault(match["base"].strip(), []).append((index, match["sub"].strip()))
+    merged: dict[int, tuple[str, list[int], list[str]]] = {}
+    for base, members in groups.items():
+        values = {row[i].casefold() for row in export.cells for i, _ in members}
+        if len(members) > 1 and values & _LS_SELECTED and values <= _LS_SELECTED | _LS_UNSELECTED:
+            merged[members[0][0]] = (base, [i for i, _ in members], [s for _, s in members])
+    if not merged:
+        return export
+    dropped = {i for _, indices, _ in merged.values() for i in indices}
+    keep = [i for i in range(len(export.columns)) if i not in dropped or i in merged]
+    columns, cells = [], [list[str]() for _ in export.cells]
+    for index in keep:
+        if index in merged:
+            base, indices, subs = merged[index]
+            columns.append(ExportColumn(base, base, separator="\x1f"))
+            for out, row in zip(cells, export.cells, strict=True):
+                chosen = [
+                    s
+                    for i, s in zip(indices, subs, strict=True)
+                    if row[i].casefold() in _LS_SELECTED
+                ]
+                out.append("\x1f".join(chosen))
+        else:
+            columns.append(export.columns[index])
+            for out, row in zip(cells, export.cells, strict=True):
+                out.append(row[index])
+    return replace(export, columns=tuple(columns), cells=tuple(tuple(r) for r in cells))
