@@ -18,6 +18,7 @@ _YAML = (".yaml", ".yml")
 def register(group: click.Group) -> None:
     """Add this module's commands to ``earwitness code``."""
     group.add_command(codebook)
+    group.add_command(segment)
 
 
 @click.group()
@@ -126,4 +127,38 @@ def codebook_starter(env: CliEnv, out: Path | None) -> None:
     click.echo(
         f"Imported the starter codebook ({result.total} codes: {result.new} new, "
         f"{result.updated} updated); adapt it to your study"
+    )
+
+
+@click.command()
+@click.option(
+    "--all",
+    "redo",
+    is_flag=True,
+    help="Segment every document again (adds what is missing, removes segments a changed "
+    "text no longer has). Default: only documents without segments.",
+)
+@click.option(
+    "--short-post-chars",
+    type=click.IntRange(min=1),
+    default=280,
+    show_default=True,
+    help="A post this short (in characters) is one segment.",
+)
+@pass_env
+def segment(env: CliEnv, redo: bool, short_post_chars: int) -> None:
+    """Cut documents into segments: transcript turns, short posts, paragraphs and sentences."""
+    from earwitness.code._segment import segment_documents
+
+    with env.store() as store:
+        run = segment_documents(
+            store,
+            model=str(env.study.setting("spacy_model") or ""),
+            redo=redo,
+            short_post_chars=short_post_chars,
+        )
+    removed = f", removed {run.removed} stale" if run.removed else ""
+    click.echo(
+        f"Segmented {run.documents} documents with {run.pipeline}: "
+        f"{run.added} new segments{removed}"
     )
