@@ -1,0 +1,156 @@
+"""Reading audio files: WAV, FLAC, AIFF, OGG and MP3 through libsndfile (soundfile).
+
+Every file is decoded to 32-bit float at its own sample rate; a file that is empty,
+truncated, holds NaN or Inf, or that libsndfile cannot read raises one
+:class:`~earwitness.errors.BadInputError` naming the file.
+
+Channel weights follow ITU-R BS.1770-4/5, Table 3: left, right and centre 1.0,
+left and right surround 1.41, LFE excluded. Channel order is the WAVE/SMPTE order
+(L, R, C, LFE, Ls, Rs for 5.1; L, R, C, Ls, Rs for 5.0).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from earwitness.errors import BadInputError
+
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "AudioData",
+    "AudioInfo",
+    "audio_info",
+    "channel_weights",
+    "read_audio",
+    "sha256_file",
+]
+
+SUPPORTED_FORMATS = ("WAV", "WAVEX", "RF64", "W64", "FLAC", "AIFF", "OGG", "MP3")
+
+# BS.1770-4/5 Table 3 weights, by channel count, in WAVE channel order.
+_SURROUND = 1.41
+_WEIGHTS: dict[int, tuple[float, ...]] = {
+    1: (1.0,),
+    2: (1.0, 1.0),
+    3: (1.0, 1.0, 1.0),
+    5: (1.0, 1.0, 1.0, _SURROUND, _SURROUND),
+    6: (1.0, 1.0, 1.0, 0.0, _SURROUND, _SURROUND),
+}
+_TRUNCATION_MARKS = ("(should be", "> file length", "lacks an end-of-stream", "lost sync")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file's header says about it."""
+
+    path: Path
+    format: str
+    subtype: str
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+
+@dataclass(frozen=True)
+class AudioData:
+    """Decoded audio: ``samples`` is float32 of shape (frames, channels)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    info: AudioInfo
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def channel_weights(channels: int, *, file: str | Path | None = None) -> np.ndarray:
+    """BS.1770 weights G_i for a channel count (mono, stereo, 3.0, 5.0 or 5.1)."""
+    try:
+        return np.asarray(_WEIGHTS[channels], dtype=np.float64)
+    except KeyError:
+        raise BadInputError(
+            f"{channels} channels are not supported: earwitness measures mono, stereo, "
+            "3.0, 5.0 and 5.1 (L, R, C, LFE, Ls, Rs)",
+            file=file,
+        ) from None
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """Read a file's header, or fail with one line naming the file."""
+    path = Path(path)
+    _check_nonempty(path)
+    try:
+        info = sf.info(str(path))
+    except sf.SoundFileError as exc:
+        raise BadInputError(
+            f"unsupported or unreadable audio file ({_reason(exc)})", file=path
+        ) from None
+    if info.format not in SUPPORTED_FORMATS:
+        raise BadInputError(
+            f"unsupported audio format {info.format}: use WAV, FLAC, AIFF, OGG or MP3", file=path
+        )
+    result = AudioInfo(path, info.format, info.subtype, info.samplerate, info.channels, info.frames)
+    channel_weights(result.channels, file=path)
+    return result
+
+
+def read_audio(path: str | Path) -> AudioData:
+    """Decode a whole file to float32, checking it is complete and finite."""
+    info = audio_info(path)
+    try:
+        with sf.SoundFile(str(info.path)) as handle:
+            log = handle.extra_info
+            samples = handle.read(dtype="float32", always_2d=True)
+    except sf.SoundFileError as exc:
+        raise BadInputError(f"cannot decode audio ({_reason(exc)})", file=info.path) from None
+    if any(mark in log for mark in _TRUNCATION_MARKS) or len(samples) < info.frames:
+        raise BadInputError(
+            "the file is truncated: its header promises more audio than it holds", file=info.path
+        )
+    if len(samples) == 0:
+        raise BadInputError("the file holds no audio samples", file=info.path)
+    if not np.isfinite(samples).all():
+        raise BadInputError("the audio holds NaN or infinite sample values", file=info.path)
+    return AudioData(np.ascontiguousarray(samples), info.sample_rate, info)
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_nonempty(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise BadInputError("no such file", file=path) from None
+    if path.is_dir():
+        raise BadInputError("is a folder, not an audio file", file=path)
+    if size == 0:
+        raise BadInputError("the file is empty (0 bytes)", file=path)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).split(":", 1)[-1].strip() if ":" in str(exc) else str(exc)
+    return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
