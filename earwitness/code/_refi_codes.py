@@ -12,9 +12,11 @@ export the description reads::
 
     Examples:
     - <quote>
+    - <quote> (illustrative)
 
-which NVivo, ATLAS.ti and MAXQDA show as it is, and which :func:`parse_description`
-splits back on import. A description from another tool without these headings is the
+(examples are stored as ``{"quote": str, "illustrative": bool}``), which NVivo,
+ATLAS.ti and MAXQDA show as it is, and which :func:`parse_description` splits back on
+import. A description from another tool without these headings is the
 definition.
 """
 
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 _HEADING = re.compile(r"^(Include|Exclude|Examples):[ \t]*", re.MULTILINE)
+_ILLUSTRATIVE = " (illustrative)"
 _COLOR = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 _IN_CHUNKS = 500
 
@@ -49,11 +52,26 @@ class CodeFields:
     definition: str = ""
     inclusion: str = ""
     exclusion: str = ""
-    examples: tuple[str, ...] = ()
+    examples: tuple[dict[str, Any], ...] = ()
+
+
+def _example_line(example: Any) -> str:
+    if isinstance(example, dict):
+        quote = str(example.get("quote", "")).strip()
+        return quote + (_ILLUSTRATIVE if example.get("illustrative") else "")
+    return str(example).strip()
+
+
+def _example(line: str) -> dict[str, Any]:
+    quote = line.strip()[2:].strip()
+    illustrative = quote.endswith(_ILLUSTRATIVE)
+    if illustrative:
+        quote = quote[: -len(_ILLUSTRATIVE)].rstrip()
+    return {"quote": quote, "illustrative": illustrative}
 
 
 def compose_description(
-    definition: str, inclusion: str = "", exclusion: str = "", examples: Sequence[str] = ()
+    definition: str, inclusion: str = "", exclusion: str = "", examples: Sequence[Any] = ()
 ) -> str:
     parts = [definition.strip()] if definition.strip() else []
     if inclusion.strip():
@@ -61,7 +79,9 @@ def compose_description(
     if exclusion.strip():
         parts.append(f"Exclude: {exclusion.strip()}")
     if examples:
-        parts.append("Examples:\n" + "\n".join(f"- {example.strip()}" for example in examples))
+        parts.append(
+            "Examples:\n" + "\n".join(f"- {_example_line(example)}" for example in examples)
+        )
     return "\n\n".join(parts)
 
 
@@ -71,9 +91,7 @@ def parse_description(description: str) -> CodeFields:
     for heading, body in zip(pieces[1::2], pieces[2::2], strict=True):
         if heading == "Examples":
             fields["examples"] = tuple(
-                line.strip()[2:].strip()
-                for line in body.splitlines()
-                if line.strip().startswith("- ")
+                _example(line) for line in body.splitlines() if line.strip().startswith("- ")
             )
         else:
             fields["inclusion" if heading == "Include" else "exclusion"] = body.strip()
