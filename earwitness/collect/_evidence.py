@@ -153,7 +153,7 @@ def _read_phrase(tokens: list[re.Match[str]], index: int) -> tuple[_Phrase | Non
         i += 1
     if head_at < 0:
         return None, i
-    stopped_at = _word(tokens[i]) if i < len(tokens) else ""
+    stopped_at = _word(tokens[i]) if i < len(tokens) and _adjacent(tokens, i) else ""
     group_word_as_head = _word(tokens[head_at]) in _STANDALONE_HEADS
     if (
         group_word_as_head
@@ -174,6 +174,12 @@ def _read_phrase(tokens: list[re.Match[str]], index: int) -> tuple[_Phrase | Non
     elif _word(tokens[head_at]) in ("pro", "professional") and stopped_at == "at":
         return None, i  # "I'm a pro at procrastinating"
     return _Phrase(end=tokens[head_at].end(), group=_suggest(words, negated)), i
+
+
+def _adjacent(tokens: list[re.Match[str]], index: int) -> bool:
+    """Whether only spaces separate ``tokens[index]`` from the token before it."""
+    before = tokens[index - 1]
+    return not before.string[before.end() : tokens[index].start()].strip()
 
 
 def _is_head(word: str, words: list[str]) -> bool:

@@ -42,6 +42,7 @@ POSITIVE = [
     ("as a beginner myself I liked eMastered", "self", "as a beginner", "amateur"),
     ("I'm a producer from Leeds.", "self", "I'm a producer", None),
     ("I'm working as a mix engineer in Berlin.", "self", "I'm working as a mix engineer", None),
+    ("Honestly I'm just a hobbyist & it was on sale.", "self", "I'm just a hobbyist", "amateur"),
     ("I'm a hobbyist making beats on weekends.", "self", "I'm a hobbyist", "amateur"),
     ("I'm a working musician.", "self", "I'm a working musician", "professional"),
     ("Music is just a hobby for me.", "self", "Music is just a hobby", "amateur"),

@@ -1,0 +1,573 @@
+"""Interview transcripts: parse speaker turns and store one document per turn.
+
+Formats read:
+
+* plain text with ``Speaker: text`` turns (an optional ``[hh:mm:ss]`` before the label
+  gives the turn's start), and Otter.ai text exports (``Name  0:03`` then the paragraph);
+* WebVTT (W3C WebVTT, https://www.w3.org/TR/webvtt1/) as exported by Zoom
+  (``Name: text`` cues), Microsoft Teams and Otter (``<v Name>`` voice spans);
+* SubRip (SRT), ``hh:mm:ss,mmm --> hh:mm:ss,mmm`` cues with ``Name:`` or ``<v Name>``;
+* DOCX (python-docx): paragraphs read as plain text, or a table of speaker and text.
+
+Consecutive cues of one speaker are merged into one turn that keeps the first start and
+the last end. Interviewer turns are marked (``speaker_role``) so analyses can leave them
+out; the interviewer is recognised by label ("Interviewer", "Moderator", "Q", ...) or
+named with ``interviewers``.
+
+Storing a transcript pseudonymises every speaker, masks personal data in each turn
+(and the speakers' own names where they are spoken), and records the file by its
+sha256 only: file names often carry a participant's name, so they are not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection
+
+from earwitness.errors import BadInputError
+from earwitness.privacy import Masker, pseudonym
+from earwitness.store.records import (
+    DocumentRecord,
+    ensure_participant,
+    record_source,
+    set_user_group,
+    upsert_document,
+)
+from earwitness.store.schema import group_evidence, utcnow
+
+if TYPE_CHECKING:
+    from earwitness.store import Store
+    from earwitness.study import Study
+
+__all__ = [
+    "TRANSCRIPT_FORMATS",
+    "Transcript",
+    "TranscriptImport",
+    "Turn",
+    "import_transcript",
+    "parse_transcript",
+    "speaker_roles",
+]
+
+TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "docx")
+PLATFORM = "transcript"
+GROUP_METHOD = "declared at import"
+
+_INTERVIEWER_LABELS = re.compile(
+    r"^(?:interviewer|interviewer\s*\d+|int|i|q|iv|moderator|facilitator|researcher|host|"
+    r"question)$",
+    re.IGNORECASE,
+)
+_GENERIC_LABEL = re.compile(
+    r"^(?:speaker|participant|interviewee|respondent|interviewer|unknown|p|r|s)\s*\d*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn: who spoke, what they said, and when (seconds from the start)."""
+
+    speaker: str
+    text: str
+    start_s: float | None = None
+    end_s: float | None = None
+    line: int | None = None
+
+
+@dataclass
+class Transcript:
+    """The turns of one transcript file, in order."""
+
+    format: str
+    turns: list[Turn]
+    sha256: str
+    name: str = ""
+
+    @property
+    def speakers(self) -> list[str]:
+        return list(dict.fromkeys(turn.speaker for turn in self.turns))
+
+
+# --- reading files --------------------------------------------------------------------------
+
+
+def parse_transcript(path: Path, *, format: str | None = None) -> Transcript:
+    """Read a transcript file; ``format`` is one of TRANSCRIPT_FORMATS, else guessed."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"cannot read the file: {exc.strerror}", file=path) from None
+    chosen = format or _guess_format(path, data)
+    if chosen not in TRANSCRIPT_FORMATS:
+        raise BadInputError(
+            f"unknown transcript format {chosen!r}; use one of {', '.join(TRANSCRIPT_FORMATS)}",
+            file=path,
+        )
+    if chosen == "docx":
+        turns = _parse_docx(path)
+    else:
+        text = _decode(data, path)
+        parser = {"vtt": _parse_vtt, "srt": _parse_srt, "txt": _parse_text}[chosen]
+        turns = parser(text, path)
+    if not turns:
+        raise BadInputError(
+            "no speaker turns found: expected `Speaker: text` lines, `<v Speaker>` voice "
+            "tags or an Otter export",
+            file=path,
+        )
+    return Transcript(chosen, turns, hashlib.sha256(data).hexdigest(), path.name)
+
+
+def _guess_format(path: Path, data: bytes) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in TRANSCRIPT_FORMATS:
+        return suffix
+    if data.startswith(b"PK\x03\x04"):
+        return "docx"
+    head = data[:200].lstrip(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(b"WEBVTT"):
+        return "vtt"
+    if re.match(rb"\d+\s*\r?\n\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", head):
+        return "srt"
+    return "txt"
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInputError(
+            f"not UTF-8 text (byte {exc.start}); save the transcript as UTF-8", file=path
+        ) from None
+
+
+# --- cue formats: WebVTT and SRT ------------------------------------------------------------
+
+_TIMESTAMP = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
+_TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s*-->\s*{_TIMESTAMP}")
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>", re.IGNORECASE)
+_TAG = re.compile(r"</?[^>]+>")
+_LABEL = re.compile(r"^\s*(?:-\s*)?([^\s:][^:\n]{0,39}?)\s*:\s+(?=\S)")
+_BRACKET_LABEL = re.compile(r"^\s*\[([^\]\n]{1,40})\]\s*(?=\S)")
+
+
+def _seconds(hours: str | None, minutes: str, seconds: str, fraction: str) -> float:
+    return (
+        int(hours or 0) * 3600
+        + int(minutes) * 60
+        + int(seconds)
+        + int(fraction.ljust(3, "0")) / 1000
+    )
+
+
+@dataclass
+class _Cue:
+    start_s: float
+    end_s: float
+    lines: list[str] = field(default_factory=list)
+    line: int = 0
+
+
+def _cues(text: str, path: Path, *, vtt: bool) -> list[_Cue]:
+    cues: list[_Cue] = []
+    current: _Cue | None = None
+    skipping = False
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip()
+        if not line.strip():
+            current, skipping = None, False
+            continue
+        if skipping:
+            continue
+        timing = _TIMING.match(line)
+        if timing:
+            values = timing.groups()
+            start, end = _seconds(*values[:4]), _seconds(*values[4:])
+            if end < start:
+                raise BadInputError(
+                    f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)",
+                    file=path,
+                    row=number,
+                )
+            current = _Cue(start, end, line=number)
+            cues.append(current)
+            continue
+        if current is None:
+            if vtt and (number == 1 or line.startswith(("NOTE", "STYLE", "REGION"))):
+                skipping = number != 1
+                if number == 1 and not line.lstrip("\ufeff").startswith("WEBVTT"):
+                    raise BadInputError("a WebVTT file must begin with WEBVTT", file=path, row=1)
+                continue
+            if "-->" in line or re.match(rf"^\s*{_TIMESTAMP}\s*-", line):
+                raise BadInputError(f"malformed cue timing {line.strip()!r}", file=path, row=number)
+            continue  # a cue identifier or SRT counter
+        current.lines.append(line)
+    return cues
+
+
+def _cue_speaker(lines: list[str]) -> tuple[str | None, str]:
+    """The speaker a cue names (voice span, ``Name:`` or ``[Name]``) and its plain text."""
+    joined = "\n".join(lines)
+    speaker = None
+    voice = _VOICE.search(joined)
+    if voice:
+        speaker = voice.group(1).strip()
+    text = html.unescape(_TAG.sub("", joined)).strip()
+    if speaker is None:
+        label = _LABEL.match(text) or _BRACKET_LABEL.match(text)
+        if label and _looks_like_speaker(label.group(1)):
+            speaker, text = label.group(1).strip(), text[label.end() :]
+    return speaker, " ".join(part.strip() for part in text.split("\n") if part.strip())
+
+
+def _merge_cues(cues: Iterable[_Cue], path: Path) -> list[Turn]:
+    turns: list[Turn] = []
+    for cue in cues:
+        speaker, text = _cue_speaker(cue.lines)
+        if not text:
+            continue
+        if speaker is None:
+            if not turns:
+                raise BadInputError(
+                    "cue has no speaker (`<v Name>` or `Name:`) and no earlier cue names one",
+                    file=path,
+                    row=cue.line,
+                )
+            speaker = turns[-1].speaker
+        if turns and turns[-1].speaker == speaker:
+            last = turns[-1]
+            turns[-1] = Turn(speaker, f"{last.text} {text}", last.start_s, cue.end_s, last.line)
+        else:
+            turns.append(Turn(speaker, text, cue.start_s, cue.end_s, cue.line))
+    return turns
+
+
+def _parse_vtt(text: str, path: Path) -> list[Turn]:
+    return _merge_cues(_cues(text, path, vtt=True), path)
+
+
+def _parse_srt(text: str, path: Path) -> list[Turn]:
+    return _merge_cues(_cues(text, path, vtt=False), path)
+
+
+# --- plain text, Otter text and DOCX --------------------------------------------------------
+
+_LINE_TIME = re.compile(r"^\s*[\[(]?((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[\])]?\s+")
+_OTTER_HEADER = re.compile(r"^(\S[^:\n]{0,39}?)\s+((?:\d+:)?\d{1,2}:\d{2})\s*$")
+
+
+def _clock(value: str) -> float:
+    parts = value.replace(",", ".").split(":")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def _looks_like_speaker(label: str) -> bool:
+    """A speaker label: a name or role of at most five words, not a URL or a sentence."""
+    label = label.strip()
+    words = label.split()
+    if not words or len(words) > 5 or "//" in label or label.endswith((".", ",")):
+        return False
+    return bool(re.match(r"^[\w\"'(\[]", label)) and not label.lower().startswith(("http", "www"))
+
+
+def _parse_text(text: str, path: Path) -> list[Turn]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(_OTTER_HEADER.match(line) for line in lines[:5]):
+        return _parse_otter(lines, path)
+    return _with_ends(_parse_labelled_lines(lines, path))
+
+
+def _parse_labelled_lines(lines: Sequence[str], path: Path) -> list[Turn]:
+    turns: list[Turn] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        start_s = None
+        stamp = _LINE_TIME.match(line)
+        if stamp:
+            start_s, line = _clock(stamp.group(1)), line[stamp.end() :]
+        label = _LABEL.match(line)
+        if label and _looks_like_speaker(label.group(1)):
+            turns.append(
+                Turn(label.group(1).strip(), line[label.end() :].strip(), start_s, None, number)
+            )
+        elif turns:
+            last = turns[-1]
+            turns[-1] = Turn(last.speaker, f"{last.text}\n{line}", last.start_s, None, last.line)
+        else:
+            raise BadInputError(
+                f"text before the first `Speaker: text` turn: {line[:40]!r}", file=path, row=number
+            )
+    return turns
+
+
+def _parse_otter(lines: Sequence[str], path: Path) -> list[Turn]:
+    turns: list[Turn] = []
+    speaker: str | None = None
+    start_s: float | None = None
+    paragraph: list[str] = []
+    first_line = 0
+
+    def flush() -> None:
+        if speaker is not None and paragraph:
+            turns.append(Turn(speaker, "\n".join(paragraph), start_s, None, first_line))
+
+    for number, raw in enumerate(lines, start=1):
+        header = _OTTER_HEADER.match(raw.strip())
+        if header:
+            flush()
+            speaker, start_s, paragraph, first_line = (
+                header.group(1).strip(),
+                _clock(header.group(2)),
+                [],
+                number,
+            )
+        elif raw.strip():
+            if speaker is None:
+                raise BadInputError("text before the first speaker heading", file=path, row=number)
+            paragraph.append(raw.strip())
+    flush()
+    return _with_ends(turns)
+
+
+def _with_ends(turns: list[Turn]) -> list[Turn]:
+    """A timed turn ends where the next timed turn starts (the last one stays open)."""
+    result = []
+    for index, turn in enumerate(turns):
+        following = turns[index + 1].start_s if index + 1 < len(turns) else None
+        end_s = following if turn.start_s is not None and following is not None else None
+        result.append(Turn(turn.speaker, turn.text, turn.start_s, end_s, turn.line))
+    return result
+
+
+def _parse_docx(path: Path) -> list[Turn]:
+    try:
+        import docx
+    except ModuleNotFoundError:  # pragma: no cover - python-docx is a collect dependency
+        raise BadInputError(
+            "reading DOCX needs python-docx: pip install python-docx", file=path
+        ) from None
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise BadInputError(f"not a readable DOCX file ({exc})", file=path) from None
+    lines = [paragraph.text for paragraph in document.paragraphs]
+    if any(_LABEL.match(line) or _OTTER_HEADER.match(line.strip()) for line in lines):
+        return _parse_text("\n".join(lines), path)
+    rows: list[str] = []
+    for table in document.tables:
+        for row in table.rows:
+            cells = [cell.text.strip() for cell in row.cells]
+            cells = [c for i, c in enumerate(cells) if c and (i == 0 or c != cells[i - 1])]
+            if len(cells) == 3 and _LINE_TIME.match(cells[0] + " "):
+                rows.append(f"[{cells[0]}] {cells[1]}: {cells[2]}")
+            elif len(cells) == 2 and _looks_like_speaker(cells[0]):
+                rows.append(f"{cells[0]}: {cells[1]}")
+    return _with_ends(_parse_labelled_lines(rows, path)) if rows else []
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TranscriptImport:
+    """What importing one transcript did."""
+
+    file: str
+    format: str
+    turns: int = 0
+    interviewer_turns: int = 0
+    speakers: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    evidence: int = 0
+
+    def as_row(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _is_interviewer(speaker: str, interviewers: Sequence[str]) -> bool:
+    named = {name.strip().casefold() for name in interviewers}
+    return speaker.strip().casefold() in named or bool(_INTERVIEWER_LABELS.match(speaker.strip()))
+
+
+@dataclass(frozen=True)
+class _NameMasker:
+    """Replaces the speakers' names where they are spoken with their pseudonyms.
+
+    A full label ("Jane Doe") and the first name of a full name ("Jane") are replaced;
+    generic labels ("Speaker 1", "Interviewer") are left alone.
+    """
+
+    names: dict[str, str]
+
+    @classmethod
+    def for_speakers(cls, pseudonyms: dict[str, str]) -> _NameMasker:
+        names: dict[str, str] = {}
+        for speaker, alias in pseudonyms.items():
+            if _GENERIC_LABEL.match(speaker) or _INTERVIEWER_LABELS.match(speaker):
+                continue
+            names[speaker] = alias
+            words = speaker.split()
+            if len(words) >= 2 and len(words[0]) >= 3:
+                names.setdefault(words[0], alias)
+        return cls(names)
+
+    def mask(self, text: str) -> str:
+        if not self.names:
+            return text
+        alternatives = "|".join(re.escape(n) for n in sorted(self.names, key=len, reverse=True))
+        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        return pattern.sub(lambda match: self.names[match.group(0)], text)
+
+
+def speaker_roles(
+    transcript: Transcript,
+    *,
+    participant: str | None = None,
+    group: str | None = None,
+    interviewers: Sequence[str] = (),
+) -> dict[str, str]:
+    """Each speaker's role, "interviewer" or "participant"; refuse what cannot be stored."""
+    roles = {
+        s: "interviewer" if _is_interviewer(s, interviewers) else "participant"
+        for s in transcript.speakers
+    }
+    interviewees = [s for s, role in roles.items() if role == "participant"]
+    if participant is not None and len(interviewees) > 1:
+        raise BadInputError(
+            f"--participant names one interviewee, but {len(interviewees)} speakers are not "
+            "marked as interviewer; name the interviewer(s) with --interviewer",
+            file=transcript.name,
+        )
+    if group is not None and not interviewees:
+        raise BadInputError(
+            "--group given but every speaker is an interviewer", file=transcript.name
+        )
+    return roles
+
+
+def import_transcript(
+    study: Study,
+    store: Store,
+    transcript: Transcript,
+    *,
+    participant: str | None = None,
+    group: str | None = None,
+    interviewers: Sequence[str] = (),
+) -> TranscriptImport:
+    """Store one transcript: one document per turn, in ONE transaction.
+
+    ``participant`` is the study's identifier of the interviewee: every turn that is not
+    the interviewer's is attributed to its pseudonym. ``group`` declares that
+    participant's user group ("declared at import").
+    """
+    key = study.key()
+    mask = Masker(key).mask
+    roles = speaker_roles(
+        transcript, participant=participant, group=group, interviewers=interviewers
+    )
+    interviewees = [s for s, role in roles.items() if role == "participant"]
+    interview_id = f"interview:{transcript.sha256[:16]}"
+    handles = {s: _handle(s, roles[s], participant, interview_id) for s in roles}
+    pseudonyms = {s: pseudonym(handles[s], key) for s in roles}
+    names = _NameMasker.for_speakers(pseudonyms)
+    outcome = TranscriptImport(file=transcript.name, format=transcript.format, speakers=len(roles))
+    with store.transaction() as connection:
+        source_id = record_source(
+            connection,
+            PLATFORM,
+            native_id=transcript.sha256,
+            content_sha256=transcript.sha256,
+            extra={"format": transcript.format, "turns": len(transcript.turns)},
+        )
+        participant_ids = {
+            s: ensure_participant(
+                connection,
+                pseudonyms[s],
+                kind="interviewer" if roles[s] == "interviewer" else "interviewee",
+            )
+            for s in roles
+        }
+        if group is not None:
+            for speaker in interviewees:
+                set_user_group(connection, participant_ids[speaker], group, method=GROUP_METHOD)
+        for index, turn in enumerate(transcript.turns):
+            text = names.mask(mask(turn.text))
+            role = roles[turn.speaker]
+            record = DocumentRecord(
+                platform=PLATFORM,
+                native_id=f"{interview_id}:{index:05d}",
+                text=text,
+                kind="turn",
+                thread_native_id=interview_id,
+                participant_id=participant_ids[turn.speaker],
+                source_id=source_id,
+                speaker_role=role,
+                start_s=turn.start_s,
+                end_s=turn.end_s,
+                extra={"turn": index, "format": transcript.format},
+            )
+            document_id, result = upsert_document(connection, record)
+            if result in ("new", "updated", "unchanged"):
+                setattr(outcome, result, getattr(outcome, result) + 1)
+            outcome.turns += 1
+            if role == "interviewer":
+                outcome.interviewer_turns += 1
+                continue
+            outcome.evidence += _store_evidence(
+                store, connection, participant_ids[turn.speaker], document_id, text
+            )
+    return outcome
+
+
+def _handle(speaker: str, role: str, participant: str | None, interview_id: str) -> str:
+    """Who a speaker is across the study: the declared participant id, a name, or a
+    generic label ("P", "Speaker 2") that only means something within its interview."""
+    if participant and role == "participant":
+        return participant
+    if _GENERIC_LABEL.match(speaker) or _INTERVIEWER_LABELS.match(speaker):
+        return f"{speaker}#{interview_id}"
+    return speaker
+
+
+def _store_evidence(
+    store: Store, connection: Connection, participant_id: int, document_id: int, text: str
+) -> int:
+    from earwitness.collect._evidence import find_group_evidence
+
+    rows = [
+        {
+            "participant_id": participant_id,
+            "document_id": document_id,
+            "start": evidence.start,
+            "end": evidence.end,
+            "quote": evidence.quote,
+            "kind": evidence.kind,
+            "suggested_group": evidence.suggested_group,
+            "created_at": utcnow(),
+        }
+        for evidence in find_group_evidence(text)
+    ]
+    store.upsert(
+        connection, group_evidence, rows, key=("participant_id", "document_id", "start", "end")
+    )
+    return len(rows)
