@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from earwitness.clikit import CliEnv, emit, pass_env
+from earwitness.clikit import CliEnv, emit, pass_env, report_options
 from earwitness.errors import BadInputError
 
 __all__ = ["register"]
@@ -19,6 +21,10 @@ def register(group: click.Group) -> None:
     """Add this module's commands to ``earwitness code``."""
     group.add_command(codebook)
     group.add_command(segment)
+    group.add_command(apply)
+    group.add_command(remove)
+    group.add_command(import_codings)
+    group.add_command(retrieve)
 
 
 @click.group()
@@ -162,3 +168,116 @@ def segment(env: CliEnv, redo: bool, short_post_chars: int) -> None:
         f"Segmented {run.documents} documents with {run.pipeline}: "
         f"{run.added} new segments{removed}"
     )
+
+
+def _span_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--end", type=click.IntRange(min=0), help="End of the span (exclusive)."
+    )(function)
+    function = click.option(
+        "--start", type=click.IntRange(min=0), help="Start of the span (code points from 0)."
+    )(function)
+    function = click.option(
+        "--document", metavar="DOC", help="Document id, guid or platform:native_id."
+    )(function)
+    function = click.option("--segment", type=int, metavar="ID", help="Segment id.")(function)
+    function = click.option(
+        "--coder",
+        required=True,
+        envvar="EARWITNESS_CODER",
+        help="Name of the coder (default: $EARWITNESS_CODER).",
+    )(function)
+    return function
+
+
+@click.command()
+@click.argument("code")
+@_span_options
+@click.option("--memo", help="A note on this coding.")
+@pass_env
+def apply(
+    env: CliEnv,
+    code: str,
+    coder: str,
+    segment: int | None,
+    document: str | None,
+    start: int | None,
+    end: int | None,
+    memo: str | None,
+) -> None:
+    """Apply CODE (path "Theme/Code", unique name or guid) to a segment or a span."""
+    from earwitness.code._coding import apply_code
+
+    with env.store() as store:
+        coding_id, new = apply_code(
+            store, code, coder=coder, segment=segment, document=document, start=start, end=end,
+            memo=memo,
+        )  # fmt: skip
+    click.echo(f"{'Applied' if new else 'Already applied'}: coding {coding_id} by {coder}")
+
+
+@click.command()
+@click.argument("code")
+@_span_options
+@pass_env
+def remove(
+    env: CliEnv,
+    code: str,
+    coder: str,
+    segment: int | None,
+    document: str | None,
+    start: int | None,
+    end: int | None,
+) -> None:
+    """Remove a coder's coding of CODE on a segment or an exact span."""
+    from earwitness.code._coding import remove_code
+
+    with env.store() as store:
+        count = remove_code(
+            store, code, coder=coder, segment=segment, document=document, start=start, end=end
+        )
+    click.echo(f"Removed {count} coding{'s' if count != 1 else ''} by {coder}")
+
+
+@click.command("import-codings")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--coder", help="Coder of every row (instead of a 'coder' column).")
+@pass_env
+def import_codings(env: CliEnv, file: Path, coder: str | None) -> None:
+    """Import codings from a CSV file (document, code, coder, segment or start/end,
+    memo, text), all rows or none."""
+    from earwitness.code._coding import import_codings_csv
+
+    with env.store() as store:
+        result = import_codings_csv(store, file, coder=coder)
+    click.echo(
+        f"Imported {result.rows} codings from {file}: {result.new} new, "
+        f"{result.existing} already there"
+    )
+
+
+@click.command()
+@click.argument("code")
+@click.option("--children", is_flag=True, help="Include the codes below CODE.")
+@click.option("--coder", help="Only this coder's codings.")
+@report_options
+@pass_env
+def retrieve(
+    env: CliEnv,
+    code: str,
+    children: bool,
+    coder: str | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Retrieve the coded segments of CODE with their text, source, pseudonym and user
+    group."""
+    from earwitness.code._coding import retrieve_segments
+
+    with env.store() as store, store.connect() as connection:
+        rows = retrieve_segments(connection, code, include_children=children, coder=coder)
+    if not (as_json or as_csv):
+        columns = ("code", "document_id", "platform", "pseudonym", "user_group", "coder", "text")
+        rows = [{key: row[key] for key in columns} for row in rows]
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"{code}: {len(rows)} segments")
