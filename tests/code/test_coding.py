@@ -21,7 +21,7 @@ from earwitness.code._segment import segment_documents
 from earwitness.errors import BadInputError
 from earwitness.privacy import sha256_text
 from earwitness.store import Store
-from earwitness.store.schema import codings, coders, documents, segments
+from earwitness.store.schema import coders, codings, documents, segments
 from earwitness.study import Study
 
 from .conftest import POSTS, SMALL_CODEBOOK, add_documents
@@ -171,7 +171,7 @@ def test_csv_errors_name_row_and_column_and_write_nothing(
 
 def test_csv_header_problems(coded_store: tuple[Store, dict[str, int]], tmp_path: Path) -> None:
     store, _ = coded_store
-    with pytest.raises(BadInputError, match="row 1: missing column.s.: coder"):
+    with pytest.raises(BadInputError, match=r"row 1: missing column\(s\): coder"):
         import_codings_csv(store, _write_csv(tmp_path, "document,code,start,end\n"))
     with pytest.raises(BadInputError, match="row 1: give a 'segment' column"):
         import_codings_csv(store, _write_csv(tmp_path, "document,code,coder,start\n"))
