@@ -3,7 +3,8 @@
 Each answer column becomes an item. Its type is guessed from the answers: all
 numbers → numeric; every answer among a known anchor set → Likert with those
 anchors; answers joined with the tool's multi-select separator into recurring
-options → multi-select; a few recurring answers → single choice; else free text.
+options (not sentences) → multi-select; a few recurring short answers → single
+choice; else free text.
 """
 
 from __future__ import annotations
@@ -71,10 +72,22 @@ def _guess(code: str, column: str, text: str, values: list[str], separator: str 
     if separator and values:
         pieces = Counter(p.strip() for v in values for p in v.split(separator.strip() or separator))
         joined = any((separator.strip() or separator) in v for v in values)
-        if joined and len(pieces) <= _MAX_CHOICES * 2 and max(pieces.values()) > 1:
+        sentences = any(p.endswith((".", "!", "?")) for p in pieces)
+        if (
+            joined
+            and not sentences
+            and len(pieces) <= _MAX_CHOICES * 2
+            and max(pieces.values()) > 1
+        ):
             return replace(base, type="multi", options=tuple(sorted(p for p in pieces if p)))
     counts = Counter(values)
-    if counts and len(counts) <= _MAX_CHOICES and len(counts) <= len(values) * 0.75:
+    sentences = any(v.endswith((".", "!", "?")) or len(v) > 80 for v in counts)
+    if (
+        counts
+        and not sentences
+        and len(counts) <= _MAX_CHOICES
+        and len(counts) <= len(values) * 0.75
+    ):
         return replace(base, type="single", options=tuple(sorted(counts)))
     return base
 

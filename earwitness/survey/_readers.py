@@ -106,6 +106,7 @@ _META = {
     "qrelevantidlaststartdate",
 }
 _RESPONDENT = {"responseid", "recordid", "id"}
+_GRID_ROW = re.compile(r"^.+?\s*\[(?P<row>[^\[\]]+)\]$")
 _TIMESTAMPS = ("timestamp", "marcatemporal", "horodateur", "zeitstempel", "tijdstempel")
 
 
@@ -150,7 +151,12 @@ class SurveyExport:
         for index, column in enumerate(self.columns):
             if any(_key(n) == wanted for n in column.names):
                 return index
-        return None
+        rows = [  # a grid row, `Question [Row]`, named by its row alone
+            index
+            for index, column in enumerate(self.columns)
+            if (match := _GRID_ROW.match(column.code)) and _key(match["row"]) == wanted
+        ]
+        return rows[0] if len(rows) == 1 else None
 
     def respondent_ids(self) -> list[str]:
         """The survey tool's response id of each row (kept in memory only)."""
@@ -286,14 +292,14 @@ def detect_format(path: Path, rows: Sequence[Sequence[str]] | None = None) -> st
     third = rows[2] if len(rows) > 2 else []
     if head and head[0] == "v1" and "responseid" in second:
         return "qualtrics"
-    if "responseid" in head or any(c.startswith('{"ImportId"') for c in third):
-        return "qualtrics"
-    if head and head[0] in _TIMESTAMPS:
-        return "gforms"
     if ("id" in head and ("submitdate" in head or "lastpage" in head)) or (
         "responseid" in head and ("datesubmitted" in head or "lastpage" in head)
     ):
         return "limesurvey"
+    if "responseid" in head or any(c.startswith('{"ImportId"') for c in third):
+        return "qualtrics"
+    if head and head[0] in _TIMESTAMPS:
+        return "gforms"
     if head and head[0] == "id" and {"starttime", "completiontime"} <= set(head):
         return "msforms"
     raise BadInputError(
