@@ -25,6 +25,7 @@ def register(group: click.Group) -> None:
     group.add_command(remove)
     group.add_command(import_codings)
     group.add_command(retrieve)
+    group.add_command(agreement)
 
 
 @click.group()
@@ -281,3 +282,70 @@ def retrieve(
         columns = ("code", "document_id", "platform", "pseudonym", "user_group", "coder", "text")
         rows = [{key: row[key] for key in columns} for row in rows]
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"{code}: {len(rows)} segments")
+
+
+@click.command()
+@click.option("--coders", metavar="A,B", help="Coders to compare (default: every human coder).")
+@click.option("--by", type=click.Choice(["code", "document"]), default="code", show_default=True)
+@click.option(
+    "--exclude-uncoded", is_flag=True, help="Leave out text that no compared coder coded."
+)
+@click.option(
+    "--segments",
+    "segment_matching",
+    is_flag=True,
+    help="Match coded segments MAXQDA-style instead of counting characters (two coders).",
+)
+@click.option(
+    "--overlap",
+    type=click.IntRange(1, 100),
+    default=90,
+    show_default=True,
+    help="With --segments: minimum overlap (percent of the two segments' union).",
+)
+@report_options
+@pass_env
+def agreement(
+    env: CliEnv,
+    coders: str | None,
+    by: str,
+    exclude_uncoded: bool,
+    segment_matching: bool,
+    overlap: int,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Intercoder agreement per code or per document: units (characters), percent
+    agreement, Cohen's kappa and Krippendorff's alpha; flags alpha below the study's
+    agreement_threshold."""
+    from earwitness.code.reliability import study_agreement
+
+    names = [name.strip() for name in coders.split(",") if name.strip()] if coders else None
+    if segment_matching and (names is None or len(names) != 2):
+        raise BadInputError("--segments compares exactly two coders: give --coders A,B")
+    threshold = float(env.study.setting("agreement_threshold"))
+    with env.store() as store, store.connect() as connection:
+        rows = study_agreement(
+            connection,
+            coders=names,
+            by=by,  # type: ignore[arg-type]
+            exclude_uncoded=exclude_uncoded,
+            threshold=threshold,
+            segments=segment_matching,
+            overlap=overlap / 100,
+        )
+    if not rows:
+        click.echo("No document was coded by every compared coder.")
+        return
+    if not (as_json or as_csv):
+        rows = [_rounded(row) for row in rows]
+    unit = "coded segments" if segment_matching else "characters"
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"Agreement by {by} (units: {unit})")
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: ("n/a" if value != value else f"{value:.3f}") if isinstance(value, float) else value
+        for key, value in row.items()
+    }

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import sqlalchemy as sa
 
 __all__ = [
     "LEVELS",
@@ -48,6 +49,7 @@ __all__ = [
     "match_segments",
     "merge_spans",
     "span_agreement",
+    "study_agreement",
 ]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
@@ -375,4 +377,194 @@ def match_segments(spans_a: Spans, spans_b: Spans, threshold: float = 0.9) -> Se
                 matched += 1
             else:
                 unmatched += 1
+    return SegmentMatch(matched, unmatched)
+
+
+# --- the study's codings ---------------------------------------------------------------------
+
+
+def study_agreement(
+    connection: sa.Connection,
+    *,
+    coders: Sequence[str] | None = None,
+    by: Literal["code", "document"] = "code",
+    exclude_uncoded: bool = False,
+    threshold: float = 0.667,
+    segments: bool = False,
+    overlap: float = 0.9,
+) -> list[dict[str, Any]]:
+    """Agreement of human coders in the study, one row per code (or document) and a total.
+
+    Compared documents are those every selected coder coded at least once; in them every
+    character is a unit and each coder decided, per code, whether it carries the code.
+    ``exclude_uncoded`` leaves out characters no selected coder coded with any code.
+    Rows whose alpha is below ``threshold`` are flagged. With ``segments``, codings are
+    matched MAXQDA-style instead (two coders, overlap at least ``overlap``).
+    """
+    from earwitness.code._codebook import CodeIndex
+
+    data = _load_codings(connection, coders)
+    names, spans, lengths = data.coders, data.spans, data.lengths
+    code_paths = CodeIndex(connection).paths()
+    labels = data.labels
+    if segments and len(names) != 2:
+        raise ValueError("segment matching compares exactly two coders; name them with --coders")
+    used_codes = sorted({code for (_, code) in spans}, key=lambda c: code_paths.get(c, ""))
+    rows: list[dict[str, Any]] = []
+    totals: dict[Any, Any] = {}
+    keys = used_codes if by == "code" else sorted(lengths)
+    for key in keys:
+        pairs = (
+            [(d, key) for d in sorted(lengths)] if by == "code" else [(key, c) for c in used_codes]
+        )
+        label = code_paths.get(key, str(key)) if by == "code" else labels[key]
+        if segments:
+            match = _segment_matching(pairs, spans, names, overlap)
+            row = {by: label, "segments": match.total, "matched": match.matched,
+                   "percent_agreement": match.percent_agreement}  # fmt: skip
+            totals = _add_match(totals, match)
+        else:
+            histogram = _histogram(pairs, spans, lengths, len(names), exclude_uncoded, data)
+            result = span_agreement(histogram, len(names))
+            row = {by: label, "documents": len({d for d, _ in pairs}), **result.as_dict()}
+            row["flag"] = _flag(result.alpha, threshold)
+            for mask, chars in histogram.items():
+                totals[mask] = totals.get(mask, 0) + chars
+        rows.append(row)
+    if rows:
+        rows.append(_total_row(by, totals, names, lengths, segments, threshold))
+    return rows
+
+
+def _flag(alpha: float, threshold: float) -> str:
+    if math.isnan(alpha):
+        return "undefined"
+    return f"alpha < {threshold:g}" if alpha < threshold else ""
+
+
+def _add_match(totals: dict[Any, Any], match: SegmentMatch) -> dict[Any, Any]:
+    return {
+        "matched": totals.get("matched", 0) + match.matched,
+        "unmatched": totals.get("unmatched", 0) + match.unmatched,
+    }
+
+
+def _total_row(
+    by: str,
+    totals: dict[Any, Any],
+    names: Sequence[str],
+    lengths: Mapping[int, int],
+    segments: bool,
+    threshold: float,
+) -> dict[str, Any]:
+    if segments:
+        match = SegmentMatch(totals.get("matched", 0), totals.get("unmatched", 0))
+        return {by: "(all)", "segments": match.total, "matched": match.matched,
+                "percent_agreement": match.percent_agreement}  # fmt: skip
+    result = span_agreement(totals, len(names))
+    row = {by: "(all)", "documents": len(lengths), **result.as_dict()}
+    row["flag"] = _flag(result.alpha, threshold)
+    return row
+
+
+@dataclass
+class _StudyCodings:
+    coders: list[str]
+    spans: dict[tuple[int, int], list[list[tuple[int, int]]]]
+    lengths: dict[int, int]
+    labels: dict[int, str]
+    any_code: dict[int, list[tuple[int, int]]]
+
+
+def _load_codings(connection: sa.Connection, wanted: Sequence[str] | None) -> _StudyCodings:
+    from earwitness.errors import BadInputError
+    from earwitness.store.schema import coders, codings, documents
+
+    human = (codings.c.origin == "human") & (codings.c.status == "applied")
+    available = list(
+        connection.execute(
+            sa.select(coders.c.id, coders.c.name)
+            .where(coders.c.id.in_(sa.select(codings.c.coder_id).where(human)))
+            .order_by(coders.c.name)
+        )
+    )
+    by_name = {row.name: int(row.id) for row in available}
+    names = list(wanted) if wanted else list(by_name)
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise BadInputError(
+            f"coder {unknown[0]!r} has no codings; coders with codings: "
+            f"{', '.join(by_name) or 'none'}",
+            field="coders",
+        )
+    if len(set(names)) < 2:
+        raise BadInputError("agreement needs at least two coders with codings", field="coders")
+    bit = {by_name[name]: i for i, name in enumerate(names)}
+    rows = connection.execute(
+        sa.select(codings.c.document_id, codings.c.code_id, codings.c.coder_id, codings.c.start,
+                  codings.c.end).where(human, codings.c.coder_id.in_(list(bit)))
+    ).all()  # fmt: skip
+    coded_by: dict[int, set[int]] = {}
+    for row in rows:
+        coded_by.setdefault(int(row.document_id), set()).add(int(row.coder_id))
+    compared = {d for d, who in coded_by.items() if len(who) == len(bit)}
+    spans: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
+    any_code: dict[int, list[tuple[int, int]]] = {}
+    for row in rows:
+        document = int(row.document_id)
+        if document not in compared:
+            continue
+        per_coder = spans.setdefault((document, int(row.code_id)), [[] for _ in names])
+        per_coder[bit[int(row.coder_id)]].append((int(row.start), int(row.end)))
+        any_code.setdefault(document, []).append((int(row.start), int(row.end)))
+    lengths: dict[int, int] = {}
+    labels: dict[int, str] = {}
+    if compared:
+        for document_row in connection.execute(
+            sa.select(documents.c.id, documents.c.platform, documents.c.native_id,
+                      sa.func.length(documents.c.text).label("length"))
+            .where(documents.c.id.in_(sorted(compared)))
+        ):  # fmt: skip
+            lengths[int(document_row.id)] = int(document_row.length)
+            labels[int(document_row.id)] = f"{document_row.platform}:{document_row.native_id}"
+    return _StudyCodings(
+        names, spans, lengths, labels, {d: merge_spans(s) for d, s in any_code.items()}
+    )
+
+
+def _histogram(
+    pairs: Sequence[tuple[int, int]],
+    spans: Mapping[tuple[int, int], list[list[tuple[int, int]]]],
+    lengths: Mapping[int, int],
+    n_coders: int,
+    exclude_uncoded: bool,
+    data: _StudyCodings,
+) -> dict[int, int]:
+    total: dict[int, int] = {}
+    for document, code in pairs:
+        within = data.any_code.get(document, []) if exclude_uncoded else None
+        found = spans.get((document, code))
+        if found is None:
+            size = sum(e - s for s, e in within) if within is not None else lengths[document]
+            part = {0: size} if size else {}
+        else:
+            part = coverage_histogram(lengths[document], found, within=within)
+        for mask, chars in part.items():
+            total[mask] = total.get(mask, 0) + chars
+    return total
+
+
+def _segment_matching(
+    pairs: Sequence[tuple[int, int]],
+    spans: Mapping[tuple[int, int], list[list[tuple[int, int]]]],
+    names: Sequence[str],
+    overlap: float = 0.9,
+) -> SegmentMatch:
+    matched = unmatched = 0
+    for pair in pairs:
+        found = spans.get(pair)
+        if found is None:
+            continue
+        result = match_segments(found[0], found[1], overlap)
+        matched, unmatched = matched + result.matched, unmatched + result.unmatched
     return SegmentMatch(matched, unmatched)
