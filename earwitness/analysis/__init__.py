@@ -1,5 +1,41 @@
-"""earwitness.analysis: audio metrics, master comparison and listening tests."""
+"""earwitness.analysis: audio metrics, master comparison and listening tests.
+
+Measure a recording (ITU-R BS.1770-4/5 and EBU R 128 loudness, true peak, spectrum,
+stereo image), compare AI and human masters of one mix, and audit services.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from earwitness.analysis._io import AudioData, AudioInfo, audio_info, read_audio, sha256_file
+from earwitness.analysis._loudness import (
+    LoudnessResult,
+    integrated_loudness,
+    k_weighting_coefficients,
+    loudness,
+    loudness_range,
+    true_peak,
+)
+from earwitness.analysis._measure import EXTENDED_KEYS, METRIC_KEYS, measure_audio, measure_file
+from earwitness.analysis._spectral import long_term_spectrum, third_octave_bands
+from earwitness.analysis._stereo import stereo_measures
+
+__all__ = [
+    "EXTENDED_KEYS",
+    "METRIC_KEYS",
+    "AudioData",
+    "AudioInfo",
+    "LoudnessResult",
+    "audio_info",
+    "integrated_loudness",
+    "k_weighting_coefficients",
+    "long_term_spectrum",
+    "loudness",
+    "loudness_range",
+    "measure_audio",
+    "measure_file",
+    "read_audio",
+    "sha256_file",
+    "stereo_measures",
+    "third_octave_bands",
+    "true_peak",
+]

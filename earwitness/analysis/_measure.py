@@ -1,0 +1,144 @@
+"""The full metric set of one recording: loudness, peaks, spectrum and stereo image."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from earwitness.analysis import _spectral as sp
+from earwitness.analysis._io import AudioData, channel_weights, read_audio
+from earwitness.analysis._loudness import LoudnessResult, loudness
+from earwitness.analysis._stereo import mid_side, stereo_measures, width_db
+
+__all__ = ["EXTENDED_KEYS", "METRIC_KEYS", "measure_audio", "measure_file", "spectra"]
+
+# The keys of `earwitness audio measure --json`, in this order.
+METRIC_KEYS = (
+    "integrated_lufs",
+    "momentary_max_lufs",
+    "short_term_max_lufs",
+    "lra_lu",
+    "true_peak_dbtp",
+    "sample_peak_dbfs",
+    "plr_db",
+    "crest_factor_db",
+    "spectral_centroid_hz",
+    "low_end_share_60hz",
+    "stereo_correlation",
+    "stereo_width_db",
+    "duration_s",
+    "sample_rate",
+    "channels",
+    "bands_third_octave",
+)
+# Further measures, shown with --full and always stored in a study.
+EXTENDED_KEYS = (
+    "lra_low_lufs",
+    "lra_high_lufs",
+    "psr_min_db",
+    "low_end_share_120hz",
+    "air_share_10khz",
+    "stereo_negative_share",
+    "stereo_width_bands_db",
+    "clipped_samples",
+    "intersample_overs",
+)
+TOOL_VERSION = "audio-1"
+
+
+def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spectrum | None]:
+    """Long-term spectra: all channels (per-channel mean power), mid and side.
+
+    For stereo the total is mid + side power, since |L|^2 + |R|^2 = 2(|M|^2 + |S|^2).
+    """
+    samples, rate = audio.samples, audio.sample_rate
+    if audio.channels == 1:
+        return sp.long_term_spectrum(samples[:, 0], rate), None, None
+    mid, side = mid_side(samples)
+    mid_spectrum = sp.long_term_spectrum(mid, rate)
+    side_spectrum = sp.long_term_spectrum(side, rate)
+    if audio.channels == 2:
+        total = mid_spectrum.power + side_spectrum.power
+    else:
+        weights = channel_weights(audio.channels)
+        used = [c for c in range(audio.channels) if weights[c] > 0]
+        total = sum(sp.long_term_spectrum(samples[:, c], rate).power for c in used) / len(used)
+    combined = sp.Spectrum(mid_spectrum.frequencies, np.asarray(total), mid_spectrum.frames)
+    return combined, mid_spectrum, side_spectrum
+
+
+def _spectral_measures(audio: AudioData) -> dict[str, Any]:
+    total, mid, side = spectra(audio)
+    widths: dict[str, float | None] | None = None
+    if mid is not None and side is not None:
+        centres = np.array(sp.THIRD_OCTAVE_CENTRES)
+        mid_bands = sp.band_powers(mid, centres, 3)
+        side_bands = sp.band_powers(side, centres, 3)
+        _, highs = sp.band_edges(centres, 3)
+        widths = {
+            sp._label(nominal): width_db(float(m), float(s))
+            if high <= total.frequencies[-1]
+            else None
+            for nominal, m, s, high in zip(
+                sp.THIRD_OCTAVE_NOMINAL, mid_bands, side_bands, highs, strict=True
+            )
+        }
+    return {
+        "spectral_centroid_hz": sp.spectral_centroid(total),
+        "low_end_share_60hz": sp.share_between(total, 0.0, 60.0),
+        "low_end_share_120hz": sp.share_between(total, 0.0, 120.0),
+        "air_share_10khz": sp.share_between(total, 10000.0, audio.sample_rate / 2.0),
+        "bands_third_octave": sp.third_octave_bands(total),
+        "stereo_width_bands_db": widths,
+    }
+
+
+def _crest_factor_db(samples: np.ndarray, peak_dbfs: float | None) -> float | None:
+    mean_square = float(np.mean(np.einsum("ij,ij->i", samples, samples, dtype=np.float64)))
+    mean_square /= samples.shape[1]
+    if peak_dbfs is None or mean_square <= 0:
+        return None
+    return peak_dbfs - 10.0 * math.log10(mean_square)
+
+
+def measure_audio(audio: AudioData) -> dict[str, Any]:
+    """Every metric of decoded audio, keyed as in METRIC_KEYS then EXTENDED_KEYS."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        spectral_job = pool.submit(_spectral_measures, audio)
+        level: LoudnessResult = loudness(audio.samples, audio.sample_rate)
+        stereo = stereo_measures(audio.samples, audio.sample_rate)
+        crest = _crest_factor_db(audio.samples, level.sample_peak_dbfs)
+        spectral = spectral_job.result()
+    values: dict[str, Any] = {
+        "integrated_lufs": level.integrated_lufs,
+        "momentary_max_lufs": level.momentary_max_lufs,
+        "short_term_max_lufs": level.short_term_max_lufs,
+        "lra_lu": level.lra_lu,
+        "true_peak_dbtp": level.true_peak_dbtp,
+        "sample_peak_dbfs": level.sample_peak_dbfs,
+        "plr_db": level.plr_db,
+        "crest_factor_db": crest,
+        "stereo_correlation": stereo.correlation_mean,
+        "stereo_width_db": stereo.width_db,
+        "duration_s": audio.duration_s,
+        "sample_rate": audio.sample_rate,
+        "channels": audio.channels,
+        "lra_low_lufs": level.lra_low_lufs,
+        "lra_high_lufs": level.lra_high_lufs,
+        "psr_min_db": level.psr_min_db,
+        "stereo_negative_share": stereo.correlation_negative_share,
+        "clipped_samples": level.clipped_samples,
+        "intersample_overs": level.intersample_overs,
+        **spectral,
+    }
+    return {key: values[key] for key in (*METRIC_KEYS, *EXTENDED_KEYS)}
+
+
+def measure_file(path: str | Path, *, full: bool = True) -> dict[str, Any]:
+    """Read and measure one file; ``full=False`` keeps only METRIC_KEYS."""
+    metrics = measure_audio(read_audio(path))
+    return metrics if full else {key: metrics[key] for key in METRIC_KEYS}
