@@ -22,7 +22,8 @@ import tempfile
 import uuid
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +50,14 @@ from earwitness.store.schema import (
     utcnow,
 )
 
-__all__ = ["CODEBOOK_NS", "PROJECT_NS", "ExportSummary", "export_qdc", "export_qdpx"]
+__all__ = [
+    "CODEBOOK_NS",
+    "PROJECT_NS",
+    "ExportSummary",
+    "ProgressFactory",
+    "export_qdc",
+    "export_qdpx",
+]
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -61,6 +69,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPACE = re.compile(r"\s+")
 _QUOTE_CHARS = 80
 _STREAM_ROWS = 2000
+
+# Called with a description and a total; ProgressReporter itself fits.
+ProgressFactory = Callable[[str, float], ProgressReporter]
 
 
 @dataclass
@@ -471,7 +482,7 @@ def export_qdpx(
     path: str | Path,
     *,
     name: str = "earwitness study",
-    progress: ProgressReporter | None = None,
+    progress: ProgressFactory | None = None,
 ) -> ExportSummary:
     """Write the whole study as a REFI-QDA ``.qdpx`` project; see the module docstring."""
     path = Path(path)
@@ -489,7 +500,7 @@ def export_qdpx(
 
 
 def _write_project(
-    store: Store, target: Path, name: str, progress: ProgressReporter | None
+    store: Store, target: Path, name: str, progress: ProgressFactory | None
 ) -> ExportSummary:
     with store.connect() as connection, store.connect() as second:
         coder_rows = list(connection.execute(sa.select(coders).order_by(coders.c.id)))
@@ -502,8 +513,6 @@ def _write_project(
             for row in connection.execute(sa.select(documents.c.id, documents.c.guid))
         }
         found_cases = _collect_cases(connection, document_guids)
-        if progress is not None:
-            progress.update(total=len(document_guids))
         context = _Context(document_guids, coder_guids, code_guids, note_targets)
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for document in _document_rows(connection, with_text=True):
@@ -540,7 +549,12 @@ def _write_project(
                         if element is not None:
                             xf.write(element)
                     if document_guids:
-                        _write_sources(connection, second, xf, context, progress)
+                        with (
+                            progress("Exporting sources", len(document_guids))
+                            if progress
+                            else nullcontext()
+                        ) as reporter:
+                            _write_sources(connection, second, xf, context, reporter)
                     if note_rows:
                         xf.write(_notes_element(note_rows, coder_guids))
                     for note_guid in project_notes:

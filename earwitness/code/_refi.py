@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from earwitness.code._qdpx_read import (
     read_codebook_file,
     read_project,
 )
-from earwitness.code._qdpx_write import ExportSummary, export_qdc, export_qdpx
+from earwitness.code._qdpx_write import ExportSummary, ProgressFactory, export_qdc, export_qdpx
 from earwitness.code._refi_anchor import Anchored, anchor_selections
 from earwitness.code._refi_codes import inserted_id, write_codes
 from earwitness.errors import BadInputError
@@ -66,6 +67,7 @@ __all__ = [
     "IMPORT_PLATFORM",
     "ExportSummary",
     "ImportSummary",
+    "ProgressFactory",
     "export_qdc",
     "export_qdpx",
     "import_qdc",
@@ -353,9 +355,13 @@ def _insert_cases(
 
 
 def import_qdpx(
-    store: Store, path: str | Path, *, progress: ProgressReporter | None = None
+    store: Store, path: str | Path, *, progress: ProgressFactory | None = None
 ) -> ImportSummary:
-    """Import a REFI-QDA project; see the module docstring for what goes where."""
+    """Import a REFI-QDA project; see the module docstring for what goes where.
+
+    ``progress`` (e.g. :class:`earwitness.progress.ProgressReporter`) is called with a
+    description and a total once the file has been read and checked.
+    """
     path = Path(path)
     project = read_project(path)
     choice, anchored, unanchored = anchor_selections(project)
@@ -367,15 +373,14 @@ def import_qdpx(
     }
     used_users.update(note.user for note in project.notes if note.user)
     total = sum(len(anchor.selection.codings) for anchor in anchored)
-    if progress is not None:
-        progress.update(total=total)
     with store.transaction() as connection:
         coder_ids, coder_names = _coder_ids(connection, project, used_users)
         code_ids, codes_new = write_codes(connection, project.codes)
         document_ids, sources_new = _document_ids(connection, project, path)
-        codings_new, coding_ids, missing = _insert_codings(
-            connection, anchored, code_ids, document_ids, coder_ids, progress
-        )
+        with progress("Importing codings", total) if progress else nullcontext() as reporter:
+            codings_new, coding_ids, missing = _insert_codings(
+                connection, anchored, code_ids, document_ids, coder_ids, reporter
+            )
         targets = _note_targets(project, anchored, code_ids, document_ids, coding_ids)
         _insert_notes(connection, project, targets, coder_ids)
         _insert_cases(store, connection, project, document_ids)

@@ -162,17 +162,31 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _declares_dtd(data: bytes) -> bool:
+    root = _ROOT_START.search(data)
+    return b"<!DOCTYPE" in data[: root.start() if root else len(data)]
+
+
+def _refuse_dtd(file: str | Path) -> BadInputError:
+    return BadInputError(
+        "refused: the XML declares a DTD (entities could read files or expand without "
+        "bound); REFI-QDA files have none; nothing was imported",
+        file=file,
+    )
+
+
 def parse_xml(data: bytes, *, file: str | Path) -> etree._Element:
     """Parse untrusted XML; refuse DTDs (external entities, entity expansion bombs)."""
+    if _declares_dtd(data):
+        raise _refuse_dtd(file)
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise BadInputError(f"malformed XML: {exc}", file=file) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise BadInputError(
-            "refused: the XML declares a DTD (entities could read files or expand without "
-            "bound); REFI-QDA files have none; nothing was imported",
-            file=file,
-        )
+        raise _refuse_dtd(file)
     return root
