@@ -147,7 +147,7 @@ def null_test(version: AudioData, reference: AudioData) -> dict[str, Any]:
     channels = min(version.channels, reference.channels)
     shifted = _fractional_shift(version.samples[:, :channels].astype(np.float64), -lag)
     ref = reference.samples[:, :channels].astype(np.float64)
-    margin = int(math.ceil(abs(lag))) + 1
+    margin = math.ceil(abs(lag)) + 1
     length = min(len(shifted), len(ref)) - margin
     if length <= 0:
         return {"lag_samples": lag, "gain": None, "residual_db": None}
