@@ -1,9 +1,179 @@
-"""Coding commands (work in progress)."""
+"""Machine-assisted coding commands: suggest, review, evaluate, topics, stance, groups."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.markup import escape
+
+from earwitness.clikit import CliEnv, console, emit, pass_env, report_options
+
+__all__ = ["register", "safe_text"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str) -> str:
+    """Collected text made safe for a terminal: no rich markup, no control characters."""
+    return escape(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", text))
+
+
+def _names(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``earwitness code``."""
+    for command in (suggest_command, suggestions_command, review_command):
+        group.add_command(command)
+
+
+# --- suggestions -------------------------------------------------------------------------
+
+
+@click.command("suggest")
+@click.option("--codes", metavar="A,B", help="Only these codes (comma-separated names).")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    help="Lowest score proposed (default 0.5): a calibrated probability for codes with "
+    "enough human codings, else the cosine similarity to the code's definition and examples.",
+)
+@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option(
+    "--min-examples",
+    type=click.IntRange(2),
+    default=8,
+    show_default=True,
+    help="Human-coded (and uncoded) segments a code needs before its classifier is trained.",
+)
+@report_options
+@pass_env
+def suggest_command(
+    env: CliEnv,
+    codes: str | None,
+    threshold: float | None,
+    kinds: Sequence[str],
+    min_examples: int,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Propose codes for segments; proposals wait for `earwitness code review`."""
+    from earwitness.code._embeddings import Embedder
+    from earwitness.code._suggest import suggest
+    from earwitness.progress import ProgressReporter
+
+    with env.store() as store:
+        embedder = Embedder.for_study(env.study, store)
+        with ProgressReporter("embedding segments") as bar:
+            report = suggest(
+                store,
+                embedder,
+                code_names=_names(codes),
+                threshold=threshold,
+                kinds=list(kinds) or None,
+                min_examples=min_examples,
+                on_progress=bar.advance,
+            )
+    title = (
+        f"Suggestions ({report.model_id}, threshold {report.threshold:g}): "
+        f"{report.segments} segments, {report.embedded} embedded, {report.cached} from cache"
+    )
+    emit(report.as_rows(), as_json=as_json, as_csv=as_csv, out=out, title=title)
+
+
+@click.command("suggestions")
+@click.option("--codes", metavar="A,B", help="Only these codes.")
+@click.option("--min-score", type=float, help="Only suggestions scoring at least this.")
+@click.option("--limit", type=click.IntRange(1), help="At most this many.")
+@report_options
+@pass_env
+def suggestions_command(
+    env: CliEnv,
+    codes: str | None,
+    min_score: float | None,
+    limit: int | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """List the suggestions waiting for review, best first."""
+    from earwitness.code._suggest import pending_suggestions
+
+    with env.store() as store:
+        pending = pending_suggestions(
+            store, code_names=_names(codes), min_score=min_score, limit=limit
+        )
+    rows = [s.as_row() for s in pending]
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Suggestions waiting for review")
+
+
+@click.command("review")
+@click.option("--coder", required=True, help="Your coder name: accepted suggestions are yours.")
+@click.option("--codes", metavar="A,B", help="Only suggestions of these codes.")
+@click.option("--min-score", type=float, help="Only suggestions scoring at least this.")
+@click.option("--limit", type=click.IntRange(1), help="Review at most this many.")
+@pass_env
+def review_command(
+    env: CliEnv, coder: str, codes: str | None, min_score: float | None, limit: int | None
+) -> None:
+    """Accept or reject suggestions one by one: a(ccept), r(eject), s(kip), q(uit).
+
+    Answers are read from the terminal, or from standard input when it is a pipe
+    (e.g. `printf 'a\\nr\\n' | earwitness code review --coder ana`).
+    """
+    from earwitness.code._suggest import accept_suggestion, pending_suggestions, reject_suggestion
+
+    counts = {"accepted": 0, "rejected": 0, "skipped": 0}
+    with env.store() as store:
+        pending = pending_suggestions(
+            store, code_names=_names(codes), min_score=min_score, limit=limit
+        )
+        for number, item in enumerate(pending, 1):
+            _show_suggestion(number, len(pending), item)
+            answer = _ask()
+            if answer == "q":
+                break
+            if answer == "a":
+                accept_suggestion(store, item.id, coder)
+                counts["accepted"] += 1
+            elif answer == "r":
+                reject_suggestion(store, item.id, coder)
+                counts["rejected"] += 1
+            else:
+                counts["skipped"] += 1
+    left = len(pending) - sum(counts.values())
+    click.echo(
+        f"accepted {counts['accepted']}, rejected {counts['rejected']}, "
+        f"skipped {counts['skipped']}, not reviewed {left}"
+    )
+
+
+def _show_suggestion(number: int, total: int, item: Any) -> None:
+    score = f"{item.score:.2f}" if item.score is not None else "?"
+    console.print(
+        f"\n[bold]{number}/{total}[/bold]  suggestion {item.id}: "
+        f"[bold]{safe_text(item.code)}[/bold]  score {score}"
+    )
+    console.print(f"  {safe_text(item.text)}")
+    if item.rationale:
+        console.print(f"  [dim]{safe_text(item.rationale)}[/dim]")
+
+
+def _ask() -> str:
+    try:
+        answer: str = click.prompt(
+            "accept, reject, skip or quit",
+            type=click.Choice(["a", "r", "s", "q"]),
+            show_choices=True,
+        )
+    except click.Abort:
+        return "q"
+    return answer

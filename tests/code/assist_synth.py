@@ -195,7 +195,7 @@ def add_codebook(store: Store, *, examples: int = 2) -> dict[str, int]:
     return ids
 
 
-def add_posts(store: Store, items: list[SynthPost]) -> list[int]:
+def add_posts(store: Store, items: list[SynthPost], *, prefix: str = "synthetic") -> list[int]:
     """Store posts as documents with one 'post' segment each; return the segment ids."""
     segment_ids: list[int] = []
     with store.transaction() as connection:
@@ -205,7 +205,7 @@ def add_posts(store: Store, items: list[SynthPost]) -> list[int]:
                 connection,
                 DocumentRecord(
                     platform="synthetic",
-                    native_id=f"synthetic-{i}",
+                    native_id=f"{prefix}-{i}",
                     text=post.text,
                     participant_id=participant,
                     authored_at=post.authored_at,
