@@ -26,6 +26,7 @@ def register(group: click.Group) -> None:
     group.add_command(import_codings)
     group.add_command(retrieve)
     group.add_command(agreement)
+    group.add_command(report)
 
 
 @click.group()
@@ -349,3 +350,54 @@ def _rounded(row: dict[str, Any]) -> dict[str, Any]:
         key: ("n/a" if value != value else f"{value:.3f}") if isinstance(value, float) else value
         for key, value in row.items()
     }
+
+
+@click.command()
+@click.argument(
+    "kind",
+    type=click.Choice(["frequencies", "functionalities", "cooccurrence", "matrix", "segments"]),
+)
+@click.option("--code", help="segments: the code (and the codes below it) to report.")
+@click.option(
+    "--by",
+    type=click.Choice(["group", "source"]),
+    default="group",
+    show_default=True,
+    help="frequencies: by user group or by source type.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["document", "segment"]),
+    default="document",
+    show_default=True,
+    help="cooccurrence: count documents, or segments (turns, posts, sentences).",
+)
+@click.option(
+    "--theme",
+    default="Requested functionality",
+    show_default=True,
+    help="functionalities: the theme whose codes are requested functions.",
+)
+@click.option("--coder", help="Only this coder's codings.")
+@report_options
+@pass_env
+def report(
+    env: CliEnv,
+    kind: str,
+    code: str | None,
+    by: str,
+    unit: str,
+    theme: str,
+    coder: str | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Reports on the coding: frequencies (by user group or source), functionalities
+    (requested functions with one to five asterisks), cooccurrence, matrix (code x
+    document) and segments (a code's segments by pseudonym)."""
+    from earwitness.code._reports import code_report
+
+    with env.store() as store, store.connect() as connection:
+        table = code_report(connection, kind, code=code, by=by, unit=unit, theme=theme, coder=coder)
+    emit(table, as_json=as_json, as_csv=as_csv, out=out, title=kind)
