@@ -67,7 +67,7 @@ _RATIONALE_CHARS = 160
 Matrix = npt.NDArray[np.float32]
 
 
-class CodeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class CodeClassifier(ClassifierMixin, BaseEstimator):
     """Calibrated logistic regression on sentence embeddings, for one code (yes/no)."""
 
     def __init__(
@@ -266,7 +266,11 @@ def _proposals(
         return {}
     scores = signal.scores(vectors)
     already = labels.positives(signal.code.id)
-    chosen = [i for i in np.flatnonzero(scores >= threshold) if segment_list[i].id not in already]
+    chosen = [
+        int(i)
+        for i in np.flatnonzero(scores >= threshold)
+        if segment_list[int(i)].id not in already
+    ]
     if not chosen:
         return {}
     nearest, similarity = signal.nearest(vectors[chosen])
@@ -474,7 +478,7 @@ def accept_suggestion(store: Store, suggestion_id: int, coder: str, *, memo: str
                     memo=f"{memo}\n{note}".strip(),
                 )
             )
-            existing = result.inserted_primary_key[0]
+            existing = int(result.inserted_primary_key[0])  # type: ignore[index]
         _mark(connection, suggestion_id, "accepted", coder.strip())
         return int(existing)
 
