@@ -1,9 +1,82 @@
-"""Collection commands (work in progress)."""
+"""``earwitness collect discourse`` and ``earwitness collect forum``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import click
+
+from earwitness.clikit import CliEnv, emit, pass_env, report_options
+from earwitness.errors import BadInputError
+from earwitness.progress import ProgressReporter
+
+__all__ = ["register"]
+
+
+def _check_url(url: str, name: str = "URL") -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadInputError(f"{name} must be an http(s) address such as https://forum.example.org")
+    return url
+
+
+@click.command("discourse")
+@click.argument("base_url", metavar="BASE_URL")
+@click.option("--category", metavar="SLUG_OR_ID", help="Collect one category (`/c/SLUG_OR_ID`).")
+@click.option("--search", metavar="QUERY", help="Collect the topics a forum search finds.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Read at most N listing pages.")
+@click.option(
+    "--max-topics",
+    type=click.IntRange(min=1),
+    help="Collect at most N topics in this run; the next run continues after them.",
+)
+@click.option("--restart", is_flag=True, help="Forget the saved cursor and start from page one.")
+@report_options
+@pass_env
+def discourse(
+    env: CliEnv,
+    base_url: str,
+    category: str | None,
+    search: str | None,
+    max_pages: int | None,
+    max_topics: int | None,
+    restart: bool,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Collect topics from a Discourse forum at BASE_URL through its JSON API.
+
+    Without --category or --search, the latest topics are collected. Each topic is
+    committed with the cursor, so an interrupted run resumes where it stopped.
+    """
+    from earwitness.collect._discourse import DiscourseQuery, collect_discourse
+    from earwitness.collect._http import PoliteClient
+    from earwitness.collect._items import ItemWriter
+
+    if category and search:
+        raise BadInputError("give --category or --search, not both")
+    query = DiscourseQuery(
+        _check_url(base_url, "BASE_URL"),
+        category=category,
+        search=search,
+        max_pages=max_pages,
+        max_topics=max_topics,
+    )
+    study = env.study
+    client = PoliteClient.for_study(study)
+    with env.store() as store:
+        writer = ItemWriter(
+            study, store, source="discourse", query_key=query.key, query=search or category
+        )
+        if restart:
+            writer.reset()
+        with ProgressReporter(f"discourse {query.host}") as reporter:
+            summary = collect_discourse(client, writer, query, reporter=reporter)
+    emit(summary.as_rows(), as_json=as_json, as_csv=as_csv, out=out, title="Collected")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``earwitness collect``."""
+    group.add_command(discourse)
