@@ -23,6 +23,18 @@ from earwitness.survey._instrument import (
     load_instrument,
 )
 from earwitness.survey._readers import FORMATS, ExportColumn, SurveyExport, read_export
+from earwitness.survey._report import SurveyData, SurveyReport, build_report, load_responses
+from earwitness.survey._stats import (
+    TestResult,
+    chi_square,
+    cronbach_alpha,
+    holm,
+    kruskal_wallis,
+    mann_whitney,
+    ordinal_regression,
+    pairwise_mann_whitney,
+    wilson_interval,
+)
 
 __all__ = [
     "ANCHOR_SETS",
@@ -36,13 +48,26 @@ __all__ = [
     "Instrument",
     "Item",
     "Scale",
+    "SurveyData",
     "SurveyExport",
+    "SurveyReport",
+    "TestResult",
+    "build_report",
+    "chi_square",
     "code_export",
+    "cronbach_alpha",
     "draft_yaml",
+    "holm",
     "import_export",
     "import_file",
     "infer_instrument",
     "instrument_from_dict",
+    "kruskal_wallis",
     "load_instrument",
+    "load_responses",
+    "mann_whitney",
+    "ordinal_regression",
+    "pairwise_mann_whitney",
     "read_export",
+    "wilson_interval",
 ]

@@ -161,7 +161,9 @@ def report_command(
     if as_json:
         emit(report.to_dict(), as_json=True, out=out)
     else:
-        emit(report.results_frame(), as_csv=as_csv, out=out, title=report.title)
+        frame = report.results_frame() if as_csv or out else report.summary_frame()
+        emit(frame, as_csv=as_csv, out=out, title=report.title)
         if not as_csv and out is None:
+            click.echo("p: Holm-adjusted for pairwise tests; --csv or --json for all columns.")
             for warning in report.warnings:
                 click.echo(f"warning: {warning}", err=True)
