@@ -179,6 +179,17 @@ class ItemWriter:
     def is_done(self) -> bool:
         return self._done
 
+    def reset_pass(self, keep: Sequence[str] = ()) -> None:
+        """Start a new pass over a finished cursor: forget the ids seen, keep ``keep``."""
+        state = {name: self._state[name] for name in keep if name in self._state}
+        with self.store.transaction() as connection:
+            if self._cursor_id is not None:
+                connection.execute(
+                    collection_seen.delete().where(collection_seen.c.cursor_id == self._cursor_id)
+                )
+            self._cursor_id = self._save_cursor(connection, state, False)
+        self._state, self._done, self._seen = state, False, set()
+
     def reset(self) -> None:
         """Forget this cursor so the next run starts from the beginning (items stay)."""
         with self.store.transaction() as connection:
