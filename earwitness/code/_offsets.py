@@ -19,10 +19,11 @@ Ties go to the standard's code points.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from typing import Any
+
+import numpy as np
 
 __all__ = [
     "CODE_POINTS",
@@ -61,13 +62,18 @@ UNITS: tuple[OffsetUnit, ...] = (
 )
 
 
-def _width(char: str, encoding: str) -> int:
-    if encoding == "code-points":
-        return 1
-    point = ord(char)
-    if encoding == "utf-16":
-        return 2 if point > 0xFFFF else 1
-    return 1 if point < 0x80 else 2 if point < 0x800 else 3 if point < 0x10000 else 4
+def _widths(text: str, unit: OffsetUnit) -> np.ndarray[Any, np.dtype[np.int64]]:
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    if unit.encoding == "utf-16":
+        widths = 1 + (points > 0xFFFF)
+    elif unit.encoding == "utf-8":
+        widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+    else:
+        widths = np.ones(len(points), dtype=np.int64)
+    widths = widths.astype(np.int64)
+    if unit.crlf_as_one and len(points) > 1:
+        widths[:-1][(points[:-1] == 0x0D) & (points[1:] == 0x0A)] = 0
+    return widths
 
 
 class OffsetMap:
@@ -76,15 +82,11 @@ class OffsetMap:
     def __init__(self, text: str, unit: OffsetUnit) -> None:
         self.text = text
         self.unit = unit
-        self._cumulative: list[int] | None = None
+        self._cumulative: np.ndarray[Any, np.dtype[np.int64]] | None = None
         if not self.is_identity(text, unit):
-            widths = (
-                0
-                if unit.crlf_as_one and char == "\r" and text[i + 1 : i + 2] == "\n"
-                else _width(char, unit.encoding)
-                for i, char in enumerate(text)
-            )
-            self._cumulative = list(accumulate(widths, initial=0))
+            cumulative = np.zeros(len(text) + 1, dtype=np.int64)
+            np.cumsum(_widths(text, unit), out=cumulative[1:])
+            self._cumulative = cumulative
 
     @staticmethod
     def is_identity(text: str, unit: OffsetUnit) -> bool:
@@ -94,7 +96,7 @@ class OffsetMap:
     @property
     def length(self) -> int:
         """The text's length in this unit."""
-        return len(self.text) if self._cumulative is None else self._cumulative[-1]
+        return len(self.text) if self._cumulative is None else int(self._cumulative[-1])
 
     def to_code_point(self, offset: int) -> int | None:
         """The code point index of ``offset``, or None if outside the text or mid-character.
@@ -103,13 +105,13 @@ class OffsetMap:
         """
         if self._cumulative is None:
             return offset if 0 <= offset <= len(self.text) else None
-        index = bisect_left(self._cumulative, offset)
+        index = int(np.searchsorted(self._cumulative, offset, side="left"))
         if index < len(self._cumulative) and self._cumulative[index] == offset:
             return index
         return None
 
     def from_code_point(self, index: int) -> int:
-        return index if self._cumulative is None else self._cumulative[index]
+        return index if self._cumulative is None else int(self._cumulative[index])
 
 
 @dataclass(frozen=True)

@@ -271,11 +271,7 @@ def _source_member(archive: SafeArchive, plain_path: str) -> str | None:
         scheme, rest = "internal", plain_path
     if scheme.lower() != "internal":
         return None
-    wanted = str(PurePosixPath("Sources") / rest.lstrip("/")).lower()
-    for name in archive.names():
-        if name.lower() == wanted:
-            return name
-    return None
+    return archive.find(str(PurePosixPath("Sources") / rest.lstrip("/")))
 
 
 def _read_value(value: etree._Element) -> Any:

@@ -173,7 +173,7 @@ def _document_ids(
                     file=file,
                 )
             ids[str(guid)] = int(document_id)
-    new = 0
+    new_rows: list[dict[str, Any]] = []
     for source in project.sources:
         if source.guid in ids:
             continue
@@ -182,22 +182,23 @@ def _document_ids(
             extra["refi"]["description"] = source.description
         if source.variables:
             extra["refi"]["variables"] = source.variables
-        result = connection.execute(
-            documents.insert().values(
-                guid=source.guid,
-                platform=IMPORT_PLATFORM,
-                native_id=source.guid,
-                kind="document",
-                title=source.name,
-                text=source.text,
-                text_sha256=sha256_text(source.text),
-                status="active",
-                extra=extra,
-            )
+        new_rows.append(
+            {
+                "guid": source.guid,
+                "platform": IMPORT_PLATFORM,
+                "native_id": source.guid,
+                "kind": "document",
+                "title": source.name,
+                "text": source.text,
+                "text_sha256": sha256_text(source.text),
+                "status": "active",
+                "extra": extra,
+            }
         )
-        ids[source.guid] = inserted_id(result)
-        new += 1
-    return ids, new
+    for i in range(0, len(new_rows), _INSERT_BATCH):
+        connection.execute(documents.insert(), new_rows[i : i + _INSERT_BATCH])
+    ids.update(_ids_by_guid(connection, documents, [row["guid"] for row in new_rows]))
+    return ids, len(new_rows)
 
 
 def _coder_of(anchor: Anchored, coding_user: str | None) -> str | None:

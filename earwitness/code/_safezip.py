@@ -81,6 +81,7 @@ class SafeArchive:
             self._zip.close()
             raise
         self._read_bytes = 0
+        self._lower: dict[str, str] | None = None
 
     def _check(self, max_members: int) -> None:
         infos = self._zip.infolist()
@@ -113,6 +114,12 @@ class SafeArchive:
 
     def names(self) -> list[str]:
         return [info.filename for info in self._zip.infolist() if not info.is_dir()]
+
+    def find(self, name: str) -> str | None:
+        """The member called ``name``, compared without regard to case."""
+        if self._lower is None:
+            self._lower = {member.lower(): member for member in self.names()}
+        return self._lower.get(name.lower())
 
     def read(self, name: str) -> bytes:
         """A member's bytes, read no further than its declared size and the total limit."""
