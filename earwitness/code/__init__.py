@@ -4,7 +4,9 @@ The human side of thematic analysis: a hierarchical codebook authored in YAML
 (:func:`load_codebook_yaml`, :func:`write_codebook`), segmentation of documents into
 turns, posts, paragraphs and sentences (:func:`segment_documents`), human coding
 (:func:`apply_code`, :func:`import_codings_csv`, :func:`retrieve_segments`), intercoder
-reliability (:mod:`earwitness.code.reliability`) and reports (:func:`code_report`).
+reliability (:mod:`earwitness.code.reliability`), reports (:func:`code_report`) and
+REFI-QDA exchange with NVivo, ATLAS.ti, MAXQDA and QualCoder (:func:`import_qdpx`,
+:func:`export_qdpx`, :func:`import_qdc`, :func:`export_qdc`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ from earwitness.code._coding import (
     resolve_document,
     retrieve_segments,
 )
+from earwitness.code._refi import (
+    ExportSummary,
+    ImportSummary,
+    export_qdc,
+    export_qdpx,
+    import_qdc,
+    import_qdpx,
+)
 from earwitness.code._resources import starter_codebook_path
 from earwitness.code._segment import (
     SEGMENT_KINDS,
@@ -47,11 +57,17 @@ __all__ = [
     "Code",
     "CodeIndex",
     "Codebook",
+    "ExportSummary",
+    "ImportSummary",
     "apply_code",
     "code_guid",
     "coding_guid",
     "dump_codebook_yaml",
+    "export_qdc",
+    "export_qdpx",
     "import_codings_csv",
+    "import_qdc",
+    "import_qdpx",
     "krippendorff_alpha",
     "load_codebook_yaml",
     "load_pipeline",
