@@ -2,11 +2,206 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+from typing import Any
+
 import click
 
+from earwitness.clikit import CliEnv, emit, pass_env, report_options
+from earwitness.errors import EarwitnessError
+
 __all__ = ["audio"]
+
+_FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
 @click.group()
 def audio() -> None:
     """Measure masters and compare AI with human mastering."""
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+@audio.command()
+@click.option("--song", required=True, help="Name of the song (created if new).")
+@click.option(
+    "--version",
+    "version_text",
+    required=True,
+    metavar="mix|human|ai:SERVICE[:SETTING]",
+    help="Which version of the song FILE is.",
+)
+@click.argument("file", type=_FILE)
+@report_options
+@pass_env
+def add(
+    env: CliEnv,
+    song: str,
+    version_text: str,
+    file: Path,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Register FILE as a version of a song, by sha256 (copied or referenced per audio_storage)."""
+    from earwitness.analysis._study import add_file, parse_version
+
+    version = parse_version(version_text)
+    with env.store() as store:
+        result = add_file(store, env.study, song, version, file)
+    emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Added")
+
+
+@audio.command()
+@click.argument("files", nargs=-1, type=_FILE)
+@click.option(
+    "--full", is_flag=True, help="Also show the extended measures (PSR, overs, band widths...)."
+)
+@click.option("--workers", type=int, help="Processes for a study's files (default: all cores).")
+@report_options
+@pass_env
+def measure(
+    env: CliEnv,
+    files: tuple[Path, ...],
+    full: bool,
+    workers: int | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Measure FILEs; with no FILE, measure every not-yet-measured file of the study."""
+    from earwitness.analysis._measure import measure_file
+
+    if files:
+        reports = [_clean(measure_file(path, full=full)) for path in files]
+        if as_json:
+            emit(reports[0] if len(reports) == 1 else reports, as_json=True, out=out)
+        elif as_csv:
+            emit([{"file": str(p), **_flat(r)} for p, r in zip(files, reports, strict=True)],
+                 as_csv=True, out=out)  # fmt: skip
+        else:
+            for path, report in zip(files, reports, strict=True):
+                emit(_flat(report), out=out, title=str(path))
+        return
+    from earwitness.analysis._study import measure_pending
+
+    with env.store() as store:
+        reports = [_clean(r) for r in measure_pending(store, env.study, workers=workers)]
+    if not reports:
+        click.echo("Every audio file of the study is measured.", err=True)
+        return
+    if as_json:
+        emit(reports, as_json=True, out=out)
+    else:
+        rows = [{k: _flat(r)[k] for k in ("path", "integrated_lufs", "true_peak_dbtp", "lra_lu")}
+                for r in reports]  # fmt: skip
+        emit(rows, as_csv=as_csv, out=out, title=f"Measured {len(reports)} files")
+
+
+def _flat(report: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+@audio.command()
+@click.option("--song", help="Compare only this song (default: every song).")
+@click.option(
+    "--reference",
+    help="Reference version: human (default: audio_reference_version), mix or a label.",
+)
+@report_options
+@pass_env
+def compare(
+    env: CliEnv,
+    song: str | None,
+    reference: str | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Compare each version with the reference and with the mix; print and store the results."""
+    import sqlalchemy as sa
+
+    from earwitness.analysis._study import compare_song
+    from earwitness.store import schema
+
+    reference = reference or str(env.study.setting("audio_reference_version"))
+    with env.store() as store:
+        if song:
+            songs = [song]
+        else:
+            with store.connect() as connection:
+                songs = list(
+                    connection.scalars(sa.select(schema.songs.c.name).order_by(schema.songs.c.id))
+                )
+        results = [r for name in songs for r in compare_song(store, env.study, name, reference)]
+    results = [
+        _clean({k: v for k, v in r.items() if k not in ("version_id", "reference_id")})
+        for r in results
+    ]
+    if as_json:
+        emit(results, as_json=True, out=out)
+        return
+    rows = [
+        {"song": r["song"], "version": r["version"], "reference": r["reference"],
+         "gain_db": r["deltas"]["gain_db"], "lra_lu": r["deltas"]["lra_lu"],
+         "plr_db": r["deltas"]["plr_db"], "centroid_hz": r["deltas"]["spectral_centroid_hz"],
+         "width_db": r["deltas"]["stereo_width_db"],
+         "null_residual_db": r["null_test"]["residual_db"]}
+        for r in results
+    ]  # fmt: skip
+    emit(rows, as_csv=as_csv, out=out, title="Versions compared (deltas at equal loudness)")
+
+
+@audio.command()
+@click.argument("first", type=_FILE)
+@click.argument("second", type=_FILE)
+@report_options
+def consistency(first: Path, second: Path, as_json: bool, as_csv: bool, out: Path | None) -> None:
+    """Null-test two masters of one mix by one service: identical, near-identical or different."""
+    from earwitness.analysis._audit import consistency as audit
+    from earwitness.analysis._io import read_audio
+
+    result = _clean(audit(read_audio(first), read_audio(second)))
+    emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Consistency")
+
+
+@audio.command()
+@click.option("--service", required=True, help="AI service whose per-song EQ curves to cluster.")
+@click.option(
+    "--threshold", type=float, default=1.0, show_default=True, help="Cut distance, dB RMS."
+)
+@report_options
+@pass_env
+def presets(
+    env: CliEnv, service: str, threshold: float, as_json: bool, as_csv: bool, out: Path | None
+) -> None:
+    """Cluster a service's stored EQ curves (against the mix) into distinct presets."""
+    from earwitness.analysis._audit import preset_structure
+    from earwitness.analysis._study import stored_curves
+
+    with env.store() as store, store.connect() as connection:
+        curves = stored_curves(connection, service)
+    if not curves:
+        raise EarwitnessError(
+            f"no stored EQ curves for service {service!r}: run `earwitness audio compare` first"
+        )
+    structure = preset_structure(curves, threshold)
+    report = {"service": service, "curves": structure.n_curves,
+              "distinct_curves": structure.n_distinct, "threshold_db": structure.threshold_db,
+              "clusters": structure.labels}  # fmt: skip
+    emit(report, as_json=as_json, as_csv=as_csv, out=out, title="Preset structure")
