@@ -30,7 +30,7 @@ def _names(value: str | None) -> list[str] | None:
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``earwitness code``."""
-    for command in (suggest_command, suggestions_command, review_command):
+    for command in (suggest_command, suggestions_command, review_command, evaluate_command):
         group.add_command(command)
 
 
@@ -177,3 +177,46 @@ def _ask() -> str:
     except click.Abort:
         return "q"
     return answer
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+@click.command("evaluate")
+@click.option("--codes", metavar="A,B", help="Only these codes.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="As for `code suggest`.")
+@click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
+@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option("--min-examples", type=click.IntRange(2), default=8, show_default=True)
+@report_options
+@pass_env
+def evaluate_command(
+    env: CliEnv,
+    codes: str | None,
+    threshold: float | None,
+    folds: int,
+    kinds: Sequence[str],
+    min_examples: int,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Compare held-out suggestions with human coders: alpha, precision, recall, n."""
+    from earwitness.code._embeddings import Embedder
+    from earwitness.code._evaluate import evaluate
+
+    with env.store() as store:
+        results = evaluate(
+            store,
+            Embedder.for_study(env.study, store),
+            code_names=_names(codes),
+            threshold=threshold,
+            folds=folds,
+            kinds=list(kinds) or None,
+            min_examples=min_examples,
+            agreement_threshold=float(env.study.setting("agreement_threshold")),
+        )
+    rows = [result.as_row() for result in results]
+    flagged = sum(1 for row in rows if row["flag"])
+    title = f"Model vs human coders ({folds}-fold, held out by document): {flagged} flagged"
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=title)
