@@ -268,10 +268,13 @@ def _decode_error(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: st
 def _parse_csv(path: Path, text: str) -> list[list[str]]:
     first = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+        for row in reader:
+            rows.append(row)
     except csv.Error as exc:
-        raise BadInputError(f"malformed CSV: {exc}", file=path) from None
+        raise BadInputError(f"malformed CSV: {exc}", file=path, row=len(rows) + 1) from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         raise BadInputError("the file is empty", file=path)

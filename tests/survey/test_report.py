@@ -133,7 +133,8 @@ def test_html_is_standalone_and_escaped(imported: Study, tmp_path: Path) -> None
     write_html_report(report, out)
     page = out.read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
-    assert "cdn.plot.ly" not in page and "plotly.js v" in page.lower() or "Plotly" in page
+    assert "plotly.js v" in page  # the library is inlined: no network needed
+    assert 'src="http' not in page
     assert "illustrative" in page
     tools = next(i for i in report.items if i["code"] == "tools")
     figure = multi_select_figure(report, tools)
