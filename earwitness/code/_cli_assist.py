@@ -39,6 +39,7 @@ def register(group: click.Group) -> None:
         review_command,
         evaluate_command,
         groups_group,
+        stance_group,
     ):
         group.add_command(command)
 
@@ -291,3 +292,108 @@ def groups_validate(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) 
     with env.store() as store:
         report = validate_group_rules(store)
     emit(report, as_json=as_json, as_csv=as_csv, out=out, title="Rules vs manual labels")
+
+
+# --- stance ------------------------------------------------------------------------------
+
+
+@click.group("stance")
+def stance_group() -> None:
+    """Stance toward AI tools: find mentions, label, detect, validate, aggregate."""
+
+
+def _gazetteer(env: CliEnv) -> Any:
+    from earwitness.code._stance import Gazetteer
+
+    return Gazetteer.from_settings(
+        env.study.settings.get("gazetteer"), file=str(env.study.config_path)
+    )
+
+
+@stance_group.command("tools")
+@report_options
+@pass_env
+def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
+    """List the gazetteer: each tool and its aliases (edit it under [gazetteer])."""
+    rows = [
+        {"tool": tool, "aliases": ", ".join(aliases)}
+        for tool, aliases in _gazetteer(env).entries.items()
+    ]
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Tool gazetteer")
+
+
+@stance_group.command("detect")
+@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option(
+    "--min-examples",
+    type=click.IntRange(2),
+    default=20,
+    show_default=True,
+    help="Human stance labels needed before the embedding classifier replaces VADER.",
+)
+@report_options
+@pass_env
+def stance_detect(
+    env: CliEnv,
+    kinds: Sequence[str],
+    min_examples: int,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Find tool mentions in every segment and give each segment × tool a stance."""
+    from earwitness.code._embeddings import Embedder
+    from earwitness.code._stance import detect_stance, find_mentions
+
+    gazetteer = _gazetteer(env)
+    with env.store() as store:
+        mentions = find_mentions(store, gazetteer, kinds=list(kinds) or None)
+        report = detect_stance(
+            store, Embedder.for_study(env.study, store), min_examples=min_examples
+        )
+    emit({"mentions": mentions, **report}, as_json=as_json, as_csv=as_csv, out=out)
+
+
+@stance_group.command("label")
+@click.argument("segment_id", type=int)
+@click.argument("tool")
+@click.argument("stance", type=click.Choice(["positive", "negative", "mixed", "neutral"]))
+@click.option("--coder", required=True, help="Your coder name.")
+@pass_env
+def stance_label(env: CliEnv, segment_id: int, tool: str, stance: str, coder: str) -> None:
+    """Record your stance label for TOOL in segment SEGMENT_ID."""
+    from earwitness.code._stance import label_stance
+
+    with env.store() as store:
+        label_stance(store, segment_id, tool, stance, coder)
+    click.echo(f"segment {segment_id}, {tool}: {stance} ({coder})")
+
+
+@stance_group.command("evaluate")
+@click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
+@report_options
+@pass_env
+def stance_evaluate(env: CliEnv, folds: int, as_json: bool, as_csv: bool, out: Path | None) -> None:
+    """Agreement of VADER and the held-out classifier with the human stance labels."""
+    from earwitness.code._embeddings import Embedder
+    from earwitness.code._stance import evaluate_stance
+
+    with env.store() as store:
+        rows = evaluate_stance(store, Embedder.for_study(env.study, store), folds=folds)
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance: model vs human coders")
+
+
+@stance_group.command("report")
+@click.option("--boot", type=click.IntRange(100), default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@report_options
+@pass_env
+def stance_report(
+    env: CliEnv, boot: int, seed: int, as_json: bool, as_csv: bool, out: Path | None
+) -> None:
+    """Stance per tool × user group with 95 % bootstrap intervals (authors resampled)."""
+    from earwitness.code._stance import stance_aggregates
+
+    with env.store() as store:
+        rows = stance_aggregates(store, n_boot=boot, seed=seed)
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance toward AI tools")
