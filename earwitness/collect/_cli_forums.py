@@ -77,6 +77,59 @@ def discourse(
     emit(summary.as_rows(), as_json=as_json, as_csv=as_csv, out=out, title="Collected")
 
 
+_ENGINE_CHOICES = ("phpbb", "vbulletin3", "vbulletin4", "vbulletin5", "xenforo1", "xenforo2")
+
+
+@click.command("forum")
+@click.argument("url", metavar="URL")
+@click.option(
+    "--engine",
+    type=click.Choice(_ENGINE_CHOICES),
+    help="The forum software. Default: detected from the first page's markup.",
+)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Read at most N listing pages.")
+@click.option(
+    "--max-threads",
+    type=click.IntRange(min=1),
+    help="Collect at most N threads in this run; the next run continues after them.",
+)
+@click.option("--restart", is_flag=True, help="Forget the saved cursor and start from URL.")
+@report_options
+@pass_env
+def forum(
+    env: CliEnv,
+    url: str,
+    engine: str | None,
+    max_pages: int | None,
+    max_threads: int | None,
+    restart: bool,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Collect a phpBB, vBulletin (3, 4, 5) or XenForo (1, 2) forum from URL.
+
+    URL is a thread (all its pages are collected) or a forum listing (every thread
+    of each listing page, following the listing's pages). Each thread page is
+    committed with the cursor, so an interrupted run resumes where it stopped.
+    """
+    from earwitness.collect._forums import ForumQuery, collect_forum
+    from earwitness.collect._http import PoliteClient
+    from earwitness.collect._items import ItemWriter
+
+    query = ForumQuery(_check_url(url), engine=engine, max_pages=max_pages, max_threads=max_threads)
+    study = env.study
+    client = PoliteClient.for_study(study)
+    with env.store() as store:
+        writer = ItemWriter(study, store, source="forum", query_key=query.key, query=url)
+        if restart:
+            writer.reset()
+        with ProgressReporter(f"forum {query.host}") as reporter:
+            summary = collect_forum(client, writer, query, reporter=reporter)
+    emit(summary.as_rows(), as_json=as_json, as_csv=as_csv, out=out, title="Collected")
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to ``earwitness collect``."""
     group.add_command(discourse)
+    group.add_command(forum)
