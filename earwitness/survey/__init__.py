@@ -9,7 +9,7 @@ text masked) and compare answers across user groups with :func:`build_report`.
 
 from __future__ import annotations
 
-from earwitness.survey._coding import CodedRespondent, CodedResponse, code_export
+from earwitness.survey._coding import CodedRespondent, CodedResponse, code_export, coded_frame
 from earwitness.survey._import import ImportResult, import_export, import_file
 from earwitness.survey._infer import draft_yaml, infer_instrument
 from earwitness.survey._instrument import (
@@ -55,6 +55,7 @@ __all__ = [
     "build_report",
     "chi_square",
     "code_export",
+    "coded_frame",
     "cronbach_alpha",
     "draft_yaml",
     "holm",

@@ -19,7 +19,7 @@ from earwitness.errors import BadInputError
 from earwitness.survey._instrument import Instrument, Item, normalise_label
 from earwitness.survey._readers import SurveyExport
 
-__all__ = ["CodedRespondent", "CodedResponse", "code_export", "match_items"]
+__all__ = ["CodedRespondent", "CodedResponse", "code_export", "coded_frame", "match_items"]
 
 OTHER = "Other"
 

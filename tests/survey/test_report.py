@@ -157,3 +157,40 @@ def test_report_command_json_csv_html(imported: Study, tmp_path: Path) -> None:
     assert result.exit_code == 0 and html_out.stat().st_size > 100_000
     result = runner.invoke(cli, [*base, "--by", "reasons"])
     assert result.exit_code != 0
+
+
+def test_import_and_infer_commands(study: Study, tmp_path: Path) -> None:
+    runner = CliRunner()
+    draft = tmp_path / "draft.yaml"
+    result = runner.invoke(
+        cli,
+        [
+            "survey",
+            "instrument",
+            "--infer",
+            str(FIXTURES / "gforms-adoption.csv"),
+            "--out",
+            str(draft),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = draft.read_text(encoding="utf-8")
+    assert "#   Email address: e-mail" in text
+    assert load_instrument(draft).item("which_ai_mixing_or_mastering_tools_have").type == "multi"
+    result = runner.invoke(
+        cli,
+        [
+            "--study",
+            str(study.root),
+            "import",
+            "survey",
+            str(FIXTURES / "gforms-adoption.csv"),
+            "--instrument",
+            str(EXAMPLE_INSTRUMENT),
+            "--format",
+            "gforms",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Imported 24 respondents" in result.output
+    assert "left out personal columns: Email address" in result.output
