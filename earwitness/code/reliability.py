@@ -239,37 +239,39 @@ def coverage_histogram(
 
     The key is a bit mask (bit i set: coder i coded the character); the value the
     number of characters with that pattern. With ``within``, only characters inside
-    those spans count. Works on span boundaries, not characters: cost grows with the
-    number of spans, not with the length of the text.
+    those spans count. A sweep over span boundaries: the cost grows with the number of
+    spans, not with the length of the text.
     """
-    if len(spans_by_coder) > 30:
+    n_coders = len(spans_by_coder)
+    if n_coders > 30:
         raise ValueError("at most 30 coders can be compared at once")
-    bounds = {0, length}
-    clipped = [[(max(0, s), min(length, e)) for s, e in spans] for spans in spans_by_coder]
-    limit = [(max(0, s), min(length, e)) for s, e in within] if within is not None else None
-    for spans in [*clipped, *([limit] if limit is not None else [])]:
+    events: list[tuple[int, int, int]] = []
+    for bit, spans in enumerate([*spans_by_coder, *([within] if within is not None else [])]):
         for start, end in spans:
-            bounds.update((start, end))
-    points = np.array(sorted(bounds), dtype=np.int64)
-    widths = np.diff(points)
-    masks = np.zeros(len(widths), dtype=np.int64)
-    for bit, spans in enumerate(clipped):
-        masks |= _covered(points, spans).astype(np.int64) << bit
-    keep = widths > 0
-    if limit is not None:
-        keep &= _covered(points, limit)
-    totals = np.bincount(masks[keep], weights=widths[keep])
-    return {int(mask): int(total) for mask, total in enumerate(totals) if total > 0}
+            start, end = max(0, start), min(length, end)
+            if end > start:
+                events += ((start, bit, 1), (end, bit, -1))
+    events.sort()
+    limit = 1 << n_coders if within is not None else 0
+    depth = [0] * (n_coders + 1)
+    totals: dict[int, int] = {}
+    mask = position = 0
+    for point, bit, step in events:
+        if point > position:
+            _count(totals, mask, point - position, limit)
+            position = point
+        depth[bit] += step
+        mask = mask | (1 << bit) if depth[bit] > 0 else mask & ~(1 << bit)
+    if length > position:
+        _count(totals, mask, length - position, limit)
+    return totals
 
 
-def _covered(points: npt.NDArray[np.int64], spans: Spans) -> npt.NDArray[np.bool_]:
-    depth = np.zeros(len(points), dtype=np.int64)
-    if spans:
-        starts = np.searchsorted(points, [s for s, e in spans if e > s])
-        ends = np.searchsorted(points, [e for s, e in spans if e > s])
-        np.add.at(depth, starts, 1)
-        np.add.at(depth, ends, -1)
-    return np.asarray(np.cumsum(depth)[:-1] > 0)
+def _count(totals: dict[int, int], mask: int, width: int, limit: int) -> None:
+    if limit and not mask & limit:
+        return
+    key = mask & ~limit
+    totals[key] = totals.get(key, 0) + width
 
 
 @dataclass(frozen=True)
@@ -505,28 +507,27 @@ def _load_codings(connection: sa.Connection, wanted: Sequence[str] | None) -> _S
                   codings.c.end).where(human, codings.c.coder_id.in_(list(bit)))
     ).all()  # fmt: skip
     coded_by: dict[int, set[int]] = {}
-    for row in rows:
-        coded_by.setdefault(int(row.document_id), set()).add(int(row.coder_id))
+    for document, _, coder, _, _ in rows:
+        coded_by.setdefault(document, set()).add(coder)
     compared = {d for d, who in coded_by.items() if len(who) == len(bit)}
     spans: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
     any_code: dict[int, list[tuple[int, int]]] = {}
-    for row in rows:
-        document = int(row.document_id)
+    for document, code, coder, start, end in rows:
         if document not in compared:
             continue
-        per_coder = spans.setdefault((document, int(row.code_id)), [[] for _ in names])
-        per_coder[bit[int(row.coder_id)]].append((int(row.start), int(row.end)))
-        any_code.setdefault(document, []).append((int(row.start), int(row.end)))
+        per_coder = spans.get((document, code))
+        if per_coder is None:
+            per_coder = spans[(document, code)] = [[] for _ in names]
+        per_coder[bit[coder]].append((start, end))
+        any_code.setdefault(document, []).append((start, end))
     lengths: dict[int, int] = {}
     labels: dict[int, str] = {}
-    if compared:
-        for document_row in connection.execute(
-            sa.select(documents.c.id, documents.c.platform, documents.c.native_id,
-                      sa.func.length(documents.c.text).label("length"))
-            .where(documents.c.id.in_(sorted(compared)))
-        ):  # fmt: skip
-            lengths[int(document_row.id)] = int(document_row.length)
-            labels[int(document_row.id)] = f"{document_row.platform}:{document_row.native_id}"
+    length = sa.func.length(documents.c.text)
+    query = sa.select(documents.c.id, documents.c.platform, documents.c.native_id, length)
+    for document, platform, native_id, size in connection.execute(query):
+        if document in compared:
+            lengths[document] = int(size)
+            labels[document] = f"{platform}:{native_id}"
     return _StudyCodings(
         names, spans, lengths, labels, {d: merge_spans(s) for d, s in any_code.items()}
     )
