@@ -6,6 +6,8 @@ stereo image), compare AI and human masters of one mix, and audit services.
 
 from __future__ import annotations
 
+from earwitness.analysis._audit import consistency, preset_structure
+from earwitness.analysis._compare import compare_versions, eq_curve, metric_deltas, null_test
 from earwitness.analysis._io import AudioData, AudioInfo, audio_info, read_audio, sha256_file
 from earwitness.analysis._loudness import (
     LoudnessResult,
@@ -26,6 +28,9 @@ __all__ = [
     "AudioInfo",
     "LoudnessResult",
     "audio_info",
+    "compare_versions",
+    "consistency",
+    "eq_curve",
     "integrated_loudness",
     "k_weighting_coefficients",
     "long_term_spectrum",
@@ -33,6 +38,9 @@ __all__ = [
     "loudness_range",
     "measure_audio",
     "measure_file",
+    "metric_deltas",
+    "null_test",
+    "preset_structure",
     "read_audio",
     "sha256_file",
     "stereo_measures",

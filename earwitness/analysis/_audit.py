@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.cluster import hierarchy
 
 from earwitness.analysis._compare import null_test
 from earwitness.analysis._io import AudioData
@@ -102,6 +101,8 @@ def preset_structure(
             matrix[i, j] = matrix[j, i] = curve_distance(curves[names[i]], curves[names[j]])
     if count < 2:
         return PresetStructure(count, count, threshold_db, dict.fromkeys(names, 1), matrix.tolist())
+    from scipy.cluster import hierarchy  # imported here: measuring does not need it
+
     condensed = matrix[np.triu_indices(count, 1)]
     tree = hierarchy.linkage(condensed, method="average")
     clusters = hierarchy.fcluster(tree, t=threshold_db, criterion="distance")

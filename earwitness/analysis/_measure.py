@@ -12,7 +12,7 @@ import numpy as np
 from earwitness.analysis import _spectral as sp
 from earwitness.analysis._io import AudioData, channel_weights, read_audio
 from earwitness.analysis._loudness import LoudnessResult, loudness
-from earwitness.analysis._stereo import mid_side, stereo_measures, width_db
+from earwitness.analysis._stereo import stereo_measures, width_db
 
 __all__ = ["EXTENDED_KEYS", "METRIC_KEYS", "measure_audio", "measure_file", "spectra"]
 
@@ -58,9 +58,7 @@ def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spect
     samples, rate = audio.samples, audio.sample_rate
     if audio.channels == 1:
         return sp.long_term_spectrum(samples[:, 0], rate), None, None
-    mid, side = mid_side(samples)
-    mid_spectrum = sp.long_term_spectrum(mid, rate)
-    side_spectrum = sp.long_term_spectrum(side, rate)
+    mid_spectrum, side_spectrum = sp.mid_side_spectra(samples[:, 0], samples[:, 1], rate)
     if audio.channels == 2:
         total = mid_spectrum.power + side_spectrum.power
     else:

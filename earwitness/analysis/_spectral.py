@@ -97,6 +97,33 @@ def long_term_spectrum(mono: np.ndarray, sample_rate: float) -> Spectrum:
     return Spectrum(np.fft.rfftfreq(FRAME, 1.0 / sample_rate), power, len(frames))
 
 
+def mid_side_spectra(
+    left: np.ndarray, right: np.ndarray, sample_rate: float
+) -> tuple[Spectrum, Spectrum]:
+    """Long-term spectra of M = (L+R)/2 and S = (L-R)/2, framed without building M or S."""
+    if len(left) < FRAME:
+        pad = np.zeros(FRAME - len(left), dtype=np.float32)
+        left, right = np.concatenate([left, pad]), np.concatenate([right, pad])
+    frames_l = sliding_window_view(left, FRAME)[::HOP]
+    frames_r = sliding_window_view(right, FRAME)[::HOP]
+    window = (0.5 * np.hanning(FRAME + 1)[:-1]).astype(np.float32)
+    totals = np.zeros((2, FRAME // 2 + 1))
+    workers = os.cpu_count() or 1
+    for start in range(0, len(frames_l), _BATCH):
+        batch_l, batch_r = frames_l[start : start + _BATCH], frames_r[start : start + _BATCH]
+        for row, framed in enumerate((batch_l + batch_r, batch_l - batch_r)):
+            framed *= window
+            spectra = scipy.fft.rfft(framed, axis=1, workers=workers)
+            totals[row] += (spectra.real**2 + spectra.imag**2).sum(axis=0, dtype=np.float64)
+    totals /= len(frames_l)
+    totals[:, 1:-1] *= 2.0
+    frequencies = np.fft.rfftfreq(FRAME, 1.0 / sample_rate)
+    return (
+        Spectrum(frequencies, totals[0], len(frames_l)),
+        Spectrum(frequencies, totals[1], len(frames_l)),
+    )
+
+
 def band_powers(spectrum: Spectrum, centres: np.ndarray, fraction: int) -> np.ndarray:
     lows, highs = band_edges(np.asarray(centres, dtype=np.float64), fraction)
     return band_matrix(spectrum.frequencies, lows, highs) @ spectrum.power

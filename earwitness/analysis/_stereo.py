@@ -31,39 +31,59 @@ def mid_side(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (left + right) * np.float32(0.5), (left - right) * np.float32(0.5)
 
 
+def _block_sums(
+    left: np.ndarray, right: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-block sums of L*R, L*L and R*R, in float64, a few blocks at a time."""
+    count = len(left) // size
+    sums = np.zeros((3, count))
+    step = max(1, (1 << 18) // size)
+    for first in range(0, count, step):
+        last = min(count, first + step)
+        l_blocks = left[first * size : last * size].reshape(-1, size).astype(np.float64)
+        r_blocks = right[first * size : last * size].reshape(-1, size).astype(np.float64)
+        sums[0, first:last] = np.einsum("ij,ij->i", l_blocks, r_blocks)
+        sums[1, first:last] = np.einsum("ij,ij->i", l_blocks, l_blocks)
+        sums[2, first:last] = np.einsum("ij,ij->i", r_blocks, r_blocks)
+    return sums[0], sums[1], sums[2]
+
+
 def block_correlation(left: np.ndarray, right: np.ndarray, sample_rate: float) -> np.ndarray:
     """Correlation coefficient of each full 400 ms block that is not silent."""
     size = round(BLOCK_S * sample_rate)
-    count = len(left) // size
-    if count == 0:
-        return np.zeros(0)
-    shaped_l = left[: count * size].reshape(count, size).astype(np.float64)
-    shaped_r = right[: count * size].reshape(count, size).astype(np.float64)
-    lr = np.einsum("ij,ij->i", shaped_l, shaped_r)
-    ll = np.einsum("ij,ij->i", shaped_l, shaped_l)
-    rr = np.einsum("ij,ij->i", shaped_r, shaped_r)
+    lr, ll, rr = _block_sums(left, right, size)
     audible = (ll / size > _SILENT_MEAN_SQUARE) & (rr / size > _SILENT_MEAN_SQUARE)
     return np.asarray(lr[audible] / np.sqrt(ll[audible] * rr[audible]))
 
 
 def width_db(mid_energy: float, side_energy: float) -> float | None:
-    if mid_energy <= 0 or side_energy <= 0:
+    if mid_energy <= 1e-30 * max(side_energy, 1.0) or side_energy <= 1e-30 * max(mid_energy, 1.0):
         return None
     return float(10.0 * np.log10(side_energy / mid_energy))
 
 
 def stereo_measures(samples: np.ndarray, sample_rate: float) -> StereoResult:
-    """Correlation mean, share of blocks below 0, and overall width of channels 1 and 2."""
+    """Correlation mean, share of blocks below 0, and overall width of channels 1 and 2.
+
+    Mid and side energies come from the same block sums: 4M^2 = L^2 + 2LR + R^2 and
+    4S^2 = L^2 - 2LR + R^2, so no mid or side signal is built.
+    """
     if samples.shape[1] < 2:
         return StereoResult(None, None, None)
-    correlations = block_correlation(samples[:, 0], samples[:, 1], sample_rate)
-    mid, side = mid_side(samples)
-    mid_energy = float(np.dot(mid.astype(np.float64), mid))
-    side_energy = float(np.dot(side.astype(np.float64), side))
-    if len(correlations) == 0:
-        return StereoResult(None, None, width_db(mid_energy, side_energy))
+    size = round(BLOCK_S * sample_rate)
+    left, right = samples[:, 0], samples[:, 1]
+    lr, ll, rr = _block_sums(left, right, size)
+    tail_l = left[len(lr) * size :].astype(np.float64)
+    tail_r = right[len(lr) * size :].astype(np.float64)
+    sum_lr = lr.sum() + tail_l @ tail_r
+    sum_ll, sum_rr = ll.sum() + tail_l @ tail_l, rr.sum() + tail_r @ tail_r
+    width = width_db((sum_ll + 2 * sum_lr + sum_rr) / 4, (sum_ll - 2 * sum_lr + sum_rr) / 4)
+    audible = (ll / size > _SILENT_MEAN_SQUARE) & (rr / size > _SILENT_MEAN_SQUARE)
+    if not audible.any():
+        return StereoResult(None, None, width)
+    correlations = lr[audible] / np.sqrt(ll[audible] * rr[audible])
     return StereoResult(
         correlation_mean=float(correlations.mean()),
         correlation_negative_share=float(np.mean(correlations < 0)),
-        width_db=width_db(mid_energy, side_energy),
+        width_db=width,
     )
