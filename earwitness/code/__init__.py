@@ -40,6 +40,7 @@ from earwitness.code._refi import (
     import_qdc,
     import_qdpx,
 )
+from earwitness.code._reports import REPORT_KINDS, code_report
 from earwitness.code._resources import starter_codebook_path
 from earwitness.code._segment import (
     SEGMENT_KINDS,
@@ -52,6 +53,7 @@ from earwitness.code.reliability import krippendorff_alpha, study_agreement
 
 __all__ = [
     "CODE_NAMESPACE",
+    "REPORT_KINDS",
     "SEGMENT_KINDS",
     "UNIT_KINDS",
     "Code",
@@ -61,6 +63,7 @@ __all__ = [
     "ImportSummary",
     "apply_code",
     "code_guid",
+    "code_report",
     "coding_guid",
     "dump_codebook_yaml",
     "export_qdc",
