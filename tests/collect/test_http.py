@@ -74,7 +74,7 @@ def test_robots_for_earwitness_and_crawl_delay(local_server: LocalServer) -> Non
     with pytest.raises(RobotsDisallowedError):
         client.get(local_server.url + "/no")
     first, second = (hit.at for hit in local_server.hits if hit.path == "/yes")
-    assert second - first >= 1.0
+    assert second - first >= 0.95  # 1 s, less the jitter of the two requests in flight
 
 
 def test_robots_missing_allows_and_forbidden_disallows(local_server: LocalServer) -> None:  # noqa: F811
