@@ -276,10 +276,10 @@ def _resolve(entries: list[_Entry]) -> list[Code]:
         if id(entry) in paths:
             return paths[id(entry)]
         if any(entry is seen for seen in visiting):
-            first = visiting[0]
+            loop = [*visiting[[e is entry for e in visiting].index(True) :], entry]
+            chain = " -> ".join(f"{e.name!r} (line {e.line})" for e in loop)
             raise BadInputError(
-                f"line {first.line}: the parents of code {first.name!r} form a cycle "
-                f"(through {entry.name!r} on line {entry.line})"
+                f"line {loop[0].line}: the parents of code {loop[0].name!r} form a cycle: {chain}"
             )
         parent = _parent_of(entry, by_name, lambda e: path_of(e, (*visiting, entry)))
         path = (
