@@ -40,6 +40,8 @@ def register(group: click.Group) -> None:
         evaluate_command,
         groups_group,
         stance_group,
+        topics_command,
+        promote_topic_command,
     ):
         group.add_command(command)
 
@@ -397,3 +399,76 @@ def stance_report(
     with env.store() as store:
         rows = stance_aggregates(store, n_boot=boot, seed=seed)
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance toward AI tools")
+
+
+# --- topics ------------------------------------------------------------------------------
+
+
+@click.command("topics")
+@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option("--seed", type=int, default=42, show_default=True, help="UMAP's random seed.")
+@click.option("--min-cluster-size", type=click.IntRange(2), default=10, show_default=True)
+@click.option(
+    "--zeroshot-min-similarity",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Cosine similarity to a code's definition that assigns a segment to that code's topic.",
+)
+@click.option("--no-zeroshot", is_flag=True, help="Cluster freely, ignoring the codebook.")
+@click.option("--show-run", type=int, metavar="RUN", help="Show a stored run instead of running.")
+@report_options
+@pass_env
+def topics_command(
+    env: CliEnv,
+    kinds: Sequence[str],
+    seed: int,
+    min_cluster_size: int,
+    zeroshot_min_similarity: float,
+    no_zeroshot: bool,
+    show_run: int | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Discover topics in the segments with BERTopic and store them with their terms."""
+    from earwitness.code._embeddings import Embedder
+    from earwitness.code._topics import TopicParams, discover_topics, topic_table
+    from earwitness.progress import ProgressReporter
+
+    with env.store() as store:
+        run_id = show_run
+        if run_id is None:
+            params = TopicParams(
+                seed=seed,
+                min_cluster_size=min_cluster_size,
+                zeroshot_min_similarity=zeroshot_min_similarity,
+            )
+            with ProgressReporter("discovering topics") as bar:
+                run_id = discover_topics(
+                    store,
+                    Embedder.for_study(env.study, store),
+                    params=params,
+                    kinds=list(kinds) or None,
+                    zeroshot=not no_zeroshot,
+                )
+                bar.advance()
+        rows = topic_table(store, run_id)
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"Topics of run {run_id}")
+
+
+@click.command("promote-topic")
+@click.argument("topic_id", type=int)
+@click.option("--name", help="Name of the new code (default: the topic's top terms).")
+@click.option("--definition", help="Definition of the new code.")
+@click.option("--parent", help="Name of the parent code (theme).")
+@pass_env
+def promote_topic_command(
+    env: CliEnv, topic_id: int, name: str | None, definition: str | None, parent: str | None
+) -> None:
+    """Promote topic TOPIC_ID into the codebook, its representative segments as examples."""
+    from earwitness.code._topics import promote_topic
+
+    with env.store() as store:
+        code_id = promote_topic(store, topic_id, name=name, definition=definition, parent=parent)
+    click.echo(f"topic {topic_id} is now code {code_id}")
