@@ -11,6 +11,9 @@ REFI-QDA exchange with NVivo, ATLAS.ti, MAXQDA and QualCoder (:func:`import_qdpx
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from earwitness.code import reliability
 from earwitness.code._codebook import (
     CODE_NAMESPACE,
@@ -59,30 +62,85 @@ __all__ = [
     "Code",
     "CodeIndex",
     "Codebook",
+    "Embedder",
     "ExportSummary",
+    "Gazetteer",
     "ImportSummary",
+    "Suggestion",
+    "accept_suggestion",
     "apply_code",
+    "assign_groups",
     "code_guid",
     "code_report",
     "coding_guid",
+    "detect_stance",
+    "discover_topics",
     "dump_codebook_yaml",
+    "evaluate_stance",
+    "evaluate_suggestions",
     "export_qdc",
     "export_qdpx",
+    "find_mentions",
+    "group_coverage",
     "import_codings_csv",
     "import_qdc",
     "import_qdpx",
     "krippendorff_alpha",
+    "label_stance",
     "load_codebook_yaml",
     "load_pipeline",
+    "override_group",
     "parse_codebook_yaml",
+    "pending_suggestions",
+    "promote_topic",
     "read_codebook",
+    "reject_suggestion",
     "reliability",
     "remove_code",
     "resolve_document",
+    "resolve_model",
     "retrieve_segments",
     "segment_documents",
     "segment_text",
+    "stance_aggregates",
     "starter_codebook_path",
     "study_agreement",
+    "suggest",
+    "topic_table",
+    "validate_group_rules",
     "write_codebook",
 ]
+
+# Machine assistance loads scikit-learn and torch, so its names are imported on first use
+# (PEP 562) to keep `earwitness code ...` quick to start.
+_ASSIST_NAMES = {
+    "Embedder": "_embeddings",
+    "Gazetteer": "_stance",
+    "Suggestion": "_suggest",
+    "accept_suggestion": "_suggest",
+    "assign_groups": "_groups",
+    "detect_stance": "_stance",
+    "discover_topics": "_topics",
+    "evaluate_stance": "_stance",
+    "evaluate_suggestions": "_evaluate",
+    "find_mentions": "_stance",
+    "group_coverage": "_groups",
+    "label_stance": "_stance",
+    "override_group": "_groups",
+    "pending_suggestions": "_suggest",
+    "promote_topic": "_topics",
+    "reject_suggestion": "_suggest",
+    "resolve_model": "_embeddings",
+    "stance_aggregates": "_stance",
+    "suggest": "_suggest",
+    "topic_table": "_topics",
+    "validate_group_rules": "_groups",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ASSIST_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'earwitness.code' has no attribute {name!r}")
+    attribute = "evaluate" if name == "evaluate_suggestions" else name
+    return getattr(importlib.import_module(f"earwitness.code.{module}"), attribute)
