@@ -111,8 +111,18 @@ class Masker:
         return "[phone]" if digits >= 8 and not _ISO_DATE.fullmatch(found) else found
 
 
-_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
-_SECRET_WORDS = ("token", "secret", "password", "passwd", "api_key", "apikey", "session", "auth")
+_SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie"}
+_SECRET_WORDS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "api_key",
+    "apikey",
+    "session",
+    "auth",
+    "cookie",
+)
 
 
 def _is_secret_name(name: str) -> bool:

@@ -81,6 +81,9 @@ def test_redaction_removes_credentials() -> None:
     headers = {
         "Authorization": "bearer abc",
         "Cookie": "session=1",
+        "Set-Cookie": "loid=abc; Domain=reddit.com",
+        "set-cookie": "edgebucket=xyz",
+        "Proxy-Authorization": "Basic Zm9v",
         "X-Api-Key": "k",
         "Content-Type": "application/json",
         "x-ratelimit-remaining": "99",
