@@ -196,9 +196,12 @@ def detect_unit(texts: Mapping[str, str], selections: Sequence[RawSelection]) ->
         scores[unit.key] = _score(texts, sample, unit)
         if scores[unit.key] > scores[best.key]:
             best = unit
+    named = sum(len(s.name.strip()) >= _MIN_NAME_EVIDENCE for s in sample)
     return UnitChoice(
         unit=best,
-        names_are_quotes=scores[best.key][0] > 0,
+        # names are quotes when most named selections quote their text under the best unit;
+        # tools that use names as labels then never have selections refused for a label
+        names_are_quotes=named > 0 and 2 * scores[best.key][0] >= named,
         scores=scores,
         sampled=len(sample),
     )

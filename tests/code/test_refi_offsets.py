@@ -153,3 +153,10 @@ def test_a_coding_of_an_unknown_code_is_reported(store: Store, tmp_path: Path) -
     summary = import_qdpx(store, path)
     assert summary.codings == 0
     assert "is not in the codebook" in summary.unanchored[0]["reason"]
+
+
+def test_names_used_as_labels_do_not_refuse_selections(store: Store, tmp_path: Path) -> None:
+    selections = [(s, e, "a label, not a quote") for s, e, _ in _word_selections("utf-16")]
+    summary = import_qdpx(store, make_qdpx(tmp_path / "labels.qdpx", selections))
+    assert summary.unanchored == [] and summary.relocated == 0
+    assert _spans(store) == WORDS
