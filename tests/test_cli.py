@@ -23,7 +23,7 @@ def test_init_makes_the_study_folder(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(root / "secret.key").st_mode) == 0o600
     config = (root / "earwitness.toml").read_text()
     assert 'name = "Adoption 2026"' in config
-    assert 'schema_version = "0002"' in config
+    assert 'schema_version = "0003"' in config
     assert "created_at" in config
 
 

@@ -344,7 +344,7 @@ class ItemWriter:
             connection,
             group_evidence,
             rows,
-            key=("participant_id", "document_id", "start", "end"),
+            key=("participant_id", "document_id", "kind", "start", "end"),
         )
 
     def _save_cursor(self, connection: Connection, state: Mapping[str, Any], done: bool) -> int:

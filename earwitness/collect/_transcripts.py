@@ -568,6 +568,9 @@ def _store_evidence(
         for evidence in find_group_evidence(text)
     ]
     store.upsert(
-        connection, group_evidence, rows, key=("participant_id", "document_id", "start", "end")
+        connection,
+        group_evidence,
+        rows,
+        key=("participant_id", "document_id", "kind", "start", "end"),
     )
     return len(rows)

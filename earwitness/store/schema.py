@@ -267,7 +267,9 @@ group_evidence = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False, comment="flair, experience, paid, self"),
     sa.Column("suggested_group", sa.String(16)),
     _created(),
-    sa.UniqueConstraint("participant_id", "document_id", "start", "end", name="uq_evidence_span"),
+    sa.UniqueConstraint(
+        "participant_id", "document_id", "kind", "start", "end", name="uq_evidence_span"
+    ),
 )
 
 # --- collection state -------------------------------------------------------------------

@@ -68,3 +68,24 @@ def test_upgrade_from_the_first_revision_on_postgresql(pg_url: str) -> None:
         assert before == first and after == store.head_version()
         tables = set(sa.inspect(store.engine).get_table_names())
     assert {"documents", "codings", "embeddings", "audio_metrics"} <= tables
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migrations_build_exactly_the_declared_schema(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from earwitness.store.schema import metadata
+
+    url = (
+        f"sqlite:///{tmp_path / 'x.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    with Store.open(url, check_schema=False) as store:
+        store.upgrade()
+        with store.engine.connect() as connection:
+            drift = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert drift == [], "schema.py and the migrations disagree: write a migration"
