@@ -44,7 +44,7 @@ class ProgressReporter:
         self.fields: dict[str, str] = {}
         self._stream = stream or sys.stderr
         self._interval_s = interval_s
-        self._last_line = 0.0
+        self._last_line = float("-inf")
         self._started = time.monotonic()
         interactive = self._stream.isatty() if force_terminal is None else force_terminal
         self._rich: Progress | None = None
