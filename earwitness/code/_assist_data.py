@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from earwitness.code._segment import UNIT_KINDS
 from earwitness.errors import EarwitnessError
 from earwitness.store.schema import codes, codings, documents, participants, segments
 
@@ -55,7 +56,11 @@ def load_segments(
     kinds: Sequence[str] | None = None,
     segment_ids: Iterable[int] | None = None,
 ) -> list[SegmentText]:
-    """Segments of active documents with their text, in a stable order."""
+    """Segments of active documents with their text, in a stable order.
+
+    By default only the unit kinds (turn, post, sentence), which cover each document's
+    text once; paragraphs would repeat their sentences.
+    """
     query = (
         sa.select(
             segments.c.id,
@@ -74,9 +79,9 @@ def load_segments(
         .where(documents.c.status == "active")
         .order_by(segments.c.document_id, segments.c.start, segments.c.id)
     )
-    if kinds:
-        query = query.where(segments.c.kind.in_(list(kinds)))
-    if segment_ids is not None:
+    if segment_ids is None:
+        query = query.where(segments.c.kind.in_(list(kinds or UNIT_KINDS)))
+    else:
         query = query.where(segments.c.id.in_(list(segment_ids)))
     return [
         SegmentText(

@@ -14,6 +14,7 @@ from earwitness.clikit import CliEnv, console, emit, pass_env, report_options
 from earwitness.store.schema import USER_GROUPS
 
 USER_GROUP_CHOICES = list(USER_GROUPS)
+KIND_HELP = "Segment kind (repeatable; default: turn, post, sentence)."
 
 __all__ = ["register", "safe_text"]
 
@@ -57,7 +58,7 @@ def register(group: click.Group) -> None:
     help="Lowest score proposed (default 0.5): a calibrated probability for codes with "
     "enough human codings, else the cosine similarity to the code's definition and examples.",
 )
-@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option(
     "--min-examples",
     type=click.IntRange(2),
@@ -198,7 +199,7 @@ def _ask() -> str:
 @click.option("--codes", metavar="A,B", help="Only these codes.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="As for `code suggest`.")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
-@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option("--min-examples", type=click.IntRange(2), default=8, show_default=True)
 @report_options
 @pass_env
@@ -325,7 +326,7 @@ def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> 
 
 
 @stance_group.command("detect")
-@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option(
     "--min-examples",
     type=click.IntRange(2),
@@ -405,7 +406,7 @@ def stance_report(
 
 
 @click.command("topics")
-@click.option("--kind", "kinds", multiple=True, help="Only segments of this kind (repeatable).")
+@click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option("--seed", type=int, default=42, show_default=True, help="UMAP's random seed.")
 @click.option("--min-cluster-size", type=click.IntRange(2), default=10, show_default=True)
 @click.option(

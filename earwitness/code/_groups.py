@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from earwitness.code._segment import UNIT_KINDS
 from earwitness.code.reliability import krippendorff_alpha
 from earwitness.errors import EarwitnessError
 from earwitness.store.records import set_user_group
@@ -252,6 +253,7 @@ def group_coverage(store: Store) -> list[dict[str, Any]]:
                 sa.select(participants.c.user_group, sa.func.count(segments.c.id))
                 .join(documents, documents.c.participant_id == participants.c.id)
                 .join(segments, segments.c.document_id == documents.c.id)
+                .where(segments.c.kind.in_(UNIT_KINDS))
                 .group_by(participants.c.user_group)
             ).all()
         }

@@ -35,6 +35,7 @@ def _ben_theme(items, i: int) -> str:
     return names[(names.index(theme) + 1) % len(names)] if i % FLIP == 0 else theme
 
 
+@pytest.mark.slow
 def test_evaluation_counts_and_human_alpha_match_the_coding(coded) -> None:
     study, items = coded
     with study.open_store() as store:
@@ -53,6 +54,7 @@ def test_evaluation_counts_and_human_alpha_match_the_coding(coded) -> None:
         assert result.precision > 0.7 and result.recall > 0.7
 
 
+@pytest.mark.slow
 def test_codes_below_the_human_level_are_flagged_not_hidden(coded) -> None:
     study, _ = coded
     with study.open_store() as store:
@@ -96,6 +98,7 @@ def test_evaluation_needs_human_coding(study: Study) -> None:
             evaluate(store, Embedder.for_study(study, store))
 
 
+@pytest.mark.slow
 def test_cli_evaluate_json(coded) -> None:
     study, _ = coded
     result = CliRunner().invoke(

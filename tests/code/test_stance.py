@@ -123,6 +123,7 @@ def _label(store: Store, items, segment_ids, coder: str, upto: int, flip_every: 
         label_stance(store, sid, _tool(post.tool), stance, coder)
 
 
+@pytest.mark.slow
 def test_human_labels_train_a_classifier_that_is_validated(posts) -> None:
     study, items, segment_ids = posts
     with study.open_store() as store:

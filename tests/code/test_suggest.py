@@ -51,6 +51,7 @@ def _top_code_accuracy(store: Store, items, segment_ids, code_ids) -> float:
     return sum(hits) / len(hits)
 
 
+@pytest.mark.slow
 def test_similarity_suggestions_are_proposals_not_codings(corpus) -> None:
     study, items, segment_ids, code_ids = corpus
     with study.open_store() as store:
@@ -69,6 +70,7 @@ def test_similarity_suggestions_are_proposals_not_codings(corpus) -> None:
         assert _top_code_accuracy(store, items, segment_ids, code_ids) > 0.6
 
 
+@pytest.mark.slow
 def test_a_classifier_takes_over_once_humans_have_coded_enough(corpus) -> None:
     study, items, segment_ids, code_ids = corpus
     with study.open_store() as store:
@@ -87,6 +89,7 @@ def test_a_classifier_takes_over_once_humans_have_coded_enough(corpus) -> None:
         assert len(recalled) / 60 > 0.8
 
 
+@pytest.mark.slow
 def test_rerunning_updates_in_place_and_withdraws_what_falls_below(corpus) -> None:
     study, items, *_ = corpus
     distinct = len({post.text for post in items})
@@ -105,6 +108,7 @@ def test_rerunning_updates_in_place_and_withdraws_what_falls_below(corpus) -> No
         assert all(row.score >= 0.5 for row in stricter)
 
 
+@pytest.mark.slow
 def test_accepting_creates_a_human_coding_and_rejecting_is_remembered(corpus) -> None:
     study, *_ = corpus
     with study.open_store() as store:
@@ -164,6 +168,7 @@ def test_unknown_codes_and_empty_codebooks_are_clear_errors(study: Study) -> Non
             suggest(store, Embedder.for_study(study, store), code_names=["nope"])
 
 
+@pytest.mark.slow
 def test_cli_suggest_and_review_read_answers_from_stdin(corpus) -> None:
     study, items, *_ = corpus
     hostile = "[bold red]LANDR[/bold red] \x1b[31mmade my master sound harsh and squashed\x1b[0m"
@@ -220,3 +225,18 @@ def test_suggest_and_accept_on_both_backends(any_study: Study) -> None:
         pending = pending_suggestions(store, limit=1)
         accept_suggestion(store, pending[0].id, "ana")
         assert len(_codings(store, origin="human")) == 1
+
+
+def test_the_public_api_loads_machine_assistance_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, earwitness.code as c\n"
+        "assert 'sklearn' not in sys.modules\n"
+        "from earwitness.code import suggest, accept_suggestion, evaluate_suggestions\n"
+        "assert suggest.__module__ == 'earwitness.code._suggest'\n"
+        "assert evaluate_suggestions.__module__ == 'earwitness.code._evaluate'\n"
+        "assert all(hasattr(c, name) for name in c.__all__)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
