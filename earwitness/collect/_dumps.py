@@ -23,6 +23,7 @@ in newer ones; ``edited`` is ``false``, a timestamp, or ``true`` with ``edited_o
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +52,8 @@ DUMP_SOURCE = "reddit-dump"
 ZSTD_MAX_WINDOW = 2**31
 PAGE_ITEMS = 1000
 PAGE_LINES = 200_000
-_READ_SIZE = 1 << 20
+_READ_SIZE = 1 << 17
+_CHUNK_SIZE = 1 << 20
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _JSON_UNSAFE = set('"\\/')
 
@@ -270,30 +272,68 @@ class DumpProgress:
         }
 
 
+def _zstd_frames_complete(handle: IO[bytes], size: int) -> bool:
+    """Whether the file is whole zstd frames, read from block headers only (RFC 8878 3.1)."""
+    handle.seek(0)
+    while True:
+        magic = handle.read(4)
+        if not magic:
+            return True
+        if len(magic) < 4:
+            return False
+        number = int.from_bytes(magic, "little")
+        if 0x184D2A50 <= number <= 0x184D2A5F:  # skippable frame
+            length = handle.read(4)
+            if len(length) < 4:
+                return False
+            handle.seek(int.from_bytes(length, "little"), io.SEEK_CUR)
+        elif number != 0xFD2FB528 or not _skip_frame(handle):
+            return False
+        if handle.tell() > size:
+            return False
+
+
+def _skip_frame(handle: IO[bytes]) -> bool:
+    descriptor = handle.read(1)
+    if not descriptor:
+        return False
+    flags = descriptor[0]
+    single_segment = (flags >> 5) & 1
+    content_size_bytes = (single_segment, 2, 4, 8)[flags >> 6]
+    header = (1 - single_segment) + (0, 1, 2, 4)[flags & 3] + content_size_bytes
+    handle.seek(header, io.SEEK_CUR)
+    while True:
+        block = handle.read(3)
+        if len(block) < 3:
+            return False
+        value = int.from_bytes(block, "little")
+        kind = (value >> 1) & 3
+        if kind == 3:
+            return False
+        handle.seek(1 if kind == 1 else value >> 3, io.SEEK_CUR)
+        if value & 1:
+            break
+    if (flags >> 2) & 1:
+        handle.seek(4, io.SEEK_CUR)
+    return True
+
+
 def _chunks(handle: IO[bytes], path: Path) -> Iterator[bytes]:
-    """Decompressed bytes of a zstd file (one or more frames); a cut-off frame is an error."""
-    context = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-    decompressor = context.decompressobj()
-    fed = False
-    while data := handle.read(_READ_SIZE):
-        while data:
-            try:
-                output = decompressor.decompress(data)
-            except zstandard.ZstdError as exc:
-                raise BadInputError(f"corrupt zstd data: {exc}", file=path) from None
-            fed = True
-            if output:
-                yield output
-            if not decompressor.eof:
-                break
-            data = decompressor.unused_data
-            decompressor, fed = context.decompressobj(), False
-    if fed and not decompressor.eof:
+    """Decompressed bytes of a zstd file, in bounded chunks; a cut-off frame is an error."""
+    if not _zstd_frames_complete(handle, path.stat().st_size):
         raise BadInputError("corrupt or truncated zstd data: the last frame is cut off", file=path)
+    handle.seek(0)
+    context = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
+    reader = context.stream_reader(handle, read_size=_READ_SIZE, read_across_frames=True)
+    try:
+        while data := reader.read(_CHUNK_SIZE):
+            yield data
+    except zstandard.ZstdError as exc:
+        raise BadInputError(f"corrupt zstd data: {exc}", file=path) from None
 
 
 def _plain_chunks(handle: IO[bytes]) -> Iterator[bytes]:
-    while data := handle.read(_READ_SIZE):
+    while data := handle.read(_CHUNK_SIZE):
         yield data
 
 
