@@ -31,6 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import contextlib
+
 from tests.collect.conftest import LocalServer, Reply, write_praw_ini  # noqa: E402
 
 LIMIT, WINDOW_S = 100, 60.0
@@ -112,10 +114,8 @@ def main() -> None:
         started = time.monotonic()
         with study.open_store() as store:
             collector = RedditCollector(study, store, comments=False, on_progress=stop_at_deadline)
-            try:
+            with contextlib.suppress(Stop):
                 collector.run([RedditQuery("bench", "new")])
-            except Stop:
-                pass
         elapsed = time.monotonic() - started
     server.stop()
     windows = len(listing.completed_windows)
