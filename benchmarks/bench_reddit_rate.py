@@ -17,6 +17,7 @@ Run: .venv/bin/python benchmarks/bench_reddit_rate.py [--seconds 120]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -30,8 +31,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import contextlib
 
 from tests.collect.conftest import LocalServer, Reply, write_praw_ini  # noqa: E402
 
