@@ -19,8 +19,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.fft
-from scipy import signal
 
 from earwitness.analysis import _spectral as sp
 from earwitness.analysis._io import AudioData, AudioInfo
@@ -74,6 +72,8 @@ def _difference(a: Any, b: Any) -> float | None:
 def _to_rate(audio: AudioData, rate: int) -> AudioData:
     if audio.sample_rate == rate:
         return audio
+    from scipy import signal  # imported here: plain measurement should not pay for it
+
     g = math.gcd(audio.sample_rate, rate)
     resampled = signal.resample_poly(audio.samples, rate // g, audio.sample_rate // g, axis=0)
     info = AudioInfo(audio.info.path, audio.info.format, audio.info.subtype, rate,
@@ -115,6 +115,8 @@ def align(version: np.ndarray, reference: np.ndarray, sample_rate: int) -> float
     Cross-correlation of the first 30 s, searched within ±2 s, refined by a parabola
     through the peak and its neighbours.
     """
+    from scipy import signal
+
     span = min(len(version), len(reference), round(_ALIGN_S * sample_rate))
     a, b = reference[:span], version[:span]
     correlation = signal.correlate(b, a, mode="full", method="fft")
@@ -132,6 +134,8 @@ def align(version: np.ndarray, reference: np.ndarray, sample_rate: int) -> float
 
 def _fractional_shift(x: np.ndarray, shift: float) -> np.ndarray:
     """Delay ``x`` by ``shift`` samples (negative advances) with a linear-phase FFT shift."""
+    import scipy.fft
+
     n = len(x)
     size = scipy.fft.next_fast_len(n + int(abs(shift)) + 2)
     spectrum = scipy.fft.rfft(x, size, axis=0)

@@ -21,8 +21,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
 
+from earwitness.analysis._blockfilter import BlockFilter
 from earwitness.analysis._io import channel_weights
 
 __all__ = [
@@ -125,25 +125,24 @@ def _segment_bounds(frames: int, sample_rate: float) -> np.ndarray:
 def segment_energies(samples: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Channel-weighted K-filtered energy per 10 ms segment, and the segment bounds.
 
-    The filters run in float64 over chunks, carrying their state, so memory stays small.
+    The filters run in float64 over chunks, carrying their state, so memory stays small
+    (numpy matrix products, see ``_blockfilter``: scipy.signal costs more to import).
     """
     weights = channel_weights(samples.shape[1])
     bounds = _segment_bounds(samples.shape[0], sample_rate)
     cumulative = np.zeros(len(bounds))
     if len(bounds) < 2:
         return np.zeros(0), bounds
-    bs, as_ = k_weighting_coefficients(sample_rate)
-    b, a = np.polymul(bs[0], bs[1]), np.polymul(as_[0], as_[1])
-    states = {c: np.zeros(4) for c in range(len(weights)) if weights[c] > 0}
+    sections = np.hstack(k_weighting_coefficients(sample_rate))
+    filters = {c: BlockFilter(sections) for c in range(len(weights)) if weights[c] > 0}
     used, running = int(bounds[-1]), 0.0
     for start in range(0, used, _CHUNK):
         stop = min(used, start + _CHUNK)
         power = np.zeros(stop - start)
-        for channel, state in states.items():
-            filtered, states[channel] = signal.lfilter(
-                b, a, samples[start:stop, channel].astype(np.float64), zi=state
-            )
-            power += weights[channel] * filtered * filtered
+        for channel, k_filter in filters.items():
+            filtered = k_filter(samples[start:stop, channel])
+            filtered *= filtered
+            power += weights[channel] * filtered
         running_sum = np.cumsum(power)
         running_sum += running
         first, last = np.searchsorted(bounds, [start + 1, stop], side="left")
