@@ -12,7 +12,8 @@
 * Integrated loudness: absolute gate -70 LUFS, relative gate -10 LU (BS.1770-4 eq. 4-7).
 * Loudness range: short-term values at 10 Hz, absolute gate -70 LUFS, relative gate
   -20 LU, 10th to 95th percentile (EBU Tech 3342).
-* True peak: 4x oversampling with the 48-tap polyphase FIR of BS.1770-4 Annex 2.
+* True peak: 4x oversampling with the 48-tap polyphase FIR of BS.1770-4 Annex 2,
+  computed only where an exact bound says it can change a result (``_truepeak``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ import numpy as np
 
 from earwitness.analysis._blockfilter import BlockFilter
 from earwitness.analysis._io import channel_weights
+from earwitness.analysis._truepeak import TRUE_PEAK_PHASES, TruePeakMeter
 
 __all__ = [
     "ABSOLUTE_GATE_LUFS",
+    "TRUE_PEAK_PHASES",
     "LoudnessResult",
     "integrated_loudness",
     "k_weighting_coefficients",
@@ -45,25 +48,6 @@ BLOCK_HOP_SEGMENTS = 10
 OVERSAMPLING = 4
 _OFFSET = -0.691
 _CHUNK = 1 << 18
-_FULL_SCALE = 1.0 - 2.0**-15  # a 16-bit full-scale sample
-
-# BS.1770-4 Annex 2: the order-48, 4-phase interpolating FIR, one row per phase.
-TRUE_PEAK_PHASES = np.array(
-    [
-        [0.0017089843750, 0.0109863281250, -0.0196533203125, 0.0332031250000,
-         -0.0594482421875, 0.1373291015625, 0.9721679687500, -0.1022949218750,
-         0.0476074218750, -0.0266113281250, 0.0148925781250, -0.0083007812500],
-        [-0.0291748046875, 0.0292968750000, -0.0517578125000, 0.0891113281250,
-         -0.1665039062500, 0.4650878906250, 0.7797851562500, -0.2003173828125,
-         0.1015625000000, -0.0582275390625, 0.0330810546875, -0.0189208984375],
-        [-0.0189208984375, 0.0330810546875, -0.0582275390625, 0.1015625000000,
-         -0.2003173828125, 0.7797851562500, 0.4650878906250, -0.1665039062500,
-         0.0891113281250, -0.0517578125000, 0.0292968750000, -0.0291748046875],
-        [-0.0083007812500, 0.0148925781250, -0.0266113281250, 0.0476074218750,
-         -0.1022949218750, 0.9721679687500, 0.1373291015625, -0.0594482421875,
-         0.0332031250000, -0.0196533203125, 0.0109863281250, 0.0017089843750],
-    ]
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -196,55 +180,12 @@ def lra_from_short_term(short_term: np.ndarray) -> tuple[float, float, float] | 
     return high - low, low, high
 
 
-def _true_peak_channel(
-    channel: np.ndarray, bounds: np.ndarray
-) -> tuple[float, np.ndarray, int, float, int]:
-    """Peaks of one channel: true peak (4x oversampled max |x|), its max per segment,
-    inter-sample overs above 1.0, sample peak and samples at or above full scale."""
-    taps = TRUE_PEAK_PHASES.shape[1]
-    phases = TRUE_PEAK_PHASES.astype(np.float32)
-    history = np.zeros(taps - 1, dtype=np.float32)
-    per_sample = np.empty(len(channel) + taps - 1, dtype=np.float32)
-    overs, clipped, sample_peak = 0, 0, 0.0
-    for start in [*range(0, len(channel), _CHUNK), len(channel)]:
-        if start < len(channel):
-            block = channel[start : start + _CHUNK].astype(np.float32, copy=False)
-        else:  # flush the filter with zeros
-            block = np.zeros(taps - 1, dtype=np.float32)
-        extended = np.concatenate([history, block])
-        best = np.abs(block)
-        block_peak = float(best.max()) if len(best) else 0.0
-        sample_peak = max(sample_peak, block_peak)
-        if block_peak >= _FULL_SCALE:
-            clipped += int(np.count_nonzero(best >= _FULL_SCALE))
-        outputs = []
-        for phase in phases:
-            values = np.convolve(extended, phase, mode="valid")
-            np.abs(values, out=values)
-            np.maximum(best, values, out=best)
-            outputs.append(values)
-        if best.max() > 1.0:
-            overs += sum(int(np.count_nonzero(values > 1.0)) for values in outputs)
-        per_sample[start : start + len(block)] = best
-        history = extended[-(taps - 1) :]
-    peak = float(per_sample.max()) if len(per_sample) else 0.0
-    # the interpolator delays by half its length: align outputs with their inputs
-    delay = (taps - 1) // 2
-    aligned = per_sample[delay : delay + len(channel)]
-    if len(bounds) > 1:
-        segment_peaks = np.maximum.reduceat(aligned[: bounds[-1]], bounds[:-1])
-    else:
-        segment_peaks = np.zeros(0, dtype=np.float32)
-    return max(peak, sample_peak), segment_peaks, overs, sample_peak, clipped
-
-
 def true_peak(samples: np.ndarray) -> float:
     """Maximum true-peak level over all channels, in dBTP (BS.1770-4 Annex 2)."""
     if samples.ndim == 1:
         samples = samples[:, None]
-    no_segments = np.zeros(0, dtype=np.int64)
-    peaks = [_true_peak_channel(samples[:, c], no_segments)[0] for c in range(samples.shape[1])]
-    return _db(max(peaks, default=0.0))
+    peak, _ = TruePeakMeter(samples, np.zeros(1, dtype=np.int64)).true_peak()
+    return _db(peak)
 
 
 def _db(amplitude: float) -> float:
@@ -267,17 +208,11 @@ def loudness(samples: np.ndarray, sample_rate: float) -> LoudnessResult:
     integrated = gated_integrated(momentary)
     lra = lra_from_short_term(short_term)
 
-    peak, overs, sample_peak, clipped = 0.0, 0, 0.0, 0
-    segment_peaks = np.zeros(max(len(bounds) - 1, 0), dtype=np.float32)
-    for channel in range(samples.shape[1]):
-        ch_peak, ch_segments, ch_overs, ch_sample_peak, ch_clipped = _true_peak_channel(
-            samples[:, channel], bounds
-        )
-        peak, sample_peak = max(peak, ch_peak), max(sample_peak, ch_sample_peak)
-        overs, clipped = overs + ch_overs, clipped + ch_clipped
-        np.maximum(segment_peaks, ch_segments, out=segment_peaks)
+    meter = TruePeakMeter(samples, bounds)
+    peak, overs = meter.true_peak()
+    sample_peak, clipped = meter.sample_peak, meter.clipped
     true_peak_db = _db(peak)
-    psr = _min_psr(segment_peaks, short_fine)
+    psr = _min_psr(meter, short_fine)
     return LoudnessResult(
         integrated_lufs=integrated,
         momentary_max_lufs=_finite(float(momentary_fine.max())) if len(momentary_fine) else None,
@@ -298,12 +233,33 @@ def loudness(samples: np.ndarray, sample_rate: float) -> LoudnessResult:
     )
 
 
-def _min_psr(segment_peaks: np.ndarray, short_fine: np.ndarray) -> float | None:
-    """Minimum peak-to-short-term-loudness ratio: true peak in each 3 s window minus S."""
+def _min_psr(meter: TruePeakMeter, short_fine: np.ndarray) -> float | None:
+    """Minimum peak-to-short-term-loudness ratio: true peak in each 3 s window minus S.
+
+    Exact without interpolating every window: a window's true peak lies between the
+    largest sample peak and the largest bound of its segments, so only windows whose
+    lowest possible PSR is under the best guaranteed one can hold the minimum, and in
+    those only segments whose bound exceeds the window's sample peak can set its peak.
+    """
     if len(short_fine) == 0:
         return None
+    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)
+    highest = _sliding_max(meter.segment_upper, SHORT_TERM_SEGMENTS)
+    audible = short_fine > ABSOLUTE_GATE_LUFS
+    with np.errstate(divide="ignore", invalid="ignore"):
+        psr_low = 20.0 * np.log10(lowest) - short_fine
+        psr_high = 20.0 * np.log10(highest) - short_fine
+    sure = audible & (lowest > 0)
+    best = float(psr_high[sure].min()) if sure.any() else math.inf
+    candidates = audible & (highest > 0) & (psr_low <= best + 1e-9)
+    if not candidates.any():
+        return None
+    # per segment, the lowest sample peak among the candidate windows holding it
+    edge = np.full(SHORT_TERM_SEGMENTS - 1, -np.inf)
+    window_floor = np.concatenate([edge, -np.where(candidates, lowest, np.inf), edge])
+    segment_peaks = meter.segment_peaks(-_sliding_max(window_floor, SHORT_TERM_SEGMENTS))
     window_peaks = _sliding_max(segment_peaks, SHORT_TERM_SEGMENTS)
-    keep = (short_fine > ABSOLUTE_GATE_LUFS) & (window_peaks > 0)
+    keep = candidates & (window_peaks > 0)
     if not keep.any():
         return None
     with np.errstate(divide="ignore"):
