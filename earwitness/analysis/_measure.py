@@ -48,6 +48,7 @@ EXTENDED_KEYS = (
     "intersample_overs",
 )
 TOOL_VERSION = "audio-1"
+_CHUNK_FRAMES = 1 << 16
 
 
 def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spectrum | None]:
@@ -96,8 +97,11 @@ def _spectral_measures(audio: AudioData) -> dict[str, Any]:
 
 
 def _crest_factor_db(samples: np.ndarray, peak_dbfs: float | None) -> float | None:
-    mean_square = float(np.mean(np.einsum("ij,ij->i", samples, samples, dtype=np.float64)))
-    mean_square /= samples.shape[1]
+    total = 0.0
+    for start in range(0, len(samples), _CHUNK_FRAMES):  # float64 sums, chunk by chunk
+        chunk = samples[start : start + _CHUNK_FRAMES].astype(np.float64).ravel()
+        total += float(chunk @ chunk)
+    mean_square = total / samples.size if samples.size else 0.0
     if peak_dbfs is None or mean_square <= 0:
         return None
     return peak_dbfs - 10.0 * math.log10(mean_square)
