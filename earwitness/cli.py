@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
 from earwitness import __version__
 from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
@@ -193,6 +192,8 @@ def upgrade(env: CliEnv) -> None:
 @pass_env
 def purge_raw(env: CliEnv, yes: bool) -> None:
     """Delete the raw archive of collected responses; processed data stays."""
+    import sqlalchemy as sa  # here, not at the top: `earwitness audio measure` never needs it
+
     from earwitness.store import RawArchive, schema
 
     if not yes:

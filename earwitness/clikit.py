@@ -14,15 +14,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from earwitness.study import Study, find_study
+
+if TYPE_CHECKING:  # pandas is imported only to print tables and CSV (slow to import)
+    import pandas as pd
 
 __all__ = ["CliEnv", "console", "emit", "pass_env", "report_options", "stderr_console"]
 
@@ -71,7 +73,8 @@ def report_options(function: F) -> F:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, pd.DataFrame):
+    pandas = sys.modules.get("pandas")  # not imported yet: value cannot be a DataFrame
+    if pandas is not None and isinstance(value, pandas.DataFrame):
         return [_jsonable(row) for row in value.to_dict(orient="records")]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -121,6 +124,8 @@ def emit(
 def _as_frame(
     report: pd.DataFrame | Mapping[str, Any] | Sequence[Mapping[str, Any]],
 ) -> pd.DataFrame:
+    import pandas as pd
+
     if isinstance(report, pd.DataFrame):
         return report
     if isinstance(report, Mapping):
