@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import zstandard
 
 from earwitness.collect._items import CollectedItem, ItemWriter, RunSummary
@@ -56,6 +58,8 @@ _READ_SIZE = 1 << 17
 _CHUNK_SIZE = 1 << 20
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _JSON_UNSAFE = set('"\\/')
+_CASE_BIT = 0x20
+_NEWLINE = 0x0A
 
 
 def to_base36(number: int) -> str:
@@ -361,7 +365,12 @@ def _blocks(chunks: Iterator[bytes], skip: int, path: Path) -> Iterator[bytes]:
 
 
 def _candidate_lines(block: bytes, needles: tuple[bytes, ...] | None) -> Iterator[tuple[int, int]]:
-    """(start, end) of every line of ``block`` that contains one of ``needles``."""
+    """(start, end) of every line of ``block`` that may contain one of ``needles``.
+
+    Needles are searched in the block with bit 0x20 set on every byte (numpy, one pass):
+    that folds ASCII upper case onto lower case, so every line that contains a needle
+    in any case is found (a few others may be too; the caller tests each line exactly).
+    """
     if needles is None:
         start = 0
         while start < len(block):
@@ -370,21 +379,23 @@ def _candidate_lines(block: bytes, needles: tuple[bytes, ...] | None) -> Iterato
             yield start, end
             start = end + 1
         return
-    lowered = block.lower()
+    folded = (np.frombuffer(block, np.uint8) | _CASE_BIT).tobytes()
     spans: set[tuple[int, int]] = set()
     for needle in needles:
-        position = lowered.find(needle)
+        folded_needle = bytes(byte | _CASE_BIT for byte in needle)
+        position = folded.find(folded_needle)
         while position >= 0:
-            start = lowered.rfind(b"\n", 0, position) + 1
-            end = lowered.find(b"\n", position)
+            start = block.rfind(b"\n", 0, position) + 1
+            end = block.find(b"\n", position)
             end = len(block) if end < 0 else end
             spans.add((start, end))
-            position = lowered.find(needle, end)
+            position = folded.find(folded_needle, end)
     yield from sorted(spans)
 
 
-def _line_count(block: bytes) -> int:
-    return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+def _newlines(block: bytes) -> npt.NDArray[np.intp]:
+    """Positions of the newlines in ``block`` (numpy: about 20 times bytes.count)."""
+    return np.flatnonzero(np.frombuffer(block, np.uint8) == _NEWLINE)
 
 
 def import_dump(
@@ -452,14 +463,12 @@ def import_dump(
         chunks = _chunks(handle, path) if path.suffix == ".zst" else _plain_chunks(handle)
         for block in _blocks(chunks, progress.offset, path):
             block_line, block_offset = progress.line, progress.offset
-            counted_to, counted = 0, 0
+            newlines = _newlines(block)
             for start, end in _candidate_lines(block, needles):
                 line = block[start:end]
                 if not line.strip() or not could_match(line):
                     continue
-                counted += block.count(b"\n", counted_to, start)
-                counted_to = start
-                number = block_line + counted + 1
+                number = block_line + int(np.searchsorted(newlines, start)) + 1
                 item = _parse_line(line, path, number)
                 if not dump_filter.keeps(item):
                     continue
@@ -471,7 +480,7 @@ def import_dump(
                     progress.line = number
                     progress.offset = block_offset + min(end + 1, len(block))
                     flush(done=False)
-            block_end_line = block_line + _line_count(block)
+            block_end_line = block_line + len(newlines) + int(not block.endswith(b"\n"))
             lines_in_page += block_end_line - progress.line
             progress.line, progress.offset = block_end_line, block_offset + len(block)
             if lines_in_page >= page_lines:
