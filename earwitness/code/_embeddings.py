@@ -207,7 +207,9 @@ class Embedder:
         keys = [sha256_text(text) for text in texts]
         unique = dict(zip(keys, texts, strict=True))
         found = self.cached(unique)
-        missing = [key for key in unique if key not in found]
+        # Longest first across all batches, as encode() sorts within one call, so that
+        # chunking for progress and incremental caching costs no extra padding.
+        missing = sorted((key for key in unique if key not in found), key=lambda k: -len(unique[k]))
         self.stats = EmbedStats(len(texts), len(unique), len(found), len(missing))
         if on_progress is not None and found:
             on_progress(len(found))
