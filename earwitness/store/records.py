@@ -9,9 +9,10 @@ collected earlier.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,15 +34,20 @@ __all__ = [
     "Outcome",
     "ensure_coder",
     "ensure_participant",
+    "ensure_participants",
     "record_source",
     "set_user_group",
     "upsert_document",
+    "upsert_documents",
 ]
 
 DELETED_MARKERS = {"[deleted]": "deleted", "[removed]": "removed"}
 Outcome = Literal["new", "updated", "unchanged", "deleted"]
 
 # A namespace for document guids, so the same item gets the same REFI-QDA guid everywhere.
+# Keys per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits.
+_LOOKUP_CHUNK = 500
+
 _DOCUMENT_NAMESPACE = uuid.UUID("0c7b5a52-5d0e-4f1b-9a51-6e6172776974")
 
 
@@ -82,15 +88,53 @@ def _new_id(result: sa.CursorResult[Any]) -> int:
 
 def ensure_participant(connection: Connection, pseudonym: str, *, kind: str = "author") -> int:
     """The id of the participant with this pseudonym, created if new."""
-    found = connection.execute(
-        sa.select(participants.c.id).where(participants.c.pseudonym == pseudonym)
-    ).scalar()
-    if found is not None:
-        return int(found)
+    return ensure_participants(connection, [pseudonym], kind=kind)[pseudonym]
+
+
+def ensure_participants(
+    connection: Connection, pseudonyms: Iterable[str], *, kind: str = "author"
+) -> dict[str, int]:
+    """The id of each pseudonym's participant; the new ones are created in one statement."""
+    wanted = list(dict.fromkeys(pseudonyms))
+    ids: dict[str, int] = {}
+    for chunk in _chunked(wanted):
+        rows = connection.execute(
+            sa.select(participants.c.pseudonym, participants.c.id).where(
+                participants.c.pseudonym.in_(chunk)
+            )
+        )
+        ids.update((row.pseudonym, int(row.id)) for row in rows)
+    missing = [name for name in wanted if name not in ids]
+    if missing:
+        ids.update(
+            zip(
+                missing,
+                _insert_returning_ids(
+                    connection,
+                    participants,
+                    [{"pseudonym": name, "kind": kind, "extra": {}} for name in missing],
+                ),
+                strict=True,
+            )
+        )
+    return ids
+
+
+def _chunked(values: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _insert_returning_ids(
+    connection: Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert ``rows`` with one executemany; their new ids, in the order of ``rows``."""
+    if not rows:
+        return []
     result = connection.execute(
-        participants.insert().values(pseudonym=pseudonym, kind=kind, extra={})
+        table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
     )
-    return _new_id(result)
+    return [int(row_id) for row_id in result.scalars()]
 
 
 def set_user_group(
@@ -156,43 +200,135 @@ def record_source(
 
 def upsert_document(connection: Connection, record: DocumentRecord) -> tuple[int, Outcome]:
     """Insert or update one document by (platform, native id); say what happened."""
-    existing = connection.execute(
-        sa.select(documents.c.id, documents.c.text, documents.c.score, documents.c.status).where(
-            documents.c.platform == record.platform, documents.c.native_id == record.native_id
-        )
-    ).first()
-    deleted_as = DELETED_MARKERS.get(record.text.strip())
-    if existing is None:
-        values = _document_values(record)
+    return upsert_documents(connection, [record])[0]
+
+
+def upsert_documents(
+    connection: Connection, records: Sequence[DocumentRecord]
+) -> list[tuple[int, Outcome]]:
+    """Insert or update documents by (platform, native id); say what happened to each.
+
+    The result is in the order of ``records`` and is what writing them one at a time
+    would give: a key that comes again sees its earlier record. Each run of distinct
+    keys costs one lookup, one insert and at most two updates, whatever its length.
+    """
+    results: list[tuple[int, Outcome]] = []
+    run: list[DocumentRecord] = []
+    keys: set[tuple[str, str]] = set()
+    for record in records:
+        key = (record.platform, record.native_id)
+        if key in keys:
+            results.extend(_upsert_distinct(connection, run))
+            run, keys = [], set()
+        run.append(record)
+        keys.add(key)
+    if run:
+        results.extend(_upsert_distinct(connection, run))
+    return results
+
+
+def _upsert_distinct(
+    connection: Connection, records: Sequence[DocumentRecord]
+) -> list[tuple[int, Outcome]]:
+    existing = _existing_documents(connection, records)
+    results: list[tuple[int, Outcome] | None] = [None] * len(records)
+    inserts: list[tuple[int, dict[str, Any]]] = []
+    marks: list[dict[str, Any]] = []
+    edits: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        found = existing.get((record.platform, record.native_id))
+        deleted_as = DELETED_MARKERS.get(record.text.strip())
+        if found is None:
+            values = _document_values(record)
+            values["status"] = deleted_as or "active"
+            inserts.append((index, values))
+            continue
+        document_id = found.id
         if deleted_as:
-            values["status"] = deleted_as
-        result = connection.execute(documents.insert().values(**values))
-        return _new_id(result), "deleted" if deleted_as else "new"
-    document_id = int(existing.id)
-    if deleted_as:
-        if existing.status == deleted_as:
-            return document_id, "unchanged"
-        connection.execute(
-            documents.update()
-            .where(documents.c.id == document_id)
-            .values(status=deleted_as, score=record.score, updated_at=utcnow())
-        )
-        return document_id, "deleted"
-    if existing.text == record.text and existing.score == record.score:
-        return document_id, "unchanged"
-    connection.execute(
-        documents.update()
-        .where(documents.c.id == document_id)
-        .values(
-            text=record.text,
-            text_sha256=sha256_text(record.text),
-            score=record.score,
-            edited_at=record.edited_at,
-            source_id=record.source_id,
-            updated_at=utcnow(),
-        )
+            if found.status != deleted_as:
+                marks.append({"b_id": document_id, "b_status": deleted_as, "b_score": record.score})
+            outcome: Outcome = "unchanged" if found.status == deleted_as else "deleted"
+        elif found.text == record.text and found.score == record.score:
+            outcome = "unchanged"
+        else:
+            edits.append(_edit_values(document_id, record))
+            outcome = "updated"
+        results[index] = (document_id, outcome)
+    new_ids = _insert_returning_ids(connection, documents, [v for _, v in inserts])
+    for (index, values), document_id in zip(inserts, new_ids, strict=True):
+        results[index] = (document_id, "new" if values["status"] == "active" else "deleted")
+    now = utcnow()
+    if marks:
+        connection.execute(_MARK_DELETED, [{**row, "b_updated_at": now} for row in marks])
+    if edits:
+        connection.execute(_EDIT_TEXT, [{**row, "b_updated_at": now} for row in edits])
+    return [result for result in results if result is not None]
+
+
+class _Stored(NamedTuple):
+    id: int
+    text: str
+    score: int | None
+    status: str
+
+
+def _existing_documents(
+    connection: Connection, records: Sequence[DocumentRecord]
+) -> dict[tuple[str, str], _Stored]:
+    by_platform: dict[str, list[str]] = {}
+    for record in records:
+        by_platform.setdefault(record.platform, []).append(record.native_id)
+    found: dict[tuple[str, str], _Stored] = {}
+    for platform, native_ids in by_platform.items():
+        for chunk in _chunked(native_ids):
+            rows = connection.execute(
+                sa.select(
+                    documents.c.id,
+                    documents.c.native_id,
+                    documents.c.text,
+                    documents.c.score,
+                    documents.c.status,
+                ).where(documents.c.platform == platform, documents.c.native_id.in_(chunk))
+            )
+            found.update(
+                ((platform, row.native_id), _Stored(int(row.id), row.text, row.score, row.status))
+                for row in rows
+            )
+    return found
+
+
+def _edit_values(document_id: int, record: DocumentRecord) -> dict[str, Any]:
+    return {
+        "b_id": document_id,
+        "b_text": record.text,
+        "b_text_sha256": sha256_text(record.text),
+        "b_score": record.score,
+        "b_edited_at": record.edited_at,
+        "b_source_id": record.source_id,
+    }
+
+
+_MARK_DELETED = (
+    documents.update()
+    .where(documents.c.id == sa.bindparam("b_id"))
+    .values(
+        status=sa.bindparam("b_status"),
+        score=sa.bindparam("b_score"),
+        updated_at=sa.bindparam("b_updated_at"),
     )
-    return document_id, "updated"
+)
+_EDIT_TEXT = (
+    documents.update()
+    .where(documents.c.id == sa.bindparam("b_id"))
+    .values(
+        text=sa.bindparam("b_text"),
+        text_sha256=sa.bindparam("b_text_sha256"),
+        score=sa.bindparam("b_score"),
+        edited_at=sa.bindparam("b_edited_at"),
+        source_id=sa.bindparam("b_source_id"),
+        updated_at=sa.bindparam("b_updated_at"),
+    )
+)
 
 
 def _document_values(record: DocumentRecord) -> dict[str, Any]:
