@@ -92,7 +92,11 @@ def test_requests_to_one_host_are_spaced(server: LocalServer) -> None:
         client.get(server.url + "/p")
     times = [hit.at for hit in server.hits]  # robots.txt, then three pages
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert all(gap >= 0.24 for gap in gaps), gaps
+    # The client spaces its sends by 0.25 s; arrivals seen by the server can bunch up
+    # by the scheduling jitter of a loaded machine (0.238 s was seen in CI), but never
+    # by anything like a skipped delay.
+    assert all(gap >= 0.2 for gap in gaps), gaps
+    assert sum(gaps) >= 3 * 0.25 - 0.05, gaps
 
 
 def test_429_honours_retry_after(server: LocalServer) -> None:
