@@ -19,14 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.privacy import Masker, pseudonym, redact_url
-from earwitness.store import (
-    DocumentRecord,
-    RawArchive,
-    ensure_participant,
-    record_source,
-    upsert_document,
+from earwitness.store import DocumentRecord, RawArchive, record_source
+from earwitness.store.records import (
+    DELETED_MARKERS,
+    Outcome,
+    ensure_participants,
+    upsert_documents,
 )
-from earwitness.store.records import DELETED_MARKERS, Outcome
 from earwitness.store.schema import collection_cursors, collection_seen, group_evidence, utcnow
 
 if TYPE_CHECKING:
@@ -222,8 +221,7 @@ class ItemWriter:
         )
         with self.store.transaction() as connection:
             source_ids = self._record_sources(connection, responses, pointers, provenance)
-            for item in items:
-                self._write_item(connection, item, source_ids[0] if source_ids else None)
+            self._write_items(connection, items, source_ids[0] if source_ids else None)
             cursor_id = self._save_cursor(connection, state, done)
             if new_ids:
                 self.store.upsert(
@@ -283,67 +281,52 @@ class ItemWriter:
             )
         return ids
 
-    def _write_item(
-        self, connection: Connection, item: CollectedItem, source_id: int | None
+    def _write_items(
+        self, connection: Connection, items: Sequence[CollectedItem], source_id: int | None
     ) -> None:
-        participant_id = self._participant(connection, item.author)
+        """Participants, documents and group evidence of a page, a few statements each."""
+        handles = {
+            author: pseudonym(author, self._key)
+            for author in dict.fromkeys(item.author for item in items)
+            if author is not None and author.strip() not in _ABSENT_AUTHORS
+        }
+        participant_ids = ensure_participants(connection, handles.values())
         mask = self._masker.mask
-        text = mask(item.text)
-        record = DocumentRecord(
-            platform=item.platform,
-            native_id=item.native_id,
-            text=text,
-            kind=item.kind,
-            parent_native_id=item.parent_native_id,
-            thread_native_id=item.thread_native_id,
-            participant_id=participant_id,
-            source_id=source_id,
-            title=mask(item.title) if item.title is not None else None,
-            quoted=mask(item.quoted) if item.quoted is not None else None,
-            url=item.url,
-            score=item.score,
-            authored_at=item.authored_at,
-            edited_at=item.edited_at,
-            extra=dict(item.extra),
-        )
-        document_id, outcome = upsert_document(connection, record)
-        self.summary.count(outcome)
-        if participant_id is not None and text.strip() not in DELETED_MARKERS:
-            flair = mask(item.flair) if item.flair else None
-            self._write_evidence(connection, participant_id, document_id, text, flair)
-
-    def _participant(self, connection: Connection, author: str | None) -> int | None:
-        if author is None or author.strip() in _ABSENT_AUTHORS:
-            return None
-        return ensure_participant(connection, pseudonym(author, self._key))
-
-    def _write_evidence(
-        self,
-        connection: Connection,
-        participant_id: int,
-        document_id: int,
-        text: str,
-        flair: str | None,
-    ) -> None:
-        from earwitness.collect._evidence import find_group_evidence
-
-        rows = [
-            {
-                "participant_id": participant_id,
-                "document_id": document_id,
-                "start": evidence.start,
-                "end": evidence.end,
-                "quote": evidence.quote,
-                "kind": evidence.kind,
-                "suggested_group": evidence.suggested_group,
-                "created_at": utcnow(),
-            }
-            for evidence in find_group_evidence(text, flair=flair)
+        records = [
+            DocumentRecord(
+                platform=item.platform,
+                native_id=item.native_id,
+                text=mask(item.text),
+                kind=item.kind,
+                parent_native_id=item.parent_native_id,
+                thread_native_id=item.thread_native_id,
+                participant_id=participant_ids[handles[item.author]]
+                if item.author in handles
+                else None,
+                source_id=source_id,
+                title=mask(item.title) if item.title is not None else None,
+                quoted=mask(item.quoted) if item.quoted is not None else None,
+                url=item.url,
+                score=item.score,
+                authored_at=item.authored_at,
+                edited_at=item.edited_at,
+                extra=dict(item.extra),
+            )
+            for item in items
         ]
+        evidence: list[dict[str, Any]] = []
+        written = upsert_documents(connection, records)
+        for item, record, (document_id, outcome) in zip(items, records, written, strict=True):
+            self.summary.count(outcome)
+            if record.participant_id is not None and record.text.strip() not in DELETED_MARKERS:
+                flair = mask(item.flair) if item.flair else None
+                evidence.extend(
+                    _evidence_rows(record.participant_id, document_id, record.text, flair)
+                )
         self.store.upsert(
             connection,
             group_evidence,
-            rows,
+            evidence,
             key=("participant_id", "document_id", "kind", "start", "end"),
         )
 
@@ -362,6 +345,26 @@ class ItemWriter:
             .returning(collection_cursors.c.id)
         ).scalar_one()
         return int(inserted)
+
+
+def _evidence_rows(
+    participant_id: int, document_id: int, text: str, flair: str | None
+) -> list[dict[str, Any]]:
+    from earwitness.collect._evidence import find_group_evidence
+
+    return [
+        {
+            "participant_id": participant_id,
+            "document_id": document_id,
+            "start": evidence.start,
+            "end": evidence.end,
+            "quote": evidence.quote,
+            "kind": evidence.kind,
+            "suggested_group": evidence.suggested_group,
+            "created_at": utcnow(),
+        }
+        for evidence in find_group_evidence(text, flair=flair)
+    ]
 
 
 def _sha256(body: str | bytes) -> str:

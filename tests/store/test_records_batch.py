@@ -117,9 +117,7 @@ def test_participants_in_one_batch_match_one_at_a_time(any_study: Study) -> None
         kinds = dict(
             connection.execute(
                 sa.select(schema.participants.c.pseudonym, schema.participants.c.kind)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     assert ids[names[5]] == known and kinds[names[5]] == "respondent"
     assert len(set(ids.values())) == len(names) == len(kinds)
