@@ -111,6 +111,17 @@ _PHRASE_WORDS = (
 )
 
 
+_HEAD_WORDS = _STANDALONE_HEADS | _MUSIC_HEADS | _AUDIO_HEADS
+# Where a head word may begin a token, in ASCII-lowercased text. Only the start is
+# bounded: a token cut at a clause's length limit ("producers" -> "producer") is a head.
+_HEAD_START = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    + "|".join(re.escape(word) for word in sorted(_HEAD_WORDS, key=len, reverse=True))
+    + ")"
+)
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
 @dataclass(frozen=True)
 class _Phrase:
     """A self-describing noun phrase: where it ends and the group it suggests."""
@@ -202,6 +213,9 @@ def _suggest(words: list[str], negated: bool) -> str | None:
 
 
 def _self_descriptions(text: str) -> Iterator[Evidence]:
+    lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    if not _HEAD_START.search(lowered):
+        return  # every self-description ends in a head word
     for anchor in _SELF_ANCHOR.finditer(text):
         stop = _clause_stop(text, anchor.end())
         yield from _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop))
@@ -210,8 +224,9 @@ def _self_descriptions(text: str) -> Iterator[Evidence]:
         phrase, _ = _read_phrase(tokens, 0) if tokens else (None, 0)
         if phrase is not None and _AFTER_AS.match(text, phrase.end):
             yield _self(text, anchor.start(), phrase)
-    for start in _CLAUSE_START.finditer(text):
-        yield from _clause_start_phrase(text, start.end())
+    if "here" in lowered or "just" in lowered or "only" in lowered:
+        for start in _CLAUSE_START.finditer(text):
+            yield from _clause_start_phrase(text, start.end())
 
 
 def _tokens(text: str, start: int, stop: int) -> list[re.Match[str]]:
@@ -283,16 +298,31 @@ _ABOUT = (
 
 @dataclass(frozen=True)
 class _Rule:
+    """A pattern, and words every match contains: one of each group of ``needs``.
+
+    The words are a cheap pre-check on the case-folded text: a text without them cannot
+    match, so most texts skip the pattern.
+    """
+
     kind: str
     pattern: re.Pattern[str]
     group: str | None
-    needs_first_person_sentence: bool = False
+    needs_first_person_sentence: bool
+    needs: tuple[tuple[str, ...], ...]
+
+    def may_match(self, folded: str) -> bool:
+        return all(any(word in folded for word in group) for group in self.needs)
 
 
 def _rule(
-    kind: str, pattern: str, group: str | None, *, first_person_sentence: bool = False
+    kind: str,
+    pattern: str,
+    group: str | None,
+    *,
+    first_person_sentence: bool = False,
+    needs: tuple[tuple[str, ...], ...],
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern, re.IGNORECASE), group, first_person_sentence)
+    return _Rule(kind, re.compile(pattern, re.IGNORECASE), group, first_person_sentence, needs)
 
 
 _OWN = (
@@ -323,6 +353,7 @@ _RULES: tuple[_Rule, ...] = (
         "paid",
         rf"{_I}\s+(?:{_ACTIVITY}|do (?:audio|sound)\w*){_WORDS_0_3}\s+for a living\b",
         "professional",
+        needs=(("for a living",),),
     ),
     _rule(
         "paid",
@@ -331,56 +362,88 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:(?:day|full[- ]time|main|only)\s+)?(?:job|living|career|profession|income|"
         r"bread and butter)\b(?!\s+to\b)",
         "professional",
+        needs=(("my",), ("job", "living", "career", "profession", "income", "bread and butter")),
     ),
     _rule(
         "paid",
         rf"{_I}\s+(?:do|did|have done|['’]ve done)\s+(?:this|it|mixing|mastering|audio|music|"
         r"sound|production|engineering)\s+professionally\b",
         "professional",
+        needs=(("professionally",),),
     ),
     _rule(
         "paid",
         rf"{_I}\s+work\s+(?:professionally\s+)?(?:in|at)\s+(?:an?\s+|the\s+)?{_AUDIO_FIELD}",
         "professional",
+        needs=(
+            ("work",),
+            ("audio", "music", "recording", "mastering", "post", "broadcast", "sound"),
+        ),
     ),
     _rule(
         "paid",
         rf"{_I}\s+{_OWN}(?:commercial|professional|pro)\s+"
         rf"(?:(?:mastering|mixing|recording|post[- ]production|audio)\s+)?{_PLACE}",
         "professional",
+        needs=(
+            ("run", "own", "operate", "manage"),
+            ("commercial", "pro"),
+            ("studio", "house", "facility", "business", "company"),
+        ),
     ),
     _rule(
         "paid",
         rf"{_I}\s+{_OWN}(?:mastering|mixing|post[- ]production)(?:\s+and\s+\w+)?\s+{_PLACE}",
         "professional",
+        needs=(
+            ("run", "own", "operate", "manage"),
+            ("mastering", "mixing", "production"),
+            ("studio", "house", "facility", "business", "company"),
+        ),
     ),
     _rule(
         "paid",
         rf"{_I}\s+{_DID}\s+(?:some|a bit of|a little|occasional|the occasional|a few|"
         rf"a handful of)\s+{_GIGS}",
         "pro-am",
+        needs=(("paid", "pay", "client", "freelance"),),
     ),
-    _rule("paid", rf"{_I}\s+{_DID}\s+(?:lots of\s+|a lot of\s+|plenty of\s+)?{_GIGS}", None),
+    _rule(
+        "paid",
+        rf"{_I}\s+{_DID}\s+(?:lots of\s+|a lot of\s+|plenty of\s+)?{_GIGS}",
+        None,
+        needs=(("paid", "pay", "client", "freelance"),),
+    ),
     _rule(
         "paid",
         rf"{_I}\s+(?:(?:sometimes|occasionally)\s+)?(?:get|got|am|['’]m|was|have been|"
         r"['’]ve been)\s+(?:(?:sometimes|occasionally)\s+)?paid\s+(?:to|for)\b",
         None,
+        needs=(("paid",),),
     ),
     _rule(
         "paid",
         rf"{_I}\s+(?:{_ACTIVITY}|do (?:some|a bit of) (?:mixing|mastering|work|production))"
         rf"{_WORDS_0_3}\s+(?:on the side|as a side (?:gig|hustle|job|business))\b",
         "pro-am",
+        needs=(("side",),),
     ),
-    _rule("paid", r"\bmy side (?:gig|hustle|job|business|income)\b", "pro-am"),
+    _rule(
+        "paid", r"\bmy side (?:gig|hustle|job|business|income)\b", "pro-am", needs=(("my side ",),)
+    ),
     _rule(
         "paid",
         rf"{_I}\s+(?:charge|bill)\s+(?:(?:my\s+)?(?:clients|people|artists|bands)\s+)?"
         r"(?:about\s+|around\s+)?[$€£]?\d",
         None,
+        needs=(("charge", "bill"),),
     ),
-    _rule("paid", r"\bmy (?:paying |mix(?:ing)? |mastering |recording |studio )?clients\b", None),
+    _rule(
+        "paid",
+        r"\bmy (?:paying |mix(?:ing)? |mastering |recording |studio )?clients\b",
+        None,
+        needs=(("my ",), ("clients",)),
+    ),
     _rule(
         "paid",
         r"\bI\s+(?:don['’]t|do not|never|have never|['’]ve never)\s+(?:get paid|got paid|"
@@ -388,6 +451,7 @@ _RULES: tuple[_Rule, ...] = (
         r"for money)|make (?:any )?(?:money|a living))\b"
         r"(?!\s+(?:enough|much|well|a lot|nearly))",
         "amateur",
+        needs=(("paid", "professionally", "living", "money"),),
     ),
     # hobby
     _rule(
@@ -397,12 +461,14 @@ _RULES: tuple[_Rule, ...] = (
         r"still\s+)?(?:a|my)\s+hobby\b",
         "amateur",
         first_person_sentence=True,
+        needs=(("hobby",),),
     ),
     _rule(
         "self",
         rf"{_I}\s+(?:{_ACTIVITY}|make music){_WORDS_0_3}\s+"
         r"(?:as a hobby|for fun|just for fun|for myself)\b",
         "amateur",
+        needs=(("hobby", "for fun", "for myself"),),
     ),
     # experience
     _rule(
@@ -410,18 +476,21 @@ _RULES: tuple[_Rule, ...] = (
         rf"\bI(?:['’]ve| have)(?:\s+(?:only|just|also|actually))?\s+been\s+{_ACTIVITY}"
         rf"(?:\s+[\w'’]+){{0,4}}?\s+(?:for|since|over)\s+{_ABOUT}{_DURATION}",
         None,
+        needs=(("been",), ("year", "yr", "decade", "month", "week", "19", "20")),
     ),
     _rule(
         "experience",
         rf"\bI(?:['’]ve| have)(?:\s+(?:got|had))?\s+{_ABOUT}{_DURATION}\s+(?:of\s+)?"
         rf"(?:(?:professional\s+)?experience|{_INDUSTRY}|(?:of\s+)?{_CRAFTS}(?:\s+experience)?)\b",
         None,
+        needs=(("ve",), ("year", "yr", "decade", "month", "week", "19", "20")),
     ),
     _rule(
         "experience",
         rf"\bI\s+(?:started|began)\s+{_ACTIVITY}{_WORDS_0_3}\s+(?:(?:back\s+)?in\s+(?:19|20)\d\d|"
         rf"{_ABOUT}{_NUMBER_WORDS}\s*(?:years?|decades?|months?)\s+ago)\b",
         None,
+        needs=(("started", "began"),),
     ),
     _rule(
         "experience",
@@ -429,6 +498,7 @@ _RULES: tuple[_Rule, ...] = (
         rf"(?:experience|{_CRAFTS}|in the (?:industry|business))\b",
         None,
         first_person_sentence=True,
+        needs=(("after", "with"), ("year", "decade")),
     ),
     _rule(
         "experience",
@@ -436,12 +506,14 @@ _RULES: tuple[_Rule, ...] = (
         rf"(?:started|begun|began|got into|gotten into)\s+"
         rf"(?:{_ACTIVITY}|learning(?:\s+(?:to|how to))?\s+\w+)",
         "amateur",
+        needs=(("just", "recently"), ("start", "begun", "began", "got")),
     ),
     _rule(
         "experience",
         r"\bI['’]?m\s+(?:(?:still|fairly|pretty|very|quite|relatively|totally|completely|"
         rf"really|super|brand)\s+)*new\s+to\s+{_NEW_TO}",
         "amateur",
+        needs=(("new",),),
     ),
 )
 
@@ -457,8 +529,10 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return text[start:end]
 
 
-def _rule_matches(text: str) -> Iterator[Evidence]:
+def _rule_matches(text: str, folded: str) -> Iterator[Evidence]:
     for rule in _RULES:
+        if not rule.may_match(folded):
+            continue
         for match in rule.pattern.finditer(text):
             if rule.needs_first_person_sentence:
                 sentence = _sentence_around(text, match.start(), match.end())
@@ -510,11 +584,26 @@ def find_group_evidence(text: str, *, flair: str | None = None) -> list[Evidence
     Offsets are code points in ``text`` (end exclusive); a flair finding's offsets are
     in ``flair``. Overlapping findings of the same kind are merged into the longest.
     """
-    found = [*_self_descriptions(text), *_rule_matches(text)]
+    found = [*_self_descriptions(text), *_rule_matches(text, _ignorecase_folded(text))]
     evidence = _without_overlaps(found)
     if flair:
         evidence.extend(_flair_evidence(flair))
     return evidence
+
+
+# re.IGNORECASE also matches these four letters to ASCII ones (Python docs, re module):
+# folding them too keeps the word pre-checks exact.
+_IGNORECASE_FOLD = {
+    **{code: code + 32 for code in range(ord("A"), ord("Z") + 1)},
+    0x130: ord("i"),
+    0x131: ord("i"),
+    0x17F: ord("s"),
+    0x212A: ord("k"),
+}
+
+
+def _ignorecase_folded(text: str) -> str:
+    return text.lower() if text.isascii() else text.translate(_IGNORECASE_FOLD)
 
 
 def _without_overlaps(found: list[Evidence]) -> list[Evidence]:

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from earwitness.collect import _evidence as ev
 from earwitness.collect._dumps import _candidate_lines, _newlines
+from earwitness.privacy import Masker
 
 
 def _reference_lines(block: bytes, needles: tuple[bytes, ...]) -> list[tuple[int, int]]:
@@ -73,3 +75,118 @@ def pushshift_lines(shared_dir: Path) -> list[bytes]:
 
 def _bodies(lines: list[bytes]) -> list[str]:
     return [str(json.loads(line).get("body") or "") for line in lines]
+
+
+# --- group evidence: word pre-checks skip only patterns that cannot match -------------------
+
+
+def _evidence_without_prechecks(text: str) -> list[ev.Evidence]:
+    """find_group_evidence as it was before the pre-checks: every pattern on every text."""
+    found: list[ev.Evidence] = []
+    for anchor in ev._SELF_ANCHOR.finditer(text):
+        stop = ev._clause_stop(text, anchor.end())
+        found.extend(ev._conjuncts(text, anchor.start(), ev._tokens(text, anchor.end(), stop)))
+    for anchor in ev._AS_ANCHOR.finditer(text):
+        tokens = ev._tokens(text, anchor.end(), ev._clause_stop(text, anchor.end(), limit=80))
+        phrase, _ = ev._read_phrase(tokens, 0) if tokens else (None, 0)
+        if phrase is not None and ev._AFTER_AS.match(text, phrase.end):
+            found.append(ev._self(text, anchor.start(), phrase))
+    for start in ev._CLAUSE_START.finditer(text):
+        found.extend(ev._clause_start_phrase(text, start.end()))
+    for rule in ev._RULES:
+        for match in rule.pattern.finditer(text):
+            if rule.needs_first_person_sentence:
+                sentence = ev._sentence_around(text, match.start(), match.end())
+                if not ev._FIRST_PERSON.search(sentence) or ev._SECOND_PERSON.search(sentence):
+                    continue
+            found.append(
+                ev.Evidence(rule.kind, match.group(0), match.start(), match.end(), rule.group)
+            )
+    return ev._without_overlaps(found)
+
+
+# Letters that re.IGNORECASE matches to ASCII ones: the pre-checks must fold them too.
+_LOOKALIKES = str.maketrans({"i": "ı", "s": "ſ", "k": "K", "I": "İ"})
+
+
+def _variants(text: str) -> list[str]:
+    padded = "I'm a " + "very " * 22 + text  # cuts a later word at the 120-character limit
+    return [
+        text,
+        text.upper(),
+        text.swapcase(),
+        text.translate(_LOOKALIKES),
+        padded,
+        padded[:119] + "s" + padded[119:],
+    ]
+
+
+_MORE_PHRASES = [
+    "I run a small commercial mastering studio in Leeds.",
+    "I do lots of paid mixes, and some for free.",
+    "Masks off: this is my side hustle, mixing.",
+    "i've had 3 YEARS of mastering experience; I have been mixing since 2009.",
+    # The 120-character clause limit cuts "producers" to the head word "producer".
+    "I'm a " + "very " * 21 + "now producers make it.",
+]
+
+
+def _phrase_texts() -> list[str]:
+    from tests.collect.test_evidence import NEGATIVE, POSITIVE
+
+    texts = [row[0] for row in POSITIVE] + [
+        row if isinstance(row, str) else row[0] for row in NEGATIVE
+    ]
+    texts += _MORE_PHRASES
+    return [variant for text in texts for variant in _variants(text)]
+
+
+def test_evidence_prechecks_change_nothing_on_the_evidence_phrases() -> None:
+    texts = _phrase_texts()
+    results = [(text, ev.find_group_evidence(text)) for text in texts]
+    assert all(found == _evidence_without_prechecks(text) for text, found in results)
+    kinds = {e.kind for _, found in results for e in found}
+    assert kinds == {"self", "paid", "experience"}  # the comparison is not vacuous
+    rules_hit = {
+        index for text in texts for index, rule in enumerate(ev._RULES) if rule.pattern.search(text)
+    }
+    assert rules_hit == set(range(len(ev._RULES)))
+
+
+def test_evidence_prechecks_change_nothing_on_the_real_sample(
+    pushshift_lines: list[bytes],
+) -> None:
+    for text in _bodies(pushshift_lines):
+        assert ev.find_group_evidence(text) == _evidence_without_prechecks(text), text[:80]
+
+
+def test_every_rule_match_contains_its_precheck_words() -> None:
+    for text in _phrase_texts():
+        for rule in ev._RULES:
+            for match in rule.pattern.finditer(text):
+                assert rule.may_match(ev._ignorecase_folded(match.group(0))), (rule, text)
+
+
+# --- masking: per-rule pre-checks skip only rules that cannot change the text ---------------
+
+_MASKING_CASES = [
+    "mail me at Someone.Else+tag@Example.co.uk or call +44 20 7946 0958",
+    "server 192.168.1.20 and fe80::1ff:fe23:4567:890a, (555) 123-4567",
+    "see https://www.Reddit.COM/user/Some_One/ and youtube.com/@channel",
+    "thanks u/SomeHandle and @some.handle, not 2024-05-01 or 44.1 kHz",
+    "phone ١٢٣ ٤٥٦ ٧٨٩٠ in Arabic-Indic digits, 1.2.3 version",
+    "1234 5678 on a card? 12 34 56 7 is seven digits",
+]
+
+
+def test_masking_prechecks_change_nothing(pushshift_lines: list[bytes]) -> None:
+    masker = Masker(b"k" * 32)
+    texts = _MASKING_CASES + _bodies(pushshift_lines)
+    changed = 0
+    for text in texts:
+        expected = text
+        for pattern, replace, _may_match in masker._rules():
+            expected = pattern.sub(replace, expected)
+        assert masker.mask(text) == expected
+        changed += expected != text
+    assert changed >= len(_MASKING_CASES)
