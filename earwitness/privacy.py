@@ -77,28 +77,63 @@ _REDDIT_MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
 _AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{1,29}[A-Za-z0-9_])(?![\w@])")
 
 
+_NON_DIGITS = re.compile(r"\D+")
+_PHONE_MIN_DIGITS = 8
+
+_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str], bool]]
+
+
+def _has_profile_host(text: str) -> bool:
+    return ".com/" in text.lower()
+
+
+def _has_at(text: str) -> bool:
+    return "@" in text
+
+
+def _has_ipv4_dots(text: str) -> bool:
+    return text.count(".") >= 3
+
+
+def _has_ipv6_colons(text: str) -> bool:
+    return text.count(":") >= 2
+
+
+def _has_phone_digits(text: str) -> bool:
+    return len(_NON_DIGITS.sub("", text)) >= _PHONE_MIN_DIGITS
+
+
+def _has_reddit_mention(text: str) -> bool:
+    return "u/" in text
+
+
 @dataclass(frozen=True)
 class Masker:
-    """Masks personal data in free text. Give it the study key to pseudonymise mentions."""
+    """Masks personal data in free text. Give it the study key to pseudonymise mentions.
+
+    Each rule has a cheap pre-check on what every match needs (a ``.com/`` host, an
+    ``@``, three dots, two colons, eight digits, ``u/``); a text without it is passed by.
+    """
 
     key: bytes = b""
 
     def mask(self, text: str) -> str:
-        for pattern, replace in self._rules():
-            text = pattern.sub(replace, text)
+        for pattern, replace, may_match in self._rules():
+            if may_match(text):
+                text = pattern.sub(replace, text)
         return text
 
     __call__ = mask
 
-    def _rules(self) -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]:
+    def _rules(self) -> list[_Rule]:
         return [
-            (_PROFILE_URL, lambda _m: "[profile-url]"),
-            (_EMAIL, lambda _m: "[email]"),
-            (_IPV4, lambda _m: "[ip]"),
-            (_IPV6, lambda _m: "[ip]"),
-            (_PHONE, self._phone),
-            (_REDDIT_MENTION, lambda m: "u/" + self._who(m.group(1))),
-            (_AT_MENTION, lambda m: "@" + self._who(m.group(1))),
+            (_PROFILE_URL, lambda _m: "[profile-url]", _has_profile_host),
+            (_EMAIL, lambda _m: "[email]", _has_at),
+            (_IPV4, lambda _m: "[ip]", _has_ipv4_dots),
+            (_IPV6, lambda _m: "[ip]", _has_ipv6_colons),
+            (_PHONE, self._phone, _has_phone_digits),
+            (_REDDIT_MENTION, lambda m: "u/" + self._who(m.group(1)), _has_reddit_mention),
+            (_AT_MENTION, lambda m: "@" + self._who(m.group(1)), _has_at),
         ]
 
     def _who(self, handle: str) -> str:
@@ -108,7 +143,9 @@ class Masker:
     def _phone(match: re.Match[str]) -> str:
         found = match.group(0)
         digits = sum(ch.isdigit() for ch in found)
-        return "[phone]" if digits >= 8 and not _ISO_DATE.fullmatch(found) else found
+        return (
+            "[phone]" if digits >= _PHONE_MIN_DIGITS and not _ISO_DATE.fullmatch(found) else found
+        )
 
 
 _SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie"}
