@@ -112,14 +112,12 @@ _PHRASE_WORDS = (
 
 
 _HEAD_WORDS = _STANDALONE_HEADS | _MUSIC_HEADS | _AUDIO_HEADS
-# Where a head word may begin a token, in ASCII-lowercased text. Only the start is
-# bounded: a token cut at a clause's length limit ("producers" -> "producer") is a head.
-_HEAD_START = re.compile(
-    r"(?<![A-Za-z0-9])(?:"
-    + "|".join(re.escape(word) for word in sorted(_HEAD_WORDS, key=len, reverse=True))
-    + ")"
-)
-_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+_HEADS = "|".join(re.escape(word) for word in sorted(_HEAD_WORDS, key=len, reverse=True))
+# Where a head word may begin a token of folded ASCII text. Only the start is bounded:
+# a token cut at a clause's length limit ("producers" -> "producer") is a head. In
+# other text, folding may turn a letter before a token into ASCII, so no bound at all.
+_HEAD_START = re.compile(rf"(?<![a-z0-9])(?:{_HEADS})")
+_HEAD_ANYWHERE = re.compile(_HEADS)
 
 
 @dataclass(frozen=True)
@@ -212,9 +210,9 @@ def _suggest(words: list[str], negated: bool) -> str | None:
     return None
 
 
-def _self_descriptions(text: str) -> Iterator[Evidence]:
-    lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
-    if not _HEAD_START.search(lowered):
+def _self_descriptions(text: str, folded: str) -> Iterator[Evidence]:
+    heads = _HEAD_START if text.isascii() else _HEAD_ANYWHERE
+    if not heads.search(folded):
         return  # every self-description ends in a head word
     for anchor in _SELF_ANCHOR.finditer(text):
         stop = _clause_stop(text, anchor.end())
@@ -224,7 +222,7 @@ def _self_descriptions(text: str) -> Iterator[Evidence]:
         phrase, _ = _read_phrase(tokens, 0) if tokens else (None, 0)
         if phrase is not None and _AFTER_AS.match(text, phrase.end):
             yield _self(text, anchor.start(), phrase)
-    if "here" in lowered or "just" in lowered or "only" in lowered:
+    if "here" in folded or "just" in folded or "only" in folded:
         for start in _CLAUSE_START.finditer(text):
             yield from _clause_start_phrase(text, start.end())
 
@@ -311,7 +309,13 @@ class _Rule:
     needs: tuple[tuple[str, ...], ...]
 
     def may_match(self, folded: str) -> bool:
-        return all(any(word in folded for word in group) for group in self.needs)
+        for group in self.needs:
+            for word in group:
+                if word in folded:
+                    break
+            else:
+                return False
+        return True
 
 
 def _rule(
@@ -584,26 +588,23 @@ def find_group_evidence(text: str, *, flair: str | None = None) -> list[Evidence
     Offsets are code points in ``text`` (end exclusive); a flair finding's offsets are
     in ``flair``. Overlapping findings of the same kind are merged into the longest.
     """
-    found = [*_self_descriptions(text), *_rule_matches(text, _ignorecase_folded(text))]
+    folded = _ignorecase_folded(text)
+    found = [*_self_descriptions(text, folded), *_rule_matches(text, folded)]
     evidence = _without_overlaps(found)
     if flair:
         evidence.extend(_flair_evidence(flair))
     return evidence
 
 
-# re.IGNORECASE also matches these four letters to ASCII ones (Python docs, re module):
-# folding them too keeps the word pre-checks exact.
-_IGNORECASE_FOLD = {
-    **{code: code + 32 for code in range(ord("A"), ord("Z") + 1)},
-    0x130: ord("i"),
-    0x131: ord("i"),
-    0x17F: ord("s"),
-    0x212A: ord("k"),
-}
-
-
 def _ignorecase_folded(text: str) -> str:
-    return text.lower() if text.isascii() else text.translate(_IGNORECASE_FOLD)
+    """``text`` lowercased so that an ASCII word re.IGNORECASE finds in it is a substring.
+
+    Besides ASCII case, re.IGNORECASE matches "ı", "ſ", "İ" and the Kelvin sign to ASCII
+    letters (Python docs, re module); ``lower()`` turns "İ" into "i" and a combining dot.
+    """
+    if text.isascii():
+        return text.lower()
+    return text.lower().replace("ı", "i").replace("ſ", "s").replace("\u0307", "")
 
 
 def _without_overlaps(found: list[Evidence]) -> list[Evidence]:
