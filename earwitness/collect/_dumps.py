@@ -350,11 +350,12 @@ def _blocks(chunks: Iterator[bytes], skip: int, path: Path) -> Iterator[bytes]:
             chunk, skip = chunk[taken:], skip - taken
             if not chunk:
                 continue
-        data = rest + chunk if rest else chunk
-        cut = data.rfind(b"\n") + 1
-        rest = data[cut:]
-        if cut:
-            yield data[:cut]
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            rest += chunk
+            continue
+        yield b"".join((rest, memoryview(chunk)[:cut])) if rest else chunk[:cut]
+        rest = chunk[cut:]
     if skip:
         raise BadInputError(
             "the file is shorter than the saved cursor: it changed since the last import",
@@ -364,7 +365,33 @@ def _blocks(chunks: Iterator[bytes], skip: int, path: Path) -> Iterator[bytes]:
         yield rest
 
 
-def _candidate_lines(block: bytes, needles: tuple[bytes, ...] | None) -> Iterator[tuple[int, int]]:
+class _Scratch:
+    """Buffers reused from block to block: a new 1 MiB array per block costs page faults."""
+
+    def __init__(self) -> None:
+        self._folded = bytearray()
+        self._flags: npt.NDArray[np.bool_] = np.empty(0, dtype=bool)
+
+    def folded(self, block: bytes) -> bytearray:
+        """``block`` with bit 0x20 set on every byte, in the first ``len(block)`` bytes."""
+        if len(self._folded) < len(block):
+            self._folded = bytearray(max(len(block), 2 * _CHUNK_SIZE))
+        out = np.frombuffer(self._folded, np.uint8)[: len(block)]
+        np.bitwise_or(np.frombuffer(block, np.uint8), _CASE_BIT, out=out)
+        return self._folded
+
+    def newlines(self, block: bytes) -> npt.NDArray[np.intp]:
+        """Positions of the newlines in ``block`` (numpy: about 20 times bytes.count)."""
+        if len(self._flags) < len(block):
+            self._flags = np.empty(max(len(block), 2 * _CHUNK_SIZE), dtype=bool)
+        flags = self._flags[: len(block)]
+        np.equal(np.frombuffer(block, np.uint8), _NEWLINE, out=flags)
+        return np.flatnonzero(flags)
+
+
+def _candidate_lines(
+    block: bytes, needles: tuple[bytes, ...] | None, scratch: _Scratch | None = None
+) -> Iterator[tuple[int, int]]:
     """(start, end) of every line of ``block`` that may contain one of ``needles``.
 
     Needles are searched in the block with bit 0x20 set on every byte (numpy, one pass):
@@ -379,23 +406,19 @@ def _candidate_lines(block: bytes, needles: tuple[bytes, ...] | None) -> Iterato
             yield start, end
             start = end + 1
         return
-    folded = (np.frombuffer(block, np.uint8) | _CASE_BIT).tobytes()
+    folded = (scratch or _Scratch()).folded(block)
+    size = len(block)
     spans: set[tuple[int, int]] = set()
     for needle in needles:
         folded_needle = bytes(byte | _CASE_BIT for byte in needle)
-        position = folded.find(folded_needle)
+        position = folded.find(folded_needle, 0, size)
         while position >= 0:
             start = block.rfind(b"\n", 0, position) + 1
             end = block.find(b"\n", position)
-            end = len(block) if end < 0 else end
+            end = size if end < 0 else end
             spans.add((start, end))
-            position = folded.find(folded_needle, end)
+            position = folded.find(folded_needle, end, size)
     yield from sorted(spans)
-
-
-def _newlines(block: bytes) -> npt.NDArray[np.intp]:
-    """Positions of the newlines in ``block`` (numpy: about 20 times bytes.count)."""
-    return np.flatnonzero(np.frombuffer(block, np.uint8) == _NEWLINE)
 
 
 def import_dump(
@@ -459,12 +482,13 @@ def import_dump(
             on_progress(handle.tell(), len(page))
         page, digest, page_first_line, lines_in_page = [], hashlib.sha256(), progress.line + 1, 0
 
+    scratch = _Scratch()
     with path.open("rb") as handle:
         chunks = _chunks(handle, path) if path.suffix == ".zst" else _plain_chunks(handle)
         for block in _blocks(chunks, progress.offset, path):
             block_line, block_offset = progress.line, progress.offset
-            newlines = _newlines(block)
-            for start, end in _candidate_lines(block, needles):
+            newlines = scratch.newlines(block)
+            for start, end in _candidate_lines(block, needles, scratch):
                 line = block[start:end]
                 if not line.strip() or not could_match(line):
                     continue

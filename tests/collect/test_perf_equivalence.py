@@ -14,7 +14,7 @@ import pytest
 import zstandard
 
 from earwitness.collect import _evidence as ev
-from earwitness.collect._dumps import _candidate_lines, _newlines
+from earwitness.collect._dumps import _blocks, _candidate_lines, _Scratch
 from earwitness.privacy import Masker
 
 
@@ -60,9 +60,29 @@ def test_folded_line_search_on_the_real_sample(pushshift_lines: list[bytes]) -> 
 
 def test_newline_positions_match_bytes_count(pushshift_lines: list[bytes]) -> None:
     block = b"\n".join(pushshift_lines) + b"\n"
-    positions = _newlines(block)
-    assert len(positions) == block.count(b"\n")
-    assert all(block[int(p)] == 0x0A for p in positions[:50])
+    scratch = _Scratch()
+    longer = scratch.newlines(block + block)
+    positions = scratch.newlines(block)  # a reused buffer holds nothing over
+    assert len(positions) == block.count(b"\n") == len(longer) // 2
+    assert all(block[int(p)] == 0x0A for p in positions)
+
+
+def test_folded_search_in_a_reused_buffer_stops_at_the_block_end() -> None:
+    scratch = _Scratch()
+    list(_candidate_lines(b"x" * 100 + b"\nMASTERING\n", (b"mastering",), scratch))
+    assert list(_candidate_lines(b"short\n", (b"mastering",), scratch)) == []
+
+
+def test_blocks_are_whole_lines_whatever_the_chunking() -> None:
+    data = b"".join(b'{"n": %d, "pad": "%s"}\n' % (n, b"x" * (n % 37)) for n in range(500))
+    data += b'{"last": "no newline"}'
+    for size in (1, 7, 64, 1000, len(data)):
+        chunks = iter([data[i : i + size] for i in range(0, len(data), size)])
+        blocks = list(_blocks(chunks, 0, Path("x")))
+        assert b"".join(blocks) == data
+        assert all(block.endswith(b"\n") for block in blocks[:-1])
+    skipped = list(_blocks(iter([data[:100], data[100:]]), 41, Path("x")))
+    assert b"".join(skipped) == data[41:]
 
 
 @pytest.fixture(scope="module")
