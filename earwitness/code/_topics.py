@@ -82,6 +82,7 @@ def _model(embedder: Embedder, code_list: Sequence[CodeInfo], params: TopicParam
             min_dist=0.0,
             metric="cosine",
             random_state=params.seed,
+            n_jobs=1,  # a fixed seed runs single-threaded anyway
         ),
         hdbscan_model=HDBSCAN(
             min_cluster_size=params.min_cluster_size,
