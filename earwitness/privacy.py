@@ -78,6 +78,8 @@ _AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{1,29}[A-Za-z0-
 
 
 _NON_DIGITS = re.compile(r"\D+")
+_DIGIT_DOT_DIGIT = re.compile(r"\d\.\d")
+_PHONE_SHAPE = re.compile(r"\d\d[\s.-]\d\d")
 _PHONE_MIN_DIGITS = 8
 
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str], bool]]
@@ -92,7 +94,7 @@ def _has_at(text: str) -> bool:
 
 
 def _has_ipv4_dots(text: str) -> bool:
-    return text.count(".") >= 3
+    return text.count(".") >= 3 and _DIGIT_DOT_DIGIT.search(text) is not None
 
 
 def _has_ipv6_colons(text: str) -> bool:
@@ -100,7 +102,10 @@ def _has_ipv6_colons(text: str) -> bool:
 
 
 def _has_phone_digits(text: str) -> bool:
-    return len(_NON_DIGITS.sub("", text)) >= _PHONE_MIN_DIGITS
+    return (
+        _PHONE_SHAPE.search(text) is not None
+        and len(_NON_DIGITS.sub("", text)) >= _PHONE_MIN_DIGITS
+    )
 
 
 def _has_reddit_mention(text: str) -> bool:
