@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--keyword", default="brain")
     args = parser.parse_args()
     print(f"SYNTHETIC dumps from {SAMPLE.name}, keyword {args.keyword!r}")
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print("copies  MB(raw)  MB(zst)  pipeline_s  import_s  ratio  matches/kept  peak_MB")
     with tempfile.TemporaryDirectory() as folder:
         for copies in (int(c) for c in args.copies.split(",")):
@@ -106,6 +108,7 @@ def main() -> None:
             )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(benchmark driver peak {own:.0f} MB; ratio = pipeline time / import time)")
+    print("load average (1, 5, 15 min) after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
