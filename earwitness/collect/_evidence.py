@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["GROUPS", "KINDS", "Evidence", "find_group_evidence"]
+__all__ = ["EVIDENCE_KEY", "GROUPS", "KINDS", "Evidence", "evidence_rows", "find_group_evidence"]
 
 GROUPS = ("amateur", "pro-am", "professional")
 KINDS = ("flair", "experience", "paid", "self")
@@ -619,3 +621,27 @@ def _without_overlaps(found: list[Evidence]) -> list[Evidence]:
         elif (item.end - item.start) > (clash.end - clash.start):
             kept[kept.index(clash)] = item
     return sorted(kept, key=lambda e: (e.start, e.end, e.kind))
+
+
+EVIDENCE_KEY = ("participant_id", "document_id", "kind", "start", "end")
+"""The columns that identify one piece of evidence in ``group_evidence``."""
+
+
+def evidence_rows(
+    participant_id: int, document_id: int, text: str, *, flair: str | None = None
+) -> list[dict[str, Any]]:
+    """The ``group_evidence`` rows for one document by one participant."""
+    created_at = datetime.now(UTC)
+    return [
+        {
+            "participant_id": participant_id,
+            "document_id": document_id,
+            "start": evidence.start,
+            "end": evidence.end,
+            "quote": evidence.quote,
+            "kind": evidence.kind,
+            "suggested_group": evidence.suggested_group,
+            "created_at": created_at,
+        }
+        for evidence in find_group_evidence(text, flair=flair)
+    ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from earwitness.collect._evidence import EVIDENCE_KEY, evidence_rows
 from earwitness.privacy import Masker, pseudonym, redact_url
 from earwitness.store import DocumentRecord, RawArchive, record_source
 from earwitness.store.records import (
@@ -321,14 +322,9 @@ class ItemWriter:
             if record.participant_id is not None and record.text.strip() not in DELETED_MARKERS:
                 flair = mask(item.flair) if item.flair else None
                 evidence.extend(
-                    _evidence_rows(record.participant_id, document_id, record.text, flair)
+                    evidence_rows(record.participant_id, document_id, record.text, flair=flair)
                 )
-        self.store.upsert(
-            connection,
-            group_evidence,
-            evidence,
-            key=("participant_id", "document_id", "kind", "start", "end"),
-        )
+        self.store.upsert(connection, group_evidence, evidence, key=EVIDENCE_KEY)
 
     def _save_cursor(self, connection: Connection, state: Mapping[str, Any], done: bool) -> int:
         values = {"state": dict(state), "done": done, "updated_at": utcnow()}
@@ -345,26 +341,6 @@ class ItemWriter:
             .returning(collection_cursors.c.id)
         ).scalar_one()
         return int(inserted)
-
-
-def _evidence_rows(
-    participant_id: int, document_id: int, text: str, flair: str | None
-) -> list[dict[str, Any]]:
-    from earwitness.collect._evidence import find_group_evidence
-
-    return [
-        {
-            "participant_id": participant_id,
-            "document_id": document_id,
-            "start": evidence.start,
-            "end": evidence.end,
-            "quote": evidence.quote,
-            "kind": evidence.kind,
-            "suggested_group": evidence.suggested_group,
-            "created_at": utcnow(),
-        }
-        for evidence in find_group_evidence(text, flair=flair)
-    ]
 
 
 def _sha256(body: str | bytes) -> str:

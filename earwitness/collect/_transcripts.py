@@ -40,7 +40,7 @@ from earwitness.store.records import (
     set_user_group,
     upsert_document,
 )
-from earwitness.store.schema import group_evidence, utcnow
+from earwitness.store.schema import group_evidence
 
 if TYPE_CHECKING:
     from earwitness.store import Store
@@ -552,25 +552,8 @@ def _handle(speaker: str, role: str, participant: str | None, interview_id: str)
 def _store_evidence(
     store: Store, connection: Connection, participant_id: int, document_id: int, text: str
 ) -> int:
-    from earwitness.collect._evidence import find_group_evidence
+    from earwitness.collect._evidence import EVIDENCE_KEY, evidence_rows
 
-    rows = [
-        {
-            "participant_id": participant_id,
-            "document_id": document_id,
-            "start": evidence.start,
-            "end": evidence.end,
-            "quote": evidence.quote,
-            "kind": evidence.kind,
-            "suggested_group": evidence.suggested_group,
-            "created_at": utcnow(),
-        }
-        for evidence in find_group_evidence(text)
-    ]
-    store.upsert(
-        connection,
-        group_evidence,
-        rows,
-        key=("participant_id", "document_id", "kind", "start", "end"),
-    )
+    rows = evidence_rows(participant_id, document_id, text)
+    store.upsert(connection, group_evidence, rows, key=EVIDENCE_KEY)
     return len(rows)
