@@ -2,7 +2,7 @@
 
 An installed wheel puts them under ``<prefix>/share/earwitness/``; a checkout or an
 editable install reads them from ``data/`` beside the package. Nothing here ever
-reads the test data in ``../shared``.
+reads the shared test data that sits beside the project.
 """
 
 from __future__ import annotations
