@@ -1,4 +1,4 @@
-"""Helpers shared by tests: run the real `earwitness` command in a subprocess."""
+"""Helpers shared by tests: run the real `earwitness` command, read a whole study database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import sqlalchemy as sa
+
+from earwitness.store import Store, schema
 
 
 @dataclass
@@ -29,3 +33,17 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         timeout=300,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def database_text(store: Store) -> str:
+    """Every row of every table of the study, one line each, for privacy assertions.
+
+    Values appear as they are stored (``str``), so a test can assert that a handle, an
+    address or a credential appears nowhere, on SQLite and on PostgreSQL alike.
+    """
+    lines: list[str] = []
+    with store.connect() as connection:
+        for table in schema.metadata.sorted_tables:
+            for row in connection.execute(sa.select(table)):
+                lines.append(f"{table.name}: " + " | ".join(str(value) for value in row))
+    return "\n".join(lines)

@@ -15,9 +15,10 @@ from earwitness.collect._discourse import DiscourseQuery, collect_discourse
 from earwitness.collect._http import HttpxTransport, MalformedResponseError, PoliteClient
 from earwitness.collect._items import ItemWriter
 from earwitness.store import RawArchive
-from earwitness.store.schema import documents, group_evidence, metadata, participants
+from earwitness.store.schema import documents, group_evidence, participants
 from earwitness.study import Study
 from tests.collect.test_http_server import LocalServer, Reply, local_server  # noqa: F401
+from tests.helpers import database_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "discourse"
 HANDLES = ("mixmaster_jo", "BedroomBeats", "ozone_fan")
@@ -66,13 +67,8 @@ def _documents(study: Study) -> list[sa.Row]:
 
 
 def _database_text(study: Study) -> str:
-    with study.open_store() as store, store.connect() as connection:
-        return "\n".join(
-            str(value)
-            for table in metadata.sorted_tables
-            for row in connection.execute(sa.select(table))
-            for value in row
-        )
+    with study.open_store() as store:
+        return database_text(store)
 
 
 def test_latest_collects_every_post_of_every_topic(any_study: Study, forum: LocalServer) -> None:

@@ -13,9 +13,10 @@ from earwitness.cli import cli
 from earwitness.collect._forums import ENGINES, ForumQuery, collect_forum, detect_engine
 from earwitness.collect._http import HttpxTransport, MalformedResponseError, PoliteClient
 from earwitness.collect._items import ItemWriter
-from earwitness.store.schema import documents, group_evidence, metadata, participants
+from earwitness.store.schema import documents, group_evidence, participants
 from earwitness.study import Study, init_study
 from tests.collect.test_http_server import LocalServer, Reply, local_server  # noqa: F401
+from tests.helpers import database_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forums"
 HANDLES = ("kvr_mixer", "beat_smith", "lowend_larry")
@@ -128,13 +129,8 @@ def _rows(study: Study) -> list[sa.Row]:
 
 
 def _database_text(study: Study) -> str:
-    with study.open_store() as store, store.connect() as connection:
-        return "\n".join(
-            str(value)
-            for table in metadata.sorted_tables
-            for row in connection.execute(sa.select(table))
-            for value in row
-        )
+    with study.open_store() as store:
+        return database_text(store)
 
 
 @pytest.mark.parametrize("variant", sorted(SITES))

@@ -14,23 +14,13 @@ from earwitness.collect._transcripts import parse_transcript
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.privacy import pseudonym
 from earwitness.store import Store
-from earwitness.store.schema import documents, group_evidence, metadata, participants, sources
+from earwitness.store.schema import documents, group_evidence, participants, sources
 from earwitness.study import Study
-from tests.helpers import run_cli
+from tests.helpers import database_text, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 # Every name the fixture transcripts contain; none may reach the database.
 NAMES = ("Dana", "Whitfield", "Riley", "Moss", "Sam Okafor", "Okafor", "Kai", "Brennan")
-
-
-def _database_text(store: Store) -> str:
-    """Every value of every row of every table, as one string."""
-    chunks: list[str] = []
-    with store.connect() as connection:
-        for table in metadata.sorted_tables:
-            for row in connection.execute(sa.select(table)):
-                chunks.extend(str(value) for value in row)
-    return "\n".join(chunks)
 
 
 def _run(study: Study, *args: str) -> tuple[int, str]:
@@ -222,7 +212,7 @@ def test_import_stores_one_private_document_per_turn(any_study: Study) -> None:
             ("paid", "I master for a living"),
         ]
         assert source.platform == "transcript" and source.url is None
-        text = _database_text(store)
+        text = database_text(store)
     for name in (*NAMES, "zoom.vtt", "dana.whitfield@example.org"):
         assert name not in text
 
@@ -242,7 +232,7 @@ def test_named_interviewer_and_speaker_names_masked(study: Study) -> None:
         with store.connect() as connection:
             (quote,) = connection.execute(sa.select(group_evidence.c.quote)).scalars()
         assert quote == "I'm just a hobbyist"
-        text = _database_text(store)
+        text = database_text(store)
     assert not any(name in text for name in NAMES)
 
 

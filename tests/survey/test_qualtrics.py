@@ -11,8 +11,7 @@ from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import schema
 from earwitness.study import Study
 from earwitness.survey import import_file, instrument_from_dict, read_export
-
-from .conftest import dump_database
+from tests.helpers import database_text
 
 IP = "130.92.34.66"
 LATITUDE, LONGITUDE = "47.115097045898", "7.2315979003906"
@@ -77,7 +76,7 @@ def test_import_keeps_no_personal_data_anywhere(any_study: Study, qualtrics_csv:
         result = import_file(store, qualtrics_csv, any_study.key(), instrument=instrument)
         assert result.n_respondents == 1
         assert set(result.dropped_columns) >= {"IPAddress", "LocationLatitude", "LocationLongitude"}
-        dump = dump_database(store)
+        dump = database_text(store)
         with store.connect() as connection:
             responses = connection.execute(
                 sa.select(
@@ -127,7 +126,7 @@ def test_a_kept_personal_column_is_stored_only_when_marked(
                 study.key(),
                 instrument=instrument_from_dict({**INSTRUMENT, "items": items}),
             )
-        assert IP not in dump_database(store)
+        assert IP not in database_text(store)
         items[-1]["keep"] = True
         import_file(
             store,
@@ -135,7 +134,7 @@ def test_a_kept_personal_column_is_stored_only_when_marked(
             study.key(),
             instrument=instrument_from_dict({**INSTRUMENT, "items": items}),
         )
-        assert IP in dump_database(store)
+        assert IP in database_text(store)
 
 
 def test_pseudonyms_are_keyed_and_stable(

@@ -14,8 +14,9 @@ from earwitness.survey import (
     load_instrument,
     read_export,
 )
+from tests.helpers import database_text
 
-from .conftest import EXAMPLE_INSTRUMENT, FIXTURES, dump_database
+from .conftest import EXAMPLE_INSTRUMENT, FIXTURES
 
 EXPORTS = {
     "msforms-adoption.xlsx": ("msforms", 30),
@@ -118,7 +119,7 @@ def test_import_assigns_groups_and_files_free_text(study: Study, name: str) -> N
     instrument = load_instrument(EXAMPLE_INSTRUMENT)
     with study.open_store() as store:
         result = import_file(store, FIXTURES / name, study.key(), instrument=instrument)
-        dump = dump_database(store)
+        dump = database_text(store)
         with store.connect() as connection:
             groups = dict(
                 connection.execute(
