@@ -96,11 +96,12 @@ def cli(ctx: click.Context, study: str | None, debug: bool) -> None:
 )
 def init(directory: Path, name: str | None, db_url: str | None) -> None:
     """Create a new study folder in DIRECTORY."""
+    from earwitness.store import check_db_url
     from earwitness.study import init_study
 
     study = init_study(directory, name=name, db_url=db_url)
     click.echo(f"Created study {study.name!r} in {study.root}")
-    click.echo(f"  database: {study.open_store().url}")
+    click.echo(f"  database: {check_db_url(study.db_url).render_as_string(hide_password=True)}")
     click.echo("  keep the pseudonym key (secret.key) private: it is never exported")
 
 
