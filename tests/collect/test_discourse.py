@@ -17,7 +17,13 @@ from earwitness.collect._items import ItemWriter
 from earwitness.store import RawArchive
 from earwitness.store.schema import documents, group_evidence, participants
 from earwitness.study import Study
-from tests.collect.test_http_server import LocalServer, Reply, local_server  # noqa: F401
+from tests.collect.test_http_server import (  # noqa: F401
+    Crash,
+    CrashingTransport,
+    LocalServer,
+    Reply,
+    local_server,
+)
 from tests.helpers import database_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "discourse"
@@ -156,22 +162,6 @@ def test_malformed_topic_stops_with_the_url_and_resumes_cleanly(
     assert forum.paths().count("/t/101.json") == 1  # not fetched again on resume
 
 
-class _Crash(BaseException):
-    """Stands in for kill -9: nothing after it runs, nothing uncommitted survives."""
-
-
-class _CrashingTransport(HttpxTransport):
-    def __init__(self, after: int) -> None:
-        super().__init__()
-        self.left = after
-
-    def get(self, url: str, **kw: object):  # type: ignore[no-untyped-def, override]
-        if self.left == 0:
-            raise _Crash
-        self.left -= 1
-        return super().get(url, **kw)  # type: ignore[arg-type]
-
-
 def _snapshot(study: Study) -> list[tuple]:
     with study.open_store() as store, store.connect() as connection:
         return [
@@ -196,10 +186,8 @@ def test_interrupted_at_every_request_resumes_to_the_same_result(
     for crash_after in range(1, requests):
         study = init_study(tmp_path / f"crash{crash_after}")
         (study.root / "secret.key").write_bytes((reference.root / "secret.key").read_bytes())
-        with pytest.raises(_Crash):
-            _collect(
-                study, DiscourseQuery(forum.url), _client_with(_CrashingTransport(crash_after))
-            )
+        with pytest.raises(Crash):
+            _collect(study, DiscourseQuery(forum.url), _client_with(CrashingTransport(crash_after)))
         _collect(study, DiscourseQuery(forum.url))
         assert _snapshot(study) == expected, f"crash after {crash_after} requests"
 

@@ -15,7 +15,13 @@ from earwitness.collect._http import HttpxTransport, MalformedResponseError, Pol
 from earwitness.collect._items import ItemWriter
 from earwitness.store.schema import documents, group_evidence, participants
 from earwitness.study import Study, init_study
-from tests.collect.test_http_server import LocalServer, Reply, local_server  # noqa: F401
+from tests.collect.test_http_server import (  # noqa: F401
+    Crash,
+    CrashingTransport,
+    LocalServer,
+    Reply,
+    local_server,
+)
 from tests.helpers import database_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forums"
@@ -200,22 +206,6 @@ def test_a_thread_url_collects_that_thread(
     assert [r.native_id.rsplit(":p", 1)[1] for r in _rows(study)] == ["101", "102", "103"]
 
 
-class _Crash(BaseException):
-    """Stands in for kill -9: nothing after it runs, nothing uncommitted survives."""
-
-
-class _CrashingTransport(HttpxTransport):
-    def __init__(self, after: int) -> None:
-        super().__init__()
-        self.left = after
-
-    def get(self, url: str, **kw: object):  # type: ignore[no-untyped-def, override]
-        if self.left == 0:
-            raise _Crash
-        self.left -= 1
-        return super().get(url, **kw)  # type: ignore[arg-type]
-
-
 @pytest.mark.parametrize("variant", ["phpbb33", "vb3", "xf1"])
 def test_interrupted_at_every_request_resumes_without_gaps_or_duplicates(
     variant: str,
@@ -231,8 +221,8 @@ def test_interrupted_at_every_request_resumes_without_gaps_or_duplicates(
     for crash_after in range(1, requests):
         study = init_study(tmp_path / f"crash{crash_after}")
         (study.root / "secret.key").write_bytes((reference.root / "secret.key").read_bytes())
-        with pytest.raises(_Crash):
-            _collect(study, ForumQuery(url), _client(_CrashingTransport(crash_after)))
+        with pytest.raises(Crash):
+            _collect(study, ForumQuery(url), _client(CrashingTransport(crash_after)))
         _collect(study, ForumQuery(url))
         got = [(r.native_id, r.text, r.quoted, r.pseudonym) for r in _rows(study)]
         assert got == expected, f"crash after {crash_after} requests"

@@ -18,6 +18,8 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
+from earwitness.collect._http import HttpxTransport
+
 
 @dataclass
 class Reply:
@@ -115,6 +117,24 @@ class LocalServer:
                 pass
 
         return Handler
+
+
+class Crash(BaseException):
+    """Stands in for kill -9: nothing after it runs, nothing uncommitted survives."""
+
+
+class CrashingTransport(HttpxTransport):
+    """A real transport that dies, like a killed process, after ``after`` requests."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.left = after
+
+    def get(self, url: str, **kw: object):  # type: ignore[no-untyped-def, override]
+        if self.left == 0:
+            raise Crash
+        self.left -= 1
+        return super().get(url, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
