@@ -82,19 +82,22 @@ class ProgressReporter:
 
     def _render(self, fields: dict[str, object]) -> None:
         self.fields.update({key: str(value) for key, value in fields.items()})
-        info = "  ".join(f"{key} {value}" for key, value in self.fields.items())
         if self._rich is not None:
-            self._rich.update(self._task, completed=self.completed, total=self.total, info=info)
+            self._rich.update(
+                self._task, completed=self.completed, total=self.total, info=self._info()
+            )
         elif time.monotonic() - self._last_line >= self._interval_s:
             self._plain_line()
+
+    def _info(self) -> str:
+        return "  ".join(f"{key} {value}" for key, value in self.fields.items())
 
     def _plain_line(self, *, final: bool = False) -> None:
         self._last_line = time.monotonic()
         done = f"{self.completed:g}" + (f"/{self.total:g}" if self.total else "")
-        info = "  ".join(f"{key} {value}" for key, value in self.fields.items())
         elapsed = time.monotonic() - self._started
         state = "done" if final else "…"
-        line = f"{self.description}: {done} {state} ({elapsed:.0f} s) {info}".rstrip()
+        line = f"{self.description}: {done} {state} ({elapsed:.0f} s) {self._info()}".rstrip()
         print(line, file=self._stream, flush=True)
 
 
