@@ -120,7 +120,7 @@ def _open(folder: Path) -> Any:
 
 
 def ours_export(folder: Path) -> str:
-    from earwitness.code._refi import export_qdpx
+    from earwitness.code.refi._exchange import export_qdpx
 
     with _open(folder) as store:
         summary = export_qdpx(store, folder / "ours.qdpx")
@@ -175,7 +175,7 @@ def baseline_export(folder: Path) -> str:
 
 
 def ours_import(folder: Path) -> str:
-    from earwitness.code._refi import import_qdpx
+    from earwitness.code.refi._exchange import import_qdpx
     from earwitness.study import init_study
 
     target = init_study(folder / f"import-{uuid.uuid4().hex[:6]}", name="import")
@@ -202,13 +202,13 @@ def baseline_import(folder: Path) -> str:
 
 
 def idle(folder: Path) -> str:
-    import earwitness.code._refi  # noqa: F401  (same imports as the measured steps)
+    import earwitness.code.refi._exchange  # noqa: F401  (same imports as the measured steps)
 
     return "imports only"
 
 
 def _child(step: Callable[[Path], str], folder: Path, queue: Any) -> None:
-    import earwitness.code._refi  # noqa: F401  (every step starts from the same imports)
+    import earwitness.code.refi._exchange  # noqa: F401  (every step starts from the same imports)
 
     started = time.perf_counter()
     note = step(folder)

@@ -26,8 +26,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from earwitness.code._embeddings import Embedder
-from earwitness.code._suggest import suggest
+from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._suggest import suggest
 from earwitness.study import init_study
 from tests.code import assist_synth as synth
 

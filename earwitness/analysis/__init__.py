@@ -1,25 +1,42 @@
-"""earwitness.analysis: audio metrics, master comparison and listening tests.
+"""earwitness.analysis: what people hear.
 
-Measure a recording (ITU-R BS.1770-4/5 and EBU R 128 loudness, true peak, spectrum,
-stereo image), compare AI and human masters of one mix, and audit services.
+Three sub-packages, each with its own public API:
+
+* :mod:`earwitness.analysis.metrics`: measure a recording (ITU-R BS.1770 and EBU R 128
+  loudness, true peak, spectrum, stereo image), compare AI and human masters of one mix,
+  and audit services. Its names are re-exported here.
+* :mod:`earwitness.analysis.listening`: blind, loudness-matched listening tests.
+* :mod:`earwitness.analysis.eqmoves`: the EQ operations that separate two masters.
 """
 
 from __future__ import annotations
 
-from earwitness.analysis._audit import consistency, preset_structure
-from earwitness.analysis._compare import compare_versions, eq_curve, metric_deltas, null_test
-from earwitness.analysis._io import AudioData, AudioInfo, audio_info, read_audio, sha256_file
-from earwitness.analysis._loudness import (
+from earwitness.analysis.metrics import (
+    EXTENDED_KEYS,
+    METRIC_KEYS,
+    AudioData,
+    AudioInfo,
     LoudnessResult,
+    audio_info,
+    compare_versions,
+    consistency,
+    eq_curve,
     integrated_loudness,
     k_weighting_coefficients,
+    long_term_spectrum,
     loudness,
     loudness_range,
+    measure_audio,
+    measure_file,
+    metric_deltas,
+    null_test,
+    preset_structure,
+    read_audio,
+    sha256_file,
+    stereo_measures,
+    third_octave_bands,
     true_peak,
 )
-from earwitness.analysis._measure import EXTENDED_KEYS, METRIC_KEYS, measure_audio, measure_file
-from earwitness.analysis._spectral import long_term_spectrum, third_octave_bands
-from earwitness.analysis._stereo import stereo_measures
 
 __all__ = [
     "EXTENDED_KEYS",

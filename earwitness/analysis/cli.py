@@ -53,7 +53,7 @@ def add(
     out: Path | None,
 ) -> None:
     """Register FILE as a version of a song, by sha256 (copied or referenced per audio_storage)."""
-    from earwitness.analysis._study import add_file, parse_version
+    from earwitness.analysis.metrics._study import add_file, parse_version
 
     version = parse_version(version_text)
     with env.store() as store:
@@ -79,7 +79,7 @@ def measure(
     out: Path | None,
 ) -> None:
     """Measure FILEs; with no FILE, measure every not-yet-measured file of the study."""
-    from earwitness.analysis._measure import measure_file
+    from earwitness.analysis.metrics._measure import measure_file
 
     if files:
         reports = [_clean(measure_file(path, full=full)) for path in files]
@@ -92,7 +92,7 @@ def measure(
             for path, report in zip(files, reports, strict=True):
                 emit(_flat(report), out=out, title=str(path))
         return
-    from earwitness.analysis._study import measure_pending
+    from earwitness.analysis.metrics._study import measure_pending
 
     with env.store() as store:
         reports = [_clean(r) for r in measure_pending(store, env.study, workers=workers)]
@@ -136,7 +136,7 @@ def compare(
     """Compare each version with the reference and with the mix; print and store the results."""
     import sqlalchemy as sa
 
-    from earwitness.analysis._study import compare_song
+    from earwitness.analysis.metrics._study import compare_song
     from earwitness.store import schema
 
     reference = reference or str(env.study.setting("audio_reference_version"))
@@ -173,8 +173,8 @@ def compare(
 @report_options
 def consistency(first: Path, second: Path, as_json: bool, as_csv: bool, out: Path | None) -> None:
     """Null-test two masters of one mix by one service: identical, near-identical or different."""
-    from earwitness.analysis._audit import consistency as audit
-    from earwitness.analysis._io import read_audio
+    from earwitness.analysis.metrics._audit import consistency as audit
+    from earwitness.analysis.metrics._io import read_audio
 
     result = _clean(audit(read_audio(first), read_audio(second)))
     emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Consistency")
@@ -191,8 +191,8 @@ def presets(
     env: CliEnv, service: str, threshold: float, as_json: bool, as_csv: bool, out: Path | None
 ) -> None:
     """Cluster a service's stored EQ curves (against the mix) into distinct presets."""
-    from earwitness.analysis._audit import preset_structure
-    from earwitness.analysis._study import stored_curves
+    from earwitness.analysis.metrics._audit import preset_structure
+    from earwitness.analysis.metrics._study import stored_curves
 
     with env.store() as store, store.connect() as connection:
         curves = stored_curves(connection, service)

@@ -1,4 +1,7 @@
-"""earwitness.code: codebook, segments, coding, intercoder reliability and REFI-QDA.
+"""earwitness.code: codebook, segments, coding, intercoder reliability; REFI-QDA and assistance.
+
+Three rooms: human coding and reliability here, REFI-QDA exchange in
+:mod:`earwitness.code.refi`, machine assistance in :mod:`earwitness.code.assist`.
 
 The human side of thematic analysis: a hierarchical codebook authored in YAML
 (:func:`load_codebook_yaml`, :func:`write_codebook`), segmentation of documents into
@@ -35,14 +38,6 @@ from earwitness.code._coding import (
     resolve_document,
     retrieve_segments,
 )
-from earwitness.code._refi import (
-    ExportSummary,
-    ImportSummary,
-    export_qdc,
-    export_qdpx,
-    import_qdc,
-    import_qdpx,
-)
 from earwitness.code._reports import REPORT_KINDS, code_report
 from earwitness.code._resources import starter_codebook_path
 from earwitness.code._segment import (
@@ -51,6 +46,14 @@ from earwitness.code._segment import (
     load_pipeline,
     segment_documents,
     segment_text,
+)
+from earwitness.code.refi import (
+    ExportSummary,
+    ImportSummary,
+    export_qdc,
+    export_qdpx,
+    import_qdc,
+    import_qdpx,
 )
 from earwitness.code.reliability import krippendorff_alpha, study_agreement
 
@@ -111,36 +114,15 @@ __all__ = [
     "write_codebook",
 ]
 
-# Machine assistance loads scikit-learn and torch, so its names are imported on first use
-# (PEP 562) to keep `earwitness code ...` quick to start.
-_ASSIST_NAMES = {
-    "Embedder": "_embeddings",
-    "Gazetteer": "_stance",
-    "Suggestion": "_suggest",
-    "accept_suggestion": "_suggest",
-    "assign_groups": "_groups",
-    "detect_stance": "_stance",
-    "discover_topics": "_topics",
-    "evaluate_stance": "_stance",
-    "evaluate_suggestions": "_evaluate",
-    "find_mentions": "_stance",
-    "group_coverage": "_groups",
-    "label_stance": "_stance",
-    "override_group": "_groups",
-    "pending_suggestions": "_suggest",
-    "promote_topic": "_topics",
-    "reject_suggestion": "_suggest",
-    "resolve_model": "_embeddings",
-    "stance_aggregates": "_stance",
-    "suggest": "_suggest",
-    "topic_table": "_topics",
-    "validate_group_rules": "_groups",
-}
+# Machine assistance loads scikit-learn and torch: its names come from
+# earwitness.code.assist on first use (PEP 562), and user groups from earwitness.code._groups.
+_GROUP_NAMES = {"assign_groups", "group_coverage", "override_group", "validate_group_rules"}
 
 
 def __getattr__(name: str) -> Any:
-    module = _ASSIST_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'earwitness.code' has no attribute {name!r}")
-    attribute = "evaluate" if name == "evaluate_suggestions" else name
-    return getattr(importlib.import_module(f"earwitness.code.{module}"), attribute)
+    if name in _GROUP_NAMES:
+        return getattr(importlib.import_module("earwitness.code._groups"), name)
+    assist = importlib.import_module("earwitness.code.assist")
+    if name in assist.__all__:
+        return getattr(assist, name)
+    raise AttributeError(f"module 'earwitness.code' has no attribute {name!r}")

@@ -48,7 +48,7 @@ def codebook_import(env: CliEnv, file: Path) -> None:
     """Import the codes in FILE (.yaml/.yml or REFI-QDA .qdc); codes already there
     (same guid) are updated, none are deleted."""
     if _suffix(file) == ".qdc":
-        from earwitness.code._refi import import_qdc
+        from earwitness.code.refi._exchange import import_qdc
 
         with env.store() as store:
             count = import_qdc(store, file)
@@ -71,7 +71,7 @@ def codebook_import(env: CliEnv, file: Path) -> None:
 def codebook_export(env: CliEnv, file: Path) -> None:
     """Write the codebook to FILE (.yaml/.yml or REFI-QDA .qdc)."""
     if _suffix(file) == ".qdc":
-        from earwitness.code._refi import export_qdc
+        from earwitness.code.refi._exchange import export_qdc
 
         with env.store() as store:
             count = export_qdc(store, file)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from earwitness.code import _cli_assist, _cli_coding, _cli_qdpx
+from earwitness.code import _cli_coding
+from earwitness.code.assist import _cli as _cli_assist
+from earwitness.code.refi import _cli as _cli_qdpx
 
 __all__ = ["code"]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from earwitness.analysis._blockfilter import BlockFilter
-from earwitness.analysis._loudness import k_weighting_coefficients
+from earwitness.analysis.metrics._blockfilter import BlockFilter
+from earwitness.analysis.metrics._loudness import k_weighting_coefficients
 
 
 @pytest.mark.parametrize("rate", [8000, 44100, 48000, 96000, 192000])

@@ -9,8 +9,8 @@ import pytest
 from scipy import signal
 
 from earwitness.analysis import AudioData, AudioInfo, measure_audio, read_audio
-from earwitness.analysis._audit import consistency, preset_structure
-from earwitness.analysis._compare import _fractional_shift, compare_versions, eq_curve
+from earwitness.analysis.metrics._audit import consistency, preset_structure
+from earwitness.analysis.metrics._compare import _fractional_shift, compare_versions, eq_curve
 
 MIX = "Kevin_MacLeod_-_Vibe_Ace.ogg"
 

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from earwitness.analysis import read_audio
-from earwitness.analysis._io import channel_weights
+from earwitness.analysis.metrics._io import channel_weights
 from earwitness.errors import BadInputError
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from earwitness.analysis import _loudness as lo
+from earwitness.analysis.metrics import _loudness as lo
 from tests.analysis import signals as sig
 
 pytestmark = pytest.mark.parametrize("rate", sig.RATES)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from earwitness.analysis import AudioData, AudioInfo, measure_audio
-from earwitness.analysis import _spectral as sp
-from earwitness.analysis._stereo import stereo_measures
+from earwitness.analysis.metrics import _spectral as sp
+from earwitness.analysis.metrics._stereo import stereo_measures
 from tests.analysis import signals as sig
 
 RATE = 48000

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from earwitness.analysis._loudness import _segment_bounds, loudness
-from earwitness.analysis._truepeak import BOUND_GAIN, TRUE_PEAK_PHASES, TruePeakMeter
+from earwitness.analysis.metrics._loudness import _segment_bounds, loudness
+from earwitness.analysis.metrics._truepeak import BOUND_GAIN, TRUE_PEAK_PHASES, TruePeakMeter
 
 
 def brute_force(samples: np.ndarray, bounds: np.ndarray) -> tuple[float, int, np.ndarray]:
@@ -113,7 +113,11 @@ def test_min_psr_equals_the_brute_force_value() -> None:
     result = loudness(samples, rate)
     bounds = _segment_bounds(frames, rate)
     _, _, segment_peaks = brute_force(samples, bounds)
-    from earwitness.analysis._loudness import _sliding_max, _window_loudness, segment_energies
+    from earwitness.analysis.metrics._loudness import (
+        _sliding_max,
+        _window_loudness,
+        segment_energies,
+    )
 
     energies, _ = segment_energies(samples, rate)
     short_fine = _window_loudness(energies, bounds, 300)

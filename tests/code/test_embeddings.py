@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from earwitness.code import _embeddings
-from earwitness.code._embeddings import (
+from earwitness.code.assist import _embeddings
+from earwitness.code.assist._embeddings import (
     DEFAULT_MODEL,
     PACKAGED_MODEL_SHA256,
     Embedder,

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from earwitness.cli import cli
-from earwitness.code._embeddings import Embedder
-from earwitness.code._evaluate import _flag, binary_agreement, evaluate
+from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._evaluate import _flag, binary_agreement, evaluate
 from earwitness.code.reliability import krippendorff_alpha
 from earwitness.errors import EarwitnessError
 from earwitness.study import Study

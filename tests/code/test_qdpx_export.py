@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from earwitness.code._refi import export_qdc, export_qdpx, import_qdc, import_qdpx
+from earwitness.code.refi._exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
 from earwitness.store import Store, ensure_coder, ensure_participant, set_user_group
 from earwitness.store.records import DocumentRecord, upsert_document
 from earwitness.store.schema import (

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from earwitness.code._refi import import_qdc, import_qdpx
-from earwitness.code._safezip import SafeArchive
+from earwitness.code.refi._exchange import import_qdc, import_qdpx
+from earwitness.code.refi._safezip import SafeArchive
 from earwitness.errors import BadInputError
 from earwitness.store import Store
 from earwitness.store.schema import coders, codes, codings, documents

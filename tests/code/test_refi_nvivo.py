@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from earwitness.code._refi import import_qdpx
+from earwitness.code.refi._exchange import import_qdpx
 from earwitness.store import Store
 from earwitness.store.schema import coders, codes, codings, documents
 from earwitness.study import Study

@@ -15,8 +15,8 @@ from xml.sax.saxutils import quoteattr
 import pytest
 import sqlalchemy as sa
 
-from earwitness.code._offsets import UNITS, OffsetMap, RawSelection, detect_unit
-from earwitness.code._refi import import_qdpx
+from earwitness.code.refi._exchange import import_qdpx
+from earwitness.code.refi._offsets import UNITS, OffsetMap, RawSelection, detect_unit
 from earwitness.store import Store
 from earwitness.store.schema import codings, documents
 

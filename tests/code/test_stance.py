@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from earwitness.cli import cli
-from earwitness.code._embeddings import Embedder
-from earwitness.code._stance import (
+from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._stance import (
     Gazetteer,
     detect_stance,
     evaluate_stance,

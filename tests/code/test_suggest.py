@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from sklearn.base import clone
 
 from earwitness.cli import cli
-from earwitness.code._embeddings import Embedder
-from earwitness.code._suggest import (
+from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._suggest import (
     CodeClassifier,
     accept_suggestion,
     pending_suggestions,
@@ -235,8 +235,8 @@ def test_the_public_api_loads_machine_assistance_on_first_use() -> None:
         "import sys, earwitness.code as c\n"
         "assert 'sklearn' not in sys.modules\n"
         "from earwitness.code import suggest, accept_suggestion, evaluate_suggestions\n"
-        "assert suggest.__module__ == 'earwitness.code._suggest'\n"
-        "assert evaluate_suggestions.__module__ == 'earwitness.code._evaluate'\n"
+        "assert suggest.__module__ == 'earwitness.code.assist._suggest'\n"
+        "assert evaluate_suggestions.__module__ == 'earwitness.code.assist._evaluate'\n"
         "assert all(hasattr(c, name) for name in c.__all__)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from earwitness.cli import cli
 from earwitness.code import code_guid
-from earwitness.code._embeddings import Embedder
-from earwitness.code._topics import TopicParams, discover_topics, promote_topic, topic_table
+from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._topics import TopicParams, discover_topics, promote_topic, topic_table
 from earwitness.errors import EarwitnessError
 from earwitness.store import set_user_group
 from earwitness.store.schema import codes, participants, topic_runs, topic_segments, topics

@@ -20,7 +20,7 @@ from typing import Any
 
 from lxml import etree
 
-from earwitness.code._safezip import SafeArchive, parse_xml
+from earwitness.code.refi._safezip import SafeArchive, parse_xml
 from earwitness.errors import BadInputError
 
 __all__ = [

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from earwitness.analysis._blockfilter import BlockFilter
-from earwitness.analysis._io import channel_weights
-from earwitness.analysis._truepeak import TRUE_PEAK_PHASES, TruePeakMeter
+from earwitness.analysis.metrics._blockfilter import BlockFilter
+from earwitness.analysis.metrics._io import channel_weights
+from earwitness.analysis.metrics._truepeak import TRUE_PEAK_PHASES, TruePeakMeter
 
 __all__ = [
     "ABSOLUTE_GATE_LUFS",

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from earwitness.analysis import _spectral as sp
-from earwitness.analysis._io import AudioData, AudioInfo
-from earwitness.analysis._measure import METRIC_KEYS, spectra
+from earwitness.analysis.metrics import _spectral as sp
+from earwitness.analysis.metrics._io import AudioData, AudioInfo
+from earwitness.analysis.metrics._measure import METRIC_KEYS, spectra
 
 __all__ = [
     "EQ_FRACTION",

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
-from earwitness.code._assist_data import CodeInfo, SegmentText, load_codes, load_segments
 from earwitness.code._codebook import code_guid
-from earwitness.code._embeddings import Embedder
+from earwitness.code.assist._data import CodeInfo, SegmentText, load_codes, load_segments
+from earwitness.code.assist._embeddings import Embedder
 from earwitness.errors import EarwitnessError
 from earwitness.store.schema import codes, topic_runs, topic_segments, topics
 

@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from earwitness.code._qdpx_read import RefiCode
+from earwitness.code.refi._read import RefiCode
 from earwitness.store.schema import codes
 
 __all__ = [

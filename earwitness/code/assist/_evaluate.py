@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
-from earwitness.code._assist_data import (
+from earwitness.code.assist._data import (
     HumanLabels,
     SegmentText,
     human_labels,
     load_codes,
     load_segments,
 )
-from earwitness.code._embeddings import Embedder
-from earwitness.code._suggest import DEFAULT_THRESHOLD, MIN_HUMAN_EXAMPLES, train_signals
+from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._suggest import DEFAULT_THRESHOLD, MIN_HUMAN_EXAMPLES, train_signals
 from earwitness.code.reliability import krippendorff_alpha
 from earwitness.errors import EarwitnessError
 

@@ -30,8 +30,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from earwitness.code._assist_data import SegmentText, load_segments
-from earwitness.code._embeddings import Embedder
+from earwitness.code.assist._data import SegmentText, load_segments
+from earwitness.code.assist._embeddings import Embedder
 from earwitness.code.reliability import krippendorff_alpha
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import ensure_coder

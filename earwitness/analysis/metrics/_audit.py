@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from earwitness.analysis._compare import null_test
-from earwitness.analysis._io import AudioData
+from earwitness.analysis.metrics._compare import null_test
+from earwitness.analysis.metrics._io import AudioData
 
 __all__ = [
     "IDENTICAL_BELOW_DB",

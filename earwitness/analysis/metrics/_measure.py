@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from earwitness.analysis import _spectral as sp
-from earwitness.analysis._io import AudioData, channel_weights, read_audio
-from earwitness.analysis._loudness import LoudnessResult, loudness
-from earwitness.analysis._stereo import stereo_measures, width_db
+from earwitness.analysis.metrics import _spectral as sp
+from earwitness.analysis.metrics._io import AudioData, channel_weights, read_audio
+from earwitness.analysis.metrics._loudness import LoudnessResult, loudness
+from earwitness.analysis.metrics._stereo import stereo_measures, width_db
 
 __all__ = ["EXTENDED_KEYS", "METRIC_KEYS", "measure_audio", "measure_file", "spectra"]
 

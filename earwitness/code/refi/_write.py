@@ -34,7 +34,7 @@ from lxml import etree
 from sqlalchemy.engine import Connection
 
 from earwitness import __version__
-from earwitness.code._refi_codes import compose_description
+from earwitness.code.refi._codes import compose_description
 from earwitness.errors import EarwitnessError
 from earwitness.progress import ProgressReporter
 from earwitness.store import Store

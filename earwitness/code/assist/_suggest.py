@@ -30,7 +30,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from earwitness.code._assist_data import (
+from earwitness.code.assist._data import (
     CodeInfo,
     HumanLabels,
     SegmentText,
@@ -38,7 +38,7 @@ from earwitness.code._assist_data import (
     load_codes,
     load_segments,
 )
-from earwitness.code._embeddings import Embedder
+from earwitness.code.assist._embeddings import Embedder
 from earwitness.errors import EarwitnessError
 from earwitness.store import ensure_coder
 from earwitness.store.schema import codes, codings, documents

@@ -31,7 +31,7 @@ def export_qdpx_command(env: CliEnv, file: Path, as_json: bool) -> None:
     """Write the whole study to FILE as a REFI-QDA 1.0 project (.qdpx) for NVivo,
     ATLAS.ti, MAXQDA or QualCoder: sources, codebook, coders, codings, notes, and cases
     with variables such as user group."""
-    from earwitness.code._refi import export_qdpx
+    from earwitness.code.refi._exchange import export_qdpx
 
     with env.store() as store:
         summary = export_qdpx(store, file, name=env.study.name, progress=ProgressReporter)
@@ -49,7 +49,7 @@ def import_qdpx_command(env: CliEnv, file: Path, as_json: bool) -> None:
     selections that cannot be re-anchored, and codings by users the file never declares,
     are reported. Nothing is written if the file is refused.
     """
-    from earwitness.code._refi import import_qdpx
+    from earwitness.code.refi._exchange import import_qdpx
 
     with env.store() as store:
         summary = import_qdpx(store, file, progress=ProgressReporter)

@@ -1,6 +1,6 @@
 """Anchoring a project's selections in code points, and saying which could not be.
 
-The offset unit is detected once per file (:func:`earwitness.code._offsets.detect_unit`).
+The offset unit is detected once per file (:func:`earwitness.code.refi._offsets.detect_unit`).
 A selection is anchored when both offsets convert to code points inside its text and,
 for tools that quote the selected text in the selection's name, the text there matches
 the quote. A quoted selection whose offsets miss is re-anchored at the occurrence of
@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from earwitness.code._offsets import OffsetMap, RawSelection, UnitChoice, detect_unit, name_matches
-from earwitness.code._qdpx_read import RefiProject, RefiSelection
+from earwitness.code.refi._offsets import (
+    OffsetMap,
+    RawSelection,
+    UnitChoice,
+    detect_unit,
+    name_matches,
+)
+from earwitness.code.refi._read import RefiProject, RefiSelection
 
 __all__ = ["Anchored", "anchor_selections"]
 

@@ -79,8 +79,8 @@ def suggest_command(
     out: Path | None,
 ) -> None:
     """Propose codes for segments; proposals wait for `earwitness code review`."""
-    from earwitness.code._embeddings import Embedder
-    from earwitness.code._suggest import suggest
+    from earwitness.code.assist._embeddings import Embedder
+    from earwitness.code.assist._suggest import suggest
     from earwitness.progress import ProgressReporter
 
     with env.store() as store:
@@ -118,7 +118,7 @@ def suggestions_command(
     out: Path | None,
 ) -> None:
     """List the suggestions waiting for review, best first."""
-    from earwitness.code._suggest import pending_suggestions
+    from earwitness.code.assist._suggest import pending_suggestions
 
     with env.store() as store:
         pending = pending_suggestions(
@@ -142,7 +142,11 @@ def review_command(
     Answers are read from the terminal, or from standard input when it is a pipe
     (e.g. `printf 'a\\nr\\n' | earwitness code review --coder ana`).
     """
-    from earwitness.code._suggest import accept_suggestion, pending_suggestions, reject_suggestion
+    from earwitness.code.assist._suggest import (
+        accept_suggestion,
+        pending_suggestions,
+        reject_suggestion,
+    )
 
     counts = {"accepted": 0, "rejected": 0, "skipped": 0}
     with env.store() as store:
@@ -215,8 +219,8 @@ def evaluate_command(
     out: Path | None,
 ) -> None:
     """Compare held-out suggestions with human coders: alpha, precision, recall, n."""
-    from earwitness.code._embeddings import Embedder
-    from earwitness.code._evaluate import evaluate
+    from earwitness.code.assist._embeddings import Embedder
+    from earwitness.code.assist._evaluate import evaluate
 
     with env.store() as store:
         results = evaluate(
@@ -306,7 +310,7 @@ def stance_group() -> None:
 
 
 def _gazetteer(env: CliEnv) -> Any:
-    from earwitness.code._stance import Gazetteer
+    from earwitness.code.assist._stance import Gazetteer
 
     return Gazetteer.from_settings(
         env.study.settings.get("gazetteer"), file=str(env.study.config_path)
@@ -345,8 +349,8 @@ def stance_detect(
     out: Path | None,
 ) -> None:
     """Find tool mentions in every segment and give each segment × tool a stance."""
-    from earwitness.code._embeddings import Embedder
-    from earwitness.code._stance import detect_stance, find_mentions
+    from earwitness.code.assist._embeddings import Embedder
+    from earwitness.code.assist._stance import detect_stance, find_mentions
 
     gazetteer = _gazetteer(env)
     with env.store() as store:
@@ -365,7 +369,7 @@ def stance_detect(
 @pass_env
 def stance_label(env: CliEnv, segment_id: int, tool: str, stance: str, coder: str) -> None:
     """Record your stance label for TOOL in segment SEGMENT_ID."""
-    from earwitness.code._stance import label_stance
+    from earwitness.code.assist._stance import label_stance
 
     with env.store() as store:
         label_stance(store, segment_id, tool, stance, coder)
@@ -378,8 +382,8 @@ def stance_label(env: CliEnv, segment_id: int, tool: str, stance: str, coder: st
 @pass_env
 def stance_evaluate(env: CliEnv, folds: int, as_json: bool, as_csv: bool, out: Path | None) -> None:
     """Agreement of VADER and the held-out classifier with the human stance labels."""
-    from earwitness.code._embeddings import Embedder
-    from earwitness.code._stance import evaluate_stance
+    from earwitness.code.assist._embeddings import Embedder
+    from earwitness.code.assist._stance import evaluate_stance
 
     with env.store() as store:
         rows = evaluate_stance(store, Embedder.for_study(env.study, store), folds=folds)
@@ -395,7 +399,7 @@ def stance_report(
     env: CliEnv, boot: int, seed: int, as_json: bool, as_csv: bool, out: Path | None
 ) -> None:
     """Stance per tool × user group with 95 % bootstrap intervals (authors resampled)."""
-    from earwitness.code._stance import stance_aggregates
+    from earwitness.code.assist._stance import stance_aggregates
 
     with env.store() as store:
         rows = stance_aggregates(store, n_boot=boot, seed=seed)
@@ -433,8 +437,8 @@ def topics_command(
     out: Path | None,
 ) -> None:
     """Discover topics in the segments with BERTopic and store them with their terms."""
-    from earwitness.code._embeddings import Embedder
-    from earwitness.code._topics import TopicParams, discover_topics, topic_table
+    from earwitness.code.assist._embeddings import Embedder
+    from earwitness.code.assist._topics import TopicParams, discover_topics, topic_table
     from earwitness.progress import ProgressReporter
 
     with env.store() as store:
@@ -468,7 +472,7 @@ def promote_topic_command(
     env: CliEnv, topic_id: int, name: str | None, definition: str | None, parent: str | None
 ) -> None:
     """Promote topic TOPIC_ID into the codebook, its representative segments as examples."""
-    from earwitness.code._topics import promote_topic
+    from earwitness.code.assist._topics import promote_topic
 
     with env.store() as store:
         code_id = promote_topic(store, topic_id, name=name, definition=definition, parent=parent)

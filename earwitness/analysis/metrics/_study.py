@@ -15,9 +15,14 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from earwitness.analysis._compare import compare_versions
-from earwitness.analysis._io import AudioData, read_audio, sha256_file
-from earwitness.analysis._measure import EXTENDED_KEYS, METRIC_KEYS, TOOL_VERSION, measure_audio
+from earwitness.analysis.metrics._compare import compare_versions
+from earwitness.analysis.metrics._io import AudioData, read_audio, sha256_file
+from earwitness.analysis.metrics._measure import (
+    EXTENDED_KEYS,
+    METRIC_KEYS,
+    TOOL_VERSION,
+    measure_audio,
+)
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.progress import ProgressReporter
 from earwitness.store import Store

@@ -7,7 +7,7 @@ MAXQDA, QualCoder and others. earwitness's store is shaped after it (see
 * Users ↔ ``coders``; a coding whose user the file never declares is kept under an
   *undeclared coder* (``coders.declared = False``) and the summary says so;
 * CodeBook/Code ↔ ``codes`` (guids kept; the description carries definition, inclusion,
-  exclusion and examples, see :mod:`earwitness.code._refi_codes`);
+  exclusion and examples, see :mod:`earwitness.code.refi._codes`);
 * TextSource ↔ ``documents`` (imported ones get platform ``refi-qda``, the source's guid
   as guid and native id, and their plain text from ``Sources/``);
 * PlainTextSelection + Coding ↔ ``codings`` (one row per Coding; the selection's
@@ -40,14 +40,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from earwitness.code._qdpx_read import (
+from earwitness.code.refi._anchor import Anchored, anchor_selections
+from earwitness.code.refi._codes import inserted_id, write_codes
+from earwitness.code.refi._read import (
     RefiProject,
     read_codebook_file,
     read_project,
 )
-from earwitness.code._qdpx_write import ExportSummary, ProgressFactory, export_qdc, export_qdpx
-from earwitness.code._refi_anchor import Anchored, anchor_selections
-from earwitness.code._refi_codes import inserted_id, write_codes
+from earwitness.code.refi._write import ExportSummary, ProgressFactory, export_qdc, export_qdpx
 from earwitness.errors import BadInputError
 from earwitness.privacy import sha256_text
 from earwitness.progress import ProgressReporter
