@@ -121,7 +121,7 @@ def codebook_starter(env: CliEnv, out: Path | None) -> None:
     """Import the starter codebook on AI mixing and mastering adoption (or copy it with
     --out): a starting point to adapt, not a finished instrument."""
     from earwitness.code._codebook import load_codebook_yaml, write_codebook
-    from earwitness.code._resources import starter_codebook_path
+    from earwitness.resources import starter_codebook_path
 
     source = starter_codebook_path()
     if out is not None:
