@@ -16,10 +16,9 @@ from earwitness.collect._transcripts import (
 from earwitness.collect._transcripts import (
     import_transcript as store_transcript,
 )
+from earwitness.groups import GROUPS
 
 __all__ = ["import_transcript"]
-
-_GROUPS = ("amateur", "pro-am", "professional")
 
 
 @click.command("transcript")
@@ -32,7 +31,7 @@ _GROUPS = ("amateur", "pro-am", "professional")
 )
 @click.option(
     "--group",
-    type=click.Choice(_GROUPS),
+    type=click.Choice(GROUPS),
     help="Declare the interviewee's user group (recorded as 'declared at import').",
 )
 @click.option(

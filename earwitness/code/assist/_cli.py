@@ -1,4 +1,4 @@
-"""Machine-assisted coding commands: suggest, review, evaluate, topics, stance, groups."""
+"""Machine-assisted coding commands: suggest, review, evaluate, topics, stance."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import click
 from rich.markup import escape
 
 from earwitness.clikit import CliEnv, console, emit, pass_env, report_options
-from earwitness.store.schema import USER_GROUPS
 
-USER_GROUP_CHOICES = list(USER_GROUPS)
 KIND_HELP = "Segment kind (repeatable; default: turn, post, sentence)."
 
 __all__ = ["register", "safe_text"]
@@ -39,7 +37,6 @@ def register(group: click.Group) -> None:
         suggestions_command,
         review_command,
         evaluate_command,
-        groups_group,
         stance_group,
         topics_command,
         promote_topic_command,
@@ -237,68 +234,6 @@ def evaluate_command(
     flagged = sum(1 for row in rows if row["flag"])
     title = f"Model vs human coders ({folds}-fold, held out by document): {flagged} flagged"
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=title)
-
-
-# --- user groups -------------------------------------------------------------------------
-
-
-@click.group("groups")
-def groups_group() -> None:
-    """User group (amateur, pro-am, professional) of authors from their self-descriptions."""
-
-
-@groups_group.command("assign")
-@report_options
-@pass_env
-def groups_assign(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """Assign groups by the transparent rules; manual overrides are kept."""
-    from earwitness.code._groups import assign_groups
-
-    with env.store() as store:
-        counts = assign_groups(store)
-    rows = [{"group": group, "authors": n} for group, n in sorted(counts.items())]
-    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Authors assigned")
-
-
-@groups_group.command("override")
-@click.argument("pseudonym")
-@click.argument("group", required=False, type=click.Choice(USER_GROUP_CHOICES))
-@click.option("--note", default="", help="Why (kept with the override).")
-@click.option("--clear", is_flag=True, help="Remove the override; rules assign again.")
-@pass_env
-def groups_override(env: CliEnv, pseudonym: str, group: str | None, note: str, clear: bool) -> None:
-    """Set PSEUDONYM's group by hand; the rules never overwrite it."""
-    from earwitness.code._groups import override_group
-
-    if clear == (group is not None):
-        raise click.UsageError("give a GROUP, or --clear")
-    with env.store() as store:
-        override_group(store, pseudonym, None if clear else group, note=note)
-    click.echo(f"{pseudonym}: " + ("override cleared" if clear else f"{group} (manual)"))
-
-
-@groups_group.command("coverage")
-@report_options
-@pass_env
-def groups_coverage(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """How many authors, and how many of their segments, have a group."""
-    from earwitness.code._groups import group_coverage
-
-    with env.store() as store:
-        rows = group_coverage(store)
-    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="User-group coverage")
-
-
-@groups_group.command("validate")
-@report_options
-@pass_env
-def groups_validate(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """Agreement of the rules with the manually labelled authors."""
-    from earwitness.code._groups import validate_group_rules
-
-    with env.store() as store:
-        report = validate_group_rules(store)
-    emit(report, as_json=as_json, as_csv=as_csv, out=out, title="Rules vs manual labels")
 
 
 # --- stance ------------------------------------------------------------------------------
