@@ -26,6 +26,8 @@ from earwitness.study import Study, find_study
 if TYPE_CHECKING:  # pandas is imported only to print tables and CSV (slow to import)
     import pandas as pd
 
+    from earwitness.store import Store
+
 __all__ = ["CliEnv", "console", "emit", "pass_env", "report_options", "stderr_console"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,7 +51,8 @@ class CliEnv:
         return self._study
 
     @contextmanager
-    def store(self, *, check_schema: bool = True) -> Iterator[Any]:
+    def store(self, *, check_schema: bool = True) -> Iterator[Store]:
+        """The study's store, open for the ``with`` block and closed after it."""
         store = self.study.open_store(check_schema=check_schema)
         try:
             yield store

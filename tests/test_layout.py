@@ -93,3 +93,15 @@ def test_the_group_list_is_declared_once() -> None:
 def test_every_area_declares_its_public_api(area: str) -> None:
     module = importlib.import_module(f"earwitness.{area}")
     assert hasattr(module, "__all__")
+
+
+SQL_TEXT = ("sa.text(", "sqlalchemy.text(", "exec_driver_sql(", "from sqlalchemy import text")
+
+
+def test_sql_text_lives_only_in_the_store() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if "store" in path.relative_to(PACKAGE).parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        found = [marker for marker in SQL_TEXT if marker in source]
+        assert not found, f"{path}: SQL text ({found}) belongs in earwitness/store"

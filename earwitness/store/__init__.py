@@ -1,7 +1,7 @@
-"""earwitness.store: the one place that knows SQL.
+"""earwitness.store: the study database, and the only place with SQL text.
 
 Every area reads and writes the study database through a :class:`Store`, with
-SQLAlchemy Core statements on the tables in :mod:`earwitness.store.schema`. SQLite
+SQLAlchemy Core expressions on the tables in :mod:`earwitness.store.schema`. SQLite
 (WAL, foreign keys on) is the default; PostgreSQL lets a team share one study.
 """
 
