@@ -143,10 +143,21 @@ def _cell(value: Any) -> str:
 
 
 def _as_rich(report: Any, title: str | None) -> Table:
-    frame = _as_frame(report)
+    columns, rows = _columns_and_rows(report)
     table = Table(title=escape(title) if title else None, show_lines=False)
-    for column in frame.columns:
+    for column in columns:
         table.add_column(escape(str(column)))
-    for row in frame.itertuples(index=False):
+    for row in rows:
         table.add_row(*(escape(_cell(v)) for v in row))
     return table
+
+
+def _columns_and_rows(report: Any) -> tuple[list[Any], list[list[Any]]]:
+    """A report's columns and rows; pandas only for a DataFrame (it is slow to import)."""
+    if isinstance(report, Mapping):
+        return ["field", "value"], [[k, _cell(v)] for k, v in report.items()]
+    if not isinstance(report, Sequence):
+        frame = _as_frame(report)
+        return list(frame.columns), [list(row) for row in frame.itertuples(index=False)]
+    columns = list(dict.fromkeys(key for row in report for key in row))
+    return columns, [[row.get(column) for column in columns] for row in report]

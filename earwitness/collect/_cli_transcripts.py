@@ -61,11 +61,12 @@ def import_transcript(
     as_csv: bool,
     out: Path | None,
 ) -> None:
-    """Import interview transcripts: plain text, WebVTT, SRT (Zoom, Teams, Otter) or DOCX.
+    """Import interview transcripts.
 
-    Each speaker turn becomes one document with its start and end time; interviewer
-    turns are marked so analyses can leave them out. Every file is read and checked
-    before anything is stored, and each file is stored in one transaction.
+    Plain text, WebVTT, SRT (Zoom, Teams, Otter) or DOCX. Each speaker turn becomes one
+    document with its start and end time; interviewer turns are marked so analyses can
+    leave them out. Every file is read and checked before anything is stored, and each
+    file is stored in one transaction.
     """
     transcripts: list[Transcript] = [parse_transcript(path, format=fmt) for path in files]
     for transcript in transcripts:

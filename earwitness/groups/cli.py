@@ -20,7 +20,11 @@ __all__ = ["groups"]
 
 @click.group("groups")
 def groups() -> None:
-    """User group (amateur, pro-am, professional) of authors from their self-descriptions."""
+    """User groups (amateur, pro-am, professional) of authors.
+
+    Assigned from what authors say about themselves (flair, experience, paid work) by
+    transparent rules; a researcher's override always wins.
+    """
 
 
 @groups.command("assign")
