@@ -18,7 +18,7 @@ import click
 from earwitness import __version__
 from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
 from earwitness.errors import EarwitnessError
-from earwitness.settings import SETTINGS
+from earwitness.settings import SETTINGS, TABLES
 
 __all__ = ["cli", "main"]
 
@@ -275,6 +275,7 @@ def purge_raw(env: CliEnv, yes: bool) -> None:
 def settings_command(as_json: bool) -> None:
     """List every study setting with its default and help."""
     rows = [{"setting": s.name, "default": s.default, "help": s.help} for s in SETTINGS]
+    rows += [{"setting": f"[{s.name}]", "default": s.default, "help": s.help} for s in TABLES]
     emit(rows, as_json=as_json, title="Settings (earwitness.toml)")
 
 
