@@ -22,7 +22,7 @@ from earwitness.settings import SETTINGS, TABLES
 
 __all__ = ["cli", "main"]
 
-# command name -> ("module:attribute", extra that provides its dependencies)
+# command name -> ("module:attribute", extra that provides its dependencies; "core": none)
 AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("earwitness.collect.cli:collect", "collect"),
     "code": ("earwitness.code.cli:code", "code"),
@@ -115,7 +115,7 @@ class LazyGroup(click.Group):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name and not exc.name.startswith("earwitness"):
+            if exc.name and not exc.name.startswith("earwitness") and extra != "core":
                 raise EarwitnessError(
                     f"`{name}` needs the '{extra}' extra ({exc.name} is not installed): "
                     f"pip install 'earwitness[{extra}]'"
