@@ -18,21 +18,48 @@ import click
 from earwitness import __version__
 from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
 from earwitness.errors import EarwitnessError
-from earwitness.settings import SETTINGS
+from earwitness.settings import SETTINGS, TABLES
 
 __all__ = ["cli", "main"]
 
-# command name -> ("module:attribute", extra that provides its dependencies)
+# command name -> ("module:attribute", extra that provides its dependencies; "core": none)
 AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("earwitness.collect.cli:collect", "collect"),
     "code": ("earwitness.code.cli:code", "code"),
     "survey": ("earwitness.survey.cli:survey", "survey"),
     "audio": ("earwitness.analysis.cli:audio", "audio"),
+    "groups": ("earwitness.groups.cli:groups", "core"),
 }
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("earwitness.collect.cli:import_transcript", "collect"),
     "survey": ("earwitness.survey.cli:import_survey", "survey"),
 }
+# The one-line summary `--help` shows for a lazily loaded command (by its target), so that
+# listing the commands imports none of them; tests/test_cli.py checks each equals the
+# command's own summary.
+SUMMARIES: dict[str, str] = {
+    "earwitness.collect.cli:collect": "Collect forum threads: Reddit, dumps, Discourse, forums.",
+    "earwitness.code.cli:code": "Code segments against a codebook; measure agreement.",
+    "earwitness.survey.cli:survey": "Analyse questionnaires by user group.",
+    "earwitness.analysis.cli:audio": "Measure masters; compare AI with human mastering.",
+    "earwitness.groups.cli:groups": "User groups (amateur, pro-am, professional) of authors.",
+    "earwitness.collect.cli:import_transcript": "Import interview transcripts.",
+    "earwitness.survey.cli:import_survey": "Import a questionnaire export.",
+}
+# A study's workflow, in order, as `earwitness --help` lists it; then the housekeeping.
+WORKFLOW = (
+    "init",
+    "collect",
+    "import",
+    "code",
+    "groups",
+    "survey",
+    "audio",
+    "listen",
+    "dashboard",
+    "export",
+)
+HOUSEKEEPING = ("status", "settings", "db", "purge-raw")
 
 
 class LazyGroup(click.Group):
@@ -43,12 +70,44 @@ class LazyGroup(click.Group):
         self.lazy = lazy or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
+        names = {*super().list_commands(ctx), *self.lazy}
+        order = {name: i for i, name in enumerate((*WORKFLOW, *HOUSEKEEPING))}
+        return sorted(names, key=lambda name: (order.get(name, len(order)), name))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
             return self._load(cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def summary(self, ctx: click.Context, name: str, limit: int) -> str:
+        """A command's one-line summary, without importing a lazy command that has one."""
+        if name in self.lazy and self.lazy[name][0] in SUMMARIES:
+            return SUMMARIES[self.lazy[name][0]]
+        command = self.get_command(ctx, name)
+        return "" if command is None else command.get_short_help_str(limit)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [n for n in self.list_commands(ctx) if not self._hidden(ctx, n)]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        workflow = [(n, self.summary(ctx, n, limit)) for n in names if n in WORKFLOW]
+        other = [(n, self.summary(ctx, n, limit)) for n in names if n not in WORKFLOW]
+        if workflow and ctx.parent is None:
+            with formatter.section("A study's workflow, in order"):
+                formatter.write_dl(workflow)
+            title = "The study and its database"
+        else:
+            other, title = workflow + other, "Commands"
+        if other:
+            with formatter.section(title):
+                formatter.write_dl(other)
+
+    def _hidden(self, ctx: click.Context, name: str) -> bool:
+        if name in self.lazy:
+            return False
+        command = super().get_command(ctx, name)
+        return command is None or command.hidden
 
     def _load(self, name: str) -> click.Command:
         target, extra = self.lazy[name]
@@ -56,7 +115,7 @@ class LazyGroup(click.Group):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name and not exc.name.startswith("earwitness"):
+            if exc.name and not exc.name.startswith("earwitness") and extra != "core":
                 raise EarwitnessError(
                     f"`{name}` needs the '{extra}' extra ({exc.name} is not installed): "
                     f"pip install 'earwitness[{extra}]'"
@@ -105,7 +164,7 @@ def init(directory: Path, name: str | None, db_url: str | None) -> None:
     click.echo("  keep the pseudonym key (secret.key) private: it is never exported")
 
 
-@cli.command()
+@cli.command(short_help="Path, database, schema version and record counts.")
 @click.option("--json", "as_json", is_flag=True, help="Emit JSON.")
 @pass_env
 def status(env: CliEnv, as_json: bool) -> None:
@@ -154,8 +213,10 @@ def status(env: CliEnv, as_json: bool) -> None:
 )
 @pass_env
 def export(env: CliEnv, kind: str, fmt: str, out: Path | None) -> None:
-    """Export KIND as a tidy table: documents, segments, codes, codings,
-    participants, survey, metrics or ratings."""
+    """Export KIND as a tidy table.
+
+    KIND is documents, segments, codes, codings, participants, survey, metrics or ratings.
+    """
     from earwitness.store import EXPORT_KINDS, export_table, write_table
 
     if kind not in EXPORT_KINDS:
@@ -188,7 +249,7 @@ def upgrade(env: CliEnv) -> None:
     click.echo(f"Upgraded the schema from {before} to {after}.")
 
 
-@cli.command("purge-raw")
+@cli.command("purge-raw", short_help="Delete the raw archive of collected responses.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_env
 def purge_raw(env: CliEnv, yes: bool) -> None:
@@ -214,6 +275,7 @@ def purge_raw(env: CliEnv, yes: bool) -> None:
 def settings_command(as_json: bool) -> None:
     """List every study setting with its default and help."""
     rows = [{"setting": s.name, "default": s.default, "help": s.help} for s in SETTINGS]
+    rows += [{"setting": f"[{s.name}]", "default": s.default, "help": s.help} for s in TABLES]
     emit(rows, as_json=as_json, title="Settings (earwitness.toml)")
 
 

@@ -26,6 +26,8 @@ from earwitness.study import Study, find_study
 if TYPE_CHECKING:  # pandas is imported only to print tables and CSV (slow to import)
     import pandas as pd
 
+    from earwitness.store import Store
+
 __all__ = ["CliEnv", "console", "emit", "pass_env", "report_options", "stderr_console"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,7 +51,8 @@ class CliEnv:
         return self._study
 
     @contextmanager
-    def store(self, *, check_schema: bool = True) -> Iterator[Any]:
+    def store(self, *, check_schema: bool = True) -> Iterator[Store]:
+        """The study's store, open for the ``with`` block and closed after it."""
         store = self.study.open_store(check_schema=check_schema)
         try:
             yield store
@@ -140,10 +143,21 @@ def _cell(value: Any) -> str:
 
 
 def _as_rich(report: Any, title: str | None) -> Table:
-    frame = _as_frame(report)
+    columns, rows = _columns_and_rows(report)
     table = Table(title=escape(title) if title else None, show_lines=False)
-    for column in frame.columns:
+    for column in columns:
         table.add_column(escape(str(column)))
-    for row in frame.itertuples(index=False):
+    for row in rows:
         table.add_row(*(escape(_cell(v)) for v in row))
     return table
+
+
+def _columns_and_rows(report: Any) -> tuple[list[Any], list[list[Any]]]:
+    """A report's columns and rows; pandas only for a DataFrame (it is slow to import)."""
+    if isinstance(report, Mapping):
+        return ["field", "value"], [[k, _cell(v)] for k, v in report.items()]
+    if not isinstance(report, Sequence):
+        frame = _as_frame(report)
+        return list(frame.columns), [list(row) for row in frame.itertuples(index=False)]
+    columns = list(dict.fromkeys(key for row in report for key in row))
+    return columns, [[row.get(column) for column in columns] for row in report]

@@ -1,36 +1,45 @@
-"""Files that ship with earwitness (``data/`` in the source tree).
+"""Files that ship with earwitness: the starter codebook and the illustrative instrument.
 
-An installed wheel puts them under ``<prefix>/share/earwitness/``; a checkout or an
-editable install reads them from ``data/`` beside the package. Nothing here ever
-reads the shared test data that sits beside the project.
+They are package data in ``earwitness/_data/`` (``codebooks/``, ``instruments/``), so one
+search order serves every way of running earwitness: a wheel install, an editable
+install and a checkout all find them beside this module, and the installed tool never
+needs the source tree. Nothing here reads the shared test data beside the project.
 """
 
 from __future__ import annotations
 
-import sys
-import sysconfig
+from importlib.resources import files
 from pathlib import Path
 
 from earwitness.errors import EarwitnessError
 
-__all__ = ["data_dirs", "data_path"]
+__all__ = [
+    "STARTER_CODEBOOK",
+    "STARTER_INSTRUMENT",
+    "data_dir",
+    "data_path",
+    "starter_codebook_path",
+]
+
+STARTER_CODEBOOK = "ai-mastering-adoption.yaml"
+STARTER_INSTRUMENT = "ai-mastering-adoption.yaml"
 
 
-def data_dirs() -> list[Path]:
-    """Where shipped data may be, in the order searched."""
-    source_tree = Path(__file__).resolve().parents[1] / "data"
-    installed = [
-        Path(sysconfig.get_path("data")) / "share" / "earwitness",
-        Path(sys.prefix) / "share" / "earwitness",
-    ]
-    return [source_tree, *dict.fromkeys(installed)]
+def data_dir() -> Path:
+    """The folder of shipped data (inside the installed package)."""
+    return Path(str(files("earwitness") / "_data"))
 
 
 def data_path(*parts: str) -> Path:
     """The path of a shipped file or folder, e.g. ``data_path("codebooks", "x.yaml")``."""
-    for folder in data_dirs():
-        candidate = folder.joinpath(*parts)
-        if candidate.exists():
-            return candidate
-    looked = ", ".join(str(folder) for folder in data_dirs())
-    raise EarwitnessError(f"shipped file {'/'.join(parts)} not found (looked in {looked})")
+    candidate = data_dir().joinpath(*parts)
+    if not candidate.exists():
+        raise EarwitnessError(
+            f"shipped file {'/'.join(parts)} is not installed (looked in {data_dir()})"
+        )
+    return candidate
+
+
+def starter_codebook_path(name: str = STARTER_CODEBOOK) -> Path:
+    """The path of a shipped codebook, or one clear error naming where we looked."""
+    return data_path("codebooks", name)

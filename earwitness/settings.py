@@ -7,10 +7,11 @@ a test checks that every one of them is documented.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SETTINGS", "Setting", "default_settings", "validate_setting"]
+__all__ = ["SETTINGS", "TABLES", "Setting", "default_settings", "validate_setting"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
-_BY_NAME = {setting.name: setting for setting in SETTINGS}
+# Tables (``[name]`` sections) that an area reads; they are not in a new study's file.
+TABLES: tuple[Setting, ...] = (
+    Setting(
+        "gazetteer",
+        {},
+        "A table of AI tools and their aliases for finding mentions in text: each key is a "
+        "tool, each value the list of its aliases (see `earwitness code stance tools`).",
+        dict,
+    ),
+)
+
+_BY_NAME = {setting.name: setting for setting in (*SETTINGS, *TABLES)}
 
 
 def default_settings() -> dict[str, Any]:
@@ -113,13 +125,17 @@ def default_settings() -> dict[str, Any]:
     return {setting.name: setting.default for setting in SETTINGS}
 
 
-def validate_setting(name: str, value: Any) -> Any:
-    """Return ``value`` checked against the declared type of setting ``name``."""
-    from earwitness.errors import EarwitnessError
+def validate_setting(name: str, value: Any, *, file: str = "earwitness.toml") -> Any:
+    """Return ``value`` checked against the declared type of setting ``name``.
+
+    An unknown name is refused in one line naming the setting, the file and the closest
+    valid setting, so a misspelt setting is never silently ignored.
+    """
+    from earwitness.errors import BadInputError, EarwitnessError
 
     setting = _BY_NAME.get(name)
     if setting is None:
-        return value  # tables owned by areas (e.g. [gazetteer]) pass through
+        raise BadInputError(f"unknown setting {name!r}{_did_you_mean(name)}", file=file)
     if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, setting.type) or (setting.type is int and isinstance(value, bool)):
@@ -127,3 +143,10 @@ def validate_setting(name: str, value: Any) -> Any:
             f"earwitness.toml: setting {name!r} must be {setting.type.__name__}, got {value!r}"
         )
     return value
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, list(_BY_NAME), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}? (`earwitness settings` lists them all)"
+    return "; `earwitness settings` lists the valid ones"

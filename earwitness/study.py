@@ -103,7 +103,9 @@ class Study:
         except tomllib.TOMLDecodeError as exc:
             raise EarwitnessError(f"{path}: malformed TOML: {exc}") from None
         settings = default_settings()
-        settings.update({name: validate_setting(name, value) for name, value in raw.items()})
+        settings.update(
+            {name: validate_setting(name, value, file=str(path)) for name, value in raw.items()}
+        )
         return cls(root=root.resolve(), settings=settings)
 
 

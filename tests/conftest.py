@@ -24,12 +24,21 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+def find_shared_dir() -> Path:
+    """$EARWITNESS_SHARED if set, else ``shared/`` beside the project (../shared)."""
+    configured = os.environ.get("EARWITNESS_SHARED")
+    return Path(configured) if configured else Path(__file__).resolve().parents[1].parent / "shared"
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """The real data beside the project (../shared), for tests only."""
-    path = Path(__file__).resolve().parents[1].parent / "shared"
+    """The real data the tests read (never copied into the repo): see find_shared_dir."""
+    path = find_shared_dir()
     if not path.is_dir():
-        pytest.fail(f"{path} is missing: the tests need the shared fixtures beside the project")
+        pytest.fail(
+            f"{path} is missing: the tests need the shared fixtures; set EARWITNESS_SHARED "
+            "to their folder, or put them in ../shared beside the project"
+        )
     return path
 
 

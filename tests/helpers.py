@@ -1,4 +1,5 @@
-"""Helpers shared by tests: run the real `earwitness` command, read a whole study database."""
+"""Helpers shared by tests: run `earwitness` (in this process or as a real subprocess), read a
+whole study database."""
 
 from __future__ import annotations
 
@@ -33,6 +34,35 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         timeout=300,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def invoke_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run ``earwitness.cli.main(ARGS)`` in this process, as `earwitness ARGS` would run.
+
+    The same entry point as the installed command (its one-line errors and exit codes),
+    without starting an interpreter: stdout, stderr, the environment and the working
+    folder are isolated for the call. Start-up itself is tested with :func:`run_cli`.
+    """
+    from click.testing import CliRunner
+
+    from earwitness.cli import main
+
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("EARWITNESS_")}
+    overrides.update(env or {})
+    previous = Path.cwd()
+    with CliRunner().isolation(env=overrides) as (stdout, stderr, _):
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+        finally:
+            os.chdir(previous)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return Result(code, stdout.getvalue().decode(), stderr.getvalue().decode())
 
 
 def database_text(store: Store) -> str:

@@ -1,4 +1,8 @@
-"""The core commands, run as a user runs them: `python -m earwitness …` in a subprocess."""
+"""The core commands, through the command's entry point `main()`.
+
+Most tests call `main(ARGS)` in this process (`invoke_cli`); a handful run
+`python -m earwitness …` in a real subprocess (`run_cli`), for start-up and exit codes.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import run_cli
+from earwitness.study import Study
+from tests.helpers import invoke_cli, run_cli
 
 
 def test_init_makes_the_study_folder(tmp_path: Path) -> None:
-    result = run_cli("init", str(tmp_path / "s"), "--name", "Adoption 2026")
+    result = invoke_cli("init", str(tmp_path / "s"), "--name", "Adoption 2026")
     assert result.code == 0, result.stderr
     root = tmp_path / "s"
     for name in ("earwitness.toml", "study.db", "raw", "audio", "exports", "secret.key"):
@@ -23,21 +28,23 @@ def test_init_makes_the_study_folder(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(root / "secret.key").st_mode) == 0o600
     config = (root / "earwitness.toml").read_text()
     assert 'name = "Adoption 2026"' in config
-    assert 'schema_version = "0003"' in config
+    with Study.load(root).open_store() as store:
+        head = store.head_version()
+    assert head and f'schema_version = "{head}"' in config
     assert "created_at" in config
 
 
 def test_init_refuses_an_existing_study(tmp_path: Path) -> None:
-    assert run_cli("init", str(tmp_path / "s")).code == 0
-    again = run_cli("init", str(tmp_path / "s"))
+    assert invoke_cli("init", str(tmp_path / "s")).code == 0
+    again = invoke_cli("init", str(tmp_path / "s"))
     assert again.code == 2
     assert "already exists" in again.stderr
 
 
 def test_status_finds_the_study_from_a_subfolder_and_reports_json(tmp_path: Path) -> None:
-    run_cli("init", str(tmp_path / "s"))
+    invoke_cli("init", str(tmp_path / "s"))
     (tmp_path / "s" / "notes" / "deep").mkdir(parents=True)
-    result = run_cli("status", "--json", cwd=tmp_path / "s" / "notes" / "deep")
+    result = invoke_cli("status", "--json", cwd=tmp_path / "s" / "notes" / "deep")
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["backend"] == "SQLite"
@@ -47,8 +54,8 @@ def test_status_finds_the_study_from_a_subfolder_and_reports_json(tmp_path: Path
 
 
 def test_the_study_environment_variable_is_honoured(tmp_path: Path) -> None:
-    run_cli("init", str(tmp_path / "s"))
-    result = run_cli(
+    invoke_cli("init", str(tmp_path / "s"))
+    result = invoke_cli(
         "status", "--json", cwd=tmp_path, env={"EARWITNESS_STUDY": str(tmp_path / "s")}
     )
     assert result.code == 0, result.stderr
@@ -56,9 +63,9 @@ def test_the_study_environment_variable_is_honoured(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_export_of_an_empty_kind_writes_its_columns(tmp_path: Path, fmt: str) -> None:
-    run_cli("init", str(tmp_path / "s"))
+    invoke_cli("init", str(tmp_path / "s"))
     out = tmp_path / f"codings.{fmt}"
-    result = run_cli(
+    result = invoke_cli(
         "--study", str(tmp_path / "s"), "export", "codings", "--format", fmt, "--out", str(out)
     )
     assert result.code == 0, result.stderr
@@ -75,7 +82,9 @@ def test_export_of_an_empty_kind_writes_its_columns(tmp_path: Path, fmt: str) ->
 
 def test_export_neutralises_spreadsheet_formulas(study_with_formula: Path, tmp_path: Path) -> None:
     out = tmp_path / "docs.csv"
-    result = run_cli("--study", str(study_with_formula), "export", "documents", "--out", str(out))
+    result = invoke_cli(
+        "--study", str(study_with_formula), "export", "documents", "--out", str(out)
+    )
     assert result.code == 0, result.stderr
     text = pd.read_csv(out)["text"].iloc[0]
     assert text == '\'=HYPERLINK("http://evil.example")'
@@ -97,9 +106,9 @@ def study_with_formula(tmp_path: Path) -> Path:
 def test_purge_raw_deletes_the_archive(tmp_path: Path) -> None:
     from earwitness.store import RawArchive
 
-    run_cli("init", str(tmp_path / "s"))
+    invoke_cli("init", str(tmp_path / "s"))
     RawArchive(tmp_path / "s" / "raw").append("reddit", url="u", status=200, headers={}, body="{}")
-    result = run_cli("--study", str(tmp_path / "s"), "purge-raw", "--yes")
+    result = invoke_cli("--study", str(tmp_path / "s"), "purge-raw", "--yes")
     assert result.code == 0, result.stderr
     assert list((tmp_path / "s" / "raw").rglob("*.gz")) == []
 
@@ -118,8 +127,8 @@ def test_a_missing_study_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_an_unknown_export_kind_is_one_clear_line(tmp_path: Path) -> None:
-    run_cli("init", str(tmp_path / "s"))
-    result = run_cli("--study", str(tmp_path / "s"), "export", "everything")
+    invoke_cli("init", str(tmp_path / "s"))
+    result = invoke_cli("--study", str(tmp_path / "s"), "export", "everything")
     assert result.code == 2
     line = _one_clear_line(result.stderr)
     assert "unknown export kind 'everything'" in line and "codings" in line
@@ -134,7 +143,7 @@ def test_an_unknown_export_kind_is_one_clear_line(tmp_path: Path) -> None:
     ],
 )
 def test_a_malformed_database_url_is_one_clear_line(tmp_path: Path, url: str, message: str) -> None:
-    result = run_cli("init", str(tmp_path / "s"), "--db", url)
+    result = invoke_cli("init", str(tmp_path / "s"), "--db", url)
     assert result.code == 2
     line = _one_clear_line(result.stderr)
     assert message in line
@@ -143,7 +152,7 @@ def test_a_malformed_database_url_is_one_clear_line(tmp_path: Path, url: str, me
 
 
 def test_a_locked_database_is_one_clear_line(tmp_path: Path) -> None:
-    run_cli("init", str(tmp_path / "s"))
+    invoke_cli("init", str(tmp_path / "s"))
     holder = sqlite3.connect(tmp_path / "s" / "study.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -167,15 +176,17 @@ def test_an_old_schema_names_the_upgrade_command(tmp_path: Path) -> None:
 
     fixture = Path(__file__).parent / "fixtures" / "studies" / "v0001"
     shutil.copytree(fixture, tmp_path / "old")
-    refused = run_cli("--study", str(tmp_path / "old"), "export", "documents")
+    refused = invoke_cli("--study", str(tmp_path / "old"), "export", "documents")
     assert refused.code == 2
     assert "earwitness db upgrade" in _one_clear_line(refused.stderr)
-    status = run_cli("--study", str(tmp_path / "old"), "status", "--json")
+    status = invoke_cli("--study", str(tmp_path / "old"), "status", "--json")
     assert json.loads(status.stdout)["schema_up_to_date"] is False
-    upgraded = run_cli("--study", str(tmp_path / "old"), "db", "upgrade")
+    upgraded = invoke_cli("--study", str(tmp_path / "old"), "db", "upgrade")
     assert upgraded.code == 0, upgraded.stderr
     assert "from 0001 to" in upgraded.stdout
-    exported = run_cli("--study", str(tmp_path / "old"), "export", "documents", "--format", "jsonl")
+    exported = invoke_cli(
+        "--study", str(tmp_path / "old"), "export", "documents", "--format", "jsonl"
+    )
     assert exported.code == 0, exported.stderr
     rows = [
         json.loads(line)
@@ -185,9 +196,9 @@ def test_an_old_schema_names_the_upgrade_command(tmp_path: Path) -> None:
 
 
 def test_a_study_on_postgresql(tmp_path: Path, pg_url: str) -> None:
-    result = run_cli("init", str(tmp_path / "team"), "--db", pg_url)
+    result = invoke_cli("init", str(tmp_path / "team"), "--db", pg_url)
     assert result.code == 0, result.stderr
-    status = json.loads(run_cli("--study", str(tmp_path / "team"), "status", "--json").stdout)
+    status = json.loads(invoke_cli("--study", str(tmp_path / "team"), "status", "--json").stdout)
     assert status["backend"] == "PostgreSQL"
     assert status["schema_up_to_date"] is True
     assert not (tmp_path / "team" / "study.db").exists()
@@ -196,3 +207,14 @@ def test_a_study_on_postgresql(tmp_path: Path, pg_url: str) -> None:
 def test_python_dash_m_and_version() -> None:
     result = run_cli("--version")
     assert result.code == 0 and "earwitness" in result.stdout
+
+
+def test_a_misspelt_setting_is_one_clear_line(tmp_path: Path) -> None:
+    invoke_cli("init", str(tmp_path / "s"))
+    config = tmp_path / "s" / "earwitness.toml"
+    config.write_text(config.read_text() + "host_dealy_s = 2.0\n")
+    result = invoke_cli("--study", str(tmp_path / "s"), "status")
+    assert result.code == 2
+    line = _one_clear_line(result.stderr)
+    assert line.startswith(f"earwitness: error: {config.resolve()}: unknown setting 'host_dealy_s'")
+    assert "did you mean 'host_delay_s'?" in line

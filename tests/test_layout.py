@@ -47,14 +47,61 @@ def test_areas_use_only_other_areas_public_api(area: str) -> None:
             )
 
 
-def test_store_and_privacy_do_not_import_areas() -> None:
-    core = [PACKAGE / "privacy.py", *(PACKAGE / "store").rglob("*.py")]
+CORE_PACKAGES = ("store", "groups")
+
+
+def test_core_modules_do_not_import_areas() -> None:
+    core = [
+        PACKAGE / "privacy.py",
+        *(p for c in CORE_PACKAGES for p in (PACKAGE / c).rglob("*.py")),
+    ]
     for path in core:
         for name in _imports(path):
             assert name.split(".")[1] not in AREAS, f"{path} imports {name}"
+
+
+def test_store_does_not_import_groups() -> None:
+    for path in (PACKAGE / "store").rglob("*.py"):
+        for name in _imports(path):
+            assert name.split(".")[1] != "groups", (
+                f"{path} imports {name}: the store is below groups"
+            )
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_areas_use_only_the_public_api_of_groups(area: str) -> None:
+    for path in (PACKAGE / area).rglob("*.py"):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[1] == "groups":
+                assert not any(part.startswith("_") for part in parts[2:]), (
+                    f"{path}: use earwitness.groups' public API, not {name}"
+                )
+
+
+def test_the_group_list_is_declared_once() -> None:
+    declared = [
+        path
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.parts
+        and ('"amateur", "pro-am", "professional"' in path.read_text(encoding="utf-8"))
+    ]
+    assert declared == [PACKAGE / "store" / "schema.py"], declared
 
 
 @pytest.mark.parametrize("area", AREAS)
 def test_every_area_declares_its_public_api(area: str) -> None:
     module = importlib.import_module(f"earwitness.{area}")
     assert hasattr(module, "__all__")
+
+
+SQL_TEXT = ("sa.text(", "sqlalchemy.text(", "exec_driver_sql(", "from sqlalchemy import text")
+
+
+def test_sql_text_lives_only_in_the_store() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if "store" in path.relative_to(PACKAGE).parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        found = [marker for marker in SQL_TEXT if marker in source]
+        assert not found, f"{path}: SQL text ({found}) belongs in earwitness/store"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from earwitness.errors import EarwitnessError, StudyNotFoundError
+from earwitness.errors import BadInputError, EarwitnessError, StudyNotFoundError
 from earwitness.study import Study, find_study, init_study
 
 
@@ -32,6 +32,34 @@ def test_malformed_settings_are_one_clear_error(study: Study) -> None:
         Study.load(study.root)
     study.config_path.write_text('keep_raw = "no"\n')
     with pytest.raises(EarwitnessError, match="'keep_raw' must be bool"):
+        Study.load(study.root)
+
+
+def test_a_misspelt_setting_is_refused_with_the_closest_valid_one(study: Study) -> None:
+    study.config_path.write_text(study.config_path.read_text() + "host_dealy_s = 2.0\n")
+    with pytest.raises(BadInputError) as raised:
+        Study.load(study.root)
+    message = str(raised.value)
+    assert message == (
+        f"{study.config_path}: unknown setting 'host_dealy_s'; did you mean 'host_delay_s'? "
+        "(`earwitness settings` lists them all)"
+    )
+    assert "\n" not in message
+
+
+def test_an_unknown_setting_without_a_close_one_is_refused(study: Study) -> None:
+    study.config_path.write_text(study.config_path.read_text() + "zzz = 1\n")
+    with pytest.raises(BadInputError, match=r"unknown setting 'zzz'; `earwitness settings` lists"):
+        Study.load(study.root)
+
+
+def test_area_tables_are_known_settings(study: Study) -> None:
+    study.config_path.write_text(
+        study.config_path.read_text() + '\n[gazetteer]\nLANDR = ["landr", "lander"]\n'
+    )
+    assert Study.load(study.root).settings["gazetteer"] == {"LANDR": ["landr", "lander"]}
+    study.config_path.write_text(study.config_path.read_text() + "\n[gazeteer]\nX = []\n")
+    with pytest.raises(BadInputError, match="did you mean 'gazetteer'"):
         Study.load(study.root)
 
 

@@ -18,7 +18,7 @@ _FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 @click.group()
 def audio() -> None:
-    """Measure masters and compare AI with human mastering."""
+    """Measure masters; compare AI with human mastering."""
 
 
 def _clean(value: Any) -> Any:
@@ -31,7 +31,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-@audio.command()
+@audio.command(short_help="Register FILE as a version of a song.")
 @click.option("--song", required=True, help="Name of the song (created if new).")
 @click.option(
     "--version",
@@ -61,7 +61,7 @@ def add(
     emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Added")
 
 
-@audio.command()
+@audio.command(short_help="Measure FILEs, or every file not measured yet.")
 @click.argument("files", nargs=-1, type=_FILE)
 @click.option(
     "--full", is_flag=True, help="Also show the extended measures (PSR, overs, band widths...)."
@@ -117,7 +117,7 @@ def _flat(report: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-@audio.command()
+@audio.command(short_help="Compare each version with the reference and the mix.")
 @click.option("--song", help="Compare only this song (default: every song).")
 @click.option(
     "--reference",
@@ -167,7 +167,7 @@ def compare(
     emit(rows, as_csv=as_csv, out=out, title="Versions compared (deltas at equal loudness)")
 
 
-@audio.command()
+@audio.command(short_help="Null-test two masters of one mix by one service.")
 @click.argument("first", type=_FILE)
 @click.argument("second", type=_FILE)
 @report_options
@@ -180,7 +180,7 @@ def consistency(first: Path, second: Path, as_json: bool, as_csv: bool, out: Pat
     emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Consistency")
 
 
-@audio.command()
+@audio.command(short_help="Cluster a service's stored EQ curves into presets.")
 @click.option("--service", required=True, help="AI service whose per-song EQ curves to cluster.")
 @click.option(
     "--threshold", type=float, default=1.0, show_default=True, help="Cut distance, dB RMS."

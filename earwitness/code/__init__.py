@@ -39,7 +39,6 @@ from earwitness.code._coding import (
     retrieve_segments,
 )
 from earwitness.code._reports import REPORT_KINDS, code_report
-from earwitness.code._resources import starter_codebook_path
 from earwitness.code._segment import (
     SEGMENT_KINDS,
     UNIT_KINDS,
@@ -56,6 +55,7 @@ from earwitness.code.refi import (
     import_qdpx,
 )
 from earwitness.code.reliability import krippendorff_alpha, study_agreement
+from earwitness.resources import starter_codebook_path
 
 __all__ = [
     "CODE_NAMESPACE",
@@ -72,7 +72,6 @@ __all__ = [
     "Suggestion",
     "accept_suggestion",
     "apply_code",
-    "assign_groups",
     "code_guid",
     "code_report",
     "coding_guid",
@@ -84,7 +83,6 @@ __all__ = [
     "export_qdc",
     "export_qdpx",
     "find_mentions",
-    "group_coverage",
     "import_codings_csv",
     "import_qdc",
     "import_qdpx",
@@ -92,7 +90,6 @@ __all__ = [
     "label_stance",
     "load_codebook_yaml",
     "load_pipeline",
-    "override_group",
     "parse_codebook_yaml",
     "pending_suggestions",
     "promote_topic",
@@ -110,18 +107,14 @@ __all__ = [
     "study_agreement",
     "suggest",
     "topic_table",
-    "validate_group_rules",
     "write_codebook",
 ]
 
 # Machine assistance loads scikit-learn and torch: its names come from
-# earwitness.code.assist on first use (PEP 562), and user groups from earwitness.code._groups.
-_GROUP_NAMES = {"assign_groups", "group_coverage", "override_group", "validate_group_rules"}
+# earwitness.code.assist on first use (PEP 562).
 
 
 def __getattr__(name: str) -> Any:
-    if name in _GROUP_NAMES:
-        return getattr(importlib.import_module("earwitness.code._groups"), name)
     assist = importlib.import_module("earwitness.code.assist")
     if name in assist.__all__:
         return getattr(assist, name)

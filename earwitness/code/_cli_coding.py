@@ -29,7 +29,7 @@ def register(group: click.Group) -> None:
     group.add_command(report)
 
 
-@click.group()
+@click.group(short_help="Author, import and export the study's codebook.")
 def codebook() -> None:
     """Author, import and export the study's codebook (YAML or REFI-QDA .qdc)."""
 
@@ -41,7 +41,7 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-@codebook.command("import")
+@codebook.command("import", short_help="Import the codes in FILE (YAML or REFI-QDA .qdc).")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_env
 def codebook_import(env: CliEnv, file: Path) -> None:
@@ -87,7 +87,7 @@ def codebook_export(env: CliEnv, file: Path) -> None:
     click.echo(f"Wrote {len(book)} codes to {file}")
 
 
-@codebook.command("show")
+@codebook.command("show", short_help="List the codebook's codes with level, guid and definition.")
 @click.option("--json", "as_json", is_flag=True, help="Emit JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Emit CSV.")
 @pass_env
@@ -110,7 +110,7 @@ def codebook_show(env: CliEnv, as_json: bool, as_csv: bool) -> None:
     emit(rows, as_json=as_json, as_csv=as_csv, title=f"Codebook ({len(rows)} codes)")
 
 
-@codebook.command("starter")
+@codebook.command("starter", short_help="Import (or copy) the starter codebook on AI mastering.")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -121,7 +121,7 @@ def codebook_starter(env: CliEnv, out: Path | None) -> None:
     """Import the starter codebook on AI mixing and mastering adoption (or copy it with
     --out): a starting point to adapt, not a finished instrument."""
     from earwitness.code._codebook import load_codebook_yaml, write_codebook
-    from earwitness.code._resources import starter_codebook_path
+    from earwitness.resources import starter_codebook_path
 
     source = starter_codebook_path()
     if out is not None:
@@ -138,7 +138,7 @@ def codebook_starter(env: CliEnv, out: Path | None) -> None:
     )
 
 
-@click.command()
+@click.command(short_help="Cut documents into turns, posts, paragraphs, sentences.")
 @click.option(
     "--all",
     "redo",
@@ -192,7 +192,7 @@ def _span_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-@click.command()
+@click.command(short_help="Apply CODE to a segment or a span.")
 @click.argument("code")
 @_span_options
 @click.option("--memo", help="A note on this coding.")
@@ -218,7 +218,7 @@ def apply(
     click.echo(f"{'Applied' if new else 'Already applied'}: coding {coding_id} by {coder}")
 
 
-@click.command()
+@click.command(short_help="Remove a coder's coding of CODE on a segment or span.")
 @click.argument("code")
 @_span_options
 @pass_env
@@ -241,7 +241,7 @@ def remove(
     click.echo(f"Removed {count} coding{'s' if count != 1 else ''} by {coder}")
 
 
-@click.command("import-codings")
+@click.command("import-codings", short_help="Import codings from a CSV file.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--coder", help="Coder of every row (instead of a 'coder' column).")
 @pass_env
@@ -258,7 +258,7 @@ def import_codings(env: CliEnv, file: Path, coder: str | None) -> None:
     )
 
 
-@click.command()
+@click.command(short_help="The coded segments of CODE, with text and user group.")
 @click.argument("code")
 @click.option("--children", is_flag=True, help="Include the codes below CODE.")
 @click.option("--coder", help="Only this coder's codings.")
@@ -285,7 +285,7 @@ def retrieve(
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"{code}: {len(rows)} segments")
 
 
-@click.command()
+@click.command(short_help="Intercoder agreement per code or per document.")
 @click.option("--coders", metavar="A,B", help="Coders to compare (default: every human coder).")
 @click.option("--by", type=click.Choice(["code", "document"]), default="code", show_default=True)
 @click.option(
@@ -352,7 +352,7 @@ def _rounded(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@click.command()
+@click.command(short_help="Reports on the coding (frequencies, functionalities).")
 @click.argument(
     "kind",
     type=click.Choice(["frequencies", "functionalities", "cooccurrence", "matrix", "segments"]),

@@ -29,7 +29,8 @@ from earwitness.code._codebook import CodeIndex
 from earwitness.code._coding import VISIBLE_STATUSES, retrieve_segments
 from earwitness.code._segment import UNIT_KINDS
 from earwitness.errors import BadInputError
-from earwitness.store.schema import USER_GROUPS, coders, codings, documents, participants, segments
+from earwitness.groups import USER_GROUPS
+from earwitness.store.schema import coders, codings, documents, participants, segments
 
 __all__ = [
     "REPORT_KINDS",

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from earwitness.errors import EarwitnessError
 from earwitness.progress import ProgressReporter
 from earwitness.store import Store
-from earwitness.store.schema import documents, segments
+from earwitness.store.schema import SEGMENT_KINDS, UNIT_KINDS, documents, segments
 
 __all__ = [
     "SEGMENT_KINDS",
@@ -41,10 +41,6 @@ __all__ = [
 ]
 
 SHORT_POST_CHARS = 280
-SEGMENT_KINDS = ("turn", "post", "paragraph", "sentence")
-UNIT_KINDS = ("turn", "post", "sentence")
-"""The smallest unit each document is cut into: every character of a document's text
-(but surrounding whitespace) lies in exactly one segment of these kinds."""
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _BATCH = 256

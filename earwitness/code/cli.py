@@ -13,7 +13,7 @@ __all__ = ["code"]
 
 @click.group()
 def code() -> None:
-    """Code segments against a thematic codebook and measure agreement."""
+    """Code segments against a codebook; measure agreement."""
 
 
 _cli_coding.register(code)

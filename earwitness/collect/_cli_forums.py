@@ -21,7 +21,7 @@ def _check_url(url: str, name: str = "URL") -> str:
     return url
 
 
-@click.command("discourse")
+@click.command("discourse", short_help="Collect topics from a Discourse forum's JSON API.")
 @click.argument("base_url", metavar="BASE_URL")
 @click.option("--category", metavar="SLUG_OR_ID", help="Collect one category (`/c/SLUG_OR_ID`).")
 @click.option("--search", metavar="QUERY", help="Collect the topics a forum search finds.")
@@ -80,7 +80,7 @@ def discourse(
 _ENGINE_CHOICES = ("phpbb", "vbulletin3", "vbulletin4", "vbulletin5", "xenforo1", "xenforo2")
 
 
-@click.command("forum")
+@click.command("forum", short_help="Collect a phpBB, vBulletin or XenForo forum.")
 @click.argument("url", metavar="URL")
 @click.option(
     "--engine",

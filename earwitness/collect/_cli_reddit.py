@@ -24,7 +24,7 @@ def register(group: click.Group) -> None:
     group.add_command(collect_dump)
 
 
-@click.command("dump")
+@click.command("dump", short_help="Import Reddit history from Pushshift/Arctic Shift dumps.")
 @click.argument(
     "files",
     nargs=-1,
@@ -99,7 +99,7 @@ def _listings(values: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-@click.command("reddit")
+@click.command("reddit", short_help="Collect Reddit posts and comments through PRAW.")
 @click.option("--subreddit", "subreddits", multiple=True, metavar="S", help="Subreddit (repeat).")
 @click.option(
     "--query", "queries", multiple=True, metavar="Q", help="Search each subreddit for Q (repeat)."

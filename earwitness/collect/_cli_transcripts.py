@@ -16,10 +16,9 @@ from earwitness.collect._transcripts import (
 from earwitness.collect._transcripts import (
     import_transcript as store_transcript,
 )
+from earwitness.groups import GROUPS
 
 __all__ = ["import_transcript"]
-
-_GROUPS = ("amateur", "pro-am", "professional")
 
 
 @click.command("transcript")
@@ -32,7 +31,7 @@ _GROUPS = ("amateur", "pro-am", "professional")
 )
 @click.option(
     "--group",
-    type=click.Choice(_GROUPS),
+    type=click.Choice(GROUPS),
     help="Declare the interviewee's user group (recorded as 'declared at import').",
 )
 @click.option(
@@ -62,11 +61,12 @@ def import_transcript(
     as_csv: bool,
     out: Path | None,
 ) -> None:
-    """Import interview transcripts: plain text, WebVTT, SRT (Zoom, Teams, Otter) or DOCX.
+    """Import interview transcripts.
 
-    Each speaker turn becomes one document with its start and end time; interviewer
-    turns are marked so analyses can leave them out. Every file is read and checked
-    before anything is stored, and each file is stored in one transaction.
+    Plain text, WebVTT, SRT (Zoom, Teams, Otter) or DOCX. Each speaker turn becomes one
+    document with its start and end time; interviewer turns are marked so analyses can
+    leave them out. Every file is read and checked before anything is stored, and each
+    file is stored in one transaction.
     """
     transcripts: list[Transcript] = [parse_transcript(path, format=fmt) for path in files]
     for transcript in transcripts:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from earwitness.collect._evidence import EVIDENCE_KEY, evidence_rows
+from earwitness.groups import EVIDENCE_KEY, evidence_rows
 from earwitness.privacy import Masker, pseudonym, redact_url
 from earwitness.store import DocumentRecord, RawArchive, record_source
 from earwitness.store.records import (

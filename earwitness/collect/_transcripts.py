@@ -552,7 +552,7 @@ def _handle(speaker: str, role: str, participant: str | None, interview_id: str)
 def _store_evidence(
     store: Store, connection: Connection, participant_id: int, document_id: int, text: str
 ) -> int:
-    from earwitness.collect._evidence import EVIDENCE_KEY, evidence_rows
+    from earwitness.groups import EVIDENCE_KEY, evidence_rows
 
     rows = evidence_rows(participant_id, document_id, text)
     store.upsert(connection, group_evidence, rows, key=EVIDENCE_KEY)

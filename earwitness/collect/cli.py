@@ -15,7 +15,7 @@ __all__ = ["collect", "import_transcript"]
 
 @click.group()
 def collect() -> None:
-    """Collect forum threads: Reddit, dump files, Discourse and HTML forums."""
+    """Collect forum threads: Reddit, dumps, Discourse, forums."""
 
 
 _cli_reddit.register(collect)

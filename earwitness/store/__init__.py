@@ -1,18 +1,20 @@
-"""earwitness.store: the one place that knows SQL.
+"""earwitness.store: the study database, and the only place with SQL text.
 
 Every area reads and writes the study database through a :class:`Store`, with
-SQLAlchemy Core statements on the tables in :mod:`earwitness.store.schema`. SQLite
+SQLAlchemy Core expressions on the tables in :mod:`earwitness.store.schema`. SQLite
 (WAL, foreign keys on) is the default; PostgreSQL lets a team share one study.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.store import schema
 from earwitness.store._engine import Store, check_db_url
-from earwitness.store.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_table
 from earwitness.store.raw import RawArchive, read_raw_record
 from earwitness.store.records import (
     DocumentRecord,
@@ -22,6 +24,9 @@ from earwitness.store.records import (
     set_user_group,
     upsert_document,
 )
+
+if TYPE_CHECKING:
+    from earwitness.store.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_table
 
 __all__ = [
     "COUNTED_KINDS",
@@ -68,3 +73,14 @@ def count_records(connection: Connection) -> dict[str, int]:
         kind: int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
         for kind, table in COUNTED_KINDS.items()
     }
+
+
+# The exports need pandas and pyarrow, slow to import: they load on first use (PEP 562),
+# so `earwitness init` and `earwitness status` start fast.
+_EXPORT_NAMES = {"EXPORT_FORMATS", "EXPORT_KINDS", "export_table", "write_table"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORT_NAMES:
+        return getattr(importlib.import_module("earwitness.store.exports"), name)
+    raise AttributeError(f"module 'earwitness.store' has no attribute {name!r}")

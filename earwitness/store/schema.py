@@ -18,6 +18,8 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "CODING_ORIGINS",
     "DOCUMENT_STATUSES",
+    "SEGMENT_KINDS",
+    "UNIT_KINDS",
     "USER_GROUPS",
     "UTCDateTime",
     "metadata",
@@ -27,6 +29,10 @@ __all__ = [
 USER_GROUPS = ("amateur", "pro-am", "professional", "unknown")
 CODING_ORIGINS = ("human", "model")
 DOCUMENT_STATUSES = ("active", "deleted", "removed")
+SEGMENT_KINDS = ("turn", "post", "paragraph", "sentence")
+UNIT_KINDS = ("turn", "post", "sentence")
+"""The smallest unit each document is cut into: every character of a document's text
+(but surrounding whitespace) lies in exactly one segment of these kinds."""
 
 
 def utcnow() -> datetime:

@@ -17,12 +17,13 @@ from typing import Any
 import yaml
 
 from earwitness.errors import BadInputError
+from earwitness.groups import GROUPS, UNKNOWN
 from earwitness.survey._rules import Condition, compile_condition
 
 __all__ = [
     "ANCHOR_SETS",
     "QUESTION_TYPES",
-    "GroupRule",
+    "AnswerGroupRules",
     "Instrument",
     "Item",
     "Scale",
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 QUESTION_TYPES = ("likert", "single", "multi", "numeric", "text")
-GROUPS = ("amateur", "pro-am", "professional")
 
 # Anchors run from the lowest to the highest score (1..k).
 ANCHOR_SETS: dict[str, tuple[str, ...]] = {
@@ -132,12 +132,15 @@ class Scale:
 
 
 @dataclass(frozen=True)
-class GroupRule:
-    """Amateur / pro-am / professional from answers: the first rule that holds wins."""
+class AnswerGroupRules:
+    """A user group from a respondent's answers: the first rule that holds wins.
+
+    (Not :class:`earwitness.groups.GroupRule`, which weighs what forum authors say.)
+    """
 
     variables: Mapping[str, str]
     rules: tuple[tuple[str, Condition], ...]
-    otherwise: str = "unknown"
+    otherwise: str = UNKNOWN
 
     def assign(self, answers: Mapping[str, Any]) -> tuple[str, int | None]:
         """The group and the 1-based number of the rule that matched (None: otherwise)."""
@@ -165,7 +168,7 @@ class Instrument:
     illustrative: bool = False
     respondent_id: str = ""
     scales: tuple[Scale, ...] = ()
-    groups: GroupRule | None = None
+    groups: AnswerGroupRules | None = None
     source: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -356,7 +359,7 @@ def _scales(raw: Any, items: tuple[Item, ...], where: str) -> tuple[Scale, ...]:
     return tuple(scales)
 
 
-def _groups(raw: Any, items: tuple[Item, ...], where: str) -> GroupRule | None:
+def _groups(raw: Any, items: tuple[Item, ...], where: str) -> AnswerGroupRules | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
@@ -386,10 +389,10 @@ def _groups(raw: Any, items: tuple[Item, ...], where: str) -> GroupRule | None:
         rules.append((group, condition))
     if not rules:
         raise BadInputError("`groups` has no rules", file=where)
-    otherwise = str(raw.get("otherwise") or "unknown")
-    if otherwise not in (*GROUPS, "unknown"):
+    otherwise = str(raw.get("otherwise") or UNKNOWN)
+    if otherwise not in (*GROUPS, UNKNOWN):
         raise BadInputError(f"groups.otherwise {otherwise!r} is not a group", file=where)
-    return GroupRule({str(k): str(v) for k, v in variables.items()}, tuple(rules), otherwise)
+    return AnswerGroupRules({str(k): str(v) for k, v in variables.items()}, tuple(rules), otherwise)
 
 
 def _unique(values: list[str], what: str, where: str) -> None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import EarwitnessError
+from earwitness.groups import GROUPS, UNKNOWN
 from earwitness.store import schema as s
 from earwitness.survey._instrument import Instrument, Item, Scale, instrument_from_dict
 from earwitness.survey._stats import (
@@ -32,7 +33,7 @@ from earwitness.survey._stats import (
 
 __all__ = ["SurveyData", "SurveyReport", "build_report", "load_responses"]
 
-GROUP_ORDER = ("amateur", "pro-am", "professional", "unknown")
+GROUP_ORDER = (*GROUPS, UNKNOWN)
 RESULT_COLUMNS = [
     "item",
     "item_text",

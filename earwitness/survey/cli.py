@@ -48,7 +48,10 @@ def import_survey(
     encoding: str | None,
     as_json: bool,
 ) -> None:
-    """Import a questionnaire export (FILE is read; it is not copied into the study)."""
+    """Import a questionnaire export.
+
+    FILE is read; it is not copied into the study.
+    """
     from earwitness.survey._import import import_file
     from earwitness.survey._instrument import load_instrument
 
@@ -78,7 +81,7 @@ def import_survey(
         )
 
 
-@survey.command("instrument")
+@survey.command("instrument", short_help="Draft an instrument YAML from an export.")
 @click.option(
     "--infer",
     "infer_from",
@@ -106,7 +109,7 @@ def instrument_command(
         click.echo(f"Wrote a draft instrument to {out}", err=True)
 
 
-@survey.command("report")
+@survey.command("report", short_help="Compare every item across user groups.")
 @click.option(
     "--by",
     default="group",

@@ -7,7 +7,7 @@ import pytest
 
 from earwitness.analysis import AudioData, AudioInfo, measure_audio
 from earwitness.analysis.metrics import _spectral as sp
-from earwitness.analysis.metrics._stereo import stereo_measures
+from earwitness.analysis.metrics._stereo import mid_side, stereo_measures
 from tests.analysis import signals as sig
 
 RATE = 48000
@@ -63,13 +63,16 @@ def test_crest_factor_of_a_sine_is_3_db() -> None:
 @pytest.mark.parametrize(("sign", "expected"), [(1.0, 1.0), (-1.0, -1.0)])
 def test_correlation_of_identical_and_inverted_channels(sign: float, expected: float) -> None:
     x = sig.pink_noise(4.0, RATE)
-    result = stereo_measures(np.stack([x, sign * x], axis=1).astype(np.float32), RATE)
+    samples = np.stack([x, sign * x], axis=1).astype(np.float32)
+    result = stereo_measures(samples, RATE)
     assert result.correlation_mean == pytest.approx(expected, abs=1e-6)
     assert result.correlation_negative_share == (1.0 if sign < 0 else 0.0)
-    if sign > 0:
-        assert result.width_db is None  # no side signal at all
-    else:
-        assert result.width_db is None  # no mid signal: width is undefined
+    # Width (side over mid energy) is undefined when either is silent: identical channels
+    # have no side signal, inverted channels no mid signal.
+    mid, side = mid_side(samples)
+    silent, present = (side, mid) if sign > 0 else (mid, side)
+    assert not silent.any() and np.abs(present).max() > 0.1
+    assert result.width_db is None
 
 
 def test_width_of_independent_channels_is_0_db() -> None:

@@ -113,3 +113,5 @@ def test_agreement_command(coded: Store, invoke: Callable[..., Any]) -> None:
     assert segments.output.splitlines()[0] == "code,segments,matched,percent_agreement"
     refused = invoke("code", "agreement", "--segments")
     assert refused.exit_code != 0
+    assert isinstance(refused.exception, BadInputError)
+    assert "--segments compares exactly two coders: give --coders A,B" in str(refused.exception)

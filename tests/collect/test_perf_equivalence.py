@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from earwitness.collect import _evidence as ev
 from earwitness.collect._dumps import _blocks, _candidate_lines, _Scratch
+from earwitness.groups import _evidence as ev
 from earwitness.privacy import Masker
 
 
@@ -152,7 +152,7 @@ _MORE_PHRASES = [
 
 
 def _phrase_texts() -> list[str]:
-    from tests.collect.test_evidence import NEGATIVE, POSITIVE
+    from tests.groups.test_evidence import NEGATIVE, POSITIVE
 
     texts = [row[0] for row in POSITIVE] + [
         row if isinstance(row, str) else row[0] for row in NEGATIVE

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from earwitness.resources import STARTER_INSTRUMENT, data_path
+
 FIXTURES = Path(__file__).with_name("fixtures")
-EXAMPLE_INSTRUMENT = (
-    Path(__file__).resolve().parents[2] / "data" / "instruments" / "ai-mastering-adoption.yaml"
-)
+EXAMPLE_INSTRUMENT = data_path("instruments", STARTER_INSTRUMENT)
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from earwitness.errors import BadInputError
+from earwitness.resources import data_path
 from earwitness.survey import ANCHOR_SETS, instrument_from_dict, load_instrument
 from earwitness.survey._rules import compile_condition
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "instruments"
+EXAMPLE = data_path("instruments")
 
 
 def _minimal(**groups: object) -> dict[str, object]:

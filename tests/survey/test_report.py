@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from earwitness.cli import cli
+from earwitness.errors import EarwitnessError
 from earwitness.study import Study
 from earwitness.survey import build_report, import_file, load_instrument, load_responses
 from earwitness.survey._plots import likert_figure, multi_select_figure, write_html_report
@@ -157,6 +158,8 @@ def test_report_command_json_csv_html(imported: Study, tmp_path: Path) -> None:
     assert result.exit_code == 0 and html_out.stat().st_size > 100_000
     result = runner.invoke(cli, [*base, "--by", "reasons"])
     assert result.exit_code != 0
+    assert isinstance(result.exception, EarwitnessError)
+    assert str(result.exception).startswith("--by 'reasons': compare by a single-choice item")
 
 
 def test_import_and_infer_commands(study: Study, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Machine-assisted coding commands: suggest, review, evaluate, topics, stance, groups."""
+"""Machine-assisted coding commands: suggest, review, evaluate, topics, stance."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import click
 from rich.markup import escape
 
 from earwitness.clikit import CliEnv, console, emit, pass_env, report_options
-from earwitness.store.schema import USER_GROUPS
 
-USER_GROUP_CHOICES = list(USER_GROUPS)
 KIND_HELP = "Segment kind (repeatable; default: turn, post, sentence)."
 
 __all__ = ["register", "safe_text"]
@@ -39,7 +37,6 @@ def register(group: click.Group) -> None:
         suggestions_command,
         review_command,
         evaluate_command,
-        groups_group,
         stance_group,
         topics_command,
         promote_topic_command,
@@ -50,7 +47,7 @@ def register(group: click.Group) -> None:
 # --- suggestions -------------------------------------------------------------------------
 
 
-@click.command("suggest")
+@click.command("suggest", short_help="Propose codes for segments, to review.")
 @click.option("--codes", metavar="A,B", help="Only these codes (comma-separated names).")
 @click.option(
     "--threshold",
@@ -128,7 +125,7 @@ def suggestions_command(
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Suggestions waiting for review")
 
 
-@click.command("review")
+@click.command("review", short_help="Accept or reject suggestions one by one.")
 @click.option("--coder", required=True, help="Your coder name: accepted suggestions are yours.")
 @click.option("--codes", metavar="A,B", help="Only suggestions of these codes.")
 @click.option("--min-score", type=float, help="Only suggestions scoring at least this.")
@@ -199,7 +196,7 @@ def _ask() -> str:
 # --- validation --------------------------------------------------------------------------
 
 
-@click.command("evaluate")
+@click.command("evaluate", short_help="Compare held-out suggestions with human coders.")
 @click.option("--codes", metavar="A,B", help="Only these codes.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="As for `code suggest`.")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
@@ -239,72 +236,10 @@ def evaluate_command(
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=title)
 
 
-# --- user groups -------------------------------------------------------------------------
-
-
-@click.group("groups")
-def groups_group() -> None:
-    """User group (amateur, pro-am, professional) of authors from their self-descriptions."""
-
-
-@groups_group.command("assign")
-@report_options
-@pass_env
-def groups_assign(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """Assign groups by the transparent rules; manual overrides are kept."""
-    from earwitness.code._groups import assign_groups
-
-    with env.store() as store:
-        counts = assign_groups(store)
-    rows = [{"group": group, "authors": n} for group, n in sorted(counts.items())]
-    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Authors assigned")
-
-
-@groups_group.command("override")
-@click.argument("pseudonym")
-@click.argument("group", required=False, type=click.Choice(USER_GROUP_CHOICES))
-@click.option("--note", default="", help="Why (kept with the override).")
-@click.option("--clear", is_flag=True, help="Remove the override; rules assign again.")
-@pass_env
-def groups_override(env: CliEnv, pseudonym: str, group: str | None, note: str, clear: bool) -> None:
-    """Set PSEUDONYM's group by hand; the rules never overwrite it."""
-    from earwitness.code._groups import override_group
-
-    if clear == (group is not None):
-        raise click.UsageError("give a GROUP, or --clear")
-    with env.store() as store:
-        override_group(store, pseudonym, None if clear else group, note=note)
-    click.echo(f"{pseudonym}: " + ("override cleared" if clear else f"{group} (manual)"))
-
-
-@groups_group.command("coverage")
-@report_options
-@pass_env
-def groups_coverage(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """How many authors, and how many of their segments, have a group."""
-    from earwitness.code._groups import group_coverage
-
-    with env.store() as store:
-        rows = group_coverage(store)
-    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="User-group coverage")
-
-
-@groups_group.command("validate")
-@report_options
-@pass_env
-def groups_validate(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """Agreement of the rules with the manually labelled authors."""
-    from earwitness.code._groups import validate_group_rules
-
-    with env.store() as store:
-        report = validate_group_rules(store)
-    emit(report, as_json=as_json, as_csv=as_csv, out=out, title="Rules vs manual labels")
-
-
 # --- stance ------------------------------------------------------------------------------
 
 
-@click.group("stance")
+@click.group("stance", short_help="Stance toward AI tools: mentions, labels, detection.")
 def stance_group() -> None:
     """Stance toward AI tools: find mentions, label, detect, validate, aggregate."""
 
@@ -317,7 +252,7 @@ def _gazetteer(env: CliEnv) -> Any:
     )
 
 
-@stance_group.command("tools")
+@stance_group.command("tools", short_help="List the gazetteer of tools and their aliases.")
 @report_options
 @pass_env
 def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
@@ -329,7 +264,7 @@ def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> 
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Tool gazetteer")
 
 
-@stance_group.command("detect")
+@stance_group.command("detect", short_help="Give each segment x tool mention a stance.")
 @click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option(
     "--min-examples",
@@ -376,7 +311,7 @@ def stance_label(env: CliEnv, segment_id: int, tool: str, stance: str, coder: st
     click.echo(f"segment {segment_id}, {tool}: {stance} ({coder})")
 
 
-@stance_group.command("evaluate")
+@stance_group.command("evaluate", short_help="Agreement of the stance detectors with human labels.")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
 @report_options
 @pass_env
@@ -390,7 +325,9 @@ def stance_evaluate(env: CliEnv, folds: int, as_json: bool, as_csv: bool, out: P
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance: model vs human coders")
 
 
-@stance_group.command("report")
+@stance_group.command(
+    "report", short_help="Stance per tool and user group, with bootstrap intervals."
+)
 @click.option("--boot", type=click.IntRange(100), default=2000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @report_options
@@ -409,7 +346,7 @@ def stance_report(
 # --- topics ------------------------------------------------------------------------------
 
 
-@click.command("topics")
+@click.command("topics", short_help="Discover topics in the segments with BERTopic.")
 @click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option("--seed", type=int, default=42, show_default=True, help="UMAP's random seed.")
 @click.option("--min-cluster-size", type=click.IntRange(2), default=10, show_default=True)
@@ -462,7 +399,7 @@ def topics_command(
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"Topics of run {run_id}")
 
 
-@click.command("promote-topic")
+@click.command("promote-topic", short_help="Promote a discovered topic into the codebook.")
 @click.argument("topic_id", type=int)
 @click.option("--name", help="Name of the new code (default: the topic's top terms).")
 @click.option("--definition", help="Definition of the new code.")

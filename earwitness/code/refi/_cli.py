@@ -23,7 +23,7 @@ def _path_argument() -> Any:
     return click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 
 
-@click.command("export-qdpx")
+@click.command("export-qdpx", short_help="Write the study as a REFI-QDA project (.qdpx).")
 @_path_argument()
 @click.option("--json", "as_json", is_flag=True, help="Emit the summary as JSON.")
 @pass_env
@@ -38,7 +38,7 @@ def export_qdpx_command(env: CliEnv, file: Path, as_json: bool) -> None:
     emit(summary.as_dict(), as_json=as_json, title="REFI-QDA export")
 
 
-@click.command("import-qdpx")
+@click.command("import-qdpx", short_help="Import a REFI-QDA project (.qdpx).")
 @_path_argument()
 @click.option("--json", "as_json", is_flag=True, help="Emit the summary as JSON.")
 @pass_env

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from earwitness.collect._evidence import GROUPS, KINDS, Evidence, find_group_evidence
+from earwitness.groups import EVIDENCE_KINDS as KINDS
+from earwitness.groups import GROUPS, Evidence, find_group_evidence
 
 POSITIVE = [
     # (text, kind, quote, suggested group)

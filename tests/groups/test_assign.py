@@ -9,22 +9,23 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from earwitness.cli import cli
-from earwitness.code._groups import (
+from earwitness.errors import EarwitnessError
+from earwitness.groups import (
     Evidence,
     assign_groups,
     group_coverage,
+    nominal_alpha,
     override_group,
     rule_assignment,
     validate_group_rules,
 )
-from earwitness.errors import EarwitnessError
 from earwitness.store import DocumentRecord, Store, ensure_participant, upsert_document
 from earwitness.store.schema import group_evidence, participants, segments
 from earwitness.study import Study
 
 
 def _evidence(quote: str, kind: str = "self", suggested: str | None = None) -> Evidence:
-    return Evidence(1, 1, None, 0, len(quote), quote, kind, suggested)
+    return Evidence(kind, quote, 0, len(quote), suggested, id=1, participant_id=1)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,7 @@ def test_cli_groups(study: Study) -> None:
         _author(store, "p_pro", [("my clients pay well", "paid")])
         _author(store, "p_two", [("hobbyist", "self")])
     runner = CliRunner()
-    base = ["--study", str(study.root), "code", "groups"]
+    base = ["--study", str(study.root), "groups"]
     result = runner.invoke(cli, [*base, "assign", "--json"])
     assert result.exit_code == 0, result.output
     assert {r["group"]: r["authors"] for r in json.loads(result.output)} == {
@@ -175,3 +176,23 @@ def test_cli_groups(study: Study) -> None:
     assert result.exit_code == 0 and result.output.startswith("group,authors")
     result = runner.invoke(cli, [*base, "override", "p_two"])
     assert result.exit_code != 0 and "give a GROUP, or --clear" in result.output
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nominal_alpha_equals_the_general_alpha(seed: int) -> None:
+    import random
+
+    from earwitness.code import krippendorff_alpha
+
+    rng = random.Random(seed)
+    labels = ["amateur", "pro-am", "professional", "unknown"]
+    first = [rng.choice(labels) for _ in range(25)]
+    second = [v if rng.random() < 0.6 else rng.choice(labels) for v in first]
+    assert nominal_alpha(first, second) == pytest.approx(krippendorff_alpha([first, second]))
+
+
+def test_nominal_alpha_is_nan_without_variation() -> None:
+    import math
+
+    assert math.isnan(nominal_alpha(["amateur"] * 3, ["amateur"] * 3))
+    assert nominal_alpha(["amateur", "pro-am"], ["amateur", "pro-am"]) == 1.0

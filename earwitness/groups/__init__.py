@@ -1,0 +1,51 @@
+"""User groups (amateur, pro-am, professional): one home for the vocabulary, the evidence
+people give about themselves, the rules that weigh it, assignment and overrides.
+
+A core module like :mod:`earwitness.privacy`: the areas (collect, code, survey, the
+listening tests and the dashboard) use it through this public API; it imports only the
+store and the core helpers. Its commands are ``earwitness groups ...`` (``groups/cli.py``).
+"""
+
+from __future__ import annotations
+
+from earwitness.groups._assign import MANUAL, assign_groups, override_group
+from earwitness.groups._coverage import group_coverage, nominal_alpha, validate_group_rules
+from earwitness.groups._evidence import (
+    EVIDENCE_KEY,
+    Evidence,
+    evidence_rows,
+    find_group_evidence,
+)
+from earwitness.groups._rules import rule_assignment
+from earwitness.groups._vocabulary import (
+    EVIDENCE_KINDS,
+    EVIDENCE_PATTERNS,
+    GROUP_RULES,
+    GROUPS,
+    UNKNOWN,
+    USER_GROUPS,
+    EvidencePattern,
+    GroupRule,
+)
+
+__all__ = [
+    "EVIDENCE_KEY",
+    "EVIDENCE_KINDS",
+    "EVIDENCE_PATTERNS",
+    "GROUPS",
+    "GROUP_RULES",
+    "MANUAL",
+    "UNKNOWN",
+    "USER_GROUPS",
+    "Evidence",
+    "EvidencePattern",
+    "GroupRule",
+    "assign_groups",
+    "evidence_rows",
+    "find_group_evidence",
+    "group_coverage",
+    "nominal_alpha",
+    "override_group",
+    "rule_assignment",
+    "validate_group_rules",
+]

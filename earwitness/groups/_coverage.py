@@ -1,0 +1,118 @@
+"""How much of a study has a user group, and how well the rules agree with the researcher."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from earwitness.errors import EarwitnessError
+from earwitness.groups._assign import MANUAL, evidence_by_author
+from earwitness.groups._rules import rule_assignment
+from earwitness.groups._vocabulary import GROUP_RULES, UNKNOWN, USER_GROUPS, GroupRule
+from earwitness.store.schema import UNIT_KINDS, documents, participants, segments
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from earwitness.store import Store
+
+__all__ = ["group_coverage", "nominal_alpha", "validate_group_rules"]
+
+
+def group_coverage(store: Store) -> list[dict[str, Any]]:
+    """Authors and their segments per group, so comparisons can state their coverage."""
+    with store.connect() as connection:
+        authors = connection.execute(
+            sa.select(participants.c.user_group, sa.func.count(sa.distinct(participants.c.id)))
+            .join(documents, documents.c.participant_id == participants.c.id)
+            .group_by(participants.c.user_group)
+        ).all()
+        segment_counts: dict[str, int] = {
+            str(group): int(n)
+            for group, n in connection.execute(
+                sa.select(participants.c.user_group, sa.func.count(segments.c.id))
+                .join(documents, documents.c.participant_id == participants.c.id)
+                .join(segments, segments.c.document_id == documents.c.id)
+                .where(segments.c.kind.in_(UNIT_KINDS))
+                .group_by(participants.c.user_group)
+            ).all()
+        }
+    by_group = {group: int(n) for group, n in authors}
+    total_authors = sum(by_group.values())
+    total_segments = sum(segment_counts.values())
+    rows = []
+    for group in USER_GROUPS:
+        n_authors, n_segments = by_group.get(group, 0), int(segment_counts.get(group, 0))
+        rows.append(
+            {
+                "group": group,
+                "authors": n_authors,
+                "authors_share": round(n_authors / total_authors, 4) if total_authors else None,
+                "segments": n_segments,
+                "segments_share": round(n_segments / total_segments, 4) if total_segments else None,
+            }
+        )
+    known_a = total_authors - by_group.get(UNKNOWN, 0)
+    known_s = total_segments - int(segment_counts.get(UNKNOWN, 0))
+    rows.append(
+        {
+            "group": "with a group",
+            "authors": known_a,
+            "authors_share": round(known_a / total_authors, 4) if total_authors else None,
+            "segments": known_s,
+            "segments_share": round(known_s / total_segments, 4) if total_segments else None,
+        }
+    )
+    return rows
+
+
+def validate_group_rules(
+    store: Store, rules: tuple[GroupRule, ...] = GROUP_RULES
+) -> dict[str, Any]:
+    """Agreement of the rules with the researcher's manual labels (the validation sample)."""
+    with store.connect() as connection:
+        evidence = evidence_by_author(connection)
+        manual = connection.execute(
+            sa.select(participants.c.id, participants.c.user_group).where(
+                participants.c.group_method == MANUAL
+            )
+        ).all()
+    pairs = [
+        (row.user_group, rule_assignment(evidence.get(row.id, []), rules)[0]) for row in manual
+    ]
+    if not pairs:
+        raise EarwitnessError(
+            "no manually labelled authors to validate against; label a sample with "
+            "`earwitness groups override`"
+        )
+    agree = sum(1 for human, rule in pairs if human == rule)
+    alpha = nominal_alpha([h for h, _ in pairs], [r for _, r in pairs])
+    return {
+        "authors": len(pairs),
+        "agreement": round(agree / len(pairs), 4),
+        "alpha": None if alpha != alpha else round(alpha, 4),
+        "rule_unknown": sum(1 for _, rule in pairs if rule == "unknown"),
+    }
+
+
+def nominal_alpha(first: Sequence[str], second: Sequence[str]) -> float:
+    """Krippendorff's alpha, nominal, for two coders who labelled every unit.
+
+    Krippendorff (2011), *Computing Krippendorff's Alpha-Reliability*: with every unit
+    pairable, the coincidence matrix counts each unit's two values in both orders, so
+    ``alpha = 1 - (n - 1) * D_o / D_e`` with ``n = 2 * units``, ``D_o`` the share of
+    disagreeing pairs and ``D_e = sum over c != k of n_c * n_k / n``. NaN when every
+    value is the same (no expected disagreement). Equal to
+    ``earwitness.code.krippendorff_alpha`` on such data (tests/groups check it).
+    """
+    if len(first) != len(second):
+        raise ValueError("both coders need a value for every unit")
+    n = 2 * len(first)
+    observed = 2 * sum(1 for a, b in zip(first, second, strict=True) if a != b)
+    totals = Counter([*first, *second])
+    expected = (n * n - sum(c * c for c in totals.values())) / (n - 1) if n > 1 else 0.0
+    if expected == 0:
+        return float("nan")
+    return 1.0 - observed / expected

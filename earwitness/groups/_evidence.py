@@ -1,0 +1,409 @@
+"""Candidate evidence of a person's user group, from what they say about themselves.
+
+A post or turn is searched for self-descriptions ("I'm just a hobbyist", "I'm a
+professional mastering engineer"), statements of experience ("I've been mixing for 10
+years") and of paid work ("I master for a living", "I do some paid mixes on the side"),
+and a forum flair or user title is read the same way. Each finding keeps the exact span
+quoted, so a researcher can judge it in context; a finding may suggest a group
+(amateur, pro-am, professional) or leave it open. Nothing here decides a group.
+
+The words and patterns are the tables of ``_vocabulary``; this module applies them.
+
+Only first-person statements count: "my professional monitors", "hire a professional"
+or "he has been mixing for 10 years" are not evidence about the writer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from earwitness.groups._vocabulary import (
+    _NUMBER_WORDS,
+    AMATEUR_WORDS,
+    AUDIO_HEADS,
+    AUDIO_MODIFIERS,
+    ENDERS,
+    EVIDENCE_PATTERNS,
+    FILLERS,
+    FLAIR_PROFESSIONAL_WORDS,
+    MUSIC_HEADS,
+    NEGATIONS,
+    PRO_AM_WORDS,
+    PRO_PRODUCTS,
+    PROFESSIONAL_WORDS,
+    STANDALONE_HEADS,
+    EvidencePattern,
+)
+
+__all__ = ["EVIDENCE_KEY", "Evidence", "evidence_rows", "find_group_evidence"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One quoted span that says something about the writer's group.
+
+    Found in a text, it has the span and the suggestion; read back from the store's
+    ``group_evidence`` table, it also has its row ``id``, the ``participant_id`` and
+    the ``document_id`` (offsets are then in that document's text).
+    """
+
+    kind: str
+    quote: str
+    start: int | None
+    end: int | None
+    suggested_group: str | None
+    id: int | None = None
+    participant_id: int | None = None
+    document_id: int | None = None
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
+_CLAUSE_END = re.compile(r"[.;:!?\n()\[\]\"“”]|,(?!\d)| - | – | — ")
+
+_SELF_ANCHOR = re.compile(
+    r"\b(?:I['’]?m working as|I am working as|I work as|I['’]ve worked as|I have worked as|"
+    r"I['’]ve been an?|I have been an?|I['’]?m|I am)\b",
+    re.IGNORECASE,
+)
+_AS_ANCHOR = re.compile(r"\bas\b(?=\s+an?\s)", re.IGNORECASE)
+_AFTER_AS = re.compile(r"\s*,?\s*(?:I\b|myself\b|me\b)", re.IGNORECASE)
+_CLAUSE_START = re.compile(r"(?:^|(?<=[.!?\n;(]))[ \t]*(?=\S)")
+_HERE = re.compile(r"\s*here\b", re.IGNORECASE)
+_PHRASE_WORDS = (
+    FILLERS
+    | NEGATIONS
+    | AMATEUR_WORDS
+    | PRO_AM_WORDS
+    | PROFESSIONAL_WORDS
+    | AUDIO_MODIFIERS
+    | MUSIC_HEADS
+    | AUDIO_HEADS
+    | STANDALONE_HEADS
+)
+
+
+_HEAD_WORDS = STANDALONE_HEADS | MUSIC_HEADS | AUDIO_HEADS
+_HEADS = "|".join(re.escape(word) for word in sorted(_HEAD_WORDS, key=len, reverse=True))
+# Where a head word may begin a token of folded ASCII text. Only the start is bounded:
+# a token cut at a clause's length limit ("producers" -> "producer") is a head. In
+# other text, folding may turn a letter before a token into ASCII, so no bound at all.
+_HEAD_START = re.compile(rf"(?<![a-z0-9])(?:{_HEADS})")
+_HEAD_ANYWHERE = re.compile(_HEADS)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    """A self-describing noun phrase: where it ends and the group it suggests."""
+
+    end: int
+    group: str | None
+
+
+def _word(token: re.Match[str]) -> str:
+    return token.group(0).lower().replace("’", "'")
+
+
+def _clause_stop(text: str, start: int, limit: int = 120) -> int:
+    found = _CLAUSE_END.search(text, start, min(len(text), start + limit))
+    return found.start() if found else min(len(text), start + limit)
+
+
+def _read_phrase(tokens: list[re.Match[str]], index: int) -> tuple[_Phrase | None, int]:
+    """Read one self-describing noun phrase starting at ``tokens[index]``.
+
+    Returns the phrase (None when the words do not describe a music or audio role or a
+    group) and the index of the first token after it.
+    """
+    words: list[str] = []
+    negated = False
+    head_at = -1
+    i = index
+    while i < len(tokens):
+        word = _word(tokens[i])
+        following = _word(tokens[i + 1]) if i + 1 < len(tokens) else ""
+        if word in ("pro", "pros") and following in PRO_PRODUCTS:
+            break
+        if word in NEGATIONS and all(w in NEGATIONS for w in words):
+            negated = True
+        elif (words and word in ENDERS) or word not in _PHRASE_WORDS:
+            break
+        words.append(word)
+        if _is_head(word, words):
+            head_at = i
+        i += 1
+    if head_at < 0:
+        return None, i
+    stopped_at = _word(tokens[i]) if i < len(tokens) and _adjacent(tokens, i) else ""
+    group_word_as_head = _word(tokens[head_at]) in STANDALONE_HEADS
+    if (
+        group_word_as_head
+        and stopped_at
+        and stopped_at not in ENDERS
+        and not stopped_at.endswith("ing")
+    ):
+        # "a professional software developer": the phrase goes on about something else,
+        # unless a music role follows within two words ("a hobbyist trap producer").
+        extra = next(
+            (j for j in range(i, min(i + 2, len(tokens))) if _word(tokens[j]) in MUSIC_HEADS),
+            None,
+        )
+        if extra is None:
+            return None, i
+        words.extend(_word(tokens[j]) for j in range(i, extra + 1))
+        head_at, i = extra, extra + 1
+    elif _word(tokens[head_at]) in ("pro", "professional") and stopped_at == "at":
+        return None, i  # "I'm a pro at procrastinating"
+    return _Phrase(end=tokens[head_at].end(), group=_suggest(words, negated)), i
+
+
+def _adjacent(tokens: list[re.Match[str]], index: int) -> bool:
+    """Whether only spaces separate ``tokens[index]`` from the token before it."""
+    before = tokens[index - 1]
+    return not before.string[before.end() : tokens[index].start()].strip()
+
+
+def _is_head(word: str, words: list[str]) -> bool:
+    if word in STANDALONE_HEADS or word in MUSIC_HEADS:
+        return True
+    return word in AUDIO_HEADS and any(w in AUDIO_MODIFIERS for w in words[:-1])
+
+
+def _suggest(words: list[str], negated: bool) -> str | None:
+    if any(w in AMATEUR_WORDS for w in words):
+        return None if negated else "amateur"
+    if any(w in PRO_AM_WORDS for w in words):
+        return None if negated else "pro-am"
+    professional = [w for w in words if w in PROFESSIONAL_WORDS and w != "full"]
+    if "full" in words and "time" in words:
+        professional.append("full")
+    if professional:
+        return "amateur" if negated else "professional"
+    return None
+
+
+def _self_descriptions(text: str, folded: str) -> Iterator[Evidence]:
+    heads = _HEAD_START if text.isascii() else _HEAD_ANYWHERE
+    if not heads.search(folded):
+        return  # every self-description ends in a head word
+    for anchor in _SELF_ANCHOR.finditer(text):
+        stop = _clause_stop(text, anchor.end())
+        yield from _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop))
+    for anchor in _AS_ANCHOR.finditer(text):
+        tokens = _tokens(text, anchor.end(), _clause_stop(text, anchor.end(), limit=80))
+        phrase, _ = _read_phrase(tokens, 0) if tokens else (None, 0)
+        if phrase is not None and _AFTER_AS.match(text, phrase.end):
+            yield _self(text, anchor.start(), phrase)
+    if "here" in folded or "just" in folded or "only" in folded:
+        for start in _CLAUSE_START.finditer(text):
+            yield from _clause_start_phrase(text, start.end())
+
+
+def _tokens(text: str, start: int, stop: int) -> list[re.Match[str]]:
+    return list(_WORD.finditer(text, start, stop))
+
+
+def _self(text: str, start: int, phrase: _Phrase) -> Evidence:
+    return Evidence("self", text[start : phrase.end], start, phrase.end, phrase.group)
+
+
+def _conjuncts(text: str, quote_start: int, tokens: list[re.Match[str]]) -> Iterator[Evidence]:
+    """The first self-description among the conjuncts: "I'm 45 and a hobbyist"."""
+    index = 0
+    while index < len(tokens):
+        phrase, index = _read_phrase(tokens, index)
+        if phrase is not None:
+            yield _self(text, quote_start, phrase)
+            return
+        while index < len(tokens) and _word(tokens[index]) not in ("and", "&"):
+            index += 1
+        index += 1
+
+
+def _clause_start_phrase(text: str, start: int) -> Iterator[Evidence]:
+    """'Hobbyist here', 'Just a hobbyist, but ...', 'Full-time mastering engineer here'."""
+    stop = _clause_stop(text, start)
+    tokens = _tokens(text, start, stop)
+    if not tokens or tokens[0].start() != start:
+        return
+    phrase, index = _read_phrase(tokens, 0)
+    if phrase is None:
+        return
+    says_here = _HERE.match(text, phrase.end) is not None
+    ends_clause = index >= len(tokens)
+    if says_here or (_word(tokens[0]) in ("just", "only") and ends_clause):
+        yield _self(text, start, phrase)
+
+
+# --- paid work, hobby, experience ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A pattern, and words every match contains: one of each group of ``needs``.
+
+    The words are a cheap pre-check on the case-folded text: a text without them cannot
+    match, so most texts skip the pattern.
+    """
+
+    kind: str
+    pattern: re.Pattern[str]
+    group: str | None
+    needs_first_person_sentence: bool
+    needs: tuple[tuple[str, ...], ...]
+
+    def may_match(self, folded: str) -> bool:
+        for group in self.needs:
+            for word in group:
+                if word in folded:
+                    break
+            else:
+                return False
+        return True
+
+
+def _compile(spec: EvidencePattern) -> _Rule:
+    pattern = re.compile(spec.pattern, re.IGNORECASE)
+    return _Rule(spec.kind, pattern, spec.group, spec.first_person_sentence, spec.needs)
+
+
+_RULES: tuple[_Rule, ...] = tuple(_compile(spec) for spec in EVIDENCE_PATTERNS)
+
+
+_FIRST_PERSON = re.compile(r"\b(?:I|I['’]m|I['’]ve|me|my|myself|mine)\b", re.IGNORECASE)
+_SECOND_PERSON = re.compile(r"\b(?:you|you['’]re|your)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"[^.!?\n]+")
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    for sentence in _SENTENCE.finditer(text):
+        if sentence.start() <= start < sentence.end():
+            return text[sentence.start() : max(end, sentence.end())]
+    return text[start:end]
+
+
+def _rule_matches(text: str, folded: str) -> Iterator[Evidence]:
+    for rule in _RULES:
+        if not rule.may_match(folded):
+            continue
+        for match in rule.pattern.finditer(text):
+            if rule.needs_first_person_sentence:
+                sentence = _sentence_around(text, match.start(), match.end())
+                if not _FIRST_PERSON.search(sentence) or _SECOND_PERSON.search(sentence):
+                    continue
+            yield Evidence(rule.kind, match.group(0), match.start(), match.end(), rule.group)
+
+
+# --- flair ----------------------------------------------------------------------------------
+
+_FLAIR_EXPERIENCE = re.compile(
+    rf"{_NUMBER_WORDS}\s*(?:years?|yrs?|decades?)\b|\bsince\s+(?:19|20)\d\d\b", re.IGNORECASE
+)
+
+
+def _flair_evidence(flair: str) -> Iterator[Evidence]:
+    stripped = flair.strip()
+    if not stripped:
+        return
+    start = flair.index(stripped)
+    words = [m.group(0).lower() for m in _WORD.finditer(stripped)]
+    words = [
+        w
+        for i, w in enumerate(words)
+        if not (w == "pro" and i + 1 < len(words) and words[i + 1] in PRO_PRODUCTS)
+    ]
+    group = _flair_group(words)
+    about_role = group is not None or any(_is_head(w, words[: i + 1]) for i, w in enumerate(words))
+    if about_role or _FLAIR_EXPERIENCE.search(stripped):
+        yield Evidence("flair", stripped, start, start + len(stripped), group)
+
+
+def _flair_group(words: list[str]) -> str | None:
+    if any(w in AMATEUR_WORDS for w in words):
+        return "amateur"
+    if any(w in PRO_AM_WORDS for w in words):
+        return "pro-am"
+    if any(w in FLAIR_PROFESSIONAL_WORDS for w in words):
+        return "professional"
+    return None
+
+
+# --- the public function ----------------------------------------------------------------------
+
+
+def find_group_evidence(text: str, *, flair: str | None = None) -> list[Evidence]:
+    """Every span of ``text`` (and of ``flair``) that is evidence of the writer's group.
+
+    Offsets are code points in ``text`` (end exclusive); a flair finding's offsets are
+    in ``flair``. Overlapping findings of the same kind are merged into the longest.
+    """
+    folded = _ignorecase_folded(text)
+    found = [*_self_descriptions(text, folded), *_rule_matches(text, folded)]
+    evidence = _without_overlaps(found)
+    if flair:
+        evidence.extend(_flair_evidence(flair))
+    return evidence
+
+
+def _ignorecase_folded(text: str) -> str:
+    """``text`` lowercased so that an ASCII word re.IGNORECASE finds in it is a substring.
+
+    Besides ASCII case, re.IGNORECASE matches "ı", "ſ", "İ" and the Kelvin sign to ASCII
+    letters (Python docs, re module); ``lower()`` turns "İ" into "i" and a combining dot.
+    """
+    if text.isascii():
+        return text.lower()
+    return text.lower().replace("ı", "i").replace("ſ", "s").replace("\u0307", "")
+
+
+def _without_overlaps(found: list[Evidence]) -> list[Evidence]:
+    kept: list[Evidence] = []
+    for item in sorted(found, key=lambda e: (_span(e)[0], -_length(e))):
+        start, end = _span(item)
+        clash = next(
+            (k for k in kept if k.kind == item.kind and _span(k)[0] < end and start < _span(k)[1]),
+            None,
+        )
+        if clash is None:
+            kept.append(item)
+        elif _length(item) > _length(clash):
+            kept[kept.index(clash)] = item
+    return sorted(kept, key=lambda e: (*_span(e), e.kind))
+
+
+def _span(found: Evidence) -> tuple[int, int]:
+    """The offsets of a finding in a text (always set, unlike a stored row's)."""
+    assert found.start is not None and found.end is not None
+    return found.start, found.end
+
+
+def _length(found: Evidence) -> int:
+    start, end = _span(found)
+    return end - start
+
+
+EVIDENCE_KEY = ("participant_id", "document_id", "kind", "start", "end")
+"""The columns that identify one piece of evidence in ``group_evidence``."""
+
+
+def evidence_rows(
+    participant_id: int, document_id: int, text: str, *, flair: str | None = None
+) -> list[dict[str, Any]]:
+    """The ``group_evidence`` rows for one document by one participant."""
+    created_at = datetime.now(UTC)
+    return [
+        {
+            "participant_id": participant_id,
+            "document_id": document_id,
+            "start": evidence.start,
+            "end": evidence.end,
+            "quote": evidence.quote,
+            "kind": evidence.kind,
+            "suggested_group": evidence.suggested_group,
+            "created_at": created_at,
+        }
+        for evidence in find_group_evidence(text, flair=flair)
+    ]

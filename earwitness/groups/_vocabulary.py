@@ -1,0 +1,405 @@
+"""The vocabulary of user groups, declared once: the groups, and the words and patterns
+that find and weigh what people say about themselves.
+
+Everything here is data: word tables, regular-expression fragments, the table of
+evidence patterns the collectors search every post and turn with
+(:data:`EVIDENCE_PATTERNS`), and the table of weighted voting rules that turn an
+author's evidence into a group (:data:`GROUP_RULES`). Widening the vocabulary means
+adding words or rows here; the code that applies them lives in ``_evidence`` and
+``_rules``.
+
+The three groups follow Stebbins' amateur/professional continuum ("Amateurs,
+Professionals, and Serious Leisure", 1992): amateurs do it for themselves, pro-ams hold
+professional standards and are sometimes paid, professionals live from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from earwitness.store.schema import USER_GROUPS
+
+__all__ = [
+    "EVIDENCE_KINDS",
+    "EVIDENCE_PATTERNS",
+    "GROUPS",
+    "GROUP_RULES",
+    "UNKNOWN",
+    "USER_GROUPS",
+    "EvidencePattern",
+    "GroupRule",
+]
+
+# The column ``participants.user_group`` allows exactly these values (store.schema
+# declares them for its CHECK constraint); the groups proper are all but "unknown".
+UNKNOWN = "unknown"
+GROUPS: tuple[str, ...] = tuple(g for g in USER_GROUPS if g != UNKNOWN)
+EVIDENCE_KINDS = ("flair", "experience", "paid", "self")
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# --- vocabulary of self-descriptions ---------------------------------------------------
+
+AMATEUR_WORDS = _word_set(
+    "hobbyist hobbyists hobby amateur amateurs bedroom beginner beginners novice novices "
+    "newbie newbies noob noobs n00b weekend aspiring enthusiast enthusiasts"
+)
+PRO_AM_WORDS = _word_set(
+    "semi-pro semipro semi-professional semi part-time pro-am proam prosumer gigging"
+)
+PROFESSIONAL_WORDS = _word_set(
+    "professional professionals pro pros full-time full working freelance freelancer paid "
+    "staff in-house commercial touring career veteran seasoned established"
+)
+STANDALONE_HEADS = _word_set(
+    "hobbyist amateur beginner novice newbie noob n00b enthusiast professional pro "
+    "semi-pro semipro prosumer pro-am freelancer"
+)
+# Role nouns that name a music-making role whatever modifies them.
+MUSIC_HEADS = _word_set(
+    "producer mixer masterer musician beatmaker composer songwriter guitarist bassist "
+    "drummer keyboardist pianist singer vocalist rapper dj arranger"
+)
+# Role nouns that are about audio only with an audio modifier ("software engineer" is not).
+AUDIO_HEADS = _word_set("engineer tech technician editor designer student operator")
+AUDIO_MODIFIERS = _word_set(
+    "mix mixing mastering recording audio sound studio live foh tracking post "
+    "post-production broadcast session music dialogue film game"
+)
+FILLERS = _word_set(
+    "a an the just only merely simply basically really still currently now also actually "
+    "primarily mainly mostly more kind sort of purely definitely certainly honestly "
+    "literally pretty very quite fairly total complete absolute humble lowly little "
+    "time self-taught hip-hop hip hop edm electronic metal rock jazz pop indie "
+    "independent home"
+)
+NEGATIONS = _word_set("not no never hardly nowhere near far from")
+# Words after which a self-description may end: "I'm a hobbyist and ...", "... in Berlin".
+ENDERS = _word_set(
+    "and but so or in at for with from by of myself too here who that which since based "
+    "like as though although because mostly"
+)
+# Product names that begin with "pro": "I'm a Pro Tools user" says nothing about the writer.
+PRO_PRODUCTS = _word_set("tools q l c mb r ds g x")
+
+
+# A flair or user title naming one of these words says "professional".
+FLAIR_PROFESSIONAL_WORDS = _word_set("professional pro full-time freelance freelancer")
+
+
+# --- regular-expression fragments ---------------------------------------------------------
+
+_I = (
+    r"\bI(?:\s+(?:just|only|mostly|mainly|primarily|also|actually|still|now|currently|"
+    r"basically|really))?"
+)
+_ACTIVITY = (
+    r"(?:mix(?:ing)?|master(?:ing)?|produc(?:e|ing)|record(?:ing)?|engineer(?:ing)?|"
+    r"mak(?:e|ing) (?:music|beats)|writ(?:e|ing) (?:music|songs)|"
+    r"do(?:ing)? (?:this|it|audio|sound|music|mixing|mastering|live sound|post(?:[- ]production)?)|"
+    r"work(?:ing)? (?:in|with) (?:audio|music|sound|studios?|post(?:[- ]production)?)|"
+    r"in (?:the )?(?:audio|music|recording|mastering)(?: industry| business| game)?|"
+    r"in (?:the )?(?:industry|business)|"
+    r"at (?:this|it)|play(?:ing)?(?: \w+)?|"
+    r"an? (?:[\w-]+ ){0,3}?(?:engineer|producer|mixer|musician|masterer|composer))"
+)
+_NUMBER_WORDS = (
+    r"(?:\d+(?:\.\d+)?\s*\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|fifteen|twenty|thirty|forty|fifty|a couple(?: of)?|a few|several|many|"
+    r"a dozen|a good few|a bunch of)"
+)
+_DURATION = (
+    rf"(?:{_NUMBER_WORDS}\s*(?:-\s*)?(?:years?|yrs?|decades?|months?|weeks?)(?:\s*\+)?|"
+    r"(?:19|20)\d\d)"
+)
+_ABOUT = (
+    r"(?:(?:about|around|almost|nearly|over|more than|close to|roughly|like|"
+    r"the (?:last|past)|well over)\s+)*"
+)
+
+
+_OWN = (
+    r"(?:run|own|operate|co-own|manage)\s+(?:an?|my(?:\s+own)?|our)\s+"
+    r"(?:own\s+|small\s+|little\s+)?"
+)
+_PLACE = r"(?:studio|house|facility|business|company)\b"
+_GIGS = (
+    r"(?:paid|paying|client|freelance)\s+"
+    r"(?:work|gigs?|jobs?|sessions?|projects?|mix(?:es|ing)?|master(?:s|ing)?)\b"
+)
+_DID = r"(?:do|did|take|took|have done|['’]ve done|get|got|take on)"
+_AUDIO_FIELD = (
+    r"(?:audio|music|recording|mastering|post[- ]production|broadcast|live sound|sound)"
+    r"(?:\s+(?:industry|business|studio|house|facility|company|engineering))?\b"
+)
+_WORDS_0_3 = r"(?:\s+[\w'’]+){0,3}?"
+_INDUSTRY = r"in (?:the )?(?:industry|audio|music|studio|business|game)"
+_CRAFTS = r"(?:mixing|mastering|producing|recording|engineering|production)"
+_NEW_TO = (
+    r"(?:mixing|mastering|producing|production|music production|audio|recording|"
+    r"this|music|making music|engineering|the hobby)\b"
+)
+
+
+@dataclass(frozen=True)
+class EvidencePattern:
+    """A pattern the collectors search text with, and words every match contains.
+
+    ``needs``: one word of each group must occur in the case-folded text, a cheap
+    pre-check before the pattern runs. ``first_person_sentence``: the match counts only
+    in a sentence that speaks in the first person and not to "you".
+    """
+
+    kind: str
+    pattern: str
+    group: str | None
+    needs: tuple[tuple[str, ...], ...] = field(kw_only=True)
+    first_person_sentence: bool = field(default=False, kw_only=True)
+
+
+EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
+    # paid work
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:{_ACTIVITY}|do (?:audio|sound)\w*){_WORDS_0_3}\s+for a living\b",
+        "professional",
+        needs=(("for a living",),),
+    ),
+    EvidencePattern(
+        "paid",
+        r"\b(?:mixing|mastering|producing|recording|audio|music|engineering|music production|"
+        r"audio engineering|sound design|live sound)\s+(?:is|has been|['’]s)\s+my\s+"
+        r"(?:(?:day|full[- ]time|main|only)\s+)?(?:job|living|career|profession|income|"
+        r"bread and butter)\b(?!\s+to\b)",
+        "professional",
+        needs=(("my",), ("job", "living", "career", "profession", "income", "bread and butter")),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:do|did|have done|['’]ve done)\s+(?:this|it|mixing|mastering|audio|music|"
+        r"sound|production|engineering)\s+professionally\b",
+        "professional",
+        needs=(("professionally",),),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+work\s+(?:professionally\s+)?(?:in|at)\s+(?:an?\s+|the\s+)?{_AUDIO_FIELD}",
+        "professional",
+        needs=(
+            ("work",),
+            ("audio", "music", "recording", "mastering", "post", "broadcast", "sound"),
+        ),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+{_OWN}(?:commercial|professional|pro)\s+"
+        rf"(?:(?:mastering|mixing|recording|post[- ]production|audio)\s+)?{_PLACE}",
+        "professional",
+        needs=(
+            ("run", "own", "operate", "manage"),
+            ("commercial", "pro"),
+            ("studio", "house", "facility", "business", "company"),
+        ),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+{_OWN}(?:mastering|mixing|post[- ]production)(?:\s+and\s+\w+)?\s+{_PLACE}",
+        "professional",
+        needs=(
+            ("run", "own", "operate", "manage"),
+            ("mastering", "mixing", "production"),
+            ("studio", "house", "facility", "business", "company"),
+        ),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+{_DID}\s+(?:some|a bit of|a little|occasional|the occasional|a few|"
+        rf"a handful of)\s+{_GIGS}",
+        "pro-am",
+        needs=(("paid", "pay", "client", "freelance"),),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+{_DID}\s+(?:lots of\s+|a lot of\s+|plenty of\s+)?{_GIGS}",
+        None,
+        needs=(("paid", "pay", "client", "freelance"),),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:(?:sometimes|occasionally)\s+)?(?:get|got|am|['’]m|was|have been|"
+        r"['’]ve been)\s+(?:(?:sometimes|occasionally)\s+)?paid\s+(?:to|for)\b",
+        None,
+        needs=(("paid",),),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:{_ACTIVITY}|do (?:some|a bit of) (?:mixing|mastering|work|production))"
+        rf"{_WORDS_0_3}\s+(?:on the side|as a side (?:gig|hustle|job|business))\b",
+        "pro-am",
+        needs=(("side",),),
+    ),
+    EvidencePattern(
+        "paid", r"\bmy side (?:gig|hustle|job|business|income)\b", "pro-am", needs=(("my side ",),)
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:charge|bill)\s+(?:(?:my\s+)?(?:clients|people|artists|bands)\s+)?"
+        r"(?:about\s+|around\s+)?[$€£]?\d",
+        None,
+        needs=(("charge", "bill"),),
+    ),
+    EvidencePattern(
+        "paid",
+        r"\bmy (?:paying |mix(?:ing)? |mastering |recording |studio )?clients\b",
+        None,
+        needs=(("my ",), ("clients",)),
+    ),
+    EvidencePattern(
+        "paid",
+        r"\bI\s+(?:don['’]t|do not|never|have never|['’]ve never)\s+(?:get paid|got paid|"
+        r"been paid|do (?:this|it|music|mixing|mastering) (?:professionally|for a living|"
+        r"for money)|make (?:any )?(?:money|a living))\b"
+        r"(?!\s+(?:enough|much|well|a lot|nearly))",
+        "amateur",
+        needs=(("paid", "professionally", "living", "money"),),
+    ),
+    # hobby
+    EvidencePattern(
+        "self",
+        r"\b(?:it['’]s|it is|this is|that['’]s|music is|mixing is|mastering is|producing is|"
+        r"production is|music production is)\s+(?:just\s+|only\s+|purely\s+|merely\s+|"
+        r"still\s+)?(?:a|my)\s+hobby\b",
+        "amateur",
+        first_person_sentence=True,
+        needs=(("hobby",),),
+    ),
+    EvidencePattern(
+        "self",
+        rf"{_I}\s+(?:{_ACTIVITY}|make music){_WORDS_0_3}\s+"
+        r"(?:as a hobby|for fun|just for fun|for myself)\b",
+        "amateur",
+        needs=(("hobby", "for fun", "for myself"),),
+    ),
+    # experience
+    EvidencePattern(
+        "experience",
+        rf"\bI(?:['’]ve| have)(?:\s+(?:only|just|also|actually))?\s+been\s+{_ACTIVITY}"
+        rf"(?:\s+[\w'’]+){{0,4}}?\s+(?:for|since|over)\s+{_ABOUT}{_DURATION}",
+        None,
+        needs=(("been",), ("year", "yr", "decade", "month", "week", "19", "20")),
+    ),
+    EvidencePattern(
+        "experience",
+        rf"\bI(?:['’]ve| have)(?:\s+(?:got|had))?\s+{_ABOUT}{_DURATION}\s+(?:of\s+)?"
+        rf"(?:(?:professional\s+)?experience|{_INDUSTRY}|(?:of\s+)?{_CRAFTS}(?:\s+experience)?)\b",
+        None,
+        needs=(("ve",), ("year", "yr", "decade", "month", "week", "19", "20")),
+    ),
+    EvidencePattern(
+        "experience",
+        rf"\bI\s+(?:started|began)\s+{_ACTIVITY}{_WORDS_0_3}\s+(?:(?:back\s+)?in\s+(?:19|20)\d\d|"
+        rf"{_ABOUT}{_NUMBER_WORDS}\s*(?:years?|decades?|months?)\s+ago)\b",
+        None,
+        needs=(("started", "began"),),
+    ),
+    EvidencePattern(
+        "experience",
+        rf"\b(?:after|with)\s+{_ABOUT}{_NUMBER_WORDS}\s*(?:years?|decades?)\s+(?:of\s+)?"
+        rf"(?:experience|{_CRAFTS}|in the (?:industry|business))\b",
+        None,
+        first_person_sentence=True,
+        needs=(("after", "with"), ("year", "decade")),
+    ),
+    EvidencePattern(
+        "experience",
+        rf"\bI(?:['’]ve| have)?\s+(?:only\s+)?(?:just|recently)\s+"
+        rf"(?:started|begun|began|got into|gotten into)\s+"
+        rf"(?:{_ACTIVITY}|learning(?:\s+(?:to|how to))?\s+\w+)",
+        "amateur",
+        needs=(("just", "recently"), ("start", "begun", "began", "got")),
+    ),
+    EvidencePattern(
+        "experience",
+        r"\bI['’]?m\s+(?:(?:still|fairly|pretty|very|quite|relatively|totally|completely|"
+        rf"really|super|brand)\s+)*new\s+to\s+{_NEW_TO}",
+        "amateur",
+        needs=(("new",),),
+    ),
+)
+
+
+# --- weighted voting rules ---------------------------------------------------------------
+
+NEGATION = re.compile(r"\b(?:not|never|no longer|no|isn't|am not|ain't|aren't)\W+(?:\w+\W+){0,2}$")
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """A named pattern that, found in an author's self-description, votes for a group."""
+
+    name: str
+    group: str
+    pattern: str
+    weight: float
+    kinds: tuple[str, ...] = ()  # evidence kinds it reads; empty means all
+    negatable: bool = True
+
+    def matches(self, kind: str, quote: str) -> list[tuple[int, int]]:
+        if self.kinds and kind not in self.kinds:
+            return []
+        found = []
+        for match in re.finditer(self.pattern, quote, flags=re.IGNORECASE):
+            if self.negatable and NEGATION.search(
+                quote[max(0, match.start() - 25) : match.start()]
+            ):
+                continue
+            found.append((match.start(), match.end()))
+        return found
+
+
+GROUP_RULES: tuple[GroupRule, ...] = (
+    GroupRule(
+        "for-a-living",
+        "professional",
+        r"\b(?:for a living|full[- ]time (?:mix|master|audio|engineer)\w*|(?:my|paying) clients"
+        r"|professional (?:mix|master)\w* engineer|(?:run|own) (?:a|my) (?:\w+ )?studio"
+        r"|(?:mix|master)\w* (?:is|as) my (?:job|day job|profession))\b",
+        3.0,
+    ),
+    GroupRule("credits", "professional", r"\b(?:grammy|platinum record|major[- ]label)\b", 2.0),
+    GroupRule(
+        "flair-professional",
+        "professional",
+        r"\b(?:professional|pro (?:engineer|mixer)|mastering engineer|mix(?:ing)? engineer)\b",
+        2.0,
+        kinds=("flair",),
+    ),
+    GroupRule(
+        "semi-pro",
+        "pro-am",
+        r"\b(?:semi[- ]?pro|side (?:hustle|gig|job|income)|part[- ]time"
+        r"|some paid (?:work|gigs|jobs)|occasionally (?:get )?paid|a few (?:paying )?clients"
+        r"|paid gigs?|get paid sometimes)\b",
+        2.0,
+    ),
+    GroupRule(
+        "hobbyist",
+        "amateur",
+        r"\b(?:hobby(?:ist)?|bedroom producer|just for fun|beginner|newbie|noob"
+        r"|never been paid|not a pro(?:fessional)?|for fun)\b",
+        2.0,
+        negatable=False,
+    ),
+    GroupRule(
+        "novice-years",
+        "amateur",
+        r"\b(?:[0-2]|one|two|a couple of|a few)\s+(?:years?|months?)\s+(?:of\s+)?"
+        r"(?:experience|producing|mixing|making music)",
+        1.0,
+        negatable=False,
+    ),
+)
