@@ -723,6 +723,9 @@ def _column_by_key(export: SurveyExport, keys: tuple[str, ...]) -> int | None:
     for index, column in enumerate(export.columns):
         if _key(column.import_id) in keys or _key(column.code) in keys:
             return index
+    for index, column in enumerate(export.columns):  # legacy V1… layout: by its text
+        if re.fullmatch(r"V\d+", column.code) and _key(column.text) in keys:
+            return index
     return None
 
 

@@ -249,3 +249,19 @@ def test_qualtrics_previews_are_left_out_and_counted(
     assert code == 0, output
     assert "Imported 1 respondents" in output
     assert "left out responses: 2 Survey Preview, 1 Survey Test" in output
+
+
+def test_qualtrics_legacy_layout_previews_are_left_out(
+    qualtrics_legacy_csv: Path, tmp_path: Path
+) -> None:
+    # the legacy V1… export: Status is V7, read by its text row; 1 marks a preview
+    text = qualtrics_legacy_csv.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    preview = lines[2].replace("R_2YPOQ602ER1jkf1", "R_simulatedpreview1", 1)
+    fields = preview.split(",")
+    fields[6] = "1"
+    path = tmp_path / "legacy-previews.csv"
+    path.write_text("\n".join([*lines, ",".join(fields)]) + "\n", encoding="utf-8")
+    export = read_export(path)
+    assert export.n_respondents == 1
+    assert dict(export.excluded) == {"Survey Preview": 1}
