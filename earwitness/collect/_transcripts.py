@@ -261,27 +261,43 @@ def _cues(text: str, path: Path, *, vtt: bool) -> list[_Cue]:
     return cues
 
 
-def _cue_speaker(lines: list[str]) -> tuple[str | None, str]:
+def _cue_text(lines: list[str]) -> str:
+    return html.unescape(_TAG.sub("", "\n".join(lines))).strip()
+
+
+def _cue_speaker(lines: list[str], repeated: frozenset[str]) -> tuple[str | None, str]:
     """The speaker a cue names (voice span, ``Name:`` or ``[Name]``) and its plain text."""
-    joined = "\n".join(lines)
     speaker = None
-    voice = _VOICE.search(joined)
+    voice = _VOICE.search("\n".join(lines))
     if voice:
         speaker = voice.group(1).strip()
-    text = html.unescape(_TAG.sub("", joined)).strip()
+    text = _cue_text(lines)
     if speaker is None:
         label = _LABEL.match(text)
         bracket = _BRACKET_LABEL.match(text)
         if label and _looks_like_speaker(label.group(1)):
             speaker, text = label.group(1).strip(), text[label.end() :]
-        elif bracket and _is_bracket_speaker(bracket.group(1)):
+        elif bracket and _is_bracket_speaker(bracket.group(1), repeated):
             speaker, text = bracket.group(1).strip(), text[bracket.end() :]
     return speaker, " ".join(part.strip() for part in text.split("\n") if part.strip())
 
 
-def _is_bracket_speaker(label: str) -> bool:
-    """``[id1]``, ``[P2]``, ``[Interviewer]`` or ``[Jane]`` name a speaker; ``[laughs]``,
-    ``[Inaudible]``, ``[MUSIC]`` or ``[00:01:02]`` do not."""
+def _repeated_brackets(texts: Iterable[str]) -> frozenset[str]:
+    """Bracketed labels that begin at least two cues or lines: a name in brackets
+    (``[Jane]``) is a speaker only when it recurs, a one-off ``[Door slams]`` is not."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        bracket = _BRACKET_LABEL.match(_LINE_TIME.sub("", text.strip(), count=1))
+        if bracket:
+            label = bracket.group(1).strip()
+            counts[label] = counts.get(label, 0) + 1
+    return frozenset(label for label, count in counts.items() if count >= 2)
+
+
+def _is_bracket_speaker(label: str, repeated: frozenset[str] = frozenset()) -> bool:
+    """``[id1]``, ``[P2]``, ``[Interviewer]`` or a recurring ``[Jane]`` name a speaker;
+    ``[laughs]``, ``[Inaudible]``, ``[MUSIC]``, ``[00:01:02]`` or a one-off
+    ``[Door slams]`` do not."""
     label = label.strip()
     words = re.findall(r"[^\W\d_]+", label.casefold())
     if not label or _LINE_TIME.match(label + " ") or any(w in _ANNOTATIONS for w in words):
@@ -291,17 +307,19 @@ def _is_bracket_speaker(label: str) -> bool:
     if re.fullmatch(r"[A-Za-z]{1,12}[ _-]?\d{1,4}", label):  # id1, P2, Speaker_3
         return True
     return (
-        len(label.split()) <= 4
+        label in repeated
+        and len(label.split()) <= 4
         and label[0].isupper()
         and not label.isupper()
         and _looks_like_speaker(label)
     )
 
 
-def _merge_cues(cues: Iterable[_Cue], unlabelled: str) -> list[Turn]:
+def _merge_cues(cues: list[_Cue], unlabelled: str) -> list[Turn]:
     turns: list[Turn] = []
+    repeated = _repeated_brackets(_cue_text(cue.lines) for cue in cues)
     for cue in cues:
-        speaker, text = _cue_speaker(cue.lines)
+        speaker, text = _cue_speaker(cue.lines, repeated)
         if not text:
             continue
         if speaker is None:
@@ -354,14 +372,18 @@ def _parse_text(
     first = _first_heading(lines, header)
     if first is not None:
         return _parse_otter(lines, path, first)
-    labelled = [_line_label(line.strip()) is not None for line in lines]
+    repeated = _repeated_brackets(lines)
+    labelled = [
+        _line_label(_LINE_TIME.sub("", line.strip(), count=1), repeated) is not None
+        for line in lines
+    ]
     if not any(labelled):
-        return _with_ends(_parse_labelled_lines(lines, path, unlabelled))
+        return _with_ends(_parse_labelled_lines(lines, path, unlabelled, repeated))
     first_label = labelled.index(True)
     preamble = [line for line in lines[:first_label] if line.strip()]
     if preamble and len(preamble) <= header:
         lines = [""] * first_label + lines[first_label:]
-    return _with_ends(_parse_labelled_lines(lines, path, None))
+    return _with_ends(_parse_labelled_lines(lines, path, None, repeated))
 
 
 def _first_heading(lines: Sequence[str], header: int) -> int | None:
@@ -377,20 +399,23 @@ def _first_heading(lines: Sequence[str], header: int) -> int | None:
     return None
 
 
-def _line_label(line: str) -> tuple[str, int] | None:
+def _line_label(line: str, repeated: frozenset[str] = frozenset()) -> tuple[str, int] | None:
     """The speaker a line begins with (``Name:`` or QualCoder's ``[id1]``) and where the
     text starts."""
     label = _LABEL.match(line)
     if label and _looks_like_speaker(label.group(1)):
         return label.group(1).strip(), label.end()
     bracket = _BRACKET_LABEL.match(line)
-    if bracket and _is_bracket_speaker(bracket.group(1)):
+    if bracket and _is_bracket_speaker(bracket.group(1), repeated):
         return bracket.group(1).strip(), bracket.end()
     return None
 
 
 def _parse_labelled_lines(
-    lines: Sequence[str], path: Path, unlabelled: str | None = None
+    lines: Sequence[str],
+    path: Path,
+    unlabelled: str | None = None,
+    repeated: frozenset[str] = frozenset(),
 ) -> list[Turn]:
     turns: list[Turn] = []
     for number, raw in enumerate(lines, start=1):
@@ -401,7 +426,7 @@ def _parse_labelled_lines(
         stamp = _LINE_TIME.match(line)
         if stamp:
             start_s, line = _clock(stamp.group(1)), line[stamp.end() :]
-        label = _line_label(line)
+        label = _line_label(line, repeated)
         if label is not None:
             turns.append(Turn(label[0], line[label[1] :].strip(), start_s, None, number))
         elif turns:

@@ -199,3 +199,17 @@ def test_every_part_of_a_speakers_name_is_masked(study: Study, tmp_path: Path) -
     for name in ("Melissa", "Sam", "O'Neil"):
         assert name not in text
     assert re.search(r"\bKo\b", text) is None
+
+
+def test_a_bracketed_name_is_a_speaker_only_when_it_recurs(tmp_path: Path) -> None:
+    path = tmp_path / "brackets.srt"
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\n[Jane] I master in the box.\n\n"
+        "2\n00:00:03,500 --> 00:00:05,000\n[Door slams] Sorry, the studio door.\n\n"
+        "3\n00:00:05,500 --> 00:00:07,000\n[Interviewer] Go on.\n\n"
+        "4\n00:00:07,500 --> 00:00:09,000\n[Jane] Then I try an online master.\n",
+        encoding="utf-8",
+    )
+    transcript = parse_transcript(path)
+    assert [t.speaker for t in transcript.turns] == ["Jane", "Interviewer", "Jane"]
+    assert transcript.turns[0].text.endswith("[Door slams] Sorry, the studio door.")
