@@ -667,6 +667,8 @@ def _refuse_structure_file(path: Path, data: bytes) -> None:
             what = "a LimeSurvey response archive (.lsr)"
     elif head.startswith(b"{") and b'"SurveyEntry"' in data[:65536]:
         what = "a Qualtrics survey definition (.qsf)"
+    elif data.startswith(b"PK\x03\x04") and _is_lsa(data):
+        what = "a LimeSurvey survey archive (.lsa)"
     if what is not None:
         raise BadInputError(
             f"this is {what}: it describes the questionnaire, not its responses; export "
@@ -675,6 +677,15 @@ def _refuse_structure_file(path: Path, data: bytes) -> None:
             "--infer` on that export",
             file=path,
         )
+
+
+def _is_lsa(data: bytes) -> bool:
+    """A zip holding a survey structure (.lss) and responses (.lsr): LimeSurvey's archive."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(name.lower().endswith((".lss", ".lsr")) for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return False
 
 
 _PREVIEW_STATUS = {

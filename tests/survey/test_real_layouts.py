@@ -3,6 +3,7 @@ real_layouts.py for each quirk), and personal answers recognised by heading and 
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -224,6 +225,16 @@ def test_structure_files_are_refused_with_what_they_are(
         with pytest.raises(BadInputError, match=what) as error:
             read_export(path, format=fmt)
         assert "\n" not in str(error.value)
+
+
+def test_limesurvey_survey_archive_is_refused(tmp_path: Path) -> None:
+    structure = lss_structure(tmp_path / "limesurvey_survey_123456.lss")
+    archive = tmp_path / "survey_archive_123456.lsa"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(structure, "survey_123456.lss")
+        handle.writestr("survey_123456_responses.lsr", "<document></document>")
+    with pytest.raises(BadInputError, match="LimeSurvey survey archive"):
+        read_export(archive, format="limesurvey")
 
 
 def test_qualtrics_survey_file_is_refused(tmp_path: Path) -> None:
