@@ -109,6 +109,9 @@ def draft_yaml(instrument: Instrument, export: SurveyExport) -> str:
         "# Add reverse: true to reverse-coded Likert items, `scales:` and a `groups:` rule;",
         "# see docs/survey.md.",
     ]
+    if export.excluded:
+        left = ", ".join(f"{n} {why}" for why, n in export.excluded)
+        header.append(f"# Responses left out (drafted without them): {left}.")
     if dropped:
         header += [
             "# Personal columns that import leaves out (add an item with keep: true to store one):",

@@ -15,6 +15,7 @@ from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import schema
 from earwitness.study import Study
 from earwitness.survey import import_file, infer_instrument, instrument_from_dict, read_export
+from earwitness.survey._infer import draft_yaml
 from tests.helpers import database_text
 
 from .real_layouts import (
@@ -260,6 +261,8 @@ def test_qualtrics_previews_are_left_out_and_counted(
     assert code == 0, output
     assert "Imported 1 respondents" in output
     assert "left out responses: 2 Survey Preview, 1 Survey Test" in output
+    draft = draft_yaml(infer_instrument(export), export)
+    assert "# Responses left out (drafted without them): 2 Survey Preview, 1 Survey Test." in draft
 
 
 def test_qualtrics_legacy_layout_previews_are_left_out(
