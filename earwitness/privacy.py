@@ -62,15 +62,23 @@ _PROFILE_URL = re.compile(
     r"[^\s/)\]>,]+/?",
     re.IGNORECASE,
 )
-_IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
+_IPV4 = re.compile(  # four dotted numbers, not five ("06.12.34.56.78" is a phone number)
+    r"(?<!\d\.)\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b(?!\.\d)"
+)
 _IPV6 = re.compile(
     r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
     r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){1,6}(?<!:)(?![\w:])"
 )
-# International or North American/European phone numbers: at least 8 digits, with
-# separators. Bare digit runs (years, sample rates, prices) are left alone.
+# Phone numbers in the shapes libphonenumber formats (ITU-T E.123 / E.164): international
+# ("+44 7700 900123", "+261349044276", "+33 6 12 34 56 78", "+49 (0)30 1234567", "0049 …"),
+# national with the trunk prefix 0 ("07700 900123", "0612345678", "06 12 34 56 78",
+# "(020) 7946 0958") and North American ("(555) 123-4567", "555.123.4567"). A number must
+# begin with "+", a leading 0 or the NANP shape, so years, prices, versions, timestamps,
+# sample rates and ISBNs (which never begin that way) are left alone.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,4}(?![\w-])"
+    r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(0\))?(?:[\s.-]?\(?\d{1,4}\)?){1,7}(?![\w-]|[.,]\d)"
+    r"|(?<![\w+.,/-])(?:\(0\d{1,4}\)|0\d{1,4})(?:[\s.-]?\d{2,4}){1,5}(?![\w-]|[.,]\d)"
+    r"|(?<![\w+.,/-])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w-]|[.,]\d)"
 )
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}[./-]\d{2}[./-]\d{4}")
 _REDDIT_MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
@@ -79,8 +87,11 @@ _AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{1,29}[A-Za-z0-
 
 _NON_DIGITS = re.compile(r"\D+")
 _DIGIT_DOT_DIGIT = re.compile(r"\d\.\d")
-_PHONE_SHAPE = re.compile(r"\d\d[\s.-]\d\d")
-_PHONE_MIN_DIGITS = 8
+_PHONE_HINT = re.compile(r"[+(]\d|(?<!\w)0\d|\d\d[\s.-]\d\d")
+_PHONE_MIN_DIGITS = 8  # E.164 numbers have 8 to 15 digits with the country code
+_PHONE_MAX_DIGITS = 15
+_NATIONAL_MIN_DIGITS = 9  # a national number with its trunk 0: 9 digits or more
+_ISBN_BEFORE = re.compile(r"isbn(?:-1[03])?:?\s*$", re.IGNORECASE)
 
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str], bool]]
 
@@ -103,8 +114,7 @@ def _has_ipv6_colons(text: str) -> bool:
 
 def _has_phone_digits(text: str) -> bool:
     return (
-        _PHONE_SHAPE.search(text) is not None
-        and len(_NON_DIGITS.sub("", text)) >= _PHONE_MIN_DIGITS
+        len(_NON_DIGITS.sub("", text)) >= _PHONE_MIN_DIGITS and _PHONE_HINT.search(text) is not None
     )
 
 
@@ -117,7 +127,8 @@ class Masker:
     """Masks personal data in free text. Give it the study key to pseudonymise mentions.
 
     Each rule has a cheap pre-check on what every match needs (a ``.com/`` host, an
-    ``@``, three dots, two colons, eight digits, ``u/``); a text without it is passed by.
+    ``@``, three dots, two colons, eight digits after a ``+``, ``(``, ``0`` or a
+    digit-separator-digit shape, ``u/``); a text without it is passed by.
     """
 
     key: bytes = b""
@@ -148,9 +159,17 @@ class Masker:
     def _phone(match: re.Match[str]) -> str:
         found = match.group(0)
         digits = sum(ch.isdigit() for ch in found)
-        return (
-            "[phone]" if digits >= _PHONE_MIN_DIGITS and not _ISO_DATE.fullmatch(found) else found
-        )
+        least = _PHONE_MIN_DIGITS if found[0] in "+(1" else _NATIONAL_MIN_DIGITS
+        if found.startswith(("00", "(00")):  # 00 is the international prefix, as "+"
+            least = _PHONE_MIN_DIGITS + 2
+        before = match.string[max(0, match.start() - 12) : match.start()]
+        if (
+            not least <= digits <= _PHONE_MAX_DIGITS + 2
+            or _ISO_DATE.fullmatch(found)
+            or _ISBN_BEFORE.search(before)
+        ):
+            return found
+        return "[phone]"
 
 
 _SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie"}

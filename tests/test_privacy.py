@@ -94,3 +94,79 @@ def test_redaction_removes_credentials() -> None:
     }
     url = redact_url("https://user:pw@api.example.org/r/x.json?limit=100&access_token=zz&api_key=k")
     assert url == "https://api.example.org/r/x.json?limit=100"
+
+
+# Phone numbers as libphonenumber formats them (E.164, INTERNATIONAL and NATIONAL forms of
+# its example numbers, and the reserved drama ranges such as UK 07700 900xxx).
+@pytest.mark.parametrize(
+    "number",
+    [
+        "+44 7700 900123",
+        "+447700900123",
+        "07700 900123",
+        "07700900123",
+        "+261349044276",
+        "+261 34 90 442 76",
+        "034 90 442 76",
+        "0612345678",
+        "06 12 34 56 78",
+        "06.12.34.56.78",
+        "06-12-34-56-78",
+        "+33 6 12 34 56 78",
+        "+33612345678",
+        "+44 20 7946 0958",
+        "020 7946 0958",
+        "(020) 7946 0958",
+        "+44 (0) 7700 900123",
+        "+49 30 12345678",
+        "+49 (0)30 1234567",
+        "0049 30 1234567",
+        "030 1234567",
+        "+41 44 668 18 00",
+        "044 668 18 00",
+        "+61 2 9876 5432",
+        "(02) 9876 5432",
+        "+91 98765 43210",
+        "+81 3-1234-5678",
+        "03-1234-5678",
+        "+86 138 0013 8000",
+        "+7 495 123-45-67",
+        "+55 11 91234-5678",
+        "+353 87 123 4567",
+        "+1 (555) 123-4567",
+        "(555) 123-4567",
+        "555-123-4567",
+        "555.123.4567",
+        "1-555-123-4567",
+    ],
+)
+def test_masker_masks_every_international_and_national_phone_form(number: str) -> None:
+    masked = Masker().mask(f"call me on {number}, thanks")
+    assert masked == "call me on [phone], thanks"
+    assert Masker().mask(f"tel:{number}") == "tel:[phone]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I mastered it to -14 LUFS at 44100 Hz in 2023",
+        "Between 2019 and 2023 we released 12 EPs",
+        "from 1999-2023 I used 3 DAWs",
+        "Nobody knows what the year 2040-2050 will look like",
+        "1999 2004 2011 2023 were the big years",
+        "it costs $149.99, or 1,299.00 for the bundle, €1.299,00 in Germany",
+        "1,234,567 streams and 1 234 567 plays and 12 345 678 views",
+        "version 1.2.3, build 20231121, v10.4.12",
+        "at 00:12:34.500 the chorus; from 09:30-10:45; 14.30-16.00",
+        "released 2023-11-21, remastered 21.11.2024, dated 01.02.2024 and 01-02-2024",
+        "ISBN 978-3-16-148410-0, ISBN 0-306-40615-2, ISBN 0306406152, 9780306406157",
+        "sample rates 44100 48000 96000 192000",
+        "0.5 0.25 0.125 dB steps",
+        "ratio 4:1 at -18 dBFS with 10 ms attack and 100 ms release",
+        "16-bit 44.1 kHz then 24-bit 96 kHz",
+        "1.0612345678 is a ratio, -0612345678 a typo",
+        "invoice 2023 0001 0042",
+    ],
+)
+def test_masker_leaves_numbers_that_are_not_phone_numbers(text: str) -> None:
+    assert Masker().mask(text) == text

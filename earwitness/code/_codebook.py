@@ -192,12 +192,22 @@ def load_codebook_yaml(path: Path) -> Codebook:
 def parse_codebook_yaml(text: str) -> Codebook:
     try:
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.reader.ReaderError as exc:  # a control character such as NUL
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise BadInputError(
+            f"line {line}: the file holds the control character #x{exc.character:04x}, "
+            "which YAML does not allow; remove it"
+            if isinstance(exc.character, int)
+            else f"line {line}: the file holds a character YAML does not allow"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise BadInputError(f"{where}malformed YAML: {exc.problem}") from None
+        problem = " ".join(str(exc.problem or "").split())
+        raise BadInputError(f"{where}malformed YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise BadInputError(f"malformed YAML: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadInputError(f"malformed YAML: {first}") from None
     if not isinstance(document, dict) or not isinstance(document.get("codes"), list):
         raise BadInputError("a codebook is a mapping with a 'codes:' list")
     _refuse_unknown_keys(document, _TOP_KEYS, "the codebook file")
@@ -299,7 +309,24 @@ def _resolve(entries: list[_Entry]) -> list[Code]:
                 f"{_describe_parent(path)} (first on line {siblings[path].line})"
             )
         siblings[path] = entry
-    return [_code(entry, paths[id(entry)]) for entry in _parents_first(entries, paths)]
+    codes = [_code(entry, paths[id(entry)]) for entry in _parents_first(entries, paths)]
+    _refuse_shared_guids(codes)
+    return codes
+
+
+def _refuse_shared_guids(codes: list[Code]) -> None:
+    """Every code needs its own guid: an explicit ``guid:`` that repeats another code's
+    (explicit or derived from its path) would make the second overwrite the first."""
+    first: dict[str, Code] = {}
+    for code in sorted(codes, key=lambda c: c.line or 0):
+        earlier = first.get(code.guid)
+        if earlier is not None:
+            raise BadInputError(
+                f"line {code.line}: code {code.name!r} has the guid {code.guid} of code "
+                f"{earlier.name!r} on line {earlier.line}; give each code its own guid "
+                "(or none: it is then derived from the code's path)"
+            )
+        first[code.guid] = code
 
 
 def _parent_of(
@@ -571,9 +598,19 @@ class CodeIndex:
             self._by_name.setdefault(code.name, []).append(code)
 
     def resolve(self, reference: str) -> int:
+        """A guid, the path as ``codebook show`` prints it ("Theme/Code", names holding
+        ``/`` included), a path with spaces around the ``/``, or a unique name."""
         reference = reference.strip()
         if reference in self._ids:
             return self._ids[reference]
+        shown = [c for c in self.codebook if "/".join(c.path) == reference]
+        if len(shown) == 1:
+            return self._ids[shown[0].guid]
+        if len(shown) > 1:
+            guids = "; ".join(c.guid for c in shown)
+            raise BadInputError(
+                f"{reference!r} names {len(shown)} codes (a name holds '/'); give its guid: {guids}"
+            )
         path = tuple(part.strip() for part in reference.split("/"))
         if path in self._by_path:
             return self._ids[self._by_path[path].guid]

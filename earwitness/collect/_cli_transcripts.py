@@ -43,6 +43,12 @@ __all__ = ["import_transcript"]
     "Moderator, Researcher, Host, I or Q are recognised without it.",
 )
 @click.option(
+    "--speaker",
+    metavar="NAME",
+    help="Speaker of text no label attributes (caption files without speaker labels, "
+    "such as Zoom's .cc.vtt). Default: the generic label 'Speaker'.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(TRANSCRIPT_FORMATS),
@@ -57,18 +63,21 @@ def import_transcript(
     group: str | None,
     interviewers: tuple[str, ...],
     fmt: str | None,
+    speaker: str | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
 ) -> None:
     """Import interview transcripts.
 
-    Plain text, WebVTT, SRT (Zoom, Teams, Otter) or DOCX. Each speaker turn becomes one
+    Plain text, WebVTT, SRT (Zoom, Teams, Otter, QualCoder) or DOCX. Each speaker turn becomes one
     document with its start and end time; interviewer turns are marked so analyses can
     leave them out. Every file is read and checked before anything is stored, and each
     file is stored in one transaction.
     """
-    transcripts: list[Transcript] = [parse_transcript(path, format=fmt) for path in files]
+    transcripts: list[Transcript] = [
+        parse_transcript(path, format=fmt, speaker=speaker) for path in files
+    ]
     for transcript in transcripts:
         speaker_roles(transcript, participant=participant, group=group, interviewers=interviewers)
     study = env.study

@@ -58,6 +58,7 @@ __all__ = [
 
 TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "docx")
 PLATFORM = "transcript"
+UNLABELLED = "Speaker"  # generic: pseudonymised within its interview only
 GROUP_METHOD = "declared at import"
 
 _INTERVIEWER_LABELS = re.compile(
@@ -66,7 +67,7 @@ _INTERVIEWER_LABELS = re.compile(
     re.IGNORECASE,
 )
 _GENERIC_LABEL = re.compile(
-    r"^(?:speaker|participant|interviewee|respondent|interviewer|unknown|p|r|s)\s*\d*$",
+    r"^(?:speaker|participant|interviewee|respondent|interviewer|unknown|id|p|r|s)\s*\d*$",
     re.IGNORECASE,
 )
 
@@ -99,8 +100,15 @@ class Transcript:
 # --- reading files --------------------------------------------------------------------------
 
 
-def parse_transcript(path: Path, *, format: str | None = None) -> Transcript:
-    """Read a transcript file; ``format`` is one of TRANSCRIPT_FORMATS, else guessed."""
+def parse_transcript(
+    path: Path, *, format: str | None = None, speaker: str | None = None
+) -> Transcript:
+    """Read a transcript file; ``format`` is one of TRANSCRIPT_FORMATS, else guessed.
+
+    Text that no label attributes (caption files without speakers, cues before the first
+    label) is the turn of ``speaker``, by default the generic label "Speaker".
+    """
+    unlabelled = (speaker or "").strip() or UNLABELLED
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -112,17 +120,13 @@ def parse_transcript(path: Path, *, format: str | None = None) -> Transcript:
             file=path,
         )
     if chosen == "docx":
-        turns = _parse_docx(path)
+        turns = _parse_docx(path, unlabelled)
     else:
         text = _decode(data, path)
         parser = {"vtt": _parse_vtt, "srt": _parse_srt, "txt": _parse_text}[chosen]
-        turns = parser(text, path)
+        turns = parser(text, path, unlabelled)
     if not turns:
-        raise BadInputError(
-            "no speaker turns found: expected `Speaker: text` lines, `<v Speaker>` voice "
-            "tags or an Otter export",
-            file=path,
-        )
+        raise BadInputError("no text found in the transcript", file=path)
     return Transcript(chosen, turns, hashlib.sha256(data).hexdigest(), path.name)
 
 
@@ -159,6 +163,47 @@ _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>", re.IGNORECASE)
 _TAG = re.compile(r"</?[^>]+>")
 _LABEL = re.compile(r"^\s*(?:-\s*)?([^\s:][^:\n]{0,39}?)\s*:\s+(?=\S)")
 _BRACKET_LABEL = re.compile(r"^\s*\[([^\]\n]{1,40})\]\s*(?=\S)")
+# Bracketed annotations of transcription conventions and caption tools (Whisper writes
+# [BLANK_AUDIO], YouTube [Music], Otter and Rev [inaudible], [crosstalk]): never speakers.
+_ANNOTATIONS = frozenset(
+    [
+        "applause",
+        "background",
+        "blank_audio",
+        "break",
+        "chuckles",
+        "chuckling",
+        "clears",
+        "coughs",
+        "coughing",
+        "crosstalk",
+        "cross-talk",
+        "foreign",
+        "indistinct",
+        "inaudible",
+        "interruption",
+        "interposing",
+        "laughs",
+        "laughter",
+        "laughing",
+        "music",
+        "noise",
+        "overlapping",
+        "pause",
+        "paused",
+        "phone",
+        "ringing",
+        "sighs",
+        "silence",
+        "unclear",
+        "unintelligible",
+        "video",
+        "audio",
+        "recording",
+        "redacted",
+        "name",
+    ]
+)
 
 
 def _seconds(hours: str | None, minutes: str, seconds: str, fraction: str) -> float:
@@ -216,35 +261,69 @@ def _cues(text: str, path: Path, *, vtt: bool) -> list[_Cue]:
     return cues
 
 
-def _cue_speaker(lines: list[str]) -> tuple[str | None, str]:
+def _cue_text(lines: list[str]) -> str:
+    return html.unescape(_TAG.sub("", "\n".join(lines))).strip()
+
+
+def _cue_speaker(lines: list[str], repeated: frozenset[str]) -> tuple[str | None, str]:
     """The speaker a cue names (voice span, ``Name:`` or ``[Name]``) and its plain text."""
-    joined = "\n".join(lines)
     speaker = None
-    voice = _VOICE.search(joined)
+    voice = _VOICE.search("\n".join(lines))
     if voice:
         speaker = voice.group(1).strip()
-    text = html.unescape(_TAG.sub("", joined)).strip()
+    text = _cue_text(lines)
     if speaker is None:
-        label = _LABEL.match(text) or _BRACKET_LABEL.match(text)
+        label = _LABEL.match(text)
+        bracket = _BRACKET_LABEL.match(text)
         if label and _looks_like_speaker(label.group(1)):
             speaker, text = label.group(1).strip(), text[label.end() :]
+        elif bracket and _is_bracket_speaker(bracket.group(1), repeated):
+            speaker, text = bracket.group(1).strip(), text[bracket.end() :]
     return speaker, " ".join(part.strip() for part in text.split("\n") if part.strip())
 
 
-def _merge_cues(cues: Iterable[_Cue], path: Path) -> list[Turn]:
+def _repeated_brackets(texts: Iterable[str]) -> frozenset[str]:
+    """Bracketed labels that begin at least two cues or lines: a name in brackets
+    (``[Jane]``) is a speaker only when it recurs, a one-off ``[Door slams]`` is not."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        bracket = _BRACKET_LABEL.match(_LINE_TIME.sub("", text.strip(), count=1))
+        if bracket:
+            label = bracket.group(1).strip()
+            counts[label] = counts.get(label, 0) + 1
+    return frozenset(label for label, count in counts.items() if count >= 2)
+
+
+def _is_bracket_speaker(label: str, repeated: frozenset[str] = frozenset()) -> bool:
+    """``[id1]``, ``[P2]``, ``[Interviewer]`` or a recurring ``[Jane]`` name a speaker;
+    ``[laughs]``, ``[Inaudible]``, ``[MUSIC]``, ``[00:01:02]`` or a one-off
+    ``[Door slams]`` do not."""
+    label = label.strip()
+    words = re.findall(r"[^\W\d_]+", label.casefold())
+    if not label or _LINE_TIME.match(label + " ") or any(w in _ANNOTATIONS for w in words):
+        return False
+    if _GENERIC_LABEL.match(label) or _INTERVIEWER_LABELS.match(label):
+        return True
+    if re.fullmatch(r"[A-Za-z]{1,12}[ _-]?\d{1,4}", label):  # id1, P2, Speaker_3
+        return True
+    return (
+        label in repeated
+        and len(label.split()) <= 4
+        and label[0].isupper()
+        and not label.isupper()
+        and _looks_like_speaker(label)
+    )
+
+
+def _merge_cues(cues: list[_Cue], unlabelled: str) -> list[Turn]:
     turns: list[Turn] = []
+    repeated = _repeated_brackets(_cue_text(cue.lines) for cue in cues)
     for cue in cues:
-        speaker, text = _cue_speaker(cue.lines)
+        speaker, text = _cue_speaker(cue.lines, repeated)
         if not text:
             continue
         if speaker is None:
-            if not turns:
-                raise BadInputError(
-                    "cue has no speaker (`<v Name>` or `Name:`) and no earlier cue names one",
-                    file=path,
-                    row=cue.line,
-                )
-            speaker = turns[-1].speaker
+            speaker = turns[-1].speaker if turns else unlabelled
         if turns and turns[-1].speaker == speaker:
             last = turns[-1]
             turns[-1] = Turn(speaker, f"{last.text} {text}", last.start_s, cue.end_s, last.line)
@@ -253,12 +332,12 @@ def _merge_cues(cues: Iterable[_Cue], path: Path) -> list[Turn]:
     return turns
 
 
-def _parse_vtt(text: str, path: Path) -> list[Turn]:
-    return _merge_cues(_cues(text, path, vtt=True), path)
+def _parse_vtt(text: str, path: Path, unlabelled: str = UNLABELLED) -> list[Turn]:
+    return _merge_cues(_cues(text, path, vtt=True), unlabelled)
 
 
-def _parse_srt(text: str, path: Path) -> list[Turn]:
-    return _merge_cues(_cues(text, path, vtt=False), path)
+def _parse_srt(text: str, path: Path, unlabelled: str = UNLABELLED) -> list[Turn]:
+    return _merge_cues(_cues(text, path, vtt=False), unlabelled)
 
 
 # --- plain text, Otter text and DOCX --------------------------------------------------------
@@ -284,14 +363,60 @@ def _looks_like_speaker(label: str) -> bool:
     return bool(re.match(r"^[\w\"'(\[]", label)) and not label.lower().startswith(("http", "www"))
 
 
-def _parse_text(text: str, path: Path) -> list[Turn]:
+def _parse_text(
+    text: str, path: Path, unlabelled: str = UNLABELLED, *, header: int = 0
+) -> list[Turn]:
+    """Plain text or an Otter/Teams export; ``header``: how many leading lines may be a
+    document header (a DOCX's title, date and duration) before the first turn."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if any(_OTTER_HEADER.match(line) for line in lines[:5]):
-        return _parse_otter(lines, path)
-    return _with_ends(_parse_labelled_lines(lines, path))
+    first = _first_heading(lines, header)
+    if first is not None:
+        return _parse_otter(lines, path, first)
+    repeated = _repeated_brackets(lines)
+    labelled = [
+        _line_label(_LINE_TIME.sub("", line.strip(), count=1), repeated) is not None
+        for line in lines
+    ]
+    if not any(labelled):
+        return _with_ends(_parse_labelled_lines(lines, path, unlabelled, repeated))
+    first_label = labelled.index(True)
+    preamble = [line for line in lines[:first_label] if line.strip()]
+    if preamble and len(preamble) <= header:
+        lines = [""] * first_label + lines[first_label:]
+    return _with_ends(_parse_labelled_lines(lines, path, None, repeated))
 
 
-def _parse_labelled_lines(lines: Sequence[str], path: Path) -> list[Turn]:
+def _first_heading(lines: Sequence[str], header: int) -> int | None:
+    """The index of the first Otter/Teams speaker heading (``Name   0:03``), if the
+    file is in that layout: at most ``header`` text lines before it."""
+    seen = 0
+    for index, line in enumerate(lines[: header + 5]):
+        stripped = line.strip()
+        if _OTTER_HEADER.match(stripped):
+            return index if seen <= header else None
+        if stripped and not _TRANSCRIPTION_NOTICE.match(stripped):
+            seen += 1
+    return None
+
+
+def _line_label(line: str, repeated: frozenset[str] = frozenset()) -> tuple[str, int] | None:
+    """The speaker a line begins with (``Name:`` or QualCoder's ``[id1]``) and where the
+    text starts."""
+    label = _LABEL.match(line)
+    if label and _looks_like_speaker(label.group(1)):
+        return label.group(1).strip(), label.end()
+    bracket = _BRACKET_LABEL.match(line)
+    if bracket and _is_bracket_speaker(bracket.group(1), repeated):
+        return bracket.group(1).strip(), bracket.end()
+    return None
+
+
+def _parse_labelled_lines(
+    lines: Sequence[str],
+    path: Path,
+    unlabelled: str | None = None,
+    repeated: frozenset[str] = frozenset(),
+) -> list[Turn]:
     turns: list[Turn] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -301,14 +426,14 @@ def _parse_labelled_lines(lines: Sequence[str], path: Path) -> list[Turn]:
         stamp = _LINE_TIME.match(line)
         if stamp:
             start_s, line = _clock(stamp.group(1)), line[stamp.end() :]
-        label = _LABEL.match(line)
-        if label and _looks_like_speaker(label.group(1)):
-            turns.append(
-                Turn(label.group(1).strip(), line[label.end() :].strip(), start_s, None, number)
-            )
+        label = _line_label(line, repeated)
+        if label is not None:
+            turns.append(Turn(label[0], line[label[1] :].strip(), start_s, None, number))
         elif turns:
             last = turns[-1]
             turns[-1] = Turn(last.speaker, f"{last.text}\n{line}", last.start_s, None, last.line)
+        elif unlabelled is not None:
+            turns.append(Turn(unlabelled, line, start_s, None, number))
         else:
             raise BadInputError(
                 f"text before the first `Speaker: text` turn: {line[:40]!r}", file=path, row=number
@@ -316,7 +441,10 @@ def _parse_labelled_lines(lines: Sequence[str], path: Path) -> list[Turn]:
     return turns
 
 
-def _parse_otter(lines: Sequence[str], path: Path) -> list[Turn]:
+_TRANSCRIPTION_NOTICE = re.compile(r"^\S.{0,60}?\s+(?:started|stopped) transcription$", re.I)
+
+
+def _parse_otter(lines: Sequence[str], path: Path, first: int = 0) -> list[Turn]:
     turns: list[Turn] = []
     speaker: str | None = None
     start_s: float | None = None
@@ -327,7 +455,9 @@ def _parse_otter(lines: Sequence[str], path: Path) -> list[Turn]:
         if speaker is not None and paragraph:
             turns.append(Turn(speaker, "\n".join(paragraph), start_s, None, first_line))
 
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines[first:], start=first + 1):
+        if _TRANSCRIPTION_NOTICE.match(raw.strip()):
+            continue  # Teams: "Jane Doe   started transcription"
         header = _OTTER_HEADER.match(raw.strip())
         if header:
             flush()
@@ -355,7 +485,10 @@ def _with_ends(turns: list[Turn]) -> list[Turn]:
     return result
 
 
-def _parse_docx(path: Path) -> list[Turn]:
+_DOCX_HEADER_LINES = 6  # Teams: title, date and time, duration, "started transcription"
+
+
+def _parse_docx(path: Path, unlabelled: str = UNLABELLED) -> list[Turn]:
     try:
         import docx
     except ModuleNotFoundError:  # pragma: no cover - python-docx is a collect dependency
@@ -369,8 +502,8 @@ def _parse_docx(path: Path) -> list[Turn]:
     except (PackageNotFoundError, KeyError, ValueError) as exc:
         raise BadInputError(f"not a readable DOCX file ({exc})", file=path) from None
     lines = [paragraph.text for paragraph in document.paragraphs]
-    if any(_LABEL.match(line) or _OTTER_HEADER.match(line.strip()) for line in lines):
-        return _parse_text("\n".join(lines), path)
+    if any(_line_label(line.strip()) or _OTTER_HEADER.match(line.strip()) for line in lines):
+        return _parse_text("\n".join(lines), path, unlabelled, header=_DOCX_HEADER_LINES)
     rows: list[str] = []
     for table in document.tables:
         for row in table.rows:
@@ -380,7 +513,9 @@ def _parse_docx(path: Path) -> list[Turn]:
                 rows.append(f"[{cells[0]}] {cells[1]}: {cells[2]}")
             elif len(cells) == 2 and _looks_like_speaker(cells[0]):
                 rows.append(f"{cells[0]}: {cells[1]}")
-    return _with_ends(_parse_labelled_lines(rows, path)) if rows else []
+    if rows:
+        return _with_ends(_parse_labelled_lines(rows, path))
+    return _parse_text("\n".join(lines), path, unlabelled)
 
 
 # --- storing ---------------------------------------------------------------------------------
@@ -409,11 +544,49 @@ def _is_interviewer(speaker: str, interviewers: Sequence[str]) -> bool:
     return speaker.strip().casefold() in named or bool(_INTERVIEWER_LABELS.match(speaker.strip()))
 
 
+_HONORIFICS = frozenset(
+    [
+        "dr",
+        "doctor",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "rev",
+        "revd",
+        "fr",
+        "sr",
+        "jr",
+        "herr",
+        "frau",
+        "mme",
+        "mlle",
+        "dott",
+        "sig",
+        "sra",
+    ]
+)
+
+
+def _name_parts(speaker: str) -> list[str]:
+    """The words of a speaker's name that identify them: honorifics and initials left out."""
+    words = [w.strip(".,") for w in speaker.split()]
+    return [w for w in words if len(w) >= 2 and w.casefold() not in _HONORIFICS and w[0].isalpha()]
+
+
 @dataclass(frozen=True)
 class _NameMasker:
     """Replaces the speakers' names where they are spoken with their pseudonyms.
 
-    A full label ("Jane Doe") and the first name of a full name ("Jane") are replaced;
+    The full label ("Dr. Melissa Ko"), the name without its honorific ("Melissa Ko") and
+    every part of it alone ("Melissa", "Ko") are replaced, as written (capitalised);
     generic labels ("Speaker 1", "Interviewer") are left alone.
     """
 
@@ -422,14 +595,17 @@ class _NameMasker:
     @classmethod
     def for_speakers(cls, pseudonyms: dict[str, str]) -> _NameMasker:
         names: dict[str, str] = {}
+        parts: dict[str, str] = {}
         for speaker, alias in pseudonyms.items():
             if _GENERIC_LABEL.match(speaker) or _INTERVIEWER_LABELS.match(speaker):
                 continue
             names[speaker] = alias
-            words = speaker.split()
-            if len(words) >= 2 and len(words[0]) >= 3:
-                names.setdefault(words[0], alias)
-        return cls(names)
+            words = _name_parts(speaker)
+            if words:
+                names.setdefault(" ".join(words), alias)
+            for word in words:
+                parts.setdefault(word, alias)
+        return cls({**parts, **names})
 
     def mask(self, text: str) -> str:
         if not self.names:

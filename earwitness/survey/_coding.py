@@ -3,7 +3,8 @@
 The result is the tidy long table the store holds: one row per respondent and item
 (one per option for multi-select items), with ``value`` as exported, ``value_num`` the
 score and ``label`` the instrument's option. Free text is masked here, before anything
-is stored.
+is stored, and so is every answer whatever type the instrument gives its item: an
+e-mail address in a column typed single-choice is masked as it would be in free text.
 """
 
 from __future__ import annotations
@@ -124,11 +125,15 @@ def _code_cell(
                 **where,
             )
         label = item.options[index]
-        return [CodedResponse(item.code, cell, item.score(index), label)], label
+        coded = CodedResponse(item.code, mask(cell), item.score(index), mask(label))
+        return [coded], label
     if item.type == "numeric":
         number = _number(cell)
         if number is None:
             raise BadInputError(f"{cell!r} is not a number (item {item.code!r})", **where)
+        masked = mask(cell)
+        if masked != cell:  # a phone number typed as a number is personal data, not a score
+            return [CodedResponse(item.code, masked, None, None)], None
         return [CodedResponse(item.code, cell, number, None)], number
     if item.type == "multi":
         return _code_multi(item, cell, separator, mask, where)

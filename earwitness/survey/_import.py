@@ -4,8 +4,9 @@ What is stored: the instrument, the file's name and sha256, one keyed pseudonym 
 respondent (HMAC of instrument name and response id with the study key), the coded
 answers of the instrument's items, and free-text answers masked and filed as
 documents for coding. What is not: the file itself, response ids, and every column
-holding an IP address, geolocation, e-mail, name or recipient data, unless the
-instrument names it as an item with ``keep: true``.
+holding an IP address, geolocation, e-mail, phone number, name, postal address, birth
+date, uploaded files or recipient data (recognised by heading, and by content for
+e-mail, phone and IP), unless the instrument names it as an item with ``keep: true``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class ImportResult:
     groups: dict[str, int] = field(default_factory=dict)
     dropped_columns: dict[str, str] = field(default_factory=dict)
     unused_columns: list[str] = field(default_factory=list)
+    excluded_responses: dict[str, int] = field(default_factory=dict)
 
 
 def respondent_pseudonym(instrument: str, response_id: str, key: bytes) -> str:
@@ -65,9 +67,11 @@ def import_file(
     format: str = "auto",
     instrument: Instrument | None = None,
     encoding: str | None = None,
+    keep_previews: bool = False,
 ) -> ImportResult:
-    """Read, code and store an export; without an instrument, one is inferred."""
-    export = read_export(path, format=format, encoding=encoding)
+    """Read, code and store an export; without an instrument, one is inferred.
+    Qualtrics preview and test responses are left out unless ``keep_previews``."""
+    export = read_export(path, format=format, encoding=encoding, keep_previews=keep_previews)
     return import_export(store, export, key, instrument=instrument)
 
 
@@ -94,6 +98,7 @@ def import_export(
         unused_columns=[
             c.code for i, c in enumerate(export.columns) if c.role == "answer" and i not in used
         ],
+        excluded_responses=dict(export.excluded),
     )
     with store.transaction() as connection:
         instrument_id, item_ids = _ensure_instrument(connection, instrument)

@@ -4,7 +4,9 @@ Each answer column becomes an item. Its type is guessed from the answers: all
 numbers → numeric; every answer among a known anchor set → Likert with those
 anchors; answers joined with the tool's multi-select separator into recurring
 options (not sentences) → multi-select; a few recurring short answers → single
-choice; else free text.
+choice; else free text. A column where any answer holds personal data the masker
+recognises (an e-mail address, a phone number) is free text, so its answers are masked
+and never become options of the instrument.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import replace
 
 import yaml
 
+from earwitness.privacy import Masker
 from earwitness.survey._instrument import (
     ANCHOR_SETS,
     Instrument,
@@ -27,6 +30,7 @@ from earwitness.survey._readers import FORMAT_NAMES, SurveyExport
 __all__ = ["draft_yaml", "infer_instrument"]
 
 _MAX_CHOICES = 12
+_MASKER = Masker()
 
 
 def infer_instrument(export: SurveyExport, *, name: str | None = None) -> Instrument:
@@ -63,6 +67,8 @@ def _is_number(value: str) -> bool:
 def _guess(code: str, column: str, text: str, values: list[str], separator: str | None) -> Item:
     text = text if text != column else ""
     base = Item(code=code, type="text", column=column, text=text)
+    if any(_MASKER.mask(v) != v for v in values):
+        return base  # answers holding personal data are free text, masked, never options
     if values and all(_is_number(v) for v in values):
         return replace(base, type="numeric")
     distinct = {normalise_label(v) for v in values}
@@ -103,6 +109,9 @@ def draft_yaml(instrument: Instrument, export: SurveyExport) -> str:
         "# Add reverse: true to reverse-coded Likert items, `scales:` and a `groups:` rule;",
         "# see docs/survey.md.",
     ]
+    if export.excluded:
+        left = ", ".join(f"{n} {why}" for why, n in export.excluded)
+        header.append(f"# Responses left out (drafted without them): {left}.")
     if dropped:
         header += [
             "# Personal columns that import leaves out (add an item with keep: true to store one):",

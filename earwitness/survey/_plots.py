@@ -18,7 +18,13 @@ import plotly.graph_objects as go
 
 from earwitness.survey._report import SurveyReport
 
-__all__ = ["likert_figure", "multi_select_figure", "report_figures", "write_html_report"]
+__all__ = [
+    "likert_figure",
+    "multi_select_figure",
+    "report_figures",
+    "results_table",
+    "write_html_report",
+]
 
 _GROUP_COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb")
 
@@ -27,12 +33,30 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+# ColorBrewer RdBu, and RdYlBu for seven points (Brewer 2003), the palest classes left
+# out so every category reads against white and its neighbours: darkest at the
+# extremes, a mid grey for neutral.
+_NEGATIVE = {
+    1: ["#d6604d"],
+    2: ["#b2182b", "#ef8a62"],
+    3: ["#a50026", "#d73027", "#f46d43"],
+    4: ["#67001f", "#b2182b", "#d6604d", "#f4a582"],
+    5: ["#67001f", "#b2182b", "#d6604d", "#ef8a62", "#f4a582"],
+}
+_POSITIVE = {
+    1: ["#4393c3"],
+    2: ["#67a9cf", "#2166ac"],
+    3: ["#74add1", "#4575b4", "#313695"],
+    4: ["#92c5de", "#4393c3", "#2166ac", "#053061"],
+    5: ["#92c5de", "#67a9cf", "#4393c3", "#2166ac", "#053061"],
+}
+_NEUTRAL = "#bdbdbd"
+
+
 def _diverging_colours(k: int) -> list[str]:
-    negative = ["#b2182b", "#d6604d", "#f4a582", "#fddbc7"]
-    positive = ["#d1e5f0", "#92c5de", "#4393c3", "#2166ac"]
-    half = k // 2
-    colours = negative[len(negative) - half :] + (["#e0e0e0"] if k % 2 else [])
-    return colours + positive[:half]
+    half = min(k // 2, max(_NEGATIVE))
+    colours = _NEGATIVE[half] + ([_NEUTRAL] if k % 2 else []) + _POSITIVE[half]
+    return colours + [_NEUTRAL] * (k - len(colours))
 
 
 def likert_figure(report: SurveyReport, item: dict[str, Any]) -> go.Figure:
@@ -82,16 +106,30 @@ def likert_figure(report: SurveyReport, item: dict[str, Any]) -> go.Figure:
         )
     figure.update_layout(
         barmode="relative",
-        title=_e(item["text"]),
+        title={"text": _e(item["text"]), "y": 0.98, "yanchor": "top", "yref": "container"},
         xaxis={
-            "title": "% of respondents (neutral split across 0)",
+            "title": {"text": "% of respondents (neutral split across 0)", "standoff": 8},
             "range": [-100, 100],
             "zeroline": True,
             "zerolinewidth": 2,
+            "zerolinecolor": "#444444",
         },
-        legend={"orientation": "h", "traceorder": "normal"},
-        height=180 + 40 * len(groups),
+        # the legend sits at the foot of the figure, below the axis title, never over it
+        legend={
+            "orientation": "h",
+            "traceorder": "normal",
+            "yref": "container",
+            "y": 0.0,
+            "yanchor": "bottom",
+            "x": 0,
+            "xanchor": "left",
+            "font": {"size": 12},
+        },
+        margin={"t": 60, "b": 105, "l": 10, "r": 10},
+        plot_bgcolor="white",
+        height=250 + 40 * len(groups),
     )
+    figure.update_yaxes(automargin=True)
     return figure
 
 
@@ -118,8 +156,17 @@ def multi_select_figure(report: SurveyReport, item: dict[str, Any]) -> go.Figure
         )
     figure.update_layout(
         barmode="group",
-        title=_e(item["text"]),
+        title={"text": _e(item["text"]), "y": 0.98, "yanchor": "top", "yref": "container"},
         yaxis={"title": "% choosing (Wilson 95% CI)", "range": [0, 100]},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 0.0,
+            "yanchor": "bottom",
+            "x": 0,
+            "xanchor": "left",
+        },
+        margin={"t": 60, "b": 105},
     )
     return figure
 
@@ -138,6 +185,59 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.4g}")
 
 
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return _e(f"{value:.4g}" if isinstance(value, float) else value)
+
+
+_RESULT_CELLS = (
+    "test",
+    "comparison",
+    "n",
+    "statistic",
+    "df",
+    "p",
+    "p_method",
+    "p_adjusted",
+    "effect_name",
+    "effect_size",
+    "ci_low",
+    "ci_high",
+    "magnitude",
+    "warnings",
+)
+
+
+def results_table(report: SurveyReport) -> str:
+    """The results, one block of rows per item: its code and question text once, in a
+    cell spanning the block, never repeated on every row."""
+    head = "".join(f"<th>{_e(c)}</th>" for c in ("item", *_RESULT_CELLS))
+    rows: list[str] = []
+    results = report.results
+    start = 0
+    while start < len(results):
+        end = start
+        while end < len(results) and results[end]["item"] == results[start]["item"]:
+            end += 1
+        first = results[start]
+        label = f"<strong>{_e(first['item'])}</strong>"
+        if first["item_text"] and first["item_text"] != first["item"]:
+            label += f"<br>{_e(first['item_text'])}"
+        for index, row in enumerate(results[start:end]):
+            cells = "".join(f"<td>{_cell(row.get(c))}</td>" for c in _RESULT_CELLS)
+            lead = f"<td rowspan='{end - start}' class='item'>{label}</td>" if index == 0 else ""
+            rows.append(f"<tr>{lead}{cells}</tr>")
+        start = end
+    return (
+        "<table class='results'><thead><tr>"
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
 def write_html_report(report: SurveyReport, path: Path) -> None:
     """One self-contained HTML page (plotly.js inlined): plots, results, warnings."""
     parts = [
@@ -145,7 +245,8 @@ def write_html_report(report: SurveyReport, path: Path) -> None:
         f"<title>{_e(report.title)}</title>",
         "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:75em}"
         "table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;"
-        "padding:.2em .4em}.warn{color:#8a4b00}.banner{background:#fff3cd;padding:.5em}</style>",
+        "padding:.2em .4em}.warn{color:#8a4b00}.banner{background:#fff3cd;padding:.5em}"
+        "td.item{vertical-align:top;max-width:18em;background:#f6f6f6}</style>",
         "</head><body>",
         f"<h1>{_e(report.title)}</h1>",
     ]
@@ -162,8 +263,13 @@ def write_html_report(report: SurveyReport, path: Path) -> None:
         parts.append(f"<h2>{_e(item['code'])}</h2>")
         parts.append(figure.to_html(full_html=False, include_plotlyjs=first))
         first = False
-    parts.append("<h2>Tests and effect sizes</h2>")
-    parts.append(_table(report.results_frame()))
+    parts.append("<h2 id='results'>Tests and effect sizes</h2>")
+    parts.append(
+        "<p>Magnitude labels: rank-biserial r by Vargha &amp; Delaney (2000), ε² as η² by "
+        "Cohen (1988), Cramér's V by Rea &amp; Parker (1992), odds ratios by Chen, Cohen "
+        "&amp; Chen (2010). CIs are 95 %.</p>"
+    )
+    parts.append(results_table(report))
     parts.append("<h2>Distributions</h2>")
     parts.append(_table(report.distributions_frame()))
     parts.append("</body></html>")

@@ -136,6 +136,7 @@ class SurveyExport:
     cells: tuple[tuple[str, ...], ...]
     rows: tuple[int, ...]  # row number in the file of each response (1-based, headers too)
     sha256: str = ""
+    excluded: tuple[tuple[str, int], ...] = ()  # rows left out: (why, how many)
 
     @property
     def n_respondents(self) -> int:
@@ -322,10 +323,15 @@ def _is_xlsx(path: Path) -> bool:
 
 
 def read_export(
-    path: str | Path, *, format: str = "auto", encoding: str | None = None
+    path: str | Path,
+    *,
+    format: str = "auto",
+    encoding: str | None = None,
+    keep_previews: bool = False,
 ) -> SurveyExport:
     """Read a questionnaire export; ``format`` is auto, msforms, gforms, qualtrics or
-    limesurvey."""
+    limesurvey. Qualtrics preview and test responses are left out (and counted in
+    ``excluded``) unless ``keep_previews``."""
     import hashlib
 
     path = Path(path)
@@ -339,6 +345,7 @@ def read_export(
         raise BadInputError(f"unknown format {format!r}; use auto or {', '.join(FORMATS)}")
     if not data.strip():
         raise BadInputError("the file is empty", file=path)
+    _refuse_structure_file(path, data)
     if data.startswith(b"PK\x03\x04"):
         if format not in ("auto", "msforms"):
             raise BadInputError(f"an .xlsx workbook cannot be a {format} export", file=path)
@@ -355,7 +362,9 @@ def read_export(
         "qualtrics": _qualtrics,
         "limesurvey": _limesurvey,
     }[format]
-    export = reader(path, rows)
+    export = _mark_personal(reader(path, rows))
+    if format == "qualtrics" and not keep_previews:
+        export = _drop_previews(export)
     return replace(export, sha256=hashlib.sha256(data).hexdigest())
 
 
@@ -378,7 +387,13 @@ def _read_xlsx(path: Path) -> list[list[str]]:
         raise BadInputError(f"not a readable .xlsx workbook ({exc})", file=path) from None
     try:
         sheet = workbook.worksheets[0]
+        if hasattr(sheet, "reset_dimensions"):
+            # Microsoft Forms writes <dimension ref="A1"/> whatever the sheet holds, and
+            # read-only mode trusts it: read the rows that are really there.
+            sheet.reset_dimensions()
         rows = [[_xlsx_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        width = max((len(row) for row in rows), default=0)
+        rows = [row + [""] * (width - len(row)) for row in rows]
     finally:
         workbook.close()
     while rows and not any(rows[-1]):
@@ -524,25 +539,83 @@ def _import_id(cell: str) -> str:
 
 _LS_CODE = re.compile(r"^(?P<base>[^\[\]]+)\[(?P<sub>[^\[\]]+)\]$")
 _LS_FULL = re.compile(r"^(?P<base>.+?)\s*\[(?P<sub>[^\[\]]+)\]$")
-_LS_SELECTED = {"y", "yes"}
-_LS_UNSELECTED = {"", "n", "no", "not selected"}
+_LS_SELECTED = {"y", "yes", "1"}
+_LS_UNSELECTED = {"", "n", "no", "not selected", "0"}
 
 
 def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
     """LimeSurvey: code headings (``id, submitdate, …, Q1, Q2[SQ001]``) or full headings.
 
-    Multiple-choice questions arrive as one column per option holding ``Y`` (or ``Yes``);
-    they are merged into one column per question.
+    Full-text headings may be empty (a question without text) or repeated (two questions
+    with one text); they are named ``column N`` and ``Text (2)``. Timing columns
+    (``interviewtime``, ``groupTime12``, ``Q1Time``; ``Total time``, ``Group time: …``,
+    ``Question time: …``) are metadata; file-upload columns (a JSON list of files, and
+    their ``[filecount]``) are left out as personal. Multiple-choice questions arrive as
+    one column per option holding ``Y``, ``Yes`` or ``1`` (export option "Convert Y to
+    1"); they are merged into one column per question.
     """
+    rows = [_unique_headings(rows[0]), *rows[1:]]
     export = _simple(path, rows, "limesurvey")
-    return _merge_multi(export)
+    codes = {_key(c.code.split("[", 1)[0]) for c in export.columns}
+    columns = []
+    for index, column in enumerate(export.columns):
+        values = [row[index] for row in export.cells if row[index]]
+        if column.role == "answer" and _ls_timing(column.code, codes):
+            column = replace(column, role="meta")
+        elif column.role == "answer" and _ls_upload(column.code, values):
+            column = replace(column, role="personal", personal="uploaded files")
+        columns.append(column)
+    return _merge_multi(replace(export, columns=tuple(columns)))
+
+
+def _unique_headings(header: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        name = name.strip().lstrip("\ufeff") or f"column {number}"
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return names
+
+
+_LS_TIMING_FULL = re.compile(r"^(?:total time|group time:.*|question time:.*)$", re.IGNORECASE)
+
+
+def _ls_timing(code: str, codes: set[str]) -> bool:
+    key = _key(code)
+    if _LS_TIMING_FULL.match(code.strip()) or key == "interviewtime":
+        return True
+    if re.fullmatch(r"grouptime\d+", key):
+        return True
+    return key.endswith("time") and key[: -len("time")] in codes
+
+
+def _ls_upload(code: str, values: Sequence[str]) -> bool:
+    if _key(code).endswith("filecount") or _key(code).startswith("filecount"):
+        return True
+    if not values:
+        return False
+    for value in values[:20]:
+        try:
+            files = json.loads(value)
+        except json.JSONDecodeError:
+            return False
+        if not isinstance(files, list) or not all(
+            isinstance(f, dict) and ("filename" in f or "name" in f) for f in files
+        ):
+            return False
+    return True
 
 
 def _merge_multi(export: SurveyExport) -> SurveyExport:
     groups: dict[str, list[tuple[int, str]]] = {}
     for index, column in enumerate(export.columns):
         match = _LS_CODE.match(column.code) or _LS_FULL.match(column.code)
-        if column.role == "answer" and match and _key(match["sub"]) not in ("other", "comment"):
+        if (
+            column.role == "answer"
+            and match
+            and _key(match["sub"]) not in ("other", "comment", "filecount")
+        ):
             groups.setdefault(match["base"].strip(), []).append((index, match["sub"].strip()))
     merged: dict[int, tuple[str, list[int], list[str]]] = {}
     for base, members in groups.items():
@@ -570,3 +643,175 @@ def _merge_multi(export: SurveyExport) -> SurveyExport:
             for out, row in zip(cells, export.cells, strict=True):
                 out.append(row[index])
     return replace(export, columns=tuple(columns), cells=tuple(tuple(r) for r in cells))
+
+
+# --- what a file is, and which rows and columns to leave out -------------------------
+
+_LS_DOCTYPE = re.compile(rb"<LimeSurveyDocType>\s*(\w+)\s*</LimeSurveyDocType>", re.IGNORECASE)
+_LS_STRUCTURE = {
+    b"survey": "a LimeSurvey survey structure file (.lss)",
+    b"group": "a LimeSurvey question group file (.lsg)",
+    b"question": "a LimeSurvey question file (.lsq)",
+}
+
+
+def _refuse_structure_file(path: Path, data: bytes) -> None:
+    """Structure files describe a questionnaire, not its responses: say what they are."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    what = None
+    if head.startswith((b"<?xml", b"<document")):
+        doctype = _LS_DOCTYPE.search(data[:65536])
+        kind = doctype.group(1).lower() if doctype else b""
+        what = _LS_STRUCTURE.get(kind, "an XML file")
+        if kind == b"responses":
+            what = "a LimeSurvey response archive (.lsr)"
+    elif head.startswith(b"{") and b'"SurveyEntry"' in data[:65536]:
+        what = "a Qualtrics survey definition (.qsf)"
+    elif data.startswith(b"PK\x03\x04") and _is_lsa(data):
+        what = "a LimeSurvey survey archive (.lsa)"
+    if what is not None:
+        raise BadInputError(
+            f"this is {what}: it describes the questionnaire, not its responses; export "
+            "the responses as CSV (LimeSurvey: Responses > Export; Qualtrics: Data & "
+            "Analysis > Export data) and write the instrument with `survey instrument "
+            "--infer` on that export",
+            file=path,
+        )
+
+
+def _is_lsa(data: bytes) -> bool:
+    """A zip holding a survey structure (.lss) and responses (.lsr): LimeSurvey's archive."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(name.lower().endswith((".lss", ".lsr")) for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return False
+
+
+_PREVIEW_STATUS = {
+    "surveypreview": "Survey Preview",
+    "1": "Survey Preview",
+    "surveytest": "Survey Test",
+    "2": "Survey Test",
+    "surveypreviewspam": "Survey Preview",
+    "9": "Survey Preview",
+    "offlinesurveypreview": "Survey Preview",
+    "17": "Survey Preview",
+}
+_PREVIEW_CHANNEL = {"preview": "Survey Preview", "test": "Survey Test"}
+
+
+def _drop_previews(export: SurveyExport) -> SurveyExport:
+    """Leave out Qualtrics preview and test responses (``Status`` "Survey Preview" or
+    "Survey Test", numeric 1, 2, 9 or 17; ``DistributionChannel`` preview or test)."""
+    status = _column_by_key(export, ("status",))
+    channel = _column_by_key(export, ("distributionchannel",))
+    keep: list[tuple[str, ...]] = []
+    numbers: list[int] = []
+    excluded: dict[str, int] = {}
+    for number, row in zip(export.rows, export.cells, strict=True):
+        why = _PREVIEW_STATUS.get(_key(row[status])) if status is not None else None
+        if why is None and channel is not None:
+            why = _PREVIEW_CHANNEL.get(_key(row[channel]))
+        if why is None:
+            keep.append(row)
+            numbers.append(number)
+        else:
+            excluded[why] = excluded.get(why, 0) + 1
+    if not excluded:
+        return export
+    if not keep:
+        raise BadInputError(
+            "every response is a preview or test response; pass --keep-previews to import them",
+            file=export.path,
+        )
+    return replace(
+        export, cells=tuple(keep), rows=tuple(numbers), excluded=tuple(sorted(excluded.items()))
+    )
+
+
+def _column_by_key(export: SurveyExport, keys: tuple[str, ...]) -> int | None:
+    for index, column in enumerate(export.columns):
+        if _key(column.import_id) in keys or _key(column.code) in keys:
+            return index
+    for index, column in enumerate(export.columns):  # legacy V1… layout: by its text
+        if re.fullmatch(r"V\d+", column.code) and _key(column.text) in keys:
+            return index
+    return None
+
+
+_PERSONAL_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (what, re.compile(pattern, re.IGNORECASE))
+    for what, pattern in (
+        (
+            "name",
+            r"\b(?:your|full|first|last|given|family|sur|maiden|nick)\s*name\b|^name\s*[:?]?$"
+            r"|\bname\s+(?:and|&)\s+surname\b|\bvor-?name\b|\bnachname\b|\bvotre nom\b"
+            r"|\bwie hei(?:ß|ss)en sie\b|\btu nombre\b|\bsu nombre\b|\bcomo te llamas\b",
+        ),
+        (
+            "address",
+            r"\b(?:street|postal|post|home|mailing|your|billing|shipping)\s*address\b"
+            r"|^address\s*[:?]?$|\bpost\s*code\b|\bpostal\s*code\b|\bzip\s*code\b|^zip\b"
+            r"|\bhouse\s*number\b|\bstreet\s*(?:name|and\s+(?:house\s+)?number)\b|^street\b"
+            r"|\bstra(?:ß|ss)e\s+und\s+hausnummer\b|\bpostleitzahl\b|^plz\b|\bcode postal\b"
+            r"|^adresse\s*[:?]?$|\bvotre adresse\b|\bihre adresse\b|\bsu direcci[oó]n\b|\bwohnort\b"
+            r"|^(?:city|town)\s*[:?]?$|\b(?:your|which) (?:home )?(?:city|town)\b",
+        ),
+        (
+            "birth date",
+            r"\bdate\s+of\s+birth\b|\bbirth\s*date\b|\bbirthday\b|\bborn\s+on\b"
+            r"|\bwhen\s+were\s+you\s+born\b|^dob\b|\bgeburtsdatum\b|\bgeboren am\b"
+            r"|\bdate de naissance\b|\bfecha de nacimiento\b",
+        ),
+        (
+            "phone number",
+            r"\b(?:tele|cell|mobile\s*)?phone\s*(?:number|no\b|nr\b|#)|^(?:tele)?phone\s*[:?]?$"
+            r"|\b(?:mobile|cell|contact)\s*number\b|\btelefonnummer\b|\bhandynummer\b"
+            r"|\bnum[ée]ro de t[ée]l[ée]phone\b",
+        ),
+        ("e-mail", r"\be-?mail\s*address\b|\byour\s+e-?mail\b|^e-?mail\s*[:?]?$"),
+        ("IP address", r"\bip[\s-]?address\b|^ip\s*[:?]?$"),
+    )
+)
+_PERSONAL_CONTENT = (("[email]", "e-mail"), ("[phone]", "phone number"), ("[ip]", "IP address"))
+
+
+def personal_heading(text: str) -> str:
+    """What personal data a question asks for, from its heading ("" if none)."""
+    text = " ".join(text.split())
+    for what, pattern in _PERSONAL_HEADINGS:
+        if pattern.search(text):
+            return what
+    return ""
+
+
+def personal_content(values: Sequence[str]) -> str:
+    """What personal data most answers of a column are (e-mail, phone, IP), or ""."""
+    from earwitness.privacy import Masker
+
+    answers = [v for v in values if v.strip()][:200]
+    if not answers:
+        return ""
+    masker = Masker()
+    masked = [masker.mask(v) for v in answers]
+    for token, what in _PERSONAL_CONTENT:
+        whole = sum(len(m.replace(token, "").strip(" .,;")) <= 3 and token in m for m in masked)
+        if whole * 2 >= len(answers):
+            return what
+    return ""
+
+
+def _mark_personal(export: SurveyExport) -> SurveyExport:
+    """Answer columns asking for a name, address, birth date, phone, e-mail or IP (by
+    heading), or holding e-mails, phone numbers or IPs (by content), become personal."""
+    columns = []
+    for index, column in enumerate(export.columns):
+        if column.role == "answer":
+            what = personal_heading(column.text) or personal_heading(column.code)
+            if not what:
+                what = personal_content([row[index] for row in export.cells])
+            if what:
+                column = replace(column, role="personal", personal=what)
+        columns.append(column)
+    return replace(export, columns=tuple(columns))

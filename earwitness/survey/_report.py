@@ -49,6 +49,7 @@ RESULT_COLUMNS = [
     "effect_size",
     "ci_low",
     "ci_high",
+    "magnitude",
     "warnings",
 ]
 
@@ -89,7 +90,12 @@ class SurveyReport:
                     "n": r["n"],
                     "statistic": _fmt(r["statistic"]),
                     "p": _fmt(r["p_adjusted"] if r["p_adjusted"] is not None else r["p"]),
-                    "effect": f"{r['effect_name']} {_fmt(effect)}" if effect is not None else "",
+                    "effect": (
+                        f"{r['effect_name']} {_fmt(effect)}"
+                        + (f" ({r['magnitude']})" if r.get("magnitude") else "")
+                        if effect is not None
+                        else ""
+                    ),
                     "warning": "yes" if r["warnings"] else "",
                 }
             )
@@ -206,6 +212,12 @@ def build_report(
             f"fewer than two known groups by {by!r}: only distributions are reported"
         )
     frame = data.responses.assign(by=data.responses["respondent"].map(groups))
+    defining = _defining_items(instrument, by)
+    for code in sorted(defining - {by}):
+        report.warnings.append(
+            f"item {code!r} defines the groups (the group rule reads it): it is not tested "
+            "against them"
+        )
     for item in instrument.items:
         if item.code == by:
             continue
@@ -219,12 +231,21 @@ def build_report(
                 "neutral": item.neutral,
             }
         )
-        _item_section(report, item, answers, order, tested, seed)
+        _item_section(report, item, answers, order, [] if item.code in defining else tested, seed)
     for scale in instrument.scales:
-        _scale_section(report, instrument, scale, frame, order, tested)
+        _scale_section(report, instrument, scale, frame, order, tested, seed)
     if ordinal:
         _ordinal_sections(report, instrument, frame, groups, tested, list(covariates))
     return report
+
+
+def _defining_items(instrument: Instrument, by: str) -> set[str]:
+    """The items that define the comparison's groups: the ``--by`` item, or, by user
+    group, the items the group rule reads. Testing them against the groups they define
+    only restates the rule (χ² at its maximum, V = 1)."""
+    if by != "group":
+        return {by}
+    return set(instrument.groups.variables.values()) if instrument.groups is not None else set()
 
 
 def _add(report: SurveyReport, item: str, text: str, result: TestResult) -> None:
@@ -284,7 +305,7 @@ def _item_section(
                     }
                 )
         if len(tested) >= 2:
-            _add(report, item.code, text, kruskal_wallis(per_group))
+            _add(report, item.code, text, kruskal_wallis(per_group, seed=seed))
             for result in pairwise_mann_whitney(per_group):
                 _add(report, item.code, text, result)
     elif item.type == "single" and len(tested) >= 2:
@@ -369,6 +390,7 @@ def _scale_section(
     frame: pd.DataFrame,
     order: list[str],
     tested: list[str],
+    seed: int,
 ) -> None:
     wide = scale_scores(instrument, scale, frame)
     by = frame.groupby("respondent")["by"].first()
@@ -386,7 +408,7 @@ def _scale_section(
     if len(tested) >= 2:
         means = complete.mean(axis=1)
         per_group = {g: means[by.reindex(means.index) == g].tolist() for g in tested}
-        _add(report, f"scale:{scale.name}", label, kruskal_wallis(per_group))
+        _add(report, f"scale:{scale.name}", label, kruskal_wallis(per_group, seed=seed))
         for result in pairwise_mann_whitney(per_group):
             _add(report, f"scale:{scale.name}", label, result)
 
@@ -424,8 +446,9 @@ def _ordinal_sections(
             predictors[code] = answers["value_num"].reindex(predictors.index).astype(float)
         else:
             raise EarwitnessError(f"--covariate {code!r}: use a numeric, single or Likert item")
+    defining = _defining_items(instrument, report.by)
     for item in instrument.items:
-        if item.type != "likert" or item.code in covariates:
+        if item.type != "likert" or item.code in covariates or item.code in defining:
             continue
         outcome = (
             frame[frame["item"] == item.code]

@@ -38,6 +38,12 @@ def survey() -> None:
     "--encoding",
     help="Text encoding of a CSV that is neither UTF-8 nor UTF-16 with a BOM, e.g. cp1252.",
 )
+@click.option(
+    "--keep-previews",
+    is_flag=True,
+    help="Import Qualtrics 'Survey Preview' and 'Survey Test' responses too (left out and "
+    "counted by default).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Emit the import summary as JSON.")
 @pass_env
 def import_survey(
@@ -46,6 +52,7 @@ def import_survey(
     fmt: str,
     instrument_path: Path | None,
     encoding: str | None,
+    keep_previews: bool,
     as_json: bool,
 ) -> None:
     """Import a questionnaire export.
@@ -58,7 +65,13 @@ def import_survey(
     instrument = load_instrument(instrument_path) if instrument_path else None
     with env.store() as store:
         result = import_file(
-            store, file, env.study.key(), format=fmt, instrument=instrument, encoding=encoding
+            store,
+            file,
+            env.study.key(),
+            format=fmt,
+            instrument=instrument,
+            encoding=encoding,
+            keep_previews=keep_previews,
         )
     if as_json:
         emit(vars(result), as_json=True)
@@ -72,8 +85,14 @@ def import_survey(
         click.echo("  groups: " + ", ".join(f"{g} {n}" for g, n in sorted(result.groups.items())))
     if result.replaced_respondents:
         click.echo(f"  replaced earlier answers of {result.replaced_respondents} respondents")
+    if result.excluded_responses:
+        left = ", ".join(f"{n} {why}" for why, n in result.excluded_responses.items())
+        click.echo(f"  left out responses: {left} (--keep-previews imports them)")
     if result.dropped_columns:
-        click.echo("  left out personal columns: " + ", ".join(result.dropped_columns))
+        click.echo(
+            "  left out personal columns: "
+            + ", ".join(f"{code} ({what})" for code, what in result.dropped_columns.items())
+        )
     if result.unused_columns:
         click.echo(
             f"  {len(result.unused_columns)} answer columns are not in the instrument and "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -207,3 +208,85 @@ def test_codebook_commands(
     result = invoke("code", "codebook", "import", str(tmp_path / "codebook.txt"))
     assert result.exit_code != 0
     assert "ends in .yaml, .yml or .qdc" in str(result.exception)
+
+
+# --- issue 14: duplicate guids, names holding "/", control characters ----------------------
+
+
+def test_two_codes_with_one_guid_are_refused_with_both_lines() -> None:
+    guid = "0b9d3c3e-6f1a-4f57-9d7e-2b1f4c9a8e11"
+    text = (
+        "codes:\n"
+        "  - name: Quality\n"
+        "    children:\n"
+        "      - name: Harsh\n"
+        f"        guid: {guid}\n"
+        "  - name: Control\n"
+        f"    guid: {guid}\n"
+    )
+    with pytest.raises(BadInputError) as error:
+        parse_codebook_yaml(text)
+    message = str(error.value)
+    assert message.startswith("line 6:") and "on line 4" in message
+    assert "'Control'" in message and "'Harsh'" in message
+
+
+def test_an_explicit_guid_that_repeats_a_derived_one_is_refused() -> None:
+    derived = code_guid(["Quality"])
+    with pytest.raises(BadInputError, match=f"line 3: code 'Other' has the guid {derived}"):
+        parse_codebook_yaml(f"codes:\n  - name: Quality\n  - name: Other\n    guid: {derived}\n")
+
+
+def test_every_path_codebook_show_prints_resolves(
+    store: Store, invoke: Callable[..., Any], write_codebook_file: Callable[[str], Path]
+) -> None:
+    text = (
+        "codes:\n"
+        "  - name: Mid/Side\n"
+        "  - name: Genres\n"
+        "    children:\n"
+        "      - name: AC/DC covers\n"
+        "      - name: Drum & bass\n"
+    )
+    result = invoke("code", "codebook", "import", str(write_codebook_file(text)))
+    assert result.exit_code == 0, result.output
+    shown = invoke("code", "codebook", "show", "--json")
+    rows = json.loads(shown.output)
+    assert {r["path"] for r in rows} == {
+        "Mid/Side",
+        "Genres",
+        "Genres/AC/DC covers",
+        "Genres/Drum & bass",
+    }
+    with store.connect() as connection:
+        index = CodeIndex(connection)
+    ids = {row["path"]: index.resolve(row["path"]) for row in rows}
+    assert len(set(ids.values())) == 4
+    assert ids["Genres/AC/DC covers"] == index.resolve(row_guid(rows, "Genres/AC/DC covers"))
+
+
+def row_guid(rows: list[dict[str, Any]], path: str) -> str:
+    return next(r["guid"] for r in rows if r["path"] == path)
+
+
+def test_a_path_two_codes_print_alike_asks_for_the_guid(store: Store) -> None:
+    write_codebook(
+        store,
+        parse_codebook_yaml("codes:\n  - name: A/B\n  - name: A\n    children:\n      - name: B\n"),
+    )
+    with store.connect() as connection:
+        index = CodeIndex(connection)
+    with pytest.raises(BadInputError, match=r"names 2 codes .* give its guid"):
+        index.resolve("A/B")
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\ufffe"])
+def test_a_control_character_is_one_line_with_its_line_number(
+    invoke: Callable[..., Any], write_codebook_file: Callable[[str], Path], character: str
+) -> None:
+    path = write_codebook_file(f"codes:\n  - name: Quality\n  - name: Ha{character}rsh\n")
+    result = invoke("code", "codebook", "import", str(path))
+    assert isinstance(result.exception, BadInputError) and result.exception.exit_code == 2
+    message = str(result.exception)
+    assert "\n" not in message
+    assert "line 3:" in message and "YAML does not allow" in message
