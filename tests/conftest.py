@@ -26,8 +26,9 @@ PG_ADMIN_URL = os.environ.get(
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """The real data beside the project (../shared), for tests only."""
-    path = Path(__file__).resolve().parents[1].parent / "shared"
+    """The real data: $EARWITNESS_SHARED, else beside the project (../shared); tests only."""
+    beside = Path(__file__).resolve().parents[1].parent / "shared"
+    path = Path(os.environ.get("EARWITNESS_SHARED") or beside)
     if not path.is_dir():
         pytest.fail(f"{path} is missing: the tests need the shared fixtures beside the project")
     return path

@@ -218,8 +218,8 @@ class PoliteClient:
         max_retries: int = 4,
         backoff_s: float = 2.0,
         max_wait_s: float = 600.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if not contact.strip():
             raise EarwitnessError(
@@ -234,8 +234,9 @@ class PoliteClient:
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.stats = ClientStats()
-        self._sleep = sleep
-        self._clock = clock
+        # resolved here, not as defaults, so a test can stand a virtual clock in for `time`
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._responses: list[RawResponse] = []
