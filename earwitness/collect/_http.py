@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from earwitness import __version__
+from earwitness.collect._charset import decode_html
 from earwitness.collect._items import RawResponse
 from earwitness.errors import EarwitnessError
 from earwitness.privacy import redact_headers, redact_url
@@ -121,14 +122,8 @@ class Response:
 
     @property
     def text(self) -> str:
-        charset = "utf-8"
-        content_type = self.header("content-type") or ""
-        if "charset=" in content_type:
-            charset = content_type.split("charset=")[-1].split(";")[0].strip().strip('"')
-        try:
-            return self.body.decode(charset, errors="replace")
-        except LookupError:
-            return self.body.decode("utf-8", errors="replace")
+        """The body decoded as the HTML standard says (BOM, header, ``<meta>``, default)."""
+        return decode_html(self.body, self.header("content-type"))
 
 
 class Transport(Protocol):
@@ -383,7 +378,7 @@ class PoliteClient:
                 url=redact_url(response.url),
                 status=response.status,
                 headers=_archive_headers(response.headers),
-                body=response.body.decode("utf-8", errors="replace"),
+                body=response.body,  # the bytes as received; the archive keeps them
             )
         )
 

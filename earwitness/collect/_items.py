@@ -79,9 +79,18 @@ class RunSummary:
     requests: int = 0
     wait_s: float = 0.0
     capped: list[str] = field(default_factory=list)
+    undated: int = 0  # posts whose date could not be read
+    ambiguous_dates: int = 0  # numeric dates read month first by assumption
+    pages_missed: int = 0  # thread pages a "Page X of N" announced but not collected
+    posts_missed: int = 0  # posts a topic listed but the server did not give
+    warnings: list[str] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def warn(self, message: str) -> None:
+        """Record something the researcher must know (the command prints it)."""
+        self.warnings.append(message)
 
     @property
     def items(self) -> int:
@@ -97,8 +106,16 @@ class RunSummary:
             {"measure": "requests", "value": self.requests},
             {"measure": "rate-limit wait (s)", "value": round(self.wait_s, 1)},
             {"measure": "listings at the ~1000 cap", "value": len(self.capped)},
+            {"measure": "undated", "value": self.undated},
         ]
+        optional = (
+            ("dates read month first (ambiguous)", self.ambiguous_dates),
+            ("thread pages not collected", self.pages_missed),
+            ("posts not collected", self.posts_missed),
+        )
+        rows.extend({"measure": name, "value": value} for name, value in optional if value)
         rows.extend({"measure": "capped", "value": listing} for listing in self.capped)
+        rows.extend({"measure": "warning", "value": message} for message in self.warnings)
         return rows
 
 
