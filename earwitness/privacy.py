@@ -7,6 +7,9 @@ Every importer calls this module before anything reaches the store:
 * personal data in text (e-mail, phone numbers, IP addresses, profile URLs, ``u/name``
   and ``@handle`` mentions) is masked; mentions become the pseudonym of the handle, so
   who-replies-to-whom survives without the handle;
+* every author handle a collector has seen (:class:`KnownHandles`) is replaced by its
+  pseudonym wherever it appears in text: bare ("I know what you mean dieketzer"), in
+  greetings ("Hi NAME,"), inside links;
 * credentials are stripped from headers and URLs before anything is archived or logged.
 """
 
@@ -20,7 +23,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
+    "MIN_HANDLE_CHARS",
+    "KnownHandles",
     "Masker",
+    "handle_tokens",
     "pseudonym",
     "redact_headers",
     "redact_url",
@@ -74,7 +80,9 @@ _PHONE = re.compile(
 )
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}[./-]\d{2}[./-]\d{4}")
 _REDDIT_MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
-_AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{1,29}[A-Za-z0-9_])(?![\w@])")
+_AT_MENTION = re.compile(
+    r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.-]{0,58}[A-Za-z0-9_])(?![\w@-])"
+)  # Discourse and XenForo handles may hold hyphens and dots: @dl-proto
 
 
 _NON_DIGITS = re.compile(r"\D+")
@@ -128,6 +136,11 @@ class Masker:
                 text = pattern.sub(replace, text)
         return text
 
+    @staticmethod
+    def mask_profile_urls(text: str) -> str:
+        """Only profile links masked: for stored URLs, whose digits are no phone number."""
+        return _PROFILE_URL.sub("[profile-url]", text) if _has_profile_host(text) else text
+
     __call__ = mask
 
     def _rules(self) -> list[_Rule]:
@@ -151,6 +164,88 @@ class Masker:
         return (
             "[phone]" if digits >= _PHONE_MIN_DIGITS and not _ISO_DATE.fullmatch(found) else found
         )
+
+
+MIN_HANDLE_CHARS = 3  # shorter handles ("jo", "a") cannot be told from ordinary words
+_TOKEN = re.compile(r"\w(?:[\w.-]*\w)?")
+_TOKEN_PARTS = re.compile(r"[.-]")
+_PLAIN_HANDLE = re.compile(r"[\w.-]+")
+
+
+def handle_tokens(text: str) -> set[str]:
+    """The case-folded words of a text that a handle could be (whole and split at . -)."""
+    found: set[str] = set()
+    for token in _TOKEN.findall(text):
+        folded = token.casefold()
+        found.add(folded)
+        if "." in folded or "-" in folded:
+            found.update(part for part in _TOKEN_PARTS.split(folded) if part)
+    return found
+
+
+class KnownHandles:
+    """The author handles one collector has seen, replaced by pseudonyms wherever they appear.
+
+    A handle is matched as a whole word, case-insensitively (``dieketzer`` in "I know
+    what you mean dieketzer."); a word joined by ``.`` or ``-`` is also matched by its
+    parts. Handles shorter than :data:`MIN_HANDLE_CHARS` are not replaced in text.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._plain: dict[str, str] = {}
+        self._spaced: dict[str, str] = {}
+        self._spaced_pattern: re.Pattern[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self._plain) + len(self._spaced)
+
+    def __contains__(self, handle: object) -> bool:
+        if not isinstance(handle, str):
+            return False
+        name = _normalise_handle(handle)
+        return name in self._plain or name in self._spaced
+
+    def add(self, handle: str) -> str | None:
+        """Remember a handle; return its normalised form if it is new and long enough."""
+        name = _normalise_handle(handle)
+        if len(name) < MIN_HANDLE_CHARS or name in self._plain or name in self._spaced:
+            return None
+        if _PLAIN_HANDLE.fullmatch(name):
+            self._plain[name] = pseudonym(name, self.key)
+        else:
+            self._spaced[name] = pseudonym(name, self.key)
+            self._spaced_pattern = None
+        return name
+
+    def replace(self, text: str) -> str:
+        """``text`` with every known handle replaced by its pseudonym."""
+        if self._spaced:
+            text = self._spaced_regex().sub(lambda m: self._spaced[m[0].casefold()], text)
+        if self._plain:
+            text = _TOKEN.sub(self._token, text)
+        return text
+
+    __call__ = replace
+
+    def _token(self, match: re.Match[str]) -> str:
+        token = match[0]
+        found = self._plain.get(token.casefold())
+        if found is not None:
+            return found
+        if "." not in token and "-" not in token:
+            return token
+        parts = _TOKEN_PARTS.split(token)
+        if not any(part.casefold() in self._plain for part in parts):
+            return token
+        return re.sub(r"[^.-]+", lambda m: self._plain.get(m[0].casefold(), m[0]), token)
+
+    def _spaced_regex(self) -> re.Pattern[str]:
+        if self._spaced_pattern is None:
+            names = sorted(self._spaced, key=len, reverse=True)
+            alternatives = "|".join(re.escape(name) for name in names)
+            self._spaced_pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        return self._spaced_pattern
 
 
 _SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie"}
