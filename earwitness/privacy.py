@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -167,6 +167,7 @@ class Masker:
 
 
 MIN_HANDLE_CHARS = 3  # shorter handles ("jo", "a") cannot be told from ordinary words
+_WORD_CACHE = 500_000
 _TOKEN = re.compile(r"\w(?:[\w.-]*\w)?")
 _TOKEN_PARTS = re.compile(r"[.-]")
 _PLAIN_HANDLE = re.compile(r"[\w.-]+")
@@ -188,14 +189,37 @@ class KnownHandles:
 
     A handle is matched as a whole word, case-insensitively (``dieketzer`` in "I know
     what you mean dieketzer."); a word joined by ``.`` or ``-`` is also matched by its
-    parts. Handles shorter than :data:`MIN_HANDLE_CHARS` are not replaced in text.
+    parts. Handles shorter than :data:`MIN_HANDLE_CHARS` or made of digits only are not
+    replaced in text (they cannot be told from ordinary words and numbers).
+
+    ``pseudonyms`` are those of authors already in the study: a word whose keyed
+    pseudonym is one of them is a handle too, though its plain form was never stored
+    (the HMAC is checked word by word, with a cache).
     """
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, pseudonyms: Iterable[str] = ()) -> None:
         self.key = key
         self._plain: dict[str, str] = {}
         self._spaced: dict[str, str] = {}
         self._spaced_pattern: re.Pattern[str] | None = None
+        self._pseudonyms = set(pseudonyms)
+        self._checked: dict[str, str | None] = {}
+
+    def _study_handle(self, word: str) -> str | None:
+        """The pseudonym of a word that is an author of the study, else None."""
+        if not self._pseudonyms:
+            return None
+        folded = word.casefold()
+        if folded in self._checked:
+            return self._checked[folded]
+        found: str | None = None
+        if len(folded) >= MIN_HANDLE_CHARS and not folded.isdigit():
+            candidate = pseudonym(folded, self.key)
+            found = candidate if candidate in self._pseudonyms else None
+        if len(self._checked) > _WORD_CACHE:
+            self._checked.clear()
+        self._checked[folded] = found
+        return found
 
     def __len__(self) -> int:
         return len(self._plain) + len(self._spaced)
@@ -209,20 +233,29 @@ class KnownHandles:
     def add(self, handle: str) -> str | None:
         """Remember a handle; return its normalised form if it is new and long enough."""
         name = _normalise_handle(handle)
-        if len(name) < MIN_HANDLE_CHARS or name in self._plain or name in self._spaced:
+        if len(name) < MIN_HANDLE_CHARS or name.isdigit():
             return None
+        if name in self._plain or name in self._spaced:
+            return None
+        alias = pseudonym(name, self.key)
+        self._pseudonyms.add(alias)
+        self._checked.pop(name, None)
         if _PLAIN_HANDLE.fullmatch(name):
-            self._plain[name] = pseudonym(name, self.key)
+            self._plain[name] = alias
         else:
-            self._spaced[name] = pseudonym(name, self.key)
+            self._spaced[name] = alias
             self._spaced_pattern = None
         return name
+
+    def handle(self, word: str) -> str | None:
+        """The pseudonym of ``word`` if it is a known handle, else None."""
+        return self._plain.get(word.casefold()) or self._study_handle(word)
 
     def replace(self, text: str) -> str:
         """``text`` with every known handle replaced by its pseudonym."""
         if self._spaced:
             text = self._spaced_regex().sub(lambda m: self._spaced[m[0].casefold()], text)
-        if self._plain:
+        if self._plain or self._pseudonyms:
             text = _TOKEN.sub(self._token, text)
         return text
 
@@ -230,15 +263,15 @@ class KnownHandles:
 
     def _token(self, match: re.Match[str]) -> str:
         token = match[0]
-        found = self._plain.get(token.casefold())
+        found = self.handle(token)
         if found is not None:
             return found
         if "." not in token and "-" not in token:
             return token
         parts = _TOKEN_PARTS.split(token)
-        if not any(part.casefold() in self._plain for part in parts):
+        if not any(self.handle(part) for part in parts if part):
             return token
-        return re.sub(r"[^.-]+", lambda m: self._plain.get(m[0].casefold(), m[0]), token)
+        return re.sub(r"[^.-]+", lambda m: self.handle(m[0]) or m[0], token)
 
     def _spaced_regex(self) -> re.Pattern[str]:
         if self._spaced_pattern is None:

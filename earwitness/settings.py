@@ -60,7 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
         "forum_boards",
         {},
         "Per forum host, how the board displays dates: a table such as "
-        "`[forum_boards.\"www.example-forum.de\"]` with `date_order` (`MDY`, `DMY` or "
+        '`[forum_boards."www.example-forum.de"]` with `date_order` (`MDY`, `DMY` or '
         "`YMD`, for numeric dates such as 03-01-2013) and `timezone` (an IANA name such as "
         "`Europe/Berlin`, the board's time zone for displayed dates). `collect forum "
         "--date-order/--timezone` override it for one run.",

@@ -92,16 +92,14 @@ def _prescan(head: bytes) -> str | None:
 
 def sniff_encoding(body: bytes, content_type: str | None = None) -> str:
     """The encoding to decode ``body`` with: BOM, header charset, ``<meta>``, default."""
-    for bom, encoding in _BOMS:
+    for bom, bom_encoding in _BOMS:
         if body.startswith(bom):
-            return encoding
-    declared = _charset_from_content(content_type or "")
-    encoding = encoding_for_label(declared)
-    if encoding is not None:
-        return encoding
-    encoding = _prescan(body[:1024])
-    if encoding is not None:
-        return encoding
+            return bom_encoding
+    found = encoding_for_label(_charset_from_content(content_type or ""))
+    if found is None:
+        found = _prescan(body[:1024])
+    if found is not None:
+        return found
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:

@@ -128,10 +128,9 @@ def forum(
     committed with the cursor, so an interrupted run resumes where it stopped.
     """
     from earwitness.collect._forums import ForumQuery, collect_forum
+    from earwitness.collect._forums._dates import BoardDates
     from earwitness.collect._http import PoliteClient
     from earwitness.collect._items import ItemWriter
-
-    from earwitness.collect._forums._dates import BoardDates
 
     study = env.study
     board = _board_settings(study.setting("forum_boards"), urlsplit(_check_url(url)).netloc)

@@ -28,7 +28,14 @@ from earwitness.store.records import (
     rewrite_documents,
     upsert_documents,
 )
-from earwitness.store.schema import collection_cursors, collection_seen, group_evidence, utcnow
+from earwitness.store.schema import (
+    collection_cursors,
+    collection_seen,
+    documents,
+    group_evidence,
+    participants,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from earwitness.store import Store
@@ -167,9 +174,12 @@ class ItemWriter:
         self._state: dict[str, Any] = {}
         self._done = False
         self._seen: set[str] = set()
-        self._handles = KnownHandles(self._key)
         self._words: dict[str, set[int]] = {}  # word -> ids of this run's documents
         self._load()
+        self._authors_before = _author_pseudonyms(store)
+        self._handles = KnownHandles(self._key, self._authors_before)
+        self._to_sweep: set[str] = set()  # handles new to the study, for earlier documents
+        self._platforms: set[str] = set()
 
     def _load(self) -> None:
         with self.store.connect() as connection:
@@ -263,6 +273,8 @@ class ItemWriter:
         self._state = dict(state)
         self._done = done
         self._seen.update(new_ids)
+        if done and self._to_sweep:
+            self._sweep_earlier_runs()
 
     def _archive_response(self, response: RawResponse) -> str | None:
         return self._archive.append(
@@ -336,6 +348,10 @@ class ItemWriter:
             if author is not None and author.strip() not in _ABSENT_AUTHORS
         }
         new_handles = [name for name in map(self._handles.add, handles) if name is not None]
+        self._to_sweep.update(
+            name for name in new_handles if pseudonym(name, self._key) not in self._authors_before
+        )
+        self._platforms.update(item.platform for item in items)
         participant_ids = ensure_participants(connection, handles.values())
         mask = self._mask
         records = [
@@ -386,10 +402,25 @@ class ItemWriter:
         ids: set[int] = set()
         for name in new_handles:
             ids |= self._words.get(name.split()[0], set())
-        if not ids:
-            return
+        if ids:
+            self._rewrite(connection, _documents_by_id(connection, sorted(ids)))
+
+    def _sweep_earlier_runs(self) -> None:
+        """Replace the handles new to the study in every document of its platforms."""
+        wanted = {name.split()[0] for name in self._to_sweep}
+        last = 0
+        with self.store.transaction() as connection:
+            while True:
+                rows = _documents_after(connection, self._platforms, last)
+                if not rows:
+                    break
+                last = rows[-1].id
+                self._rewrite(connection, [r for r in rows if _row_words(r) & wanted])
+        self._to_sweep.clear()
+
+    def _rewrite(self, connection: Connection, found: Sequence[sa.Row]) -> None:
         rows = []
-        for row in _documents_by_id(connection, sorted(ids)):
+        for row in found:
             values = {
                 "text": self._handles.replace(row.text),
                 "quoted": self._handles.replace(row.quoted) if row.quoted else row.quoted,
@@ -428,9 +459,37 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _documents_by_id(connection: Connection, ids: Sequence[int]) -> list[sa.Row]:
-    from earwitness.store.schema import documents
+def _author_pseudonyms(store: Store) -> set[str]:
+    with store.connect() as connection:
+        return set(
+            connection.execute(
+                sa.select(participants.c.pseudonym).where(participants.c.kind == "author")
+            ).scalars()
+        )
 
+
+def _row_words(row: sa.Row) -> set[str]:
+    parts = [row.text or "", row.quoted or "", row.title or "", row.url or ""]
+    return handle_tokens("\n".join([*parts, *_strings(row.extra)]))
+
+
+_SWEEP_CHUNK = 2000
+
+
+def _documents_after(connection: Connection, platforms: set[str], last_id: int) -> list[sa.Row]:
+    """The next chunk of documents of these platforms, by id."""
+    query = sa.select(
+        documents.c.id,
+        documents.c.text,
+        documents.c.quoted,
+        documents.c.title,
+        documents.c.url,
+        documents.c.extra,
+    ).where(documents.c.platform.in_(sorted(platforms)), documents.c.id > last_id)
+    return list(connection.execute(query.order_by(documents.c.id).limit(_SWEEP_CHUNK)))
+
+
+def _documents_by_id(connection: Connection, ids: Sequence[int]) -> list[sa.Row]:
     rows: list[sa.Row] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]

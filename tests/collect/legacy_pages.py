@@ -229,9 +229,7 @@ def vb3_thread(
 # --- vBulletin 4 ------------------------------------------------------------------------
 
 
-def vb4_thread(
-    base: str, path: str, posts: list[Post], *, page: int, total_pages: int
-) -> str:
+def vb4_thread(base: str, path: str, posts: list[Post], *, page: int, total_pages: int) -> str:
     """A vBulletin 4.2 thread page at a friendly URL (``showthread.php/ID-title``).
 
     vBulletin 4 prints ``<base href>`` (the forum's home) and links relative to it.

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from earwitness.cli import cli
-from earwitness.collect._forums import ForumQuery, collect_forum
-from earwitness.collect._forums import _crawl
+from earwitness.collect._forums import ForumQuery, _crawl, collect_forum
 from earwitness.collect._http import HttpxTransport, PoliteClient
 from earwitness.collect._items import ItemWriter, RunSummary
 from earwitness.errors import BadInputError
@@ -95,7 +93,9 @@ def test_pages_a_page_announces_but_were_not_read_are_warned_and_counted(
     study.settings.update(contact="lab@example.org")
     study.save_settings()
     url = local_server.url + "/phpBB3/viewtopic.php?f=2&t=77"
-    result = CliRunner().invoke(cli, ["--study", str(study.root), "collect", "forum", url, "--json"])
+    result = CliRunner().invoke(
+        cli, ["--study", str(study.root), "collect", "forum", url, "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert "warning: " in result.stderr and "stopped at page 3 of 10" in result.stderr
     rows = {row["measure"]: row["value"] for row in json.loads(result.stdout)}
@@ -138,7 +138,9 @@ def test_legacy_charsets_are_decoded_and_raw_bytes_kept(
     text = CAFE if codec == "cp1252" else "AIマスタリングは便利です。音圧も十分。"
     body = _vb3_page(meta, text).encode(codec)
     local_server.route("/robots.txt", ROBOTS)
-    local_server.route("/vb/showthread.php?t=31", Reply(body=body, headers={"Content-Type": header}))
+    local_server.route(
+        "/vb/showthread.php?t=31", Reply(body=body, headers={"Content-Type": header})
+    )
     _collect(study, ForumQuery(local_server.url + "/vb/showthread.php?t=31"))
     (doc,) = _docs(study)
     assert doc.text == f"{text}\nSecond line."
@@ -219,7 +221,9 @@ def test_day_first_board_and_time_zone_from_the_study_settings(
         forum_boards={host: {"date_order": "DMY", "timezone": "Europe/Berlin"}},
     )
     study.save_settings()
-    result = CliRunner().invoke(cli, ["--study", str(study.root), "collect", "forum", url, "--json"])
+    result = CliRunner().invoke(
+        cli, ["--study", str(study.root), "collect", "forum", url, "--json"]
+    )
     assert result.exit_code == 0, result.output
     when = [d.authored_at for d in _docs(study)]
     assert when == [

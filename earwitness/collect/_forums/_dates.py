@@ -33,7 +33,7 @@ from earwitness.errors import BadInputError
 __all__ = ["DATE_ORDERS", "BoardDates", "DateReading", "read_display_date"]
 
 DATE_ORDERS = ("MDY", "DMY", "YMD")
-_MONTH_NAMES = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
 _WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE)
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)

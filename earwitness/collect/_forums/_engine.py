@@ -266,7 +266,7 @@ class Engine:
 
 
 def _page_of(tree: LexborHTMLParser) -> tuple[int | None, int | None]:
-    """"Page X of N" where the engine prints it (never from the posts' own text)."""
+    """ "Page X of N" where the engine prints it (never from the posts' own text)."""
     for selector in _PAGE_INFO:
         for node in tree.css(selector):
             text = " ".join((node.text() or "").split())
