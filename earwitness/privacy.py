@@ -175,12 +175,9 @@ _PLAIN_HANDLE = re.compile(r"[\w.-]+")
 
 def handle_tokens(text: str) -> set[str]:
     """The case-folded words of a text that a handle could be (whole and split at . -)."""
-    found: set[str] = set()
-    for token in _TOKEN.findall(text):
-        folded = token.casefold()
-        found.add(folded)
-        if "." in folded or "-" in folded:
-            found.update(part for part in _TOKEN_PARTS.split(folded) if part)
+    found = set(_TOKEN.findall(text.casefold()))
+    for word in [word for word in found if "." in word or "-" in word]:
+        found.update(part for part in _TOKEN_PARTS.split(word) if part)
     return found
 
 
@@ -204,6 +201,7 @@ class KnownHandles:
         self._spaced_pattern: re.Pattern[str] | None = None
         self._pseudonyms = set(pseudonyms)
         self._checked: dict[str, str | None] = {}
+        self._hits: set[str] = set()  # case-folded words known to be handles
 
     def _study_handle(self, word: str) -> str | None:
         """The pseudonym of a word that is an author of the study, else None."""
@@ -219,6 +217,8 @@ class KnownHandles:
         if len(self._checked) > _WORD_CACHE:
             self._checked.clear()
         self._checked[folded] = found
+        if found is not None:
+            self._hits.add(folded)
         return found
 
     def __len__(self) -> int:
@@ -240,6 +240,7 @@ class KnownHandles:
         alias = pseudonym(name, self.key)
         self._pseudonyms.add(alias)
         self._checked.pop(name, None)
+        self._hits.add(name)
         if _PLAIN_HANDLE.fullmatch(name):
             self._plain[name] = alias
         else:
@@ -255,9 +256,17 @@ class KnownHandles:
         """``text`` with every known handle replaced by its pseudonym."""
         if self._spaced:
             text = self._spaced_regex().sub(lambda m: self._spaced[m[0].casefold()], text)
-        if self._plain or self._pseudonyms:
+        if (self._plain or self._pseudonyms) and self._mentions_one(text):
             text = _TOKEN.sub(self._token, text)
         return text
+
+    def _mentions_one(self, text: str) -> bool:
+        """Whether any word of ``text`` is a handle (set operations; most texts have none)."""
+        words = handle_tokens(text)
+        checked = self._checked
+        for word in [word for word in words if word not in checked]:
+            self._study_handle(word)
+        return not words.isdisjoint(self._hits)
 
     __call__ = replace
 
