@@ -118,6 +118,50 @@ def phpbb30_topic(
     )
 
 
+def phpbb30_forum(page: int, total_pages: int, topics: list[tuple[int, str, int]]) -> str:
+    """A phpBB 3.0 prosilver ``viewforum_body.html`` page: ``(topic id, title, pages)``.
+
+    Each topic row carries its own small pagination (``strong.pagination``), as 3.0
+    prints it for topics of more than one page.
+    """
+    base = "./viewforum.php?f=2"
+    pagination = (
+        f'<div class="pagination">{len(topics) * total_pages} topics'
+        ' &bull; <a href="#" onclick="jumpto(); return false;" title="Click to jump to page…">'
+        f"Page <strong>{page}</strong> of <strong>{total_pages}</strong></a>"
+        f" &bull; <span>{phpbb30_pagination(base, total_pages, page, 25)}</span></div>"
+    )
+    rows = []
+    for topic_id, title, pages in topics:
+        link = f"./viewtopic.php?f=2&amp;t={topic_id}"
+        mini = (
+            '<strong class="pagination"><span>'
+            + phpbb30_pagination(link, pages, 0, 10)
+            + "</span></strong>"
+            if pages > 1
+            else ""
+        )
+        rows.append(
+            '<li class="row bg1"><dl class="icon" style="background-image: '
+            "url(./styles/prosilver/imageset/topic_read.gif); background-repeat: no-repeat;"
+            f'"><dt title="No unread posts"><a href="{link}" class="topictitle">{title}</a>'
+            f' {mini}<br />by <a href="./memberlist.php?mode=viewprofile&amp;u=2">someone</a>'
+            ' &raquo; Fri Mar 01, 2013 10:00 am</dt><dd class="posts">3 <dfn>Replies</dfn>'
+            '</dd><dd class="views">40 <dfn>Views</dfn></dd></dl></li>'
+        )
+    return (
+        '<!DOCTYPE html><html dir="ltr" lang="en-gb"><head>'
+        '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />'
+        "<title>Audio Forum &bull; View forum - Mastering</title></head>"
+        '<body id="phpbb" class="section-viewforum ltr"><div id="wrap"><div id="page-body">'
+        f'<h2><a href="{base}">Mastering</a></h2><div class="topic-actions">{pagination}</div>'
+        '<div class="forumbg"><div class="inner"><ul class="topiclist"><li class="header">'
+        '<dl class="icon"><dt>Topics</dt><dd class="posts">Replies</dd></dl></li></ul>'
+        f'<ul class="topiclist topics">{"".join(rows)}</ul></div></div>'
+        f'<div class="topic-actions">{pagination}</div></div></div></body></html>'
+    )
+
+
 def phpbb32_topic(topic_id: int, posts: list[Post]) -> str:
     """A one-page phpBB 3.2 prosilver topic whose dates are the board's ``d M Y H:i``."""
     items = "".join(

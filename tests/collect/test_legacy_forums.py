@@ -18,17 +18,20 @@ from earwitness.collect._forums import ForumQuery, _crawl, collect_forum
 from earwitness.collect._http import HttpxTransport, PoliteClient
 from earwitness.collect._items import ItemWriter, RunSummary
 from earwitness.errors import BadInputError
+from earwitness.privacy import pseudonym
 from earwitness.store import RawArchive, raw_body
 from earwitness.store.schema import documents
 from earwitness.study import Study
 from tests.collect.legacy_pages import (
     Post,
+    phpbb30_forum,
     phpbb30_topic,
     phpbb32_topic,
     vb3_thread,
     vb4_thread,
 )
 from tests.collect.server import LocalServer, Reply
+from tests.helpers import database_text
 
 ROBOTS = Reply(body="User-agent: *\nDisallow: /admin/\n")
 UTF8 = {"Content-Type": "text/html; charset=UTF-8"}
@@ -49,24 +52,33 @@ def _docs(study: Study) -> list[sa.Row]:
 # --- numbered pagination ------------------------------------------------------------------
 
 
-def _serve_phpbb30_topic(server: LocalServer, pages: int = 10) -> None:
+def _post_html(n: int, total: int) -> str:
+    if n == 1:  # names a participant of page 1 and one who only posts on the last page
+        return "<p>I know what you mean member_0, and Late_Joiner will say the same.</p>"
+    if n == 2:  # phpBB 3.0 turns a pasted URL into a postlink whose text is the URL
+        url = "https://www.kvraudio.com/forum/memberlist.php?mode=viewprofile&amp;u=4242"
+        return f'<p>See <a href="{url}" class="postlink">{url}</a> for his gear.</p>'
+    return f"<p>Reply number {n} on the loudness of AI masters.</p>"
+
+
+def _serve_phpbb30_topic(server: LocalServer, pages: int = 10, topic: int = 77) -> None:
     server.route("/robots.txt", ROBOTS)
     total = pages * 10 - 3
     for page in range(1, pages + 1):
         first = (page - 1) * 10
         posts = [
             Post(
-                1000 + n,
-                f"member_{n % 7}",
+                topic * 1000 + n,
+                "late_joiner" if n == total - 1 else f"member_{n % 7}",
                 f"Fri Mar {1 + page:02d}, 2013 {1 + n % 11}:{n % 60:02d} pm",
-                f"<p>Reply number {n} on the loudness of AI masters.</p>",
+                _post_html(n, total),
             )
             for n in range(first, min(first + 10, total))
         ]
         start = f"&start={first}" if page > 1 else ""
         server.route(
-            f"/phpBB3/viewtopic.php?f=2&t=77{start}",
-            Reply(body=phpbb30_topic(77, page, pages, posts, total_posts=total), headers=UTF8),
+            f"/phpBB3/viewtopic.php?f=2&t={topic}{start}",
+            Reply(body=phpbb30_topic(topic, page, pages, posts, total_posts=total), headers=UTF8),
         )
 
 
@@ -83,6 +95,44 @@ def test_phpbb30_numbered_pages_without_next_link_are_all_read(
     assert local_server.paths().count("/phpBB3/viewtopic.php?f=2&t=77&start=90") == 1
     assert summary.pages_missed == 0 and summary.warnings == []
     assert docs[0].authored_at.isoformat() == "2013-03-02T13:00:00+00:00"
+    assert docs[-1].participant_id is not None
+
+
+def test_handles_named_in_posts_are_replaced_in_every_table(
+    study: Study, local_server: LocalServer
+) -> None:
+    _serve_phpbb30_topic(local_server)
+    _collect(study, ForumQuery(local_server.url + "/phpBB3/viewtopic.php?f=2&t=77"))
+    docs = {d.native_id.rsplit(":p", 1)[-1]: d for d in _docs(study)}
+    key = study.key()
+    assert docs["77001"].text == (
+        f"I know what you mean {pseudonym('member_0', key)}, "
+        f"and {pseudonym('late_joiner', key)} will say the same."
+    )
+    assert docs["77002"].text == "See [profile-url] for his gear."
+    with study.open_store() as store:
+        text = database_text(store).casefold()
+    for handle in [f"member_{n}" for n in range(7)] + ["late_joiner"]:
+        assert handle not in text
+
+
+def test_phpbb30_forum_listing_pages_are_numbered_too(
+    study: Study, local_server: LocalServer
+) -> None:
+    topics = {page: [(300 + 2 * page, "A", 2), (301 + 2 * page, "B", 1)] for page in (1, 2, 3)}
+    for page, rows in topics.items():
+        start = f"&start={(page - 1) * 25}" if page > 1 else ""
+        local_server.route(
+            f"/phpBB3/viewforum.php?f=2{start}",
+            Reply(body=phpbb30_forum(page, 3, rows), headers=UTF8),
+        )
+        for topic_id, _title, pages in rows:
+            _serve_phpbb30_topic(local_server, pages=pages, topic=topic_id)
+    _collect(study, ForumQuery(local_server.url + "/phpBB3/viewforum.php?f=2"))
+    threads = {d.thread_native_id.rsplit(":t", 1)[-1] for d in _docs(study)}
+    assert threads == {str(t) for rows in topics.values() for t, _, _ in rows}
+    assert len(_docs(study)) == 3 * (17 + 7)
+    assert local_server.requests_to("/phpBB3/viewforum.php") == 3
 
 
 def test_pages_a_page_announces_but_were_not_read_are_warned_and_counted(

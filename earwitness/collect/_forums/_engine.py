@@ -144,9 +144,9 @@ class Engine:
         links = [] if posts else self._thread_links(tree, links_from)
         page_number, page_count = _page_of(tree)
         next_url = self._next(tree, links_from)
-        if next_url is None and posts:
+        if next_url is None:
             current = page_number or page_from_url(url) or 1
-            next_url = self._numbered_next(tree, links_from, current, url)
+            next_url = self._numbered_next(tree, links_from, current, url, listing=not posts)
         return ForumPage(
             engine=self.name,
             posts=posts,
@@ -248,9 +248,13 @@ class Engine:
         return None
 
     def _numbered_next(
-        self, tree: LexborHTMLParser, base: str, current: int, url: str
+        self, tree: LexborHTMLParser, base: str, current: int, url: str, *, listing: bool
     ) -> str | None:
-        """The link numbered ``current + 1`` to a page of the same thread."""
+        """The link numbered ``current + 1`` to a page of the same thread or listing.
+
+        On a listing, the small page links of each thread row ("1, 2, 3") lead to
+        thread pages: a listing's next page is on the same path and names no thread.
+        """
         wanted = str(current + 1)
         thread = self.thread_id(url)
         selectors = (*self.page_links, *_PAGE_INFO)
@@ -260,7 +264,11 @@ class Engine:
             if (anchor.text() or "").strip() != wanted or href.startswith(("javascript:", "#")):
                 continue
             target = urljoin(base, href)
-            if thread is None or self.thread_id(target) == thread:
+            if listing:
+                same_path = urlsplit(target).path == urlsplit(url).path
+                if same_path and self.thread_id(target) is None:
+                    return target
+            elif thread is None or self.thread_id(target) == thread:
                 return target
         return None
 
