@@ -7,6 +7,9 @@ Every importer calls this module before anything reaches the store:
 * personal data in text (e-mail, phone numbers, IP addresses, profile URLs, ``u/name``
   and ``@handle`` mentions) is masked; mentions become the pseudonym of the handle, so
   who-replies-to-whom survives without the handle;
+* every author handle a collector has seen (:class:`KnownHandles`) is replaced by its
+  pseudonym wherever it appears in text: bare ("I know what you mean dieketzer"), in
+  greetings ("Hi NAME,"), inside links;
 * credentials are stripped from headers and URLs before anything is archived or logged.
 """
 
@@ -15,12 +18,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
+    "MIN_HANDLE_CHARS",
+    "KnownHandles",
     "Masker",
+    "handle_tokens",
     "pseudonym",
     "redact_headers",
     "redact_url",
@@ -82,7 +88,9 @@ _PHONE = re.compile(
 )
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}[./-]\d{2}[./-]\d{4}")
 _REDDIT_MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
-_AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{1,29}[A-Za-z0-9_])(?![\w@])")
+_AT_MENTION = re.compile(
+    r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.-]{0,58}[A-Za-z0-9_])(?![\w@-])"
+)  # Discourse and XenForo handles may hold hyphens and dots: @dl-proto
 
 
 _NON_DIGITS = re.compile(r"\D+")
@@ -139,6 +147,11 @@ class Masker:
                 text = pattern.sub(replace, text)
         return text
 
+    @staticmethod
+    def mask_profile_urls(text: str) -> str:
+        """Only profile links masked: for stored URLs, whose digits are no phone number."""
+        return _PROFILE_URL.sub("[profile-url]", text) if _has_profile_host(text) else text
+
     __call__ = mask
 
     def _rules(self) -> list[_Rule]:
@@ -170,6 +183,130 @@ class Masker:
         ):
             return found
         return "[phone]"
+
+
+MIN_HANDLE_CHARS = 3  # shorter handles ("jo", "a") cannot be told from ordinary words
+_WORD_CACHE = 500_000
+_TOKEN = re.compile(r"\w(?:[\w.-]*\w)?")
+_TOKEN_PARTS = re.compile(r"[.-]")
+_PLAIN_HANDLE = re.compile(r"[\w.-]+")
+
+
+def handle_tokens(text: str) -> set[str]:
+    """The case-folded words of a text that a handle could be (whole and split at . -)."""
+    found = set(_TOKEN.findall(text.casefold()))
+    for word in [word for word in found if "." in word or "-" in word]:
+        found.update(part for part in _TOKEN_PARTS.split(word) if part)
+    return found
+
+
+class KnownHandles:
+    """The author handles one collector has seen, replaced by pseudonyms wherever they appear.
+
+    A handle is matched as a whole word, case-insensitively (``dieketzer`` in "I know
+    what you mean dieketzer."); a word joined by ``.`` or ``-`` is also matched by its
+    parts. Handles shorter than :data:`MIN_HANDLE_CHARS` or made of digits only are not
+    replaced in text (they cannot be told from ordinary words and numbers).
+
+    ``pseudonyms`` are those of authors already in the study: a word whose keyed
+    pseudonym is one of them is a handle too, though its plain form was never stored
+    (the HMAC is checked word by word, with a cache).
+    """
+
+    def __init__(self, key: bytes, pseudonyms: Iterable[str] = ()) -> None:
+        self.key = key
+        self._plain: dict[str, str] = {}
+        self._spaced: dict[str, str] = {}
+        self._spaced_pattern: re.Pattern[str] | None = None
+        self._pseudonyms = set(pseudonyms)
+        self._checked: dict[str, str | None] = {}
+        self._hits: set[str] = set()  # case-folded words known to be handles
+
+    def _study_handle(self, word: str) -> str | None:
+        """The pseudonym of a word that is an author of the study, else None."""
+        if not self._pseudonyms:
+            return None
+        folded = word.casefold()
+        if folded in self._checked:
+            return self._checked[folded]
+        found: str | None = None
+        if len(folded) >= MIN_HANDLE_CHARS and not folded.isdigit():
+            candidate = pseudonym(folded, self.key)
+            found = candidate if candidate in self._pseudonyms else None
+        if len(self._checked) > _WORD_CACHE:
+            self._checked.clear()
+        self._checked[folded] = found
+        if found is not None:
+            self._hits.add(folded)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._plain) + len(self._spaced)
+
+    def __contains__(self, handle: object) -> bool:
+        if not isinstance(handle, str):
+            return False
+        name = _normalise_handle(handle)
+        return name in self._plain or name in self._spaced
+
+    def add(self, handle: str) -> str | None:
+        """Remember a handle; return its normalised form if it is new and long enough."""
+        name = _normalise_handle(handle)
+        if len(name) < MIN_HANDLE_CHARS or name.isdigit():
+            return None
+        if name in self._plain or name in self._spaced:
+            return None
+        alias = pseudonym(name, self.key)
+        self._pseudonyms.add(alias)
+        self._checked.pop(name, None)
+        self._hits.add(name)
+        if _PLAIN_HANDLE.fullmatch(name):
+            self._plain[name] = alias
+        else:
+            self._spaced[name] = alias
+            self._spaced_pattern = None
+        return name
+
+    def handle(self, word: str) -> str | None:
+        """The pseudonym of ``word`` if it is a known handle, else None."""
+        return self._plain.get(word.casefold()) or self._study_handle(word)
+
+    def replace(self, text: str) -> str:
+        """``text`` with every known handle replaced by its pseudonym."""
+        if self._spaced:
+            text = self._spaced_regex().sub(lambda m: self._spaced[m[0].casefold()], text)
+        if (self._plain or self._pseudonyms) and self._mentions_one(text):
+            text = _TOKEN.sub(self._token, text)
+        return text
+
+    def _mentions_one(self, text: str) -> bool:
+        """Whether any word of ``text`` is a handle (set operations; most texts have none)."""
+        words = handle_tokens(text)
+        checked = self._checked
+        for word in [word for word in words if word not in checked]:
+            self._study_handle(word)
+        return not words.isdisjoint(self._hits)
+
+    __call__ = replace
+
+    def _token(self, match: re.Match[str]) -> str:
+        token = match[0]
+        found = self.handle(token)
+        if found is not None:
+            return found
+        if "." not in token and "-" not in token:
+            return token
+        parts = _TOKEN_PARTS.split(token)
+        if not any(self.handle(part) for part in parts if part):
+            return token
+        return re.sub(r"[^.-]+", lambda m: self.handle(m[0]) or m[0], token)
+
+    def _spaced_regex(self) -> re.Pattern[str]:
+        if self._spaced_pattern is None:
+            names = sorted(self._spaced, key=len, reverse=True)
+            alternatives = "|".join(re.escape(name) for name in names)
+            self._spaced_pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        return self._spaced_pattern
 
 
 _SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie"}

@@ -58,6 +58,16 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "forum_boards",
+        {},
+        "Per forum host, how the board displays dates: a table such as "
+        '`[forum_boards."www.example-forum.de"]` with `date_order` (`MDY`, `DMY` or '
+        "`YMD`, for numeric dates such as 03-01-2013) and `timezone` (an IANA name such as "
+        "`Europe/Berlin`, the board's time zone for displayed dates). `collect forum "
+        "--date-order/--timezone` override it for one run.",
+        dict,
+    ),
+    Setting(
         "reddit_site",
         "",
         "Name of the praw.ini site holding the Reddit credentials. Empty uses PRAW's "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -74,6 +75,7 @@ def discourse(
             writer.reset()
         with ProgressReporter(f"discourse {query.host}") as reporter:
             summary = collect_discourse(client, writer, query, reporter=reporter)
+    _warn(summary.warnings)
     emit(summary.as_rows(), as_json=as_json, as_csv=as_csv, out=out, title="Collected")
 
 
@@ -93,6 +95,16 @@ _ENGINE_CHOICES = ("phpbb", "vbulletin3", "vbulletin4", "vbulletin5", "xenforo1"
     type=click.IntRange(min=1),
     help="Collect at most N threads in this run; the next run continues after them.",
 )
+@click.option(
+    "--date-order",
+    type=click.Choice(["MDY", "DMY", "YMD"], case_sensitive=False),
+    help="How the board writes numeric dates. Default: the forum_boards setting, else MDY.",
+)
+@click.option(
+    "--timezone",
+    metavar="TZ",
+    help="The board's time zone (IANA name). Default: the forum_boards setting, else UTC.",
+)
 @click.option("--restart", is_flag=True, help="Forget the saved cursor and start from URL.")
 @report_options
 @pass_env
@@ -102,6 +114,8 @@ def forum(
     engine: str | None,
     max_pages: int | None,
     max_threads: int | None,
+    date_order: str | None,
+    timezone: str | None,
     restart: bool,
     as_json: bool,
     as_csv: bool,
@@ -114,11 +128,21 @@ def forum(
     committed with the cursor, so an interrupted run resumes where it stopped.
     """
     from earwitness.collect._forums import ForumQuery, collect_forum
+    from earwitness.collect._forums._dates import BoardDates
     from earwitness.collect._http import PoliteClient
     from earwitness.collect._items import ItemWriter
 
-    query = ForumQuery(_check_url(url), engine=engine, max_pages=max_pages, max_threads=max_threads)
     study = env.study
+    board = _board_settings(study.setting("forum_boards"), urlsplit(_check_url(url)).netloc)
+    query = ForumQuery(
+        url,
+        engine=engine,
+        max_pages=max_pages,
+        max_threads=max_threads,
+        date_order=date_order or board.get("date_order"),
+        timezone=timezone or board.get("timezone"),
+    )
+    BoardDates(order=query.date_order, timezone=query.timezone)  # one clear line if wrong
     client = PoliteClient.for_study(study)
     with env.store() as store:
         writer = ItemWriter(study, store, source="forum", query_key=query.key, query=url)
@@ -126,7 +150,29 @@ def forum(
             writer.reset()
         with ProgressReporter(f"forum {query.host}") as reporter:
             summary = collect_forum(client, writer, query, reporter=reporter)
+    _warn(summary.warnings)
     emit(summary.as_rows(), as_json=as_json, as_csv=as_csv, out=out, title="Collected")
+
+
+def _board_settings(boards: Any, host: str) -> dict[str, str]:
+    """The ``[forum_boards."HOST"]`` table of earwitness.toml for this host."""
+    if not isinstance(boards, dict):
+        return {}
+    board = boards.get(host) or boards.get(host.split(":")[0]) or {}
+    if not isinstance(board, dict):
+        raise BadInputError(f"earwitness.toml: forum_boards.{host} must be a table")
+    unknown = set(board) - {"date_order", "timezone"}
+    if unknown:
+        raise BadInputError(
+            f"earwitness.toml: forum_boards.{host} has unknown setting {sorted(unknown)[0]!r} "
+            "(known: date_order, timezone)"
+        )
+    return {str(k): str(v) for k, v in board.items()}
+
+
+def _warn(warnings: list[str]) -> None:
+    for message in warnings:
+        click.echo(f"warning: {message}", err=True)
 
 
 def register(group: click.Group) -> None:

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from earwitness.collect._htmltext import post_text
+from earwitness.collect._htmltext import PostText, post_text
 from earwitness.collect._http import HttpStatusError, MalformedResponseError, PoliteClient
 from earwitness.collect._items import CollectedItem, ItemWriter, RunSummary
 from earwitness.progress import ProgressReporter
@@ -32,6 +32,7 @@ PLATFORM = "discourse"
 POSTS_PER_REQUEST = 20
 _REGULAR, _MODERATOR_ACTION = 1, 2  # post_type; 3 small action and 4 whisper are skipped
 _QUOTES = ("aside.quote", "blockquote")
+_GONE = (403, 404, 410)
 _DROP = ("aside.quote > div.title", "aside.onebox", "div.lightbox-wrapper", "span.lightbox")
 
 
@@ -100,6 +101,22 @@ def _likes(post: Mapping[str, Any]) -> int | None:
     return None
 
 
+def _split(cooked: str) -> PostText:
+    """Own text and quotes; a post that is only a Markdown ``>`` quote keeps it as text.
+
+    Discourse cooks ``> words`` to a bare ``<blockquote>``; a quote of another post is an
+    ``aside.quote``. A post made only of bare blockquotes quotes no participant (lyrics,
+    a vendor's claim), so its text is that quote, marked with ``>`` as the author wrote it.
+    """
+    split = post_text(cooked, quote_selectors=_QUOTES, drop_selectors=_DROP)
+    if split.text or not split.quoted:
+        return split
+    if post_text(cooked, quote_selectors=("aside.quote",), drop_selectors=_DROP).quoted:
+        return split  # it quotes another post: the quote is someone else's words
+    lines = split.quoted.split("\n")
+    return PostText("\n".join(f"> {line}" if line else ">" for line in lines), split.quoted)
+
+
 def topic_items(
     topic: Mapping[str, Any], posts: list[Mapping[str, Any]], *, host: str, base_url: str
 ) -> list[CollectedItem]:
@@ -114,7 +131,7 @@ def topic_items(
             continue
         number = post.get("post_number")
         deleted = bool(post.get("deleted_at") or post.get("user_deleted"))
-        split = post_text(post.get("cooked") or "", quote_selectors=_QUOTES, drop_selectors=_DROP)
+        split = _split(post.get("cooked") or "")
         parent_id = by_number.get(post.get("reply_to_post_number")) or (
             first_id if number != 1 else None
         )
@@ -135,14 +152,31 @@ def topic_items(
                 authored_at=_time(post.get("created_at")),
                 edited_at=_time(post.get("updated_at")) if version > 1 else None,
                 flair=post.get("user_title") or None,
-                extra={"post_number": number, "category_id": topic.get("category_id")},
+                extra={
+                    "post_number": number,
+                    "category_id": topic.get("category_id"),
+                    **(
+                        {"missing_post_ids": topic["missing_post_ids"]}
+                        if number == 1 and topic.get("missing_post_ids")
+                        else {}
+                    ),
+                },
             )
         )
     return items
 
 
+@dataclass
+class _Gap:
+    """Posts a topic lists but a ``posts.json`` chunk did not give (404, 403, 410)."""
+
+    url: str
+    status: int
+    post_ids: list[int]
+
+
 def _topic_posts(
-    client: PoliteClient, base: str, topic_id: int
+    client: PoliteClient, base: str, topic_id: int, gaps: list[_Gap]
 ) -> tuple[dict[str, Any], list[Any]]:
     url = f"{base}/t/{topic_id}.json"
     topic = client.get_json(url)
@@ -157,7 +191,13 @@ def _topic_posts(
         more_url = f"{base}/t/{topic_id}/posts.json?" + urlencode(
             [("post_ids[]", i) for i in chunk]
         )
-        more = client.get_json(more_url)
+        try:
+            more = client.get_json(more_url)
+        except HttpStatusError as exc:
+            if exc.status not in _GONE:
+                raise
+            gaps.append(_Gap(more_url, exc.status, list(chunk)))  # keep what was fetched
+            continue
         more_posts = (
             (more.get("post_stream") or {}).get("posts") if isinstance(more, dict) else None
         )
@@ -207,7 +247,8 @@ def collect_discourse(
             if topic_id in done_on_page:
                 summary.skipped_seen += 1
                 continue
-            items = topic_items(*_topic(client, base, topic_id), host=query.host, base_url=base)
+            topic, posts = _topic(client, base, topic_id, summary)
+            items = topic_items(topic, posts, host=query.host, base_url=base)
             written, this_run = written + 1, this_run + 1
             done_on_page.add(topic_id)
             _save(writer, client, page, written, done_on_page, items=items)
@@ -223,14 +264,24 @@ def collect_discourse(
 
 
 def _topic(
-    client: PoliteClient, base: str, topic_id: int
+    client: PoliteClient, base: str, topic_id: int, summary: RunSummary
 ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+    gaps: list[_Gap] = []
     try:
-        return _topic_posts(client, base, topic_id)
+        topic, posts = _topic_posts(client, base, topic_id, gaps)
     except HttpStatusError as exc:
-        if exc.status not in (403, 404, 410):
+        if exc.status not in _GONE:
             raise
         return {"id": topic_id}, []  # deleted or made private since it was listed
+    for gap in gaps:
+        summary.posts_missed += len(gap.post_ids)
+        summary.warn(
+            f"{gap.url}: HTTP {gap.status}; {len(gap.post_ids)} post(s) of topic {topic_id} "
+            "not collected (the others were kept)"
+        )
+    if gaps:  # recorded with the topic, so the gap stays visible in the study
+        topic = {**topic, "missing_post_ids": [i for gap in gaps for i in gap.post_ids]}
+    return topic, posts
 
 
 def _save(

@@ -33,21 +33,24 @@ class PostText:
     quoted: str | None
 
 
-def _render(node: LexborNode, out: list[str]) -> None:
+def _render(node: LexborNode, out: list[str], pre: bool = False) -> None:
     for child in node.iter(include_text=True):
         tag = child.tag
         if tag == "-text":
-            out.append(child.text(deep=False))
+            text = child.text(deep=False)
+            # a line break in the source is white space (HTML §15.3.1), except in <pre>:
+            # vBulletin writes "<br />\n" after every line
+            out.append(text if pre else text.replace("\n", " "))
         elif tag == "br":
             out.append("\n")
         elif tag in _SKIP or tag == "-comment":
             continue
         elif tag in _BLOCKS:
             out.append("\n")
-            _render(child, out)
+            _render(child, out, pre or tag == "pre")
             out.append("\n")
         else:
-            _render(child, out)
+            _render(child, out, pre)
 
 
 def _tidy(text: str) -> str:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from earwitness import __version__
+from earwitness.collect._charset import decode_html
 from earwitness.collect._items import RawResponse
 from earwitness.errors import EarwitnessError
 from earwitness.privacy import redact_headers, redact_url
@@ -121,14 +122,8 @@ class Response:
 
     @property
     def text(self) -> str:
-        charset = "utf-8"
-        content_type = self.header("content-type") or ""
-        if "charset=" in content_type:
-            charset = content_type.split("charset=")[-1].split(";")[0].strip().strip('"')
-        try:
-            return self.body.decode(charset, errors="replace")
-        except LookupError:
-            return self.body.decode("utf-8", errors="replace")
+        """The body decoded as the HTML standard says (BOM, header, ``<meta>``, default)."""
+        return decode_html(self.body, self.header("content-type"))
 
 
 class Transport(Protocol):
@@ -218,8 +213,8 @@ class PoliteClient:
         max_retries: int = 4,
         backoff_s: float = 2.0,
         max_wait_s: float = 600.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if not contact.strip():
             raise EarwitnessError(
@@ -234,8 +229,9 @@ class PoliteClient:
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.stats = ClientStats()
-        self._sleep = sleep
-        self._clock = clock
+        # resolved here, not as defaults, so a test can stand a virtual clock in for `time`
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._responses: list[RawResponse] = []
@@ -382,7 +378,7 @@ class PoliteClient:
                 url=redact_url(response.url),
                 status=response.status,
                 headers=_archive_headers(response.headers),
-                body=response.body.decode("utf-8", errors="replace"),
+                body=response.body,  # the bytes as received; the archive keeps them
             )
         )
 

@@ -19,15 +19,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.groups import EVIDENCE_KEY, evidence_rows
-from earwitness.privacy import Masker, pseudonym, redact_url
+from earwitness.privacy import KnownHandles, Masker, handle_tokens, pseudonym, redact_url
 from earwitness.store import DocumentRecord, RawArchive, record_source
 from earwitness.store.records import (
     DELETED_MARKERS,
     Outcome,
     ensure_participants,
+    rewrite_documents,
     upsert_documents,
 )
-from earwitness.store.schema import collection_cursors, collection_seen, group_evidence, utcnow
+from earwitness.store.schema import (
+    collection_cursors,
+    collection_seen,
+    documents,
+    group_evidence,
+    participants,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from earwitness.store import Store
@@ -79,9 +87,18 @@ class RunSummary:
     requests: int = 0
     wait_s: float = 0.0
     capped: list[str] = field(default_factory=list)
+    undated: int = 0  # posts whose date could not be read
+    ambiguous_dates: int = 0  # numeric dates read month first by assumption
+    pages_missed: int = 0  # thread pages a "Page X of N" announced but not collected
+    posts_missed: int = 0  # posts a topic listed but the server did not give
+    warnings: list[str] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def warn(self, message: str) -> None:
+        """Record something the researcher must know (the command prints it)."""
+        self.warnings.append(message)
 
     @property
     def items(self) -> int:
@@ -97,8 +114,16 @@ class RunSummary:
             {"measure": "requests", "value": self.requests},
             {"measure": "rate-limit wait (s)", "value": round(self.wait_s, 1)},
             {"measure": "listings at the ~1000 cap", "value": len(self.capped)},
+            {"measure": "undated", "value": self.undated},
         ]
+        optional = (
+            ("dates read month first (ambiguous)", self.ambiguous_dates),
+            ("thread pages not collected", self.pages_missed),
+            ("posts not collected", self.posts_missed),
+        )
+        rows.extend({"measure": name, "value": value} for name, value in optional if value)
         rows.extend({"measure": "capped", "value": listing} for listing in self.capped)
+        rows.extend({"measure": "warning", "value": message} for message in self.warnings)
         return rows
 
 
@@ -114,6 +139,14 @@ class ItemWriter:
 
     ``track_seen=False`` suits sources whose cursor is a position (dump files): the
     set of ids seen is then neither stored nor held in memory.
+
+    Every author handle seen by this writer is replaced by its pseudonym wherever it
+    appears in stored text, titles, quotes, URLs and ``extra`` values, and profile URLs
+    are masked in all of them. A handle first seen after a document that names it was
+    written (a reply naming a later poster) is replaced in that document too, on the page
+    that brings the handle: the writer keeps, in memory only, which words each document
+    of this run holds. Handles are known per run: a document written by an earlier run
+    is rewritten when it is collected again.
     """
 
     def __init__(
@@ -141,7 +174,12 @@ class ItemWriter:
         self._state: dict[str, Any] = {}
         self._done = False
         self._seen: set[str] = set()
+        self._words: dict[str, set[int]] = {}  # word -> ids of this run's documents
         self._load()
+        self._authors_before = _author_pseudonyms(store)
+        self._handles = KnownHandles(self._key, self._authors_before)
+        self._to_sweep: set[str] = set()  # handles new to the study, for earlier documents
+        self._platforms: set[str] = set()
 
     def _load(self) -> None:
         with self.store.connect() as connection:
@@ -235,6 +273,8 @@ class ItemWriter:
         self._state = dict(state)
         self._done = done
         self._seen.update(new_ids)
+        if done and self._to_sweep:
+            self._sweep_earlier_runs()
 
     def _archive_response(self, response: RawResponse) -> str | None:
         return self._archive.append(
@@ -282,6 +322,22 @@ class ItemWriter:
             )
         return ids
 
+    def _mask(self, text: str) -> str:
+        """Personal data masked, then every known handle replaced by its pseudonym."""
+        return self._handles.replace(self._masker.mask(text))
+
+    def _mask_url(self, url: str | None) -> str | None:
+        return self._handles.replace(Masker.mask_profile_urls(url)) if url else url
+
+    def _mask_extra(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._mask(value)
+        if isinstance(value, dict):
+            return {key: self._mask_extra(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._mask_extra(item) for item in value]
+        return value
+
     def _write_items(
         self, connection: Connection, items: Sequence[CollectedItem], source_id: int | None
     ) -> None:
@@ -291,8 +347,13 @@ class ItemWriter:
             for author in dict.fromkeys(item.author for item in items)
             if author is not None and author.strip() not in _ABSENT_AUTHORS
         }
+        new_handles = [name for name in map(self._handles.add, handles) if name is not None]
+        self._to_sweep.update(
+            name for name in new_handles if pseudonym(name, self._key) not in self._authors_before
+        )
+        self._platforms.update(item.platform for item in items)
         participant_ids = ensure_participants(connection, handles.values())
-        mask = self._masker.mask
+        mask = self._mask
         records = [
             DocumentRecord(
                 platform=item.platform,
@@ -307,16 +368,19 @@ class ItemWriter:
                 source_id=source_id,
                 title=mask(item.title) if item.title is not None else None,
                 quoted=mask(item.quoted) if item.quoted is not None else None,
-                url=item.url,
+                url=self._mask_url(item.url),
                 score=item.score,
                 authored_at=item.authored_at,
                 edited_at=item.edited_at,
-                extra=dict(item.extra),
+                extra=self._mask_extra(dict(item.extra)),
             )
             for item in items
         ]
         evidence: list[dict[str, Any]] = []
         written = upsert_documents(connection, records)
+        self._rewrite_earlier(connection, new_handles)
+        if self.track_seen:
+            self._remember_words(records, [document_id for document_id, _ in written])
         for item, record, (document_id, outcome) in zip(items, records, written, strict=True):
             self.summary.count(outcome)
             if record.participant_id is not None and record.text.strip() not in DELETED_MARKERS:
@@ -325,6 +389,48 @@ class ItemWriter:
                     evidence_rows(record.participant_id, document_id, record.text, flair=flair)
                 )
         self.store.upsert(connection, group_evidence, evidence, key=EVIDENCE_KEY)
+
+    def _remember_words(self, records: Sequence[DocumentRecord], ids: Sequence[int]) -> None:
+        for record, document_id in zip(records, ids, strict=True):
+            parts = [record.text, record.title or "", record.quoted or "", record.url or ""]
+            parts.extend(_strings(record.extra))
+            for word in handle_tokens("\n".join(parts)):
+                self._words.setdefault(word, set()).add(document_id)
+
+    def _rewrite_earlier(self, connection: Connection, new_handles: Sequence[str]) -> None:
+        """Replace handles seen only now in this run's documents written before."""
+        ids: set[int] = set()
+        for name in new_handles:
+            ids |= self._words.get(name.split()[0], set())
+        if ids:
+            self._rewrite(connection, _documents_by_id(connection, sorted(ids)))
+
+    def _sweep_earlier_runs(self) -> None:
+        """Replace the handles new to the study in every document of its platforms."""
+        wanted = {name.split()[0] for name in self._to_sweep}
+        last = 0
+        with self.store.transaction() as connection:
+            while True:
+                rows = _documents_after(connection, self._platforms, last)
+                if not rows:
+                    break
+                last = rows[-1].id
+                self._rewrite(connection, [r for r in rows if _row_words(r) & wanted])
+        self._to_sweep.clear()
+
+    def _rewrite(self, connection: Connection, found: Sequence[sa.Row]) -> None:
+        rows = []
+        for row in found:
+            values = {
+                "text": self._handles.replace(row.text),
+                "quoted": self._handles.replace(row.quoted) if row.quoted else row.quoted,
+                "title": self._handles.replace(row.title) if row.title else row.title,
+                "url": self._handles.replace(row.url) if row.url else row.url,
+                "extra": self._mask_extra(row.extra) if row.extra else row.extra,
+            }
+            if any(values[name] != getattr(row, name) for name in values):
+                rows.append({"id": row.id, **values})
+        rewrite_documents(connection, rows)
 
     def _save_cursor(self, connection: Connection, state: Mapping[str, Any], done: bool) -> int:
         values = {"state": dict(state), "done": done, "updated_at": utcnow()}
@@ -341,6 +447,65 @@ class ItemWriter:
             .returning(collection_cursors.c.id)
         ).scalar_one()
         return int(inserted)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _author_pseudonyms(store: Store) -> set[str]:
+    with store.connect() as connection:
+        return set(
+            connection.execute(
+                sa.select(participants.c.pseudonym).where(participants.c.kind == "author")
+            ).scalars()
+        )
+
+
+def _row_words(row: sa.Row) -> set[str]:
+    parts = [row.text or "", row.quoted or "", row.title or "", row.url or ""]
+    return handle_tokens("\n".join([*parts, *_strings(row.extra)]))
+
+
+_SWEEP_CHUNK = 2000
+
+
+def _documents_after(connection: Connection, platforms: set[str], last_id: int) -> list[sa.Row]:
+    """The next chunk of documents of these platforms, by id."""
+    query = sa.select(
+        documents.c.id,
+        documents.c.text,
+        documents.c.quoted,
+        documents.c.title,
+        documents.c.url,
+        documents.c.extra,
+    ).where(documents.c.platform.in_(sorted(platforms)), documents.c.id > last_id)
+    return list(connection.execute(query.order_by(documents.c.id).limit(_SWEEP_CHUNK)))
+
+
+def _documents_by_id(connection: Connection, ids: Sequence[int]) -> list[sa.Row]:
+    rows: list[sa.Row] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows.extend(
+            connection.execute(
+                sa.select(
+                    documents.c.id,
+                    documents.c.text,
+                    documents.c.quoted,
+                    documents.c.title,
+                    documents.c.url,
+                    documents.c.extra,
+                ).where(documents.c.id.in_(chunk))
+            )
+        )
+    return rows
 
 
 def _sha256(body: str | bytes) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from earwitness.store import schema
 from earwitness.store._engine import Store, check_db_url
-from earwitness.store.raw import RawArchive, read_raw_record
+from earwitness.store.raw import RawArchive, raw_body, read_raw_record
 from earwitness.store.records import (
     DocumentRecord,
     ensure_coder,
@@ -40,6 +40,7 @@ __all__ = [
     "ensure_coder",
     "ensure_participant",
     "export_table",
+    "raw_body",
     "read_raw_record",
     "record_source",
     "schema",

@@ -4,11 +4,14 @@ Records are NDJSON objects, each written as its own gzip member (RFC 1952 allows
 concatenated members), appended to ``raw/<platform>/<date>.ndjson.gz``. A record's
 pointer is ``<relative path>@<byte offset>``, so one record can be read back without
 decompressing the file, and a crash mid-write damages at most the record being written.
-Headers and URLs are stripped of credentials before they are written.
+Headers and URLs are stripped of credentials before they are written. A body that is not
+UTF-8 (a windows-1252 or Shift_JIS page) is kept as base64 (``"body_encoding": "base64"``),
+so the archive holds the bytes as received; :func:`raw_body` gives them back.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -21,7 +24,7 @@ from typing import Any
 
 from earwitness.privacy import redact_headers, redact_url
 
-__all__ = ["RawArchive", "read_raw_record"]
+__all__ = ["RawArchive", "raw_body", "read_raw_record"]
 
 
 class RawArchive:
@@ -44,13 +47,11 @@ class RawArchive:
         """Archive one response; return its pointer, or None when raw data is not kept."""
         if not self.enabled:
             return None
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", errors="replace")
         record = {
             "url": redact_url(url),
             "status": status,
             "headers": redact_headers(dict(headers)),
-            "body": body,
+            **_body_fields(body),
             "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **(extra or {}),
         }
@@ -81,6 +82,24 @@ class RawArchive:
             path.unlink()
             count += 1
         return count
+
+
+def _body_fields(body: str | bytes) -> dict[str, str]:
+    """UTF-8 bodies as text; any other bytes as base64, so the original bytes survive."""
+    if isinstance(body, str):
+        return {"body": body}
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body": base64.b64encode(body).decode("ascii"), "body_encoding": "base64"}
+
+
+def raw_body(record: Mapping[str, Any]) -> bytes:
+    """The body of an archived record as the bytes that were received."""
+    body = str(record.get("body") or "")
+    if record.get("body_encoding") == "base64":
+        return base64.b64decode(body)
+    return body.encode("utf-8")
 
 
 def _read_members(data: bytes) -> Iterator[dict[str, Any]]:

@@ -9,7 +9,7 @@ collected earlier.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -36,6 +36,7 @@ __all__ = [
     "ensure_participant",
     "ensure_participants",
     "record_source",
+    "rewrite_documents",
     "set_user_group",
     "upsert_document",
     "upsert_documents",
@@ -295,6 +296,40 @@ def _existing_documents(
                 for row in rows
             )
     return found
+
+
+def rewrite_documents(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store re-masked ``text``, ``quoted``, ``title``, ``url`` and ``extra`` by ``id``.
+
+    For privacy rewrites (a handle learnt after the document was written): the text's
+    hash follows the text; ``updated_at`` and the edit history are left alone.
+    """
+    if not rows:
+        return
+    connection.execute(
+        documents.update()
+        .where(documents.c.id == sa.bindparam("b_id"))
+        .values(
+            text=sa.bindparam("b_text"),
+            text_sha256=sa.bindparam("b_text_sha256"),
+            quoted=sa.bindparam("b_quoted"),
+            title=sa.bindparam("b_title"),
+            url=sa.bindparam("b_url"),
+            extra=sa.bindparam("b_extra"),
+        ),
+        [
+            {
+                "b_id": row["id"],
+                "b_text": row["text"],
+                "b_text_sha256": sha256_text(row["text"]),
+                "b_quoted": row["quoted"],
+                "b_title": row["title"],
+                "b_url": row["url"],
+                "b_extra": row["extra"],
+            }
+            for row in rows
+        ],
+    )
 
 
 def _edit_values(document_id: int, record: DocumentRecord) -> dict[str, Any]:

@@ -1,9 +1,7 @@
-"""Local HTTP servers for collect tests: recorded Reddit responses, hand-written faults.
+"""Fixtures for collect tests: the local server, recorded Reddit, hand-written faults.
 
-:class:`LocalServer` serves routes on 127.0.0.1 from a thread. Routes match on method,
-path (trailing slash ignored) and the query or form parameters a route names; faults
-queued with :meth:`LocalServer.fail_next` are served before the route. Engineer B's
-forum tests may use it too.
+``local_server`` is the one :class:`tests.collect.server.LocalServer` every collect test
+uses (forums, Discourse, Reddit, the HTTP client).
 
 :class:`RedditCassettes` loads PRAW's vcrpy cassettes from ``../shared/fixtures/reddit``
 into a server, and :func:`praw_env` points real PRAW at it the standard way: a praw.ini
@@ -13,17 +11,16 @@ found through ``XDG_CONFIG_HOME`` whose ``oauth_url`` and ``reddit_url`` name th
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from tests.collect.server import LocalServer, Reply, VirtualClock, _norm
+
+__all__ = ["LocalServer", "RedditCassettes", "Reply", "VirtualClock", "write_praw_ini"]
 
 # Credentials used only against the local server; the privacy tests look for them.
 TEST_CLIENT_ID = "ew-test-client-id"
@@ -31,137 +28,16 @@ TEST_CLIENT_SECRET = "ew-test-client-secret-DO-NOT-LEAK"
 TEST_ACCESS_TOKEN = "ew-test-access-token-DO-NOT-LEAK"
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    delay_s: float = 0.0  # sleep before answering (for timeouts)
-    truncate: bool = False  # announce the full length, send half, close
-
-
-@dataclass
-class Route:
-    method: str
-    path: str
-    match: dict[str, str]
-    reply: Reply
-
-
-def _norm(path: str) -> str:
-    return path.rstrip("/") or "/"
-
-
-class LocalServer:
-    """An HTTP server on 127.0.0.1 serving registered routes and queued faults."""
-
-    def __init__(self) -> None:
-        self.routes: list[Route] = []
-        self.handlers: list[tuple[str, Callable[[str, Mapping[str, str]], Reply | None]]] = []
-        self.faults: deque[tuple[str, Reply]] = deque()
-        self.log: list[tuple[str, str, int]] = []
-        self.fallback: Reply = Reply(404, {"Content-Type": "application/json"}, b'{"error": 404}')
-        self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> LocalServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def add(self, method: str, path: str, reply: Reply, **match: str) -> None:
-        """Serve ``reply``; a path ending in ``*`` matches every path with that prefix."""
-        self.routes.append(Route(method.upper(), _norm(path), match, reply))
-
-    def add_json(self, method: str, path: str, payload: Any, **match: str) -> None:
-        body = json.dumps(payload).encode()
-        self.add(method, path, Reply(200, {"Content-Type": "application/json"}, body), **match)
-
-    def fail_next(self, path_prefix: str, *replies: Reply) -> None:
-        """Serve these replies, in order, to the next requests whose path starts so."""
-        with self._lock:
-            self.faults.extend((path_prefix, reply) for reply in replies)
-
-    def requests_to(self, path_prefix: str) -> int:
-        return sum(1 for _m, path, _s in self.log if path.startswith(path_prefix))
-
-    def choose(self, method: str, path: str, params: Mapping[str, str]) -> Reply:
-        with self._lock:
-            if self.faults and path.startswith(self.faults[0][0]):
-                return self.faults.popleft()[1]
-        for prefix, handler in self.handlers:
-            if path.startswith(prefix) and (reply := handler(path, params)) is not None:
-                return reply
-        best: Route | None = None
-        for route in self.routes:
-            if route.method != method:
-                continue
-            if route.path.endswith("*"):
-                if not path.startswith(route.path[:-1]):
-                    continue
-            elif route.path != _norm(path):
-                continue
-            matches = all(params.get(k) == v for k, v in route.match.items())
-            if matches and (best is None or len(route.match) > len(best.match)):
-                best = route
-        return best.reply if best else self.fallback
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-            def _serve(self) -> None:
-                parts = urlsplit(self.path)
-                params = dict(parse_qsl(parts.query, keep_blank_values=True))
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    params.update(parse_qsl(self.rfile.read(length).decode(), True))
-                reply = server.choose(self.command, parts.path, params)
-                with server._lock:
-                    server.log.append((self.command, parts.path, reply.status))
-                if reply.delay_s:
-                    time.sleep(reply.delay_s)
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                if reply.truncate:
-                    self.send_header("Connection", "close")
-                self.end_headers()
-                body = reply.body[: len(reply.body) // 2] if reply.truncate else reply.body
-                try:
-                    self.wfile.write(body)
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                if reply.truncate:
-                    self.close_connection = True
-
-            do_GET = do_POST = _serve
-
-        return Handler
-
-
 @pytest.fixture
 def local_server() -> Iterator[LocalServer]:
     server = LocalServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def virtual_clock() -> VirtualClock:
+    return VirtualClock()
 
 
 # --- Reddit ---------------------------------------------------------------------------
@@ -183,6 +59,7 @@ class RedditCassettes:
     def __init__(self, server: LocalServer, folder: Path) -> None:
         self.server = server
         self.folder = folder
+        server.fallback = Reply(404, b'{"error": 404}', {"Content-Type": "application/json"})
         server.add_json(
             "POST",
             "/api/v1/access_token",
@@ -223,7 +100,7 @@ class RedditCassettes:
             }
             body = _body_text(response["body"]).encode("utf-8")
             self.server.add(
-                request["method"], path, Reply(response["status"]["code"], headers, body), **match
+                request["method"], path, Reply(response["status"]["code"], body, headers), **match
             )
             paths.append(path)
         return paths

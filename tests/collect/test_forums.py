@@ -15,13 +15,7 @@ from earwitness.collect._http import HttpxTransport, MalformedResponseError, Pol
 from earwitness.collect._items import ItemWriter
 from earwitness.store.schema import documents, group_evidence, participants
 from earwitness.study import Study, init_study
-from tests.collect.test_http_server import (  # noqa: F401
-    Crash,
-    CrashingTransport,
-    LocalServer,
-    Reply,
-    local_server,
-)
+from tests.collect.server import Crash, CrashingTransport, LocalServer, Reply
 from tests.helpers import database_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forums"
@@ -156,7 +150,7 @@ def test_unknown_markup_is_refused_naming_the_url() -> None:
 def test_listing_collects_every_thread_page_with_quotes_apart(
     variant: str,
     study: Study,
-    local_server: LocalServer,  # noqa: F811
+    local_server: LocalServer,
 ) -> None:
     _serve(local_server, variant)
     query = ForumQuery(local_server.url + SITES[variant][1])
@@ -199,7 +193,7 @@ def test_listing_collects_every_thread_page_with_quotes_apart(
 def test_a_thread_url_collects_that_thread(
     variant: str,
     study: Study,
-    local_server: LocalServer,  # noqa: F811
+    local_server: LocalServer,
 ) -> None:
     _serve(local_server, variant)
     _collect(study, ForumQuery(local_server.url + SITES[variant][2]))
@@ -210,7 +204,7 @@ def test_a_thread_url_collects_that_thread(
 def test_interrupted_at_every_request_resumes_without_gaps_or_duplicates(
     variant: str,
     tmp_path: Path,
-    local_server: LocalServer,  # noqa: F811
+    local_server: LocalServer,
 ) -> None:
     _serve(local_server, variant)
     url = local_server.url + SITES[variant][1]
@@ -228,7 +222,7 @@ def test_interrupted_at_every_request_resumes_without_gaps_or_duplicates(
         assert got == expected, f"crash after {crash_after} requests"
 
 
-def test_max_threads_and_next_run_continue(study: Study, local_server: LocalServer) -> None:  # noqa: F811
+def test_max_threads_and_next_run_continue(study: Study, local_server: LocalServer) -> None:
     _serve(local_server, "xf2")
     url = local_server.url + SITES["xf2"][1]
     _collect(study, ForumQuery(url, max_threads=1))
@@ -238,7 +232,7 @@ def test_max_threads_and_next_run_continue(study: Study, local_server: LocalServ
     assert local_server.paths().count(f"/xf2/threads/{T5}.5/") == 1
 
 
-def test_a_thread_page_without_posts_is_malformed(study: Study, local_server: LocalServer) -> None:  # noqa: F811
+def test_a_thread_page_without_posts_is_malformed(study: Study, local_server: LocalServer) -> None:
     _serve(local_server, "vb4")
     local_server.route(
         "/vb4/showthread.php?t=6", Reply(body="<html><body><ol id='posts'></ol>", headers=HTML)
@@ -250,7 +244,7 @@ def test_a_thread_page_without_posts_is_malformed(study: Study, local_server: Lo
     assert len(_rows(study)) == 3  # thread 5 was committed before the failure
 
 
-def test_truncated_page_and_500s(study: Study, local_server: LocalServer) -> None:  # noqa: F811
+def test_truncated_page_and_500s(study: Study, local_server: LocalServer) -> None:
     _serve(local_server, "phpbb33")
     body = (FIXTURES / "phpbb33" / "viewtopic-6-1.html").read_bytes()
     local_server.route(
@@ -267,7 +261,7 @@ def test_truncated_page_and_500s(study: Study, local_server: LocalServer) -> Non
     assert local_server.paths().count("/phpbb33/viewtopic.php?f=2&t=6") == 3
 
 
-def test_robots_disallowed_forum_is_not_collected(study: Study, local_server: LocalServer) -> None:  # noqa: F811
+def test_robots_disallowed_forum_is_not_collected(study: Study, local_server: LocalServer) -> None:
     _serve(local_server, "vb3")
     local_server.route("/robots.txt", Reply(body="User-agent: earwitness\nDisallow: /vb3/\n"))
     from earwitness.collect._http import RobotsDisallowedError
@@ -277,7 +271,7 @@ def test_robots_disallowed_forum_is_not_collected(study: Study, local_server: Lo
     assert local_server.paths() == ["/robots.txt"]
 
 
-def test_forum_command_with_forced_engine(study: Study, local_server: LocalServer) -> None:  # noqa: F811
+def test_forum_command_with_forced_engine(study: Study, local_server: LocalServer) -> None:
     _serve(local_server, "vb5")
     study.settings.update(contact="lab@example.org")
     study.save_settings()

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from earwitness.collect import CollectedItem, ItemWriter, RawResponse, RunSummary
-from earwitness.privacy import pseudonym
+from earwitness.privacy import pseudonym, sha256_text
 from earwitness.store import RawArchive, Store, read_raw_record
 from earwitness.store.schema import (
     collection_cursors,
@@ -19,6 +19,7 @@ from earwitness.store.schema import (
     sources,
 )
 from earwitness.study import Study
+from tests.helpers import database_text
 
 
 def _item(native_id: str, text: str, author: str | None = "MixEngineer_77", **kw: object):
@@ -144,3 +145,41 @@ def test_raw_archive_off_keeps_no_response(study: Study, store: Store) -> None:
     assert list(RawArchive(study.raw_dir).records()) == []
     with store.connect() as connection:
         assert connection.execute(sa.select(sources.c.raw_pointer)).scalar() is None
+
+
+def test_known_handles_are_replaced_in_every_stored_field(study: Study, store: Store) -> None:
+    """AutoModerator greets the submitter by name; links to profiles sit in ``extra``."""
+    writer = _writer(study, store)
+    submission = CollectedItem(
+        platform="reddit",
+        native_id="t3_abc",
+        kind="submission",
+        text="Is AI mastering good enough for an EP?",
+        author="dl-proto",
+        thread_native_id="t3_abc",
+        title="AI mastering for dl-proto's EP",
+        url="https://www.reddit.com/user/dl-proto/comments/abc/x/",
+        extra={"permalink": "/r/x/comments/abc/", "links": ["https://reddit.com/user/Dieketzer"]},
+    )
+    automod = _item(
+        "t1_auto",
+        "Hi dl-proto, your submission has been removed. Please read the rules.",
+        author="AutoModerator",
+    )
+    writer.write_page([submission, automod], state={})
+    # a reply naming someone who only posts later: replaced when that handle is learnt
+    writer.write_page([_item("t1_b", "I know what you mean dieketzer.")], state={})
+    later = _item("t1_c", "Thanks, all.", author="Dieketzer")
+    writer.write_page([later], state={})
+    key = study.key()
+    with store.connect() as connection:
+        rows = {r.native_id: r for r in connection.execute(sa.select(documents))}
+    assert rows["t1_auto"].text.startswith(f"Hi {pseudonym('dl-proto', key)}, your submission")
+    assert rows["t1_b"].text == f"I know what you mean {pseudonym('dieketzer', key)}."
+    assert rows["t1_b"].text_sha256 == sha256_text(rows["t1_b"].text)
+    assert rows["t3_abc"].title == f"AI mastering for {pseudonym('dl-proto', key)}'s EP"
+    assert rows["t3_abc"].url == "[profile-url]comments/abc/x/"
+    assert rows["t3_abc"].extra["links"] == ["[profile-url]"]
+    text = database_text(store).casefold()
+    for handle in ("dl-proto", "dieketzer", "automoderator", "mixengineer_77"):
+        assert handle not in text

@@ -117,7 +117,7 @@ def test_comments_and_more_budget(
         parent["data"]["replies"] = ""
         listing = {"kind": "Listing", "data": {"children": [parent], "after": None}}
         return Reply(
-            200, {"Content-Type": "application/json"}, json.dumps([tree[0], listing]).encode()
+            200, json.dumps([tree[0], listing]).encode(), {"Content-Type": "application/json"}
         )
 
     reddit_server.server.handlers.append(("/comments/3hahrw/_/", continue_thread))
@@ -210,10 +210,10 @@ def test_faults_are_retried_with_back_off(
     expected = _new_listing(reddit_server)
     reddit_server.server.fail_next(
         "/r/askreddit/new",
-        Reply(429, {"Retry-After": "7", "Content-Type": "application/json"}, b"{}"),
-        *[Reply(500, {}, b"oops")] * 3,  # prawcore retries twice itself, then we back off
-        Reply(200, {"Content-Type": "application/json"}, b'{"kind": "Listing", "data": {'),
-        Reply(200, {"Content-Type": "application/json"}, b"x" * 4000, truncate=True),
+        Reply(429, b"{}", {"Retry-After": "7", "Content-Type": "application/json"}),
+        *[Reply(500, b"oops")] * 3,  # prawcore retries twice itself, then we back off
+        Reply(200, b'{"kind": "Listing", "data": {', {"Content-Type": "application/json"}),
+        Reply(200, b"x" * 4000, {"Content-Type": "application/json"}, truncate=True),
     )
     waits: list[float] = []
     summary = _collector(study, store, waits, comments=False).run([RedditQuery("askreddit", "new")])
@@ -227,7 +227,7 @@ def test_faults_are_retried_with_back_off(
 
 def test_timeouts_are_retried(study: Study, store: Store, reddit_server: RedditCassettes) -> None:
     expected = _new_listing(reddit_server)
-    reddit_server.server.fail_next("/r/askreddit/new", *[Reply(200, {}, b"{}", delay_s=4)] * 3)
+    reddit_server.server.fail_next("/r/askreddit/new", *[Reply(200, b"{}", delay_s=4)] * 3)
     waits: list[float] = []
     collector = _collector(study, store, waits, comments=False, timeout_s=1.0)
     collector.run([RedditQuery("askreddit", "new")])
@@ -238,7 +238,7 @@ def test_persistent_failure_is_one_clear_error(
     study: Study, store: Store, reddit_server: RedditCassettes
 ) -> None:
     _new_listing(reddit_server)
-    reddit_server.server.fail_next("/r/askreddit/new", *[Reply(503, {}, b"down")] * 30)
+    reddit_server.server.fail_next("/r/askreddit/new", *[Reply(503, b"down")] * 30)
     with pytest.raises(EarwitnessError, match="run the command again to resume"):
         _collector(study, store, comments=False).run([RedditQuery("askreddit", "new")])
 

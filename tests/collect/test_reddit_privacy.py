@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import zstandard
 
 from earwitness.collect._dumps import DumpFilter, import_dump
 from earwitness.collect._reddit import RedditCollector, RedditQuery
+from earwitness.privacy import MIN_HANDLE_CHARS, pseudonym
 from earwitness.store import RawArchive, Store
+from earwitness.store.schema import participants
 from earwitness.study import Study
 from tests.collect.conftest import TEST_ACCESS_TOKEN, TEST_CLIENT_SECRET, RedditCassettes
+from tests.helpers import database_text
 
 EMPTY_LISTING = {"kind": "Listing", "data": {"children": [], "after": None}}
 TEXT_FIELDS = ("body", "selftext", "title", "url", "permalink", "link_title", "link_url")
@@ -110,6 +114,22 @@ def test_no_handle_and_no_credential_in_the_study(
             (named_in_content if in_content else leaked).append(author)
     assert leaked == []
     assert len(named_in_content) < len(authors) / 20
+
+    # Every handle the study collected an item from is gone from every table and column,
+    # also where someone named it in a post, a title, a link or an extra field.
+    with store.connect() as connection:
+        collected_as = set(connection.execute(sa.select(participants.c.pseudonym)).scalars())
+    key = study.key()
+    collected = {
+        author
+        for author in authors
+        if pseudonym(author, key) in collected_as
+        and len(author) >= MIN_HANDLE_CHARS
+        and not author.isdigit()
+    }
+    assert len(collected) > 400
+    every_column = _words(database_text(store))
+    assert sorted(a for a in collected if a.casefold() in every_column) == []
 
     for secret in (TEST_CLIENT_SECRET, TEST_ACCESS_TOKEN):
         assert secret not in database

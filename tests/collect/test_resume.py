@@ -51,7 +51,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(
         "TestListingGenerator.test_exhaust_items", remap={"/user/spez/": "/r/spez/top"}
     )
     for route in reddit_server.server.routes:
-        route.reply.delay_s = 0.4  # slow enough to be killed mid-run
+        for reply in route.replies:
+            reply.delay_s = 0.4  # slow enough to be killed mid-run
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
     killed = init_study(tmp_path / "killed")

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from earwitness.collect._forums._dates import BoardDates
 from earwitness.collect._forums._detect import ENGINES, detect_engine
-from earwitness.collect._forums._engine import Engine, ForumPage
+from earwitness.collect._forums._engine import Engine, ForumPage, page_from_url
 from earwitness.collect._http import MalformedResponseError, PoliteClient
 from earwitness.collect._items import CollectedItem, ItemWriter, RunSummary
 from earwitness.progress import ProgressReporter
@@ -30,6 +31,8 @@ class ForumQuery:
     engine: str | None = None  # a key of ENGINES; None detects it from the first page
     max_pages: int | None = None  # listing pages
     max_threads: int | None = None  # per run; the next run continues after them
+    date_order: str | None = None  # MDY, DMY or YMD for numeric dates; None assumes MDY
+    timezone: str | None = None  # the board's IANA time zone for displayed dates
 
     @property
     def host(self) -> str:
@@ -40,10 +43,19 @@ class ForumQuery:
         return self.start_url
 
 
+def is_first_page(page: ForumPage, url: str) -> bool:
+    """Whether a thread page is the thread's first (so its first post opens the thread)."""
+    number = page.page_number or page_from_url(url)
+    if number is not None:
+        return number == 1
+    query = urlsplit(url).query
+    return not any(part.startswith(("start=", "page=")) for part in query.split("&"))
+
+
 def page_items(
     page: ForumPage, engine: Engine, *, host: str, url: str, first: bool
 ) -> list[CollectedItem]:
-    """The collected items of one thread page."""
+    """The collected items of one thread page; ``first`` marks the thread's first page."""
     thread = f"{host}:t{page.thread_id}" if page.thread_id else None
     items = []
     for index, post in enumerate(page.posts):
@@ -64,6 +76,7 @@ def page_items(
                 extra={
                     "engine": engine.label,
                     **({"time_from_display": True} if post.time_from_display else {}),
+                    **({"date_ambiguous": True} if post.date_ambiguous else {}),
                 },
             )
         )
@@ -80,6 +93,7 @@ class _Run:
     ) -> None:
         self.client, self.writer, self.query, self.reporter = client, writer, query, reporter
         self.engine: Engine | None = ENGINES[query.engine] if query.engine else None
+        self.dates = BoardDates(order=query.date_order, timezone=query.timezone)
         state = writer.resume_state()
         self.listing_url: str = state.get("listing_url") or query.start_url
         self.listing_pages: int = int(state.get("listing_pages", 0))
@@ -92,7 +106,7 @@ class _Run:
         html = self.client.get_html(url)
         if self.engine is None:
             self.engine = detect_engine(html, url)
-        return self.engine.parse(html, url)
+        return self.engine.parse(html, url, self.dates)
 
     def save(self, items: list[CollectedItem], *, done: bool = False) -> None:
         state: dict[str, Any] = {
@@ -113,7 +127,7 @@ class _Run:
         url: str | None = self.thread_next if resuming else thread_url
         self.thread = thread_url
         seen: set[str] = set()
-        while url is not None and url not in seen and len(seen) < MAX_THREAD_PAGES:
+        while url is not None:
             seen.add(url)
             page = first_page if (first_page is not None and url == thread_url) else self.fetch(url)
             first_page = None
@@ -122,15 +136,35 @@ class _Run:
                     url, f"no {self._label()} posts found in the thread page"
                 )
             assert self.engine is not None
-            items = page_items(
-                page, self.engine, host=self.query.host, url=url, first=url == thread_url
-            )
+            first = is_first_page(page, url)
+            items = page_items(page, self.engine, host=self.query.host, url=url, first=first)
+            self._count_dates(page)
             self.thread_next = page.next_url
             url = page.next_url
+            if url is not None and (url in seen or len(seen) >= MAX_THREAD_PAGES):
+                url = None  # a loop or the page limit: the thread ends here
             if url is None:
+                self._check_last_page(thread_url, page)
                 self.done_on_page.append(thread_url)
                 self.thread = None
             self.save(items)
+
+    def _count_dates(self, page: ForumPage) -> None:
+        summary = self.writer.summary
+        summary.undated += sum(1 for post in page.posts if post.authored_at is None)
+        summary.ambiguous_dates += sum(1 for post in page.posts if post.date_ambiguous)
+
+    def _check_last_page(self, thread_url: str, page: ForumPage) -> None:
+        """Warn when the last page read says more pages follow ("Page 3 of 10")."""
+        if page.page_number is None or page.page_count is None:
+            return
+        missed = page.page_count - page.page_number
+        if missed > 0:
+            self.writer.summary.pages_missed += missed
+            self.writer.summary.warn(
+                f"{thread_url}: stopped at page {page.page_number} of {page.page_count}; "
+                f"{missed} page(s) not collected"
+            )
 
     def _label(self) -> str:
         return self.engine.label if self.engine else "forum"

@@ -44,7 +44,10 @@ def detect_engine(html: str, url: str) -> Engine:
     if (body is not None and body.attributes.get("id") == "phpbb") or tree.css_first(
         "div.post[id] div.postbody"
     ):
-        modern = "p.author time, dl.row-item, div.list-inner, li.arrow.next"
+        modern = (
+            "p.author time, p.author span.responsive-hide, dl.row-item, div.list-inner, "
+            "li.arrow.next"
+        )
         version = "3.1+" if tree.css_first(modern) is not None else "3.0"
         return dataclasses.replace(PHPBB, version=version)
     for selector, engine in (

@@ -3,8 +3,15 @@
 Each engine version is described once, by CSS selectors on its public templates, in
 ``_phpbb.py``, ``_vbulletin.py`` and ``_xenforo.py``; this module reads a page with such a
 description. Times are read from machine-readable attributes when the template has them
-(``<time datetime>``, XenForo's ``data-time``), else from the displayed text, which is in
-the board's time zone: those are stored as if UTC and flagged ``time_from_display``.
+(``<time datetime>``, XenForo's ``data-time``), else from the displayed text
+(``_dates.py``), which is in the board's time zone: converted to UTC when the board's time
+zone is known, else stored as if UTC; either way flagged ``time_from_display``.
+
+Pages are followed by the engine's "Next" link, else by the numbered page link after the
+current page (phpBB 3.0 prints only numbers); "Page X of N" is read where the engine
+prints it, so pages left unvisited can be reported. Thread ids come from the query
+(``t=5``) or from search-engine-friendly paths (``showthread.php/9687-title``,
+``/threads/slug.9687/``, ``/9687-title.html``, ``-t9687.html``).
 """
 
 from __future__ import annotations
@@ -17,9 +24,59 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from earwitness.collect._forums._dates import BoardDates, read_display_date
 from earwitness.collect._htmltext import node_text, post_text
 
-__all__ = ["Engine", "ForumPage", "ParsedPost", "parse_time"]
+__all__ = ["Engine", "ForumPage", "ParsedPost", "page_from_url", "parse_time", "seo_thread_id"]
+
+# Search-engine-friendly thread paths of vBulletin 3/4/5 (with and without vBSEO),
+# XenForo 1/2 and phpBB SEO mods, tried after an engine's own query parameter.
+_SEO_THREAD_IDS = (
+    re.compile(r"showthread\.php/(\d+)(?:-|/|$)"),  # vBulletin 4 friendly URLs
+    re.compile(r"/threads/(?:[^/]*\.)?(\d+)(?:/|$)"),  # XenForo 1/2
+    re.compile(r"/threads/(\d+)(?:-|/|$)"),  # vBulletin 4/5 with rewrites
+    re.compile(r"/(\d+)-[^/]*?(?:-\d+)?\.html$"),  # vBSEO: /forum/9687-title.html
+    re.compile(r"(?:-t|/topic)(\d+)(?:-\d+)?\.html$"),  # phpBB SEO
+    re.compile(r"/(\d+)-[^/]*(?:/page-?\d+)?/?$"),  # vBulletin 5: /forum/9687-title
+)
+_SEO_QUERY_ID = re.compile(r"^(\d+)-")  # vBulletin 4 "advanced friendly": ?9687-title
+_PAGE_IN_URL = (
+    re.compile(r"(?:^|[?&])page=(\d+)"),
+    re.compile(r"/page-?(\d+)/?$"),
+)
+_PAGE_OF = re.compile(r"\bPage\s+(\d+)\s+of\s+(\d+)\b", re.IGNORECASE)
+_PAGE_OF_SHORT = re.compile(r"^\s*(\d+)\s+of\s+(\d+)\s*$")
+_PAGE_INFO = (
+    "div.pagination",  # phpBB prosilver, vBulletin 4 (form.pagination)
+    "form.pagination",
+    "td.vbmenu_control",  # vBulletin 3 "Page 1 of 3"
+    "div.pagenav",
+    "td.nav",  # phpBB subsilver2
+    "span.pageNavHeader",  # XenForo 1
+    ".pageNavSimple-el--current",  # XenForo 2 "1 of 3"
+    ".pagenav",
+    "li.pagenav-position",
+)
+
+
+def seo_thread_id(url: str) -> str | None:
+    """A thread id from a search-engine-friendly URL of any engine, or None."""
+    parts = urlsplit(url)
+    if found := _SEO_QUERY_ID.match(parts.query):
+        return found.group(1)
+    for pattern in _SEO_THREAD_IDS:
+        if found := pattern.search(parts.path):
+            return found.group(1)
+    return None
+
+
+def page_from_url(url: str) -> int | None:
+    """The page number a thread URL names (``page=3``, ``/page3``, ``/page-3``), if any."""
+    parts = urlsplit(url)
+    for pattern, text in zip(_PAGE_IN_URL, (parts.query, parts.path), strict=True):
+        if found := pattern.search(text):
+            return int(found.group(1))
+    return None
 
 
 @dataclass(frozen=True)
@@ -31,6 +88,7 @@ class ParsedPost:
     authored_at: datetime | None
     flair: str | None
     time_from_display: bool = False
+    date_ambiguous: bool = False
 
 
 @dataclass
@@ -43,6 +101,8 @@ class ForumPage:
     next_url: str | None
     title: str | None
     thread_id: str | None
+    page_number: int | None = None  # "Page X of N", as printed
+    page_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,25 +127,35 @@ class Engine:
     title: Sequence[str] = ()
     thread_id_param: str | None = None
     thread_id_path: str | None = None
+    page_links: Sequence[str] = ()  # containers of the numbered page links
     extra_next: Sequence[str] = field(default=("link[rel=next]", "a[rel=next]"))
 
     @property
     def label(self) -> str:
         return f"{self.name} {self.version}"
 
-    def parse(self, html: str, url: str) -> ForumPage:
+    def parse(self, html: str, url: str, dates: BoardDates | None = None) -> ForumPage:
         tree = LexborHTMLParser(html)
         base = tree.css_first("base[href]")
         links_from = urljoin(url, base.attributes.get("href") or "") if base is not None else url
-        posts = [p for p in (self._post(node) for node in tree.css(self.post)) if p is not None]
+        board = dates or BoardDates()
+        nodes = tree.css(self.post)
+        posts = [p for p in (self._post(node, board) for node in nodes) if p is not None]
         links = [] if posts else self._thread_links(tree, links_from)
+        page_number, page_count = _page_of(tree)
+        next_url = self._next(tree, links_from)
+        if next_url is None:
+            current = page_number or page_from_url(url) or 1
+            next_url = self._numbered_next(tree, links_from, current, url, listing=not posts)
         return ForumPage(
             engine=self.name,
             posts=posts,
             thread_urls=links,
-            next_url=self._next(tree, links_from),
+            next_url=next_url,
             title=self._first_text(tree.root, self.title) if posts and tree.root else None,
             thread_id=self.thread_id(url) if posts else None,
+            page_number=page_number,
+            page_count=page_count,
         )
 
     def thread_id(self, url: str) -> str | None:
@@ -98,11 +168,11 @@ class Engine:
             found = re.search(self.thread_id_path, parts.path)
             if found:
                 return found.group(1)
-        return None
+        return seo_thread_id(url)
 
     # --- one post ----------------------------------------------------------------------
 
-    def _post(self, node: LexborNode) -> ParsedPost | None:
+    def _post(self, node: LexborNode, board: BoardDates) -> ParsedPost | None:
         raw_id = node.attributes.get(self.post_id_attr) or ""
         found = re.fullmatch(self.post_id_pattern, raw_id)
         content = node.css_first(self.content)
@@ -115,7 +185,7 @@ class Engine:
         split = post_text(
             content.inner_html or "", quote_selectors=self.quotes, drop_selectors=self.drop
         )
-        authored_at, from_display = self._time(node)
+        authored_at, from_display, ambiguous = self._time(node, board)
         return ParsedPost(
             post_id=found.group(1),
             author=self._first_text(node, self.author),
@@ -124,9 +194,11 @@ class Engine:
             authored_at=authored_at,
             flair=self._first_text(node, self.flair),
             time_from_display=from_display,
+            date_ambiguous=ambiguous,
         )
 
-    def _time(self, node: LexborNode) -> tuple[datetime | None, bool]:
+    def _time(self, node: LexborNode, board: BoardDates) -> tuple[datetime | None, bool, bool]:
+        """The post's time, whether it came from displayed text, and whether it was ambiguous."""
         for found in (match for selector in self.time for match in node.css(selector)):
             attributes = found.attributes
             for name in ("datetime", "data-time"):
@@ -134,12 +206,12 @@ class Engine:
                 if value:
                     parsed = parse_time(value)
                     if parsed is not None:
-                        return parsed, False
-            for value in (attributes.get("title"), node_text(found)):
-                parsed = parse_time(value or "")
-                if parsed is not None:
-                    return parsed, True
-        return None, False
+                        return parsed, False, False
+            for value in (attributes.get("title"), _own_date_text(found)):
+                reading = read_display_date(value or "", board)
+                if reading is not None:
+                    return reading.when, True, reading.ambiguous
+        return None, False, False
 
     @staticmethod
     def _first_text(node: LexborNode, selectors: Sequence[str]) -> str | None:
@@ -175,19 +247,51 @@ class Engine:
                 return urljoin(url, href)
         return None
 
+    def _numbered_next(
+        self, tree: LexborHTMLParser, base: str, current: int, url: str, *, listing: bool
+    ) -> str | None:
+        """The link numbered ``current + 1`` to a page of the same thread or listing.
 
-_DISPLAY_FORMATS = (
-    "%a %b %d, %Y %I:%M %p",  # phpBB 3.0: Fri Mar 01, 2013 10:00 am
-    "%a %b %d, %Y %H:%M",
-    "%m-%d-%Y, %I:%M %p",  # vBulletin: 03-01-2013, 10:00 AM
-    "%m-%d-%Y %I:%M %p",
-    "%b %d, %Y at %I:%M %p",  # XenForo 1: Mar 1, 2014 at 10:00 AM
-    "%b %d, %Y",
-)
+        On a listing, the small page links of each thread row ("1, 2, 3") lead to
+        thread pages: a listing's next page is on the same path and names no thread.
+        """
+        wanted = str(current + 1)
+        thread = self.thread_id(url)
+        selectors = (*self.page_links, *_PAGE_INFO)
+        anchors = [a for selector in selectors for a in tree.css(f"{selector} a[href]")]
+        for anchor in anchors:
+            href = anchor.attributes.get("href") or ""
+            if (anchor.text() or "").strip() != wanted or href.startswith(("javascript:", "#")):
+                continue
+            target = urljoin(base, href)
+            if listing:
+                same_path = urlsplit(target).path == urlsplit(url).path
+                if same_path and self.thread_id(target) is None:
+                    return target
+            elif thread is None or self.thread_id(target) == thread:
+                return target
+        return None
+
+
+def _page_of(tree: LexborHTMLParser) -> tuple[int | None, int | None]:
+    """ "Page X of N" where the engine prints it (never from the posts' own text)."""
+    for selector in _PAGE_INFO:
+        for node in tree.css(selector):
+            text = " ".join((node.text() or "").split())
+            found = _PAGE_OF.search(text) or _PAGE_OF_SHORT.match(text)
+            if found:
+                return int(found.group(1)), int(found.group(2))
+    return None, None
+
+
+def _own_date_text(node: LexborNode) -> str:
+    """A date element's text; for phpBB 3.0's ``p.author``, what follows the name."""
+    text = node_text(node)
+    return text.rsplit("»", 1)[-1] if "»" in text else text
 
 
 def parse_time(value: str) -> datetime | None:
-    """A timestamp from ISO 8601, Unix seconds, or one of the engines' display formats."""
+    """A timestamp from ISO 8601 or Unix seconds (machine-readable attributes)."""
     value = " ".join(value.replace("\u00a0", " ").split()).strip(" »,")
     if not value:
         return None
@@ -199,12 +303,5 @@ def parse_time(value: str) -> datetime | None:
         parsed = None
     if parsed is not None:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    for fmt in _DISPLAY_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    tail = re.search(r"([A-Z][a-z]{2} [A-Z][a-z]{2} \d{2}, \d{4} \d{1,2}:\d{2}(?: [ap]m)?)$", value)
-    if tail and tail.group(1) != value:
-        return parse_time(tail.group(1))
-    return None
+    reading = read_display_date(value)
+    return reading.when if reading is not None else None

@@ -31,6 +31,7 @@ PHPBB = Engine(
     thread_links=("a.topictitle",),
     next_links=("li.arrow.next a", "li.next a", "div.pagination a"),
     next_text=r"^\s*next",
+    page_links=("div.pagination", "ul.pagination", "td.gensmall", "td.nav"),
     title=("h2.topic-title a", "h2.topic-title", "div#page-body h2 a", "h2 a"),
     thread_id_param="t",
 )

@@ -28,6 +28,7 @@ VBULLETIN3 = Engine(
     drop_if_text=(("td.alt2 > div", r"^\s*Originally Posted by"),),
     thread_links=("a[id^=thread_title_]",),
     next_links=("a[title^='Next Page']",),
+    page_links=("div.pagenav",),
     title=("td.navbar strong",),
     thread_id_param="t",
 )
@@ -46,6 +47,7 @@ VBULLETIN4 = Engine(
     drop=("div.bbcode_postedby", "div.bbcode_description"),
     thread_links=("a[id^=thread_title_]",),
     next_links=("span.prev_next a[title^='Next Page']",),
+    page_links=("div.pagination_top", "div.pagination_bottom", "form.pagination"),
     title=("span.threadtitle a", "span.threadtitle"),
     thread_id_param="t",
 )
@@ -64,6 +66,7 @@ VBULLETIN5 = Engine(
     drop=("div.bbcode_postedby",),
     thread_links=("a.topic-title",),
     next_links=("a.js-pagenav-next-button",),
+    page_links=("div.pagenav-container", "ul.pagenav", "div.pagenav"),
     title=("h1.main-title", "h1"),
     thread_id_path=r"/(\d+)-[^/]*(?:/page\d+)?/?$",
 )

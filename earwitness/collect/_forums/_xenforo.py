@@ -30,6 +30,7 @@ XENFORO1 = Engine(
     thread_links=("li.discussionListItem h3.title a[href*='threads/']",),
     next_links=("div.PageNav nav a.text",),
     next_text=r"^\s*next",
+    page_links=("div.PageNav",),
     title=("div.titleBar h1",),
     thread_id_path=_THREAD_ID,
 )
@@ -48,6 +49,7 @@ XENFORO2 = Engine(
     drop=("div.bbCodeBlock-title", "div.bbCodeBlock-expandLink"),
     thread_links=("div.structItem-title a[href*='/threads/']",),
     next_links=("a.pageNav-jump--next",),
+    page_links=("ul.pageNav-main",),
     title=("h1.p-title-value",),
     thread_id_path=_THREAD_ID,
 )
