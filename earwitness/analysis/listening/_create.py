@@ -78,9 +78,10 @@ def _select(
 ) -> tuple[_Version | None, list[_Version]]:
     ref = _pick(versions, reference)
     chosen = [
-        v for v in versions
+        v
+        for v in versions
         if v is not ref and any(fnmatch.fnmatchcase(v.label, p) for p in conditions)
-    ]  # fmt: skip
+    ]
     return ref, list(dict.fromkeys(chosen))
 
 
@@ -163,14 +164,21 @@ def _validate(design: str, name: str, excerpt_s: float) -> None:
 
 
 def _prepare_item(
-    study: Study, item: Any, design: str, rate: int, channels: int, excerpt_s: float,
-    start: float | None, fade_ms: float,
-) -> tuple[float, list[prep.Excerpt]]:  # fmt: skip
+    study: Study,
+    item: Any,
+    design: str,
+    rate: int,
+    channels: int,
+    excerpt_s: float,
+    start: float | None,
+    fade_ms: float,
+) -> tuple[float, list[prep.Excerpt]]:
     _, _, ref, chosen = item
     versions = [] if ref is None else [(ref, "reference")]
     versions += [(v, "condition") for v in chosen]
-    loaded = [(v.id, v.label, role, v.sha256, read_audio(_resolve(study, v.path)))
-              for v, role in versions]  # fmt: skip
+    loaded = [
+        (v.id, v.label, role, v.sha256, read_audio(_resolve(study, v.path))) for v, role in versions
+    ]
     return prep.cut_excerpts(
         loaded, rate=rate, channels=channels, excerpt_s=excerpt_s, start=start, fade_ms=fade_ms
     )
@@ -238,19 +246,32 @@ def create_test(
             stimulus.samples = stimulus.samples[:0]
         finished.append(stimuli)
     config = {
-        "reference": reference, "conditions": list(conditions),
-        "songs": [item[0] for item in items], "excerpt_s": excerpt_s, "start": start,
-        "fade_ms": fade_ms, "target_lufs": target, "sample_rate": rate, "channels": channels,
-        "bit_depth": sig.BIT_DEPTH, "headphone_check": headphone_check,
-    }  # fmt: skip
+        "reference": reference,
+        "conditions": list(conditions),
+        "songs": [item[0] for item in items],
+        "excerpt_s": excerpt_s,
+        "start": start,
+        "fade_ms": fade_ms,
+        "target_lufs": target,
+        "sample_rate": rate,
+        "channels": channels,
+        "bit_depth": sig.BIT_DEPTH,
+        "headphone_check": headphone_check,
+    }
     _record(store, study, name, design, config, items, prepared, finished)
     return summary(store, name)
 
 
 def _record(
-    store: Store, study: Study, name: str, design: str, config: dict[str, Any],
-    items: list[Any], prepared: list[Any], finished: list[list[prep.PreparedStimulus]],
-) -> None:  # fmt: skip
+    store: Store,
+    study: Study,
+    name: str,
+    design: str,
+    config: dict[str, Any],
+    items: list[Any],
+    prepared: list[Any],
+    finished: list[list[prep.PreparedStimulus]],
+) -> None:
     files = [[_store_wav(study, st) for st in stimuli] for stimuli in finished]
     with store.transaction() as connection:
         test_id = connection.execute(
@@ -269,7 +290,7 @@ def _record(
                     frames=stimuli[0].manifest["frames"],
                     sample_rate=config["sample_rate"],
                     channels=config["channels"],
-                )  # fmt: skip
+                )
             ).inserted_primary_key[0]
             by_role: dict[str, list[int]] = {}
             for stimulus, (digest, path) in zip(stimuli, stored, strict=True):
@@ -282,7 +303,7 @@ def _record(
                         path=path,
                         bytes=len(stimulus.wav),
                         manifest=stimulus.manifest,
-                    )  # fmt: skip
+                    )
                 ).inserted_primary_key[0]
                 by_role.setdefault(stimulus.role, []).append(int(stimulus_id))
             for ids in _trials(design, by_role):
@@ -305,8 +326,9 @@ def list_tests(store: Store) -> list[dict[str, Any]]:
     """Every test: name, design, conditions, songs, stimuli, sessions, completed, simulated."""
     t, se = s.listening_tests, s.listening_sessions
     with store.connect() as connection:
-        tests = connection.execute(sa.select(t.c.id, t.c.name, t.c.design, t.c.config,
-                                             t.c.created_at).order_by(t.c.id)).all()  # fmt: skip
+        tests = connection.execute(
+            sa.select(t.c.id, t.c.name, t.c.design, t.c.config, t.c.created_at).order_by(t.c.id)
+        ).all()
         counts = {
             (test_id, status, bool(simulated)): n
             for test_id, status, simulated, n in connection.execute(
@@ -315,22 +337,29 @@ def list_tests(store: Store) -> list[dict[str, Any]]:
                 )
             )
         }
-        stimuli = dict(connection.execute(
-            sa.select(s.listening_items.c.test_id, sa.func.count())
-            .select_from(s.listening_stimuli.join(s.listening_items))
-            .group_by(s.listening_items.c.test_id)
-        ).all())  # fmt: skip
+        stimuli = dict(
+            connection.execute(
+                sa.select(s.listening_items.c.test_id, sa.func.count())
+                .select_from(s.listening_stimuli.join(s.listening_items))
+                .group_by(s.listening_items.c.test_id)
+            ).all()
+        )
     out = []
     for test_id, name, design, config, created in tests:
         mine = {k: n for k, n in counts.items() if k[0] == test_id}
-        out.append({
-            "name": name, "design": design, "reference": config.get("reference"),
-            "conditions": ",".join(config.get("conditions", [])),
-            "songs": len(config.get("songs", [])), "stimuli": stimuli.get(test_id, 0),
-            "target_lufs": round(float(config.get("target_lufs", 0.0)), 2),
-            "sessions": sum(mine.values()),
-            "completed": sum(n for k, n in mine.items() if k[1] == "complete"),
-            "simulated": sum(n for k, n in mine.items() if k[2]),
-            "created_at": created,
-        })  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "design": design,
+                "reference": config.get("reference"),
+                "conditions": ",".join(config.get("conditions", [])),
+                "songs": len(config.get("songs", [])),
+                "stimuli": stimuli.get(test_id, 0),
+                "target_lufs": round(float(config.get("target_lufs", 0.0)), 2),
+                "sessions": sum(mine.values()),
+                "completed": sum(n for k, n in mine.items() if k[1] == "complete"),
+                "simulated": sum(n for k, n in mine.items() if k[2]),
+                "created_at": created,
+            }
+        )
     return out

@@ -122,12 +122,19 @@ def cut_excerpts(
         cut = sig.apply_fades(samples[offset : offset + frames], rate, fade_ms)
         loudness, peak = _measure(cut, rate, audio.info.path)
         manifest = {
-            "source_version": label, "source_sha256": digest,
-            "source_sample_rate": audio.sample_rate, "source_channels": audio.channels,
-            "excerpt_start_s": offset / rate, "excerpt_end_s": (offset + frames) / rate,
-            "reference_start_s": first / rate, "lag_samples": lag, "lag_applied": round(lag),
-            "fade_ms": fade_ms, "loudness_before_lufs": loudness, "true_peak_before_dbtp": peak,
-        }  # fmt: skip
+            "source_version": label,
+            "source_sha256": digest,
+            "source_sample_rate": audio.sample_rate,
+            "source_channels": audio.channels,
+            "excerpt_start_s": offset / rate,
+            "excerpt_end_s": (offset + frames) / rate,
+            "reference_start_s": first / rate,
+            "lag_samples": lag,
+            "lag_applied": round(lag),
+            "fade_ms": fade_ms,
+            "loudness_before_lufs": loudness,
+            "true_peak_before_dbtp": peak,
+        }
         excerpts.append(Excerpt(version_id, label, role, digest, cut.astype(np.float32), manifest))
     return first / rate, excerpts
 
@@ -161,17 +168,26 @@ def finish(excerpt: Excerpt, rate: int, target: float, *, match: bool = True) ->
             f"target {target:.2f} by more than {LOUDNESS_TOLERANCE_LU} LU"
         )
     manifest = {
-        **excerpt.manifest, "role": excerpt.role, "gain_db": gain,
-        "loudness_after_lufs": loudness, "true_peak_after_dbtp": peak,
-        "target_lufs": target, "sample_rate": rate, "frames": int(codes.shape[0]),
-        "channels": int(codes.shape[1]), "bit_depth": sig.BIT_DEPTH,
-    }  # fmt: skip
+        **excerpt.manifest,
+        "role": excerpt.role,
+        "gain_db": gain,
+        "loudness_after_lufs": loudness,
+        "true_peak_after_dbtp": peak,
+        "target_lufs": target,
+        "sample_rate": rate,
+        "frames": int(codes.shape[0]),
+        "channels": int(codes.shape[1]),
+        "bit_depth": sig.BIT_DEPTH,
+    }
     if not math.isfinite(peak):
         manifest["true_peak_after_dbtp"] = None
     return PreparedStimulus(
-        excerpt.version_id, excerpt.role, sig.wav_bytes(codes, rate), manifest,
+        excerpt.version_id,
+        excerpt.role,
+        sig.wav_bytes(codes, rate),
+        manifest,
         sig.dequantise(codes),
-    )  # fmt: skip
+    )
 
 
 def anchors(reference: Excerpt, rate: int, target: float) -> list[PreparedStimulus]:
@@ -180,12 +196,16 @@ def anchors(reference: Excerpt, rate: int, target: float) -> list[PreparedStimul
     out = []
     for role, cutoff in (("anchor35", 3500.0), ("anchor70", 7000.0)):
         filtered = sig.lowpass(matched, rate, cutoff)
-        base = {**reference.manifest, "anchor_cutoff_hz": cutoff,
-                "anchor_filter": "linear-phase Kaiser FIR, 60 dB stop band from 8/7 cut-off"}  # fmt: skip
+        base = {
+            **reference.manifest,
+            "anchor_cutoff_hz": cutoff,
+            "anchor_filter": "linear-phase Kaiser FIR, 60 dB stop band from 8/7 cut-off",
+        }
         loudness, peak = _measure(filtered, rate, None)
         base["loudness_before_lufs"], base["true_peak_before_dbtp"] = loudness, peak
-        excerpt = Excerpt(reference.version_id, reference.label, role, reference.source_sha256,
-                          filtered, base)  # fmt: skip
+        excerpt = Excerpt(
+            reference.version_id, reference.label, role, reference.source_sha256, filtered, base
+        )
         prepared = finish(excerpt, rate, target, match=False)
         prepared.manifest["gain_db"] = target - reference.loudness
         out.append(prepared)

@@ -16,8 +16,11 @@ from earwitness.store import schema as s
 
 __all__ = ["listening_report", "ratings_frame", "screening_report"]
 
-ROLE_NAMES = {"hidden_reference": "hidden reference", "anchor35": "anchor 3.5 kHz",
-              "anchor70": "anchor 7 kHz"}  # fmt: skip
+ROLE_NAMES = {
+    "hidden_reference": "hidden reference",
+    "anchor35": "anchor 3.5 kHz",
+    "anchor70": "anchor 7 kHz",
+}
 
 
 def _test(store: Store, test: str) -> tuple[str, dict[str, Any]]:
@@ -48,28 +51,34 @@ def screening_report(store: Store, test: str) -> dict[str, Any]:
     design, config = _test(store, test)
     frame = answers_frame(store, test)
     screening = post_screening(frame) if design == "mushra" else {}
-    flags = behavioural_flags(events_frame(store, test), _plans(store, test),
-                              float(config.get("excerpt_s", 10.0)))  # fmt: skip
+    flags = behavioural_flags(
+        events_frame(store, test), _plans(store, test), float(config.get("excerpt_s", 10.0))
+    )
     assessors = []
     for session in sorted(set(frame["session"]) | set(flags)):
         rows = frame[frame["session"] == session]
-        entry = {"session": session,
-                 "participant": rows["participant"].iloc[0] if len(rows) else None,
-                 "simulated": bool(rows["simulated"].any()) if len(rows) else False,
-                 **{k: v for k, v in screening.get(session, {}).items() if k != "participant"},
-                 **flags.get(session, {})}  # fmt: skip
+        entry = {
+            "session": session,
+            "participant": rows["participant"].iloc[0] if len(rows) else None,
+            "simulated": bool(rows["simulated"].any()) if len(rows) else False,
+            **{k: v for k, v in screening.get(session, {}).items() if k != "participant"},
+            **flags.get(session, {}),
+        }
         entry.setdefault("excluded", False)
         entry.setdefault("rule", None)
         assessors.append(entry)
     return {
-        "test": test, "design": design,
+        "test": test,
+        "design": design,
         "rules": "BS.1534-3 §4.1.2 post-screening: hidden reference < 90 on > 15 % of items; "
-                 "mid anchor > 90 on > 15 % of items, items where > 25 % of assessors do so "
-                 "exempt" if design == "mushra" else "no post-screening for this design",
+        "mid anchor > 90 on > 15 % of items, items where > 25 % of assessors do so "
+        "exempt"
+        if design == "mushra"
+        else "no post-screening for this design",
         "assessors": assessors,
         "excluded": [a["session"] for a in assessors if a["excluded"]],
         "behaviour_flagged": [a["session"] for a in assessors if a.get("flagged")],
-    }  # fmt: skip
+    }
 
 
 def ratings_frame(store: Store, test: str | None = None) -> pd.DataFrame:
@@ -90,10 +99,12 @@ def ratings_frame(store: Store, test: str | None = None) -> pd.DataFrame:
 
 def _condition(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(
-        [ROLE_NAMES.get(r, label) for r, label in zip(frame["role"], frame["version_label"],
-                                                      strict=True)],
+        [
+            ROLE_NAMES.get(r, label)
+            for r, label in zip(frame["role"], frame["version_label"], strict=True)
+        ],
         index=frame.index,
-    )  # fmt: skip
+    )
 
 
 def listening_report(store: Store, test: str, *, seed: int = 0) -> dict[str, Any]:
@@ -103,11 +114,15 @@ def listening_report(store: Store, test: str, *, seed: int = 0) -> dict[str, Any
     screening = screening_report(store, test)
     kept = frame[~frame["excluded"]]
     report: dict[str, Any] = {
-        "test": test, "design": design, "target_lufs": config.get("target_lufs"),
-        "sessions": int(frame["session"].nunique()), "answers": len(frame),
+        "test": test,
+        "design": design,
+        "target_lufs": config.get("target_lufs"),
+        "sessions": int(frame["session"].nunique()),
+        "answers": len(frame),
         "simulated_answers": int(frame["simulated"].sum()),
-        "excluded_sessions": screening["excluded"], "screening": screening,
-    }  # fmt: skip
+        "excluded_sessions": screening["excluded"],
+        "screening": screening,
+    }
     if design in ("mushra", "mushra-noref"):
         kept = kept.assign(condition=_condition(kept))
         report["by_condition"] = st.describe(kept, ["condition"], seed=seed)
@@ -129,13 +144,20 @@ def listening_report(store: Store, test: str, *, seed: int = 0) -> dict[str, Any
 
 def _ab_consistency(frame: pd.DataFrame) -> dict[str, Any]:
     """Share of pairs on which a listener chose the same version in both orders."""
-    keyed = frame.assign(pair=[tuple(sorted((a, b))) for a, b in
-                               zip(frame["version_label"], frame["versus_label"], strict=True)],
-                         item=frame["song"])  # fmt: skip
+    keyed = frame.assign(
+        pair=[
+            tuple(sorted((a, b)))
+            for a, b in zip(frame["version_label"], frame["versus_label"], strict=True)
+        ],
+        item=frame["song"],
+    )
     agree = total = 0
     for _, group in keyed.groupby(["session", "item", "pair"]):
         if len(group) == 2:
             total += 1
             agree += int(group["choice"].iloc[0] == group["choice"].iloc[1])
-    return {"pairs_seen_twice": total, "consistent": agree,
-            "share": agree / total if total else None}  # fmt: skip
+    return {
+        "pairs_seen_twice": total,
+        "consistent": agree,
+        "share": agree / total if total else None,
+    }

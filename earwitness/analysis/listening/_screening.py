@@ -54,11 +54,14 @@ def post_screening(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
         elif items and high_anchor / items > ITEM_SHARE:
             rule = "mid_anchor"
         out[str(session)] = {
-            "participant": rows["participant"].iloc[0], "items": items,
-            "hidden_reference_below_90": low_ref, "mid_anchor_above_90": high_anchor,
-            "anchor_items_exempt": len(exempt & set(rows["trial"])), "excluded": rule is not None,
+            "participant": rows["participant"].iloc[0],
+            "items": items,
+            "hidden_reference_below_90": low_ref,
+            "mid_anchor_above_90": high_anchor,
+            "anchor_items_exempt": len(exempt & set(rows["trial"])),
+            "excluded": rule is not None,
             "rule": rule,
-        }  # fmt: skip
+        }
     return out
 
 
@@ -90,15 +93,18 @@ def behavioural_flags(
         for position, trial in enumerate(plan["trials"]):
             here = mine[mine["trial_id"] == trial["trial"]] if len(mine) else mine
             tokens = {slot["token"] for slot in trial["slots"]}
-            played = {
-                e.get("token") for e in here["detail"] if isinstance(e, dict)
-            } if len(here) else set()  # fmt: skip
+            played = (
+                {e.get("token") for e in here["detail"] if isinstance(e, dict)}
+                if len(here)
+                else set()
+            )
             if tokens - played:
                 never.append(position)
             if _play_time(here) < excerpt_s:
                 brief.append(position)
         out[session] = {
-            "trials_with_unplayed_stimulus": never, "trials_listened_shorter_than_excerpt": brief,
+            "trials_with_unplayed_stimulus": never,
+            "trials_listened_shorter_than_excerpt": brief,
             "flagged": bool(never or brief),
-        }  # fmt: skip
+        }
     return out

@@ -37,9 +37,21 @@ __all__ = [
 
 MAX_EVENTS = 500
 EVENT_KINDS = frozenset(
-    {"stage", "play", "stop", "switch", "loop", "slider", "volume", "choice", "tag",
-     "headphone", "visibility", "error"}
-)  # fmt: skip
+    {
+        "stage",
+        "play",
+        "stop",
+        "switch",
+        "loop",
+        "slider",
+        "volume",
+        "choice",
+        "tag",
+        "headphone",
+        "visibility",
+        "error",
+    }
+)
 AB_CHOICES = ("A", "B", "none")
 
 
@@ -77,11 +89,16 @@ def _slot_plan(
         ref, rest = stimuli[0], stimuli[1:]
         roles = ["hidden_reference"] + ["condition"] * (len(rest) - 2) + ["anchor35", "anchor70"]
         slots = [{"token": _token(), "stimulus": ref, "role": "hidden_reference"}]
-        slots += [{"token": _token(), "stimulus": st, "role": r}
-                  for st, r in zip(rest, roles[1:], strict=True)]  # fmt: skip
+        slots += [
+            {"token": _token(), "stimulus": st, "role": r}
+            for st, r in zip(rest, roles[1:], strict=True)
+        ]
         rng.shuffle(slots)
-        return {"trial": trial_id, "reference": {"token": _token(), "stimulus": ref},
-                "slots": slots}  # fmt: skip
+        return {
+            "trial": trial_id,
+            "reference": {"token": _token(), "stimulus": ref},
+            "slots": slots,
+        }
     if design == "mushra-noref":
         slots = [{"token": _token(), "stimulus": st, "role": "condition"} for st in stimuli]
         rng.shuffle(slots)
@@ -136,7 +153,7 @@ def new_session(
                 status="open",
                 progress=0,
                 simulated=simulated,
-            )  # fmt: skip
+            )
         )
     return token
 
@@ -177,11 +194,21 @@ def _participant(
 def load_session(connection: Connection, token: str) -> Session:
     se, t = s.listening_sessions, s.listening_tests
     row = connection.execute(
-        sa.select(se.c.id, se.c.test_id, se.c.token, t.c.design, se.c.plan, se.c.progress,
-                  se.c.status, se.c.simulated, se.c.completion_code, t.c.config)
+        sa.select(
+            se.c.id,
+            se.c.test_id,
+            se.c.token,
+            t.c.design,
+            se.c.plan,
+            se.c.progress,
+            se.c.status,
+            se.c.simulated,
+            se.c.completion_code,
+            t.c.config,
+        )
         .select_from(se.join(t, se.c.test_id == t.c.id))
         .where(se.c.token == token)
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         raise AnswerError(404, "unknown session")
     return Session(*row)
@@ -191,11 +218,13 @@ def public_state(session: Session) -> dict[str, Any]:
     """What the page may know: design, counts, progress, and the current trial's tokens."""
     trials = session.plan["trials"]
     state: dict[str, Any] = {
-        "design": session.design, "trials": len(trials), "progress": session.progress,
+        "design": session.design,
+        "trials": len(trials),
+        "progress": session.progress,
         "complete": session.status == "complete",
         "headphone_check": bool(session.config.get("headphone_check")),
         "excerpt_s": session.config.get("excerpt_s"),
-    }  # fmt: skip
+    }
     if session.status == "complete":
         state["completion_code"] = session.completion_code
     else:
@@ -228,8 +257,12 @@ def stimulus_for(session: Session, token: str) -> int:
 
 
 def _rows(session: Session, plan: dict[str, Any], answer: dict[str, Any]) -> list[dict[str, Any]]:
-    base = {"session_id": session.id, "trial_id": plan["trial"], "presented": session.progress,
-            "simulated": session.simulated}  # fmt: skip
+    base = {
+        "session_id": session.id,
+        "trial_id": plan["trial"],
+        "presented": session.progress,
+        "simulated": session.simulated,
+    }
     slots = plan["slots"]
     if session.design in ("mushra", "mushra-noref"):
         ratings = answer.get("ratings")
@@ -244,8 +277,15 @@ def _rows(session: Session, plan: dict[str, Any], answer: dict[str, Any]) -> lis
                 or not 0 <= score <= 100
             ):
                 raise AnswerError(422, "scores are numbers from 0 to 100")
-            rows.append({**base, "stimulus_id": slot["stimulus"], "slot_role": slot["role"],
-                         "score": float(score), "tags": []})  # fmt: skip
+            rows.append(
+                {
+                    **base,
+                    "stimulus_id": slot["stimulus"],
+                    "slot_role": slot["role"],
+                    "score": float(score),
+                    "tags": [],
+                }
+            )
         return rows
     choice = answer.get("choice")
     tags = answer.get("tags", [])
@@ -261,8 +301,17 @@ def _rows(session: Session, plan: dict[str, Any], answer: dict[str, Any]) -> lis
     score = None
     if session.design == "abx":
         score = 1.0 if choice == plan["x"]["is"] else 0.0
-    return [{**base, "stimulus_id": slots[0]["stimulus"], "versus_stimulus_id": slots[1]["stimulus"],
-             "slot_role": "condition", "choice": choice, "tags": tags, "score": score}]  # fmt: skip
+    return [
+        {
+            **base,
+            "stimulus_id": slots[0]["stimulus"],
+            "versus_stimulus_id": slots[1]["stimulus"],
+            "slot_role": "condition",
+            "choice": choice,
+            "tags": tags,
+            "score": score,
+        }
+    ]
 
 
 def record_answer(
@@ -291,10 +340,12 @@ def record_answer(
             values["started_at"] = at or s.utcnow()
         updated = connection.execute(
             s.listening_sessions.update()
-            .where(s.listening_sessions.c.id == session.id,
-                   s.listening_sessions.c.progress == session.progress)
+            .where(
+                s.listening_sessions.c.id == session.id,
+                s.listening_sessions.c.progress == session.progress,
+            )
             .values(**values)
-        )  # fmt: skip
+        )
         if updated.rowcount != 1:
             raise AnswerError(409, "the answer was already given")
         session.progress, session.status = progress, values["status"]
@@ -318,12 +369,16 @@ def add_events(store: Store, token: str, events: Any, *, simulated: bool | None 
                 trial_id = trials[index]["trial"]
             detail = event.get("detail", {})
             client = event.get("t")
-            rows.append({
-                "session_id": session.id, "trial_id": trial_id, "kind": event["kind"],
-                "detail": detail if isinstance(detail, dict) else {},
-                "client_ms": float(client) if isinstance(client, int | float) else None,
-                "simulated": session.simulated if simulated is None else simulated,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "session_id": session.id,
+                    "trial_id": trial_id,
+                    "kind": event["kind"],
+                    "detail": detail if isinstance(detail, dict) else {},
+                    "client_ms": float(client) if isinstance(client, int | float) else None,
+                    "simulated": session.simulated if simulated is None else simulated,
+                }
+            )
         if rows:
             connection.execute(s.listening_events.insert(), rows)
     return len(rows)

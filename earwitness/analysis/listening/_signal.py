@@ -128,12 +128,21 @@ def wav_bytes(codes: np.ndarray, rate: int) -> bytes:
     data = np.ascontiguousarray(codes.astype("<i4")).view(np.uint8).reshape(frames, channels, 4)
     payload = data[:, :, :width].tobytes()
     block = channels * width
-    header = b"".join([
-        b"RIFF", (36 + len(payload)).to_bytes(4, "little"), b"WAVE",
-        b"fmt ", (16).to_bytes(4, "little"), (1).to_bytes(2, "little"),
-        channels.to_bytes(2, "little"), rate.to_bytes(4, "little"),
-        (rate * block).to_bytes(4, "little"), block.to_bytes(2, "little"),
-        BIT_DEPTH.to_bytes(2, "little"),
-        b"data", len(payload).to_bytes(4, "little"),
-    ])  # fmt: skip
+    header = b"".join(
+        [
+            b"RIFF",
+            (36 + len(payload)).to_bytes(4, "little"),
+            b"WAVE",
+            b"fmt ",
+            (16).to_bytes(4, "little"),
+            (1).to_bytes(2, "little"),
+            channels.to_bytes(2, "little"),
+            rate.to_bytes(4, "little"),
+            (rate * block).to_bytes(4, "little"),
+            block.to_bytes(2, "little"),
+            BIT_DEPTH.to_bytes(2, "little"),
+            b"data",
+            len(payload).to_bytes(4, "little"),
+        ]
+    )
     return header + payload

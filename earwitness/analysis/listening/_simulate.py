@@ -4,7 +4,8 @@ A listener's expected score for a stimulus follows its measured difference from 
 item's reference at equal loudness: the residual energy of the matched stimuli,
 ``D = 10 log10(sum (x - r)^2 / sum r^2)`` dB (recorded in the manifest when the test is
 built), mapped by a logistic curve to 0-100 (identical -> 100, D = -30 dB -> 50). In
-ABX the chance of a right answer rises from 1/2 with the gap in expected score. Each listener adds a bias and noise whose size
+ABX the chance of a right answer rises from 1/2 with the gap in expected score. Each
+listener adds a bias and noise whose size
 depends on the user group (professionals are the most consistent); one listener in ten
 is careless and rates at random, so post-screening has someone to find. Everything is
 drawn from ``seed``: the same call writes the same scores.
@@ -59,8 +60,13 @@ def _differences(connection: Any, test_id: int) -> dict[int, float]:
     return out
 
 
-def _answer(design: str, plan: dict[str, Any], listener: dict[str, Any],
-            differences: dict[int, float], rng: np.random.Generator) -> dict[str, Any]:  # fmt: skip
+def _answer(
+    design: str,
+    plan: dict[str, Any],
+    listener: dict[str, Any],
+    differences: dict[int, float],
+    rng: np.random.Generator,
+) -> dict[str, Any]:
     def expected(stimulus: int) -> float:
         return _quality(differences[stimulus]) + listener["bias"]
 
@@ -92,8 +98,9 @@ def _events(
     events = [{"kind": "play", "trial": index, "t": clock, "detail": {"token": tokens[0]}}]
     step = 1000.0 * excerpt_s / max(1, len(tokens))
     for n, token in enumerate(tokens):
-        events.append({"kind": "switch", "trial": index, "t": clock + n * step,
-                       "detail": {"token": token}})  # fmt: skip
+        events.append(
+            {"kind": "switch", "trial": index, "t": clock + n * step, "detail": {"token": token}}
+        )
     events.append({"kind": "stop", "trial": index, "t": clock + 1000.0 * (excerpt_s + 2.0)})
     return events
 
@@ -117,9 +124,10 @@ def simulate_listeners(
         raise BadInputError("simulate at least one listener in at least one group", field="--n")
     with store.connect() as connection:
         row = connection.execute(
-            sa.select(s.listening_tests.c.id, s.listening_tests.c.design,
-                      s.listening_tests.c.config).where(s.listening_tests.c.name == test)
-        ).first()  # fmt: skip
+            sa.select(
+                s.listening_tests.c.id, s.listening_tests.c.design, s.listening_tests.c.config
+            ).where(s.listening_tests.c.name == test)
+        ).first()
         if row is None:
             raise BadInputError(f"no listening test named {test!r}", field="TEST")
         test_id, design, config = int(row[0]), str(row[1]), dict(row[2])
@@ -128,10 +136,14 @@ def simulate_listeners(
     written = 0
     for index in range(n):
         group = groups[index % len(groups)]
-        listener = {"bias": float(rng.normal(0, 4)), "noise": NOISE.get(group, 10.0),
-                    "careless": bool(rng.random() < CARELESS_SHARE)}  # fmt: skip
-        token = new_session(store, study, test, group=group, simulated=True,
-                            seed=int(rng.integers(2**31)))  # fmt: skip
+        listener = {
+            "bias": float(rng.normal(0, 4)),
+            "noise": NOISE.get(group, 10.0),
+            "careless": bool(rng.random() < CARELESS_SHARE),
+        }
+        token = new_session(
+            store, study, test, group=group, simulated=True, seed=int(rng.integers(2**31))
+        )
         with store.connect() as connection:
             session = load_session(connection, token)
         at = _START + timedelta(days=index)
@@ -139,7 +151,8 @@ def simulate_listeners(
             clock = position * 60000.0
             add_events(store, token, _events(plan, position, clock, config.get("excerpt_s", 10.0)))
             answer = _answer(design, plan, listener, differences, rng)
-            record_answer(store, token, {"trial": position, **answer},
-                          at=at + timedelta(minutes=position))  # fmt: skip
+            record_answer(
+                store, token, {"trial": position, **answer}, at=at + timedelta(minutes=position)
+            )
             written += len(plan["slots"]) if design.startswith("mushra") else 1
     return written

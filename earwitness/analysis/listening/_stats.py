@@ -59,11 +59,19 @@ def describe(frame: pd.DataFrame, by: list[str], *, seed: int = 0) -> list[dict[
         q1, median, q3 = np.quantile(scores, [0.25, 0.5, 0.75])
         low, high = bootstrap_ci(scores, seed=seed)
         names = key if isinstance(key, tuple) else (key,)
-        rows.append({
-            **dict(zip(by, names, strict=True)), "n": len(scores), "median": float(median),
-            "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1),
-            "mean": float(scores.mean()), "ci_low": low, "ci_high": high,
-        })  # fmt: skip
+        rows.append(
+            {
+                **dict(zip(by, names, strict=True)),
+                "n": len(scores),
+                "median": float(median),
+                "q1": float(q1),
+                "q3": float(q3),
+                "iqr": float(q3 - q1),
+                "mean": float(scores.mean()),
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return rows
 
 
@@ -130,8 +138,12 @@ def friedman_wilcoxon(
     else:
         statistic, p = stats.friedmanchisquare(*(wide[c].to_numpy() for c in wide.columns))
         k, n = wide.shape[1], len(wide)
-        result["friedman"] = {"chi2": float(statistic), "df": k - 1, "p": float(p),
-                              "kendall_w": float(statistic / (n * (k - 1)))}  # fmt: skip
+        result["friedman"] = {
+            "chi2": float(statistic),
+            "df": k - 1,
+            "p": float(p),
+            "kendall_w": float(statistic / (n * (k - 1))),
+        }
     pairs = []
     for first, second in itertools.combinations(wide.columns, 2):
         d = (wide[first] - wide[second]).to_numpy()
@@ -140,11 +152,18 @@ def friedman_wilcoxon(
         else:
             p = float(stats.wilcoxon(wide[first], wide[second], zero_method="wilcox").pvalue)
         perm = permutation_median_test(wide[first].to_numpy(), wide[second].to_numpy(), seed=seed)
-        pairs.append({
-            "a": str(first), "b": str(second), "n": len(d), "median_difference": float(np.median(d)),
-            "wilcoxon_p": p, "rank_biserial": rank_biserial(d),
-            "permutation_p": perm["p"], "permutation_exact": perm["exact"],
-        })  # fmt: skip
+        pairs.append(
+            {
+                "a": str(first),
+                "b": str(second),
+                "n": len(d),
+                "median_difference": float(np.median(d)),
+                "wilcoxon_p": p,
+                "rank_biserial": rank_biserial(d),
+                "permutation_p": perm["p"],
+                "permutation_exact": perm["exact"],
+            }
+        )
     for pair, adjusted in zip(pairs, holm([p["wilcoxon_p"] for p in pairs]), strict=True):
         pair["wilcoxon_p_holm"] = adjusted
     result["pairs"] = pairs
@@ -171,33 +190,50 @@ def mixed_model(frame: pd.DataFrame, condition: str = "condition") -> dict[str, 
             fit = model.fit(reml=True, method="lbfgs")
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {"fitted": False, "reason": str(exc).splitlines()[0]}
-    table = pd.DataFrame({"estimate": fit.fe_params, "se": fit.bse_fe,
-                          "p": fit.pvalues[fit.fe_params.index]})  # fmt: skip
+    table = pd.DataFrame(
+        {"estimate": fit.fe_params, "se": fit.bse_fe, "p": fit.pvalues[fit.fe_params.index]}
+    )
     return {
-        "fitted": True, "formula": formula + " + (1|listener) + (1|item)",
-        "converged": bool(fit.converged), "listeners": listeners, "groups": groups,
-        "fixed_effects": [{"term": str(t), **{k: float(v) for k, v in row.items()}}
-                          for t, row in table.iterrows()],
+        "fitted": True,
+        "formula": formula + " + (1|listener) + (1|item)",
+        "converged": bool(fit.converged),
+        "listeners": listeners,
+        "groups": groups,
+        "fixed_effects": [
+            {"term": str(t), **{k: float(v) for k, v in row.items()}} for t, row in table.iterrows()
+        ],
         "listener_variance": float(fit.cov_re.to_numpy()[0, 0]) if fit.cov_re.size else None,
         "item_variance": float(fit.vcomp[0]) if len(fit.vcomp) else None,
         "residual_variance": float(fit.scale),
-    }  # fmt: skip
+    }
 
 
 def binomial_pairs(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Per unordered pair of versions: wins each way, no-preference count, two-sided binomial p."""
     rows = []
-    keyed = frame.assign(pair=[tuple(sorted((a, b))) for a, b in
-                               zip(frame["version_label"], frame["versus_label"], strict=True)])  # fmt: skip
+    keyed = frame.assign(
+        pair=[
+            tuple(sorted((a, b)))
+            for a, b in zip(frame["version_label"], frame["versus_label"], strict=True)
+        ]
+    )
     for (first, second), group in keyed.groupby("pair"):
         wins_first = int((group["choice"] == first).sum())
         wins_second = int((group["choice"] == second).sum())
         ties = int((group["choice"] == "none").sum())
         n = wins_first + wins_second
         p = float(stats.binomtest(wins_first, n, 0.5).pvalue) if n else math.nan
-        rows.append({"a": first, "b": second, "a_wins": wins_first, "b_wins": wins_second,
-                     "no_preference": ties, "p": p,
-                     "a_share": wins_first / n if n else math.nan})  # fmt: skip
+        rows.append(
+            {
+                "a": first,
+                "b": second,
+                "a_wins": wins_first,
+                "b_wins": wins_second,
+                "no_preference": ties,
+                "p": p,
+                "a_share": wins_first / n if n else math.nan,
+            }
+        )
     return rows
 
 
@@ -224,8 +260,14 @@ def bradley_terry(frame: pd.DataFrame) -> dict[str, Any]:
     strengths = [{"version": items[0], "log_strength": 0.0, "ci_low": 0.0, "ci_high": 0.0}]
     ci = fit.conf_int()
     for i, name in enumerate(items[1:]):
-        strengths.append({"version": name, "log_strength": float(fit.params[i]),
-                          "ci_low": float(ci[i, 0]), "ci_high": float(ci[i, 1])})  # fmt: skip
+        strengths.append(
+            {
+                "version": name,
+                "log_strength": float(fit.params[i]),
+                "ci_low": float(ci[i, 0]),
+                "ci_high": float(ci[i, 1]),
+            }
+        )
     return {"fitted": True, "baseline": items[0], "strengths": strengths}
 
 
@@ -235,6 +277,13 @@ def abx_by_listener(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for (session, participant), group in frame.groupby(["session", "participant"], dropna=False):
         n, correct = len(group), int((group["score"] == 1.0).sum())
         p = float(stats.binomtest(correct, n, 0.5, alternative="greater").pvalue)
-        rows.append({"session": session, "participant": participant, "trials": n,
-                     "correct": correct, "p": p})  # fmt: skip
+        rows.append(
+            {
+                "session": session,
+                "participant": participant,
+                "trials": n,
+                "correct": correct,
+                "p": p,
+            }
+        )
     return rows
