@@ -36,7 +36,10 @@ def versions_dir(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def audio_study(tmp_path: Path, versions_dir: Path) -> Iterator[tuple[Study, Store]]:
     study = init_study(tmp_path / "study", name="listening")
     with study.open_store() as store:
-        for label, name in (("human", "human.wav"), ("ai:landr", "landr.wav"),
-                            ("ai:ozone", "ozone.flac")):  # fmt: skip
+        for label, name in (
+            ("human", "human.wav"),
+            ("ai:landr", "landr.wav"),
+            ("ai:ozone", "ozone.flac"),
+        ):
             add_file(store, study, "vibe", parse_version(label), versions_dir / name)
         yield study, store

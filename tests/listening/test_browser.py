@@ -17,9 +17,16 @@ from earwitness.store import schema as s
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
 FORBIDDEN = ("human", "landr", "ozone", "ai:", ".wav", ".flac", "vibe")
 
 
@@ -34,8 +41,9 @@ def server(audio_study):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store, study.root), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
+    config = uvicorn.Config(
+        create_app(store, study.root), host="127.0.0.1", port=port, log_level="warning"
+    )
     app_server = uvicorn.Server(config)
     thread = threading.Thread(target=app_server.run, daemon=True)
     thread.start()
@@ -59,8 +67,12 @@ def test_a_full_session_in_the_browser(server, browser, tmp_path) -> None:
     token = new_session(store, study, "web")
     page = browser.new_page()
     bodies: list[bytes] = []
-    page.on("response", lambda r: bodies.append(r.url.encode() + str(r.headers).encode()
-                                                + (r.body() if r.status != 204 else b"")))  # fmt: skip
+    page.on(
+        "response",
+        lambda r: bodies.append(
+            r.url.encode() + str(r.headers).encode() + (r.body() if r.status != 204 else b"")
+        ),
+    )
     page.goto(f"{base}/s/{token}")
     page.click("#welcome-start")
     page.click("#volume-play")

@@ -38,16 +38,25 @@ def _check_blind(response, secrets: list[str]) -> None:
 def test_a_whole_session_leaks_nothing_and_every_stimulus_has_one_size(served) -> None:
     store, client, token = served
     secrets = _secrets(store)
-    responses = [client.get(f"/s/{token}"), client.get("/static/listen.js"),
-                 client.get("/static/listen.css")]  # fmt: skip
+    responses = [
+        client.get(f"/s/{token}"),
+        client.get("/static/listen.js"),
+        client.get("/static/listen.css"),
+    ]
     state = client.get(f"/api/{token}/state").json()
     trial = state["trial"]
     assert trial["reference"] not in trial["slots"]  # reference and hidden reference differ
     audio = [client.get(f"/api/{token}/audio/{t}") for t in [trial["reference"], *trial["slots"]]]
     assert {len(r.content) for r in audio} == {len(audio[0].content)}
     assert all(r.headers["content-type"] == "audio/wav" for r in audio)
-    events = client.post(f"/api/{token}/events", json={"events": [
-        {"kind": "play", "trial": 0, "t": 1.0, "detail": {"token": trial["slots"][0]}}]})  # fmt: skip
+    events = client.post(
+        f"/api/{token}/events",
+        json={
+            "events": [
+                {"kind": "play", "trial": 0, "t": 1.0, "detail": {"token": trial["slots"][0]}}
+            ]
+        },
+    )
     ratings = {t: 50 + i for i, t in enumerate(trial["slots"])}
     answer = client.post(f"/api/{token}/answer", json={"trial": 0, "ratings": ratings})
     assert answer.status_code == 200 and answer.json()["complete"]
@@ -69,8 +78,12 @@ def test_bad_requests_get_a_clear_4xx_and_change_nothing(served) -> None:
         (client.post(f"/api/{token}/answer", content=b"{not json"), 400),
         (client.post(f"/api/{token}/answer", json={"trial": 1, "ratings": {}}), 409),
         (client.post(f"/api/{token}/answer", json={"trial": 0, "ratings": {slots[0]: 50}}), 422),
-        (client.post(f"/api/{token}/answer",
-                     json={"trial": 0, "ratings": {t: 101 for t in slots}}), 422),  # fmt: skip
+        (
+            client.post(
+                f"/api/{token}/answer", json={"trial": 0, "ratings": {t: 101 for t in slots}}
+            ),
+            422,
+        ),
         (client.post(f"/api/{token}/answer", content=b"x" * (MAX_BODY + 1)), 413),
         (client.post(f"/api/{token}/events", json={"events": [{"kind": "hack"}]}), 422),
     ]
@@ -80,7 +93,9 @@ def test_bad_requests_get_a_clear_4xx_and_change_nothing(served) -> None:
     assert ratings_frame(store, "blind").empty
     ok = client.post(f"/api/{token}/answer", json={"trial": 0, "ratings": dict.fromkeys(slots, 70)})
     assert ok.status_code == 200
-    replay = client.post(f"/api/{token}/answer", json={"trial": 0, "ratings": dict.fromkeys(slots, 10)})
+    replay = client.post(
+        f"/api/{token}/answer", json={"trial": 0, "ratings": dict.fromkeys(slots, 10)}
+    )
     assert replay.status_code == 409
     assert set(ratings_frame(store, "blind")["score"]) == {70.0}
 

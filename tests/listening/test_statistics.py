@@ -26,11 +26,21 @@ def _mushra(hidden: dict[str, list[float]], anchor: dict[str, list[float]]) -> p
     for session in hidden:
         for item, (h, a) in enumerate(zip(hidden[session], anchor[session], strict=True)):
             rows += [
-                {"session": session, "participant": session, "trial": item,
-                 "role": "hidden_reference", "score": h},
-                {"session": session, "participant": session, "trial": item,
-                 "role": "anchor70", "score": a},
-            ]  # fmt: skip
+                {
+                    "session": session,
+                    "participant": session,
+                    "trial": item,
+                    "role": "hidden_reference",
+                    "score": h,
+                },
+                {
+                    "session": session,
+                    "participant": session,
+                    "trial": item,
+                    "role": "anchor70",
+                    "score": a,
+                },
+            ]
     return pd.DataFrame(rows)
 
 
@@ -69,8 +79,11 @@ def test_friedman_matches_the_textbook_formula_without_ties() -> None:
     rng = np.random.default_rng(3)
     n, k = 9, 4
     scores = rng.permutation(np.arange(n * k)).reshape(n, k).astype(float)
-    rows = [{"session": f"s{i}", "trial": 0, "condition": f"c{j}", "score": scores[i, j]}
-            for i in range(n) for j in range(k)]  # fmt: skip
+    rows = [
+        {"session": f"s{i}", "trial": 0, "condition": f"c{j}", "score": scores[i, j]}
+        for i in range(n)
+        for j in range(k)
+    ]
     result = friedman_wilcoxon(pd.DataFrame(rows), "condition")
     ranks = np.argsort(np.argsort(scores, axis=1), axis=1) + 1.0
     r = ranks.sum(axis=0)
@@ -85,19 +98,22 @@ def test_wilcoxon_exact_p_by_enumeration() -> None:
     a = np.array([80.0, 72, 90, 65, 88, 70, 95])
     b = np.array([70.0, 75, 60, 60, 70, 50, 81])
     d = a - b
-    rows = [{"session": f"s{i}", "trial": 0, "condition": c, "score": v}
-            for i in range(len(a)) for c, v in (("a", a[i]), ("b", b[i]))]  # fmt: skip
+    rows = [
+        {"session": f"s{i}", "trial": 0, "condition": c, "score": v}
+        for i in range(len(a))
+        for c, v in (("a", a[i]), ("b", b[i]))
+    ]
     pair = friedman_wilcoxon(pd.DataFrame(rows), "condition")["pairs"][0]
     ranks = np.argsort(np.argsort(np.abs(d))) + 1.0
     observed = min(ranks[d > 0].sum(), ranks[d < 0].sum())
-    sums = [sum(r for r, s in zip(ranks, signs, strict=True) if s > 0)
-            for signs in itertools.product((1, -1), repeat=len(d))]  # fmt: skip
+    sums = [
+        sum(r for r, s in zip(ranks, signs, strict=True) if s > 0)
+        for signs in itertools.product((1, -1), repeat=len(d))
+    ]
     total = ranks.sum()
     p = np.mean([min(t, total - t) <= observed for t in sums])
     assert pair["wilcoxon_p"] == pytest.approx(p)
-    assert pair["rank_biserial"] == pytest.approx(
-        (ranks[d > 0].sum() - ranks[d < 0].sum()) / total
-    )
+    assert pair["rank_biserial"] == pytest.approx((ranks[d > 0].sum() - ranks[d < 0].sum()) / total)
 
 
 def test_rank_biserial_is_one_when_every_difference_is_positive() -> None:
@@ -132,7 +148,8 @@ def test_bradley_terry_two_items_is_the_log_odds() -> None:
 
 
 def test_abx_one_sided_binomial() -> None:
-    frame = pd.DataFrame({"session": ["s"] * 10, "participant": ["p"] * 10,
-                          "score": [1.0] * 8 + [0.0] * 2})  # fmt: skip
+    frame = pd.DataFrame(
+        {"session": ["s"] * 10, "participant": ["p"] * 10, "score": [1.0] * 8 + [0.0] * 2}
+    )
     (row,) = abx_by_listener(frame)
     assert row["correct"] == 8 and row["p"] == pytest.approx(56 / 1024)  # (45+10+1)/1024
