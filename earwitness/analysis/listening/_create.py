@@ -69,8 +69,10 @@ def _song_versions(connection: Connection, song_names: Sequence[str] | None) -> 
 def _pick(versions: list[_Version], reference: str | None) -> _Version | None:
     if reference is None:
         return None
-    exact = [v for v in versions if v.label == reference]
-    return (exact or [v for v in versions if v.kind == reference] or [None])[0]
+    matches = [v for v in versions if v.label == reference] or [
+        v for v in versions if v.kind == reference
+    ]
+    return matches[0] if matches else None
 
 
 def _select(
@@ -276,7 +278,7 @@ def _record(
     with store.transaction() as connection:
         test_id = connection.execute(
             s.listening_tests.insert().values(name=name, design=design, config=config)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         position = 0
         for index, (item, (begin, _), stimuli, stored) in enumerate(
             zip(items, prepared, finished, files, strict=True)
@@ -291,7 +293,7 @@ def _record(
                     sample_rate=config["sample_rate"],
                     channels=config["channels"],
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             by_role: dict[str, list[int]] = {}
             for stimulus, (digest, path) in zip(stimuli, stored, strict=True):
                 stimulus_id = connection.execute(
@@ -304,7 +306,7 @@ def _record(
                         bytes=len(stimulus.wav),
                         manifest=stimulus.manifest,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key[0]  # type: ignore[index]
                 by_role.setdefault(stimulus.role, []).append(int(stimulus_id))
             for ids in _trials(design, by_role):
                 connection.execute(
@@ -337,7 +339,7 @@ def list_tests(store: Store) -> list[dict[str, Any]]:
                 )
             )
         }
-        stimuli = dict(
+        stimuli: dict[int, int] = dict(
             connection.execute(
                 sa.select(s.listening_items.c.test_id, sa.func.count())
                 .select_from(s.listening_stimuli.join(s.listening_items))

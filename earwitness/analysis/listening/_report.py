@@ -146,7 +146,7 @@ def _ab_consistency(frame: pd.DataFrame) -> dict[str, Any]:
     """Share of pairs on which a listener chose the same version in both orders."""
     keyed = frame.assign(
         pair=[
-            tuple(sorted((a, b)))
+            "\x1f".join(sorted((str(a), str(b))))
             for a, b in zip(frame["version_label"], frame["versus_label"], strict=True)
         ],
         item=frame["song"],

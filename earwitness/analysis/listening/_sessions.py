@@ -211,7 +211,7 @@ def load_session(connection: Connection, token: str) -> Session:
     ).first()
     if row is None:
         raise AnswerError(404, "unknown session")
-    return Session(*row)
+    return Session(*row)  # type: ignore[call-arg]
 
 
 def public_state(session: Session) -> dict[str, Any]:

@@ -144,7 +144,7 @@ def friedman_wilcoxon(
             "p": float(p),
             "kendall_w": float(statistic / (n * (k - 1))),
         }
-    pairs = []
+    pairs: list[dict[str, Any]] = []
     for first, second in itertools.combinations(wide.columns, 2):
         d = (wide[first] - wide[second]).to_numpy()
         if np.all(d == 0):
@@ -164,7 +164,7 @@ def friedman_wilcoxon(
                 "permutation_exact": perm["exact"],
             }
         )
-    for pair, adjusted in zip(pairs, holm([p["wilcoxon_p"] for p in pairs]), strict=True):
+    for pair, adjusted in zip(pairs, holm([float(p["wilcoxon_p"]) for p in pairs]), strict=True):
         pair["wilcoxon_p_holm"] = adjusted
     result["pairs"] = pairs
     return result
@@ -208,16 +208,20 @@ def mixed_model(frame: pd.DataFrame, condition: str = "condition") -> dict[str, 
     }
 
 
+def _pair_keys(frame: pd.DataFrame) -> list[str]:
+    """An order-free key per row's two versions (joined by a unit separator)."""
+    return [
+        "\x1f".join(sorted((str(a), str(b))))
+        for a, b in zip(frame["version_label"], frame["versus_label"], strict=True)
+    ]
+
+
 def binomial_pairs(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Per unordered pair of versions: wins each way, no-preference count, two-sided binomial p."""
     rows = []
-    keyed = frame.assign(
-        pair=[
-            tuple(sorted((a, b)))
-            for a, b in zip(frame["version_label"], frame["versus_label"], strict=True)
-        ]
-    )
-    for (first, second), group in keyed.groupby("pair"):
+    keyed = frame.assign(pair=_pair_keys(frame))
+    for pair, group in keyed.groupby("pair"):
+        first, second = str(pair).split("\x1f")
         wins_first = int((group["choice"] == first).sum())
         wins_second = int((group["choice"] == second).sum())
         ties = int((group["choice"] == "none").sum())

@@ -201,11 +201,14 @@ def import_results(
             by_listener[_who(row, kind)].append((kind, row))
     answers = 0
     with store.transaction() as connection:
-        test_id = connection.scalar(
-            sa.select(s.listening_tests.c.id).where(s.listening_tests.c.name == test)
+        test_id = int(
+            connection.scalar(
+                sa.select(s.listening_tests.c.id).where(s.listening_tests.c.name == test)
+            )
+            or 0
         )
-        for listener, rows in by_listener.items():
-            answers += _write_session(connection, int(test_id), design, mapping, listener, rows)
+        for listener, given in by_listener.items():
+            answers += _write_session(connection, test_id, design, mapping, listener, given)
     return {"sessions": len(by_listener), "answers": answers}
 
 
