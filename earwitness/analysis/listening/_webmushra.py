@@ -1,18 +1,27 @@
 """webMUSHRA interchange (AudioLabs webMUSHRA 1.4.x config YAML and result CSVs).
 
-Export: ``configs/TEST.yaml`` with a ``volume`` page, one ``mushra`` page per item
+Export: ``configs/TEST.yaml`` with a ``volume`` page, then one ``mushra`` page per item
 (``reference``, ``stimuli`` C1..Cn, our own BS.1534-3 anchors as stimuli ``anchor35`` and
-``anchor70``, so ``createAnchor35``/``createAnchor70`` are false) or one
-``paired_comparison`` page per pair, and a ``finish`` page; stimuli under
-``configs/resources/audio/`` with opaque names; ``earwitness-map.json`` (for the
-researcher, beside ``configs/``) maps page ids and stimulus keys back to stimuli.
+``anchor70``, so ``createAnchor35``/``createAnchor70`` are false) for a ``mushra`` test,
+or one ``paired_comparison`` page per pair for an ``abx`` test, and a ``finish`` page;
+stimuli under ``configs/resources/audio/`` with opaque names; ``earwitness-map.json``
+(for the researcher, beside ``configs/``) maps page ids and stimulus keys back to stimuli.
 
-Import: ``mushra.csv`` (``session_test_id``, participant columns, optional
-``session_uuid``, ``trial_id``, ``rating_stimulus``, ``rating_score``, ``rating_time``,
-``rating_comment``) and ``paired_comparison.csv`` (``trial_id``, ``choice_reference``,
-``choice_non_reference``, ``choice_answer``, ``choice_time``, ``choice_comment``), as
-webMUSHRA's ``service/write.php`` writes them. webMUSHRA rates the hidden reference as
-``reference``.
+webMUSHRA's ``paired_comparison`` page is a discrimination test, not a preference:
+the open reference and A/B, one of which is the hidden reference; the listener says
+which, and webMUSHRA records ``correct``, ``incorrect``, ``undecided`` (the ``unforced``
+option) or ``unknown``. That is our ``abx`` (X = the pair's first version). webMUSHRA's
+``write.php`` writes no preference results, so ``ab`` and ``mushra-noref`` tests are not
+exported.
+
+Import: ``mushra.csv`` (``session_test_id``, the questionnaire's participant columns,
+``session_uuid`` (webMUSHRA 1.4.3 and later), ``trial_id``, ``rating_stimulus``,
+``rating_score``, ``rating_time``, ``rating_comment``) and ``paired_comparison.csv``
+(``session_test_id``, participant columns, ``trial_id``, ``choice_reference``,
+``choice_non_reference``, ``choice_answer``, ``choice_time``, ``choice_comment``; no
+``session_uuid``), as webMUSHRA's ``service/write.php`` writes them. A listener is the
+``session_uuid`` where there is one, else the participant columns. webMUSHRA rates the
+hidden reference as ``reference``.
 """
 
 from __future__ import annotations
@@ -56,9 +65,9 @@ def _trials(store: Store, test: str) -> tuple[str, list[tuple[int, int, list[int
 
 def export_webmushra(store: Store, study: Study, test: str, folder: Path) -> Path:
     design, trials = _trials(store, test)
-    if design not in ("mushra", "ab"):
+    if design not in ("mushra", "abx"):
         raise BadInputError(
-            f"webMUSHRA has no page type for a {design} test: export mushra or ab tests",
+            f"webMUSHRA records no results for a {design} test: export mushra or abx tests",
             field="TEST",
         )
     stimuli = {row["id"]: row for row in stimulus_rows(store, test)}
@@ -111,8 +120,8 @@ def export_webmushra(store: Store, study: Study, test: str, folder: Path) -> Pat
                     "type": "paired_comparison",
                     "id": page_id,
                     "name": f"Pair {position + 1}",
-                    "unforced": "No preference",
-                    "content": "Which do you prefer?",
+                    "unforced": "I cannot tell",
+                    "content": "Which of A and B is the reference?",
                     "showWaveform": False,
                     "enableLooping": True,
                     "reference": path(ids[0]),
@@ -148,6 +157,7 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text) or "test"
 
 
+_PC_ANSWERS = {"correct": 1.0, "incorrect": 0.0, "undecided": None, "unknown": None}
 _MUSHRA = ("trial_id", "rating_stimulus", "rating_score")
 _PAIRED = ("trial_id", "choice_reference", "choice_non_reference", "choice_answer")
 
@@ -195,6 +205,10 @@ def import_results(
     by_listener: dict[str, list[tuple[str, dict[str, str]]]] = defaultdict(list)
     for file in files:
         kind, rows = _read(file)
+        if (kind == "mushra") != (design == "mushra"):
+            raise BadInputError(
+                f"{file.name} holds {kind} results but {test!r} is a {design} test", file=file
+            )
         for number, row in enumerate(rows, start=2):
             if row["trial_id"] not in mapping["pages"]:
                 raise BadInputError(f"unknown trial_id {row['trial_id']!r}", file=file, row=number)
@@ -262,15 +276,17 @@ def _write_session(
                 }
             )
         else:
-            answer = row["choice_answer"]
-            choice = {"reference": "A", "C1": "B"}.get(answer, "none")
+            answer = row["choice_answer"].strip()
+            if answer not in _PC_ANSWERS:
+                raise BadInputError(f"unknown choice_answer {answer!r} on page {row['trial_id']}")
             out.append(
                 {
                     **base,
                     "stimulus_id": page["stimuli"]["reference"],
                     "versus_stimulus_id": page["stimuli"]["C1"],
                     "slot_role": "condition",
-                    "choice": choice,
+                    "choice": answer,
+                    "score": _PC_ANSWERS[answer],
                 }
             )
     connection.execute(s.listening_answers.insert(), out)
