@@ -257,10 +257,15 @@ def bradley_terry(frame: pd.DataFrame) -> dict[str, Any]:
         y[row] = 1.0 if choice == a else 0.0
     import statsmodels.api as sm
 
+    import warnings
+
     try:
-        fit = sm.GLM(y, x[:, 1:], family=sm.families.Binomial()).fit()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = sm.GLM(y, x[:, 1:], family=sm.families.Binomial()).fit()
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {"fitted": False, "reason": str(exc).splitlines()[0]}
+    separated = any("separation" in str(w.message).lower() for w in caught)
     strengths = [{"version": items[0], "log_strength": 0.0, "ci_low": 0.0, "ci_high": 0.0}]
     ci = fit.conf_int()
     for i, name in enumerate(items[1:]):
@@ -272,7 +277,12 @@ def bradley_terry(frame: pd.DataFrame) -> dict[str, Any]:
                 "ci_high": float(ci[i, 1]),
             }
         )
-    return {"fitted": True, "baseline": items[0], "strengths": strengths}
+    return {
+        "fitted": True,
+        "baseline": items[0],
+        "strengths": strengths,
+        "separated": separated,  # a version always or never chosen: strengths unbounded
+    }
 
 
 def abx_by_listener(frame: pd.DataFrame) -> list[dict[str, Any]]:
