@@ -140,3 +140,58 @@ def test_the_switching_engine_is_sample_exact_offline(server, browser) -> None:
     assert np.all(np.diff(gain_out) <= 1e-6) and np.all(np.diff(gain_in) >= -1e-6)
     np.testing.assert_allclose(gain_out, 0.5 + 0.5 * np.cos(np.pi * x), atol=0.02)
     assert np.all(out[start : start + fade] >= 0)  # no cross-fade: B is silent while A fades
+
+
+@pytest.fixture
+def other_designs(server):
+    study, store, base = server
+    create_test(store, study, "pref", "ab", reference="human", start=3.0, excerpt_s=3.0)
+    create_test(store, study, "noref", "mushra-noref", conditions=["*"], start=3.0, excerpt_s=3.0)
+    return study, store, base
+
+
+def _start(page) -> None:
+    page.click("#welcome-start")
+    page.click("#volume-done")
+    page.click("#begin")
+
+
+def test_ab_pages_in_the_browser(other_designs, browser, tmp_path) -> None:
+    study, store, base = other_designs
+    token = new_session(store, study, "pref")
+    page = browser.new_page()
+    page.goto(f"{base}/s/{token}")
+    _start(page)
+    for trial in range(4):
+        page.wait_for_selector(f"text=Page {trial + 1} of 4")
+        if trial == 0:
+            page.check("text=clarity")
+            page.screenshot(path=str(tmp_path / "ab.png"), full_page=True)
+        page.check("input[value=A]" if trial % 2 else "input[value=none]")
+        page.click("#submit")
+    page.wait_for_selector("#completion-code")
+    frame = ratings_frame(store, "pref")
+    assert len(frame) == 4 and (frame["answer"] == "A").sum() == 2
+    assert frame.sort_values("presented")["tags"].iloc[0] == ["clarity"]
+
+
+def test_a_test_without_reference_is_never_called_mushra(other_designs, browser, tmp_path) -> None:
+    study, store, base = other_designs
+    token = new_session(store, study, "noref")
+    page = browser.new_page()
+    seen: list[str] = []
+    page.goto(f"{base}/s/{token}")
+    seen.append(page.content())
+    _start(page)
+    page.wait_for_selector("#submit")
+    sliders = page.locator(".column input[type=range]")
+    assert sliders.count() == 3 and page.locator("text=Reference").count() == 0
+    for i in range(sliders.count()):
+        sliders.nth(i).fill(str(30 + i))
+    seen.append(page.content())
+    page.screenshot(path=str(tmp_path / "noref.png"), full_page=True)
+    page.click("#submit")
+    page.wait_for_selector("#completion-code")
+    seen.append(page.content())
+    assert all("mushra" not in text.lower() for text in seen)
+    assert len(ratings_frame(store, "noref")) == 3
