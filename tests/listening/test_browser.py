@@ -67,13 +67,14 @@ def test_a_full_session_in_the_browser(server, browser, tmp_path) -> None:
     token = new_session(store, study, "web")
     page = browser.new_page()
     bodies: list[bytes] = []
-    page.on(
-        "response",
-        lambda r: bodies.append(
-            r.url.encode() + str(r.headers).encode() + (r.body() if r.status != 204 else b"")
-        ),
-    )
-    page.goto(f"{base}/s/{token}")
+
+    def record(route) -> None:  # every response, body and headers, as the page receives it
+        response = route.fetch()
+        bodies.append(route.request.url.encode() + str(response.headers).encode() + response.body())
+        route.fulfill(response=response)
+
+    page.route("**/*", record)
+    page.goto(f"{base}/s/{token}?crowd_id=cw-42")
     page.click("#welcome-start")
     page.click("#volume-play")
     page.click("#volume-done")
@@ -82,6 +83,8 @@ def test_a_full_session_in_the_browser(server, browser, tmp_path) -> None:
     page.click("#begin")
     page.wait_for_selector("#submit")
     page.click("#play")
+    page.locator(".column button").nth(1).click()  # switch while playing
+    page.click("#play")  # stop
     sliders = page.locator(".column input[type=range]")
     for i in range(sliders.count()):
         sliders.nth(i).fill(str(60 + i))
@@ -100,7 +103,12 @@ def test_a_full_session_in_the_browser(server, browser, tmp_path) -> None:
         digests = connection.scalars(sa.select(s.listening_stimuli.c.sha256)).all()
         digests += connection.scalars(sa.select(s.audio_files.c.sha256)).all()
         kinds = set(connection.scalars(sa.select(s.listening_events.c.kind)).all())
-    assert {"play", "switch", "slider", "stage"} <= kinds or {"play", "slider", "stage"} <= kinds
+        crowd = connection.scalar(
+            sa.select(s.listening_sessions.c.crowd_id).where(s.listening_sessions.c.token == token)
+        )
+    assert crowd == "cw-42"
+    assert {"play", "switch", "stop", "slider", "stage"} <= kinds
+    assert sum(b"/audio/" in body for body in bodies) >= 2 * 6  # both loads of the trial
     everything = b"\n".join(bodies).lower()
     for word in [*FORBIDDEN, *digests]:
         assert word.encode() not in everything, word

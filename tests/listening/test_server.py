@@ -108,3 +108,22 @@ def test_each_session_has_its_own_tokens_and_order(served, audio_study) -> None:
     b = client.get(f"/api/{second}/state").json()["trial"]
     assert not set(a["slots"]) & set(b["slots"])
     assert client.get(f"/api/{first}/audio/{b['slots'][0]}").status_code == 404
+
+
+def test_a_crowd_id_from_the_link_is_recorded_once(served, audio_study) -> None:
+    store, client, _ = served
+    study, _ = audio_study
+    token = new_session(store, study, "blind")
+    assert client.post(f"/api/{token}/crowd", json={"crowd_id": "PROLIFIC_5f3a"}).json() == {
+        "stored": True
+    }
+    assert client.post(f"/api/{token}/crowd", json={"crowd_id": "other"}).json() == {
+        "stored": False
+    }
+    assert client.post(f"/api/{token}/crowd", json={"crowd_id": "<script>"}).status_code == 422
+    assert client.delete(f"/api/{token}/state").status_code == 405
+    with store.connect() as connection:
+        stored = connection.scalar(
+            sa.select(s.listening_sessions.c.crowd_id).where(s.listening_sessions.c.token == token)
+        )
+    assert stored == "PROLIFIC_5f3a"

@@ -9,6 +9,8 @@ Routes (TOKEN is the session's opaque token, STIM a per-session stimulus token):
 * ``POST /api/TOKEN/answer``: one trial's answer, written at once; replays and
   out-of-order answers get 409, malformed ones 422, oversized bodies 413.
 * ``POST /api/TOKEN/events``: a batch of page events for the behavioural screen.
+* ``POST /api/TOKEN/crowd``: the crowd ID from the link's ``?crowd_id=`` (or Prolific's
+  ``PROLIFIC_PID``), recorded once.
 
 Nothing the participant receives names a version, a service, a file or a sha256.
 """
@@ -32,6 +34,7 @@ from earwitness.analysis.listening._sessions import (
     load_session,
     public_state,
     record_answer,
+    set_crowd_id,
     stimulus_for,
 )
 from earwitness.store import Store
@@ -118,7 +121,12 @@ def create_app(store: Store, root: Path) -> Starlette:
                 body = await _body(request)
                 count = await run_in_threadpool(add_events, store, token, body.get("events"))
                 return JSONResponse({"stored": count}, headers=_HEADERS)
-            return _error(405 if action in ("state", "answer", "events") else 404, "not found")
+            if request.method == "POST" and action == "crowd":
+                body = await _body(request)
+                stored = await run_in_threadpool(set_crowd_id, store, token, body.get("crowd_id"))
+                return JSONResponse({"stored": stored}, headers=_HEADERS)
+            known = action in ("state", "answer", "events", "crowd")
+            return _error(405 if known else 404, "method not allowed" if known else "not found")
         except AnswerError as exc:
             return _error(exc.status, exc.message)
 
@@ -133,10 +141,13 @@ def create_app(store: Store, root: Path) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, "not found")
 
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return _error(405, "method not allowed")
+
     routes = [
         Route("/s/{token}", page),
         Route("/static/{name}", static),
         Route("/api/{token}/audio/{stim}", stimulus),
         Route("/api/{token}/{action}", api, methods=["GET", "POST"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})

@@ -10,6 +10,7 @@ are drawn from a per-session seed that the session records.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ __all__ = [
     "new_session",
     "public_state",
     "record_answer",
+    "set_crowd_id",
 ]
 
 MAX_EVENTS = 500
@@ -350,6 +352,25 @@ def record_answer(
             raise AnswerError(409, "the answer was already given")
         session.progress, session.status = progress, values["status"]
     return public_state(session)
+
+
+_CROWD_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def set_crowd_id(store: Store, token: str, crowd_id: Any) -> bool:
+    """Record the crowd-sourcing ID from the link's query string; the first one stays."""
+    if not isinstance(crowd_id, str) or not _CROWD_ID.match(crowd_id):
+        raise AnswerError(422, "a crowd ID is 1 to 128 letters, digits, dots, dashes or _")
+    with store.transaction() as connection:
+        session = load_session(connection, token)
+        updated = connection.execute(
+            s.listening_sessions.update()
+            .where(
+                s.listening_sessions.c.id == session.id, s.listening_sessions.c.crowd_id.is_(None)
+            )
+            .values(crowd_id=crowd_id)
+        )
+    return bool(updated.rowcount)
 
 
 def add_events(store: Store, token: str, events: Any, *, simulated: bool | None = None) -> int:

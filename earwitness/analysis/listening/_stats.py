@@ -255,9 +255,9 @@ def bradley_terry(frame: pd.DataFrame) -> dict[str, Any]:
     ):
         x[row, index[a]], x[row, index[b]] = 1.0, -1.0
         y[row] = 1.0 if choice == a else 0.0
-    import statsmodels.api as sm
-
     import warnings
+
+    import statsmodels.api as sm
 
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -247,7 +247,7 @@ function choiceForm(view, buttons) {
 
 async function send(answer, button) {
   button.disabled = true;
-  if (engine) engine.stop();
+  if (engine && engine.playing) { engine.stop(); log("stop"); }
   await flush();
   const r = await fetch(api("answer"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(answer) });
   const body = await r.json();
@@ -334,6 +334,9 @@ async function next() {
 }
 
 async function boot() {
+  const query = new URLSearchParams(location.search);
+  const crowd = query.get("crowd_id") || query.get("PROLIFIC_PID");
+  if (crowd) await fetch(api("crowd"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ crowd_id: crowd }) });
   const r = await fetch(api("state"));
   if (!r.ok) { $("stage").replaceChildren(el("p", {}, "This link is not valid.")); return; }
   state = await r.json();
