@@ -65,8 +65,10 @@ def _versions(x: np.ndarray, rate: int, n: int, rng: np.random.Generator) -> lis
 def _run(study: Path, *args: str) -> tuple[float, int]:
     completed = subprocess.run(
         [sys.executable, "-c", _CHILD, "--study", str(study), *args],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True,
     )  # fmt: skip
+    if completed.returncode:
+        raise SystemExit(f"{' '.join(args)} failed: {completed.stderr.strip()[-600:]}")
     line = next(x for x in completed.stdout.splitlines() if x.startswith("@@"))
     _, wall, peak = line.split()
     return float(wall), int(peak)

@@ -88,3 +88,26 @@ def test_bad_requests_are_refused_with_one_line(audio_study) -> None:
     create_test(store, study, "t", "ab", reference="human", start=1.0)
     with pytest.raises(BadInputError, match="exists already"):
         create_test(store, study, "t", "ab")
+
+
+def test_automatic_excerpt_is_the_loudest_one_every_aligned_version_covers(tmp_path) -> None:
+    from earwitness.analysis.metrics._study import add_file, parse_version
+    from earwitness.study import init_study
+
+    rate = 44100
+    rng = np.random.default_rng(1)
+    x = 0.05 * rng.standard_normal((8 * rate, 2))  # synthetic noise, loudest at the very end
+    x[-2 * rate :] *= 6
+    late = np.concatenate([np.zeros((300, 2)), x])[: len(x)]  # 300 samples late, truncated
+    sf.write(tmp_path / "ref.wav", x, rate)
+    sf.write(tmp_path / "late.wav", late, rate)
+    study = init_study(tmp_path / "study")
+    with study.open_store() as store:
+        add_file(store, study, "noise", parse_version("human"), tmp_path / "ref.wav")
+        add_file(store, study, "noise", parse_version("ai:late"), tmp_path / "late.wav")
+        create_test(store, study, "auto", "ab", reference="human", excerpt_s=3.0)
+        rows = stimulus_rows(store, "auto")
+    late_manifest = next(r for r in rows if r["version"] == "ai:late")["manifest"]
+    assert late_manifest["lag_applied"] == 300
+    assert late_manifest["excerpt_end_s"] <= 8.0 + 1e-9
+    assert late_manifest["reference_start_s"] == pytest.approx(5.0 - 300 / rate, abs=0.11)

@@ -101,7 +101,13 @@ def cut_excerpts(
     conformed = [_conform(audio, rate, channels) for *_, audio in versions]
     reference = conformed[0]
     frames = round(excerpt_s * rate)
-    begin = sig.loudest_start(reference, rate, excerpt_s) if start is None else start
+    lags = [0.0] + [align(_mono(x), _mono(reference), rate) for x in conformed[1:]]
+    if start is None:  # the loudest excerpt that every aligned version covers
+        lowest = max(-round(lag) for lag in lags)
+        highest = min(len(x) - frames - round(lag) for x, lag in zip(conformed, lags, strict=True))
+        begin = sig.loudest_start(reference, rate, excerpt_s, lowest=lowest, highest=highest)
+    else:
+        begin = start
     first = round(begin * rate)
     if first < 0 or first + frames > len(reference):
         raise BadInputError(
@@ -110,8 +116,9 @@ def cut_excerpts(
             field="--start",
         )
     excerpts = []
-    for (version_id, label, role, digest, audio), samples in zip(versions, conformed, strict=True):
-        lag = 0.0 if samples is reference else align(_mono(samples), _mono(reference), rate)
+    for (version_id, label, role, digest, audio), samples, lag in zip(
+        versions, conformed, lags, strict=True
+    ):
         offset = first + round(lag)
         if offset < 0 or offset + frames > len(samples):
             raise BadInputError(

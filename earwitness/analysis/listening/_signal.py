@@ -59,19 +59,29 @@ def to_rate(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.asarray(signal.resample_poly(samples, target // g, rate // g, axis=0))
 
 
-def loudest_start(samples: np.ndarray, rate: int, excerpt_s: float, hop_s: float = 0.1) -> float:
-    """Start (s) of the excerpt with the most K-weighted energy (BS.1770 pre-filter)."""
+def loudest_start(
+    samples: np.ndarray,
+    rate: int,
+    excerpt_s: float,
+    hop_s: float = 0.1,
+    *,
+    lowest: int = 0,
+    highest: int | None = None,
+) -> float:
+    """Start (s) of the excerpt with the most K-weighted energy (BS.1770 pre-filter),
+    among starts from frame ``lowest`` to ``highest`` (where every version covers it)."""
     from scipy import signal
 
     length = round(excerpt_s * rate)
-    if len(samples) <= length:
-        return 0.0
+    last = len(samples) - length if highest is None else min(highest, len(samples) - length)
+    if last <= lowest:
+        return max(0, lowest) / rate
     b, a = k_weighting_coefficients(rate)
     weighted = signal.lfilter(b[0], a[0], samples, axis=0)
     weighted = signal.lfilter(b[1], a[1], weighted, axis=0)
     power = np.concatenate([[0.0], np.cumsum((weighted**2).sum(axis=1))])
     hop = max(1, round(hop_s * rate))
-    starts = np.arange(0, len(samples) - length + 1, hop)
+    starts = np.arange(max(0, lowest), last + 1, hop)
     energy = power[starts + length] - power[starts]
     return float(starts[int(np.argmax(energy))] / rate)
 
