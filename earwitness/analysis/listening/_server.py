@@ -48,6 +48,11 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+_PAGE_HEADERS = {
+    **_HEADERS,
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+}
 _STATIC = {"listen.js": "text/javascript", "listen.css": "text/css", "index.html": "text/html"}
 
 
@@ -100,7 +105,7 @@ def create_app(store: Store, root: Path) -> Starlette:
             await run_in_threadpool(state, token)
         except AnswerError as exc:
             return _error(exc.status, exc.message)
-        return Response(_asset("index.html"), media_type="text/html", headers=_HEADERS)
+        return Response(_asset("index.html"), media_type="text/html", headers=_PAGE_HEADERS)
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]

@@ -122,6 +122,12 @@ def simulate_listeners(
     """
     if n < 1 or not groups:
         raise BadInputError("simulate at least one listener in at least one group", field="--n")
+    unknown = [g for g in groups if g not in s.USER_GROUPS]
+    if unknown:
+        raise BadInputError(
+            f"unknown user group {unknown[0]!r}; choose from {', '.join(s.USER_GROUPS)}",
+            field="groups",
+        )
     with store.connect() as connection:
         row = connection.execute(
             sa.select(
