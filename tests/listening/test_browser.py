@@ -203,3 +203,26 @@ def test_a_test_without_reference_is_never_called_mushra(other_designs, browser,
     seen.append(page.content())
     assert all("mushra" not in text.lower() for text in seen)
     assert len(ratings_frame(store, "noref")) == 3
+
+
+def test_the_headphone_check_is_logged_not_blocking(server, browser) -> None:
+    study, store, base = server
+    create_test(
+        store, study, "hp", "ab", reference="human", start=3.0, excerpt_s=2.0, headphone_check=True
+    )
+    token = new_session(store, study, "hp")
+    page = browser.new_page()
+    page.goto(f"{base}/s/{token}")
+    page.click("#welcome-start")
+    for _ in range(6):
+        page.wait_for_selector("text=Which of the three tones is the quietest?")
+        page.click("text=Tone 1")
+    page.wait_for_selector("#volume-done")
+    page.click("#volume-done")
+    page.wait_for_selector("#begin")
+    page.evaluate("flush()")
+    with store.connect() as connection:
+        details = connection.scalars(
+            sa.select(s.listening_events.c.detail).where(s.listening_events.c.kind == "headphone")
+        ).all()
+    assert len(details) == 1 and details[0]["trials"] == 6 and 0 <= details[0]["correct"] <= 6

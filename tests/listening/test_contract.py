@@ -74,6 +74,10 @@ def test_simulated_listeners_are_flagged_grouped_and_reproducible(audio_study) -
     kept = frame[~frame["excluded"]]
     means = kept.groupby("role")["score"].mean()
     assert means["hidden_reference"] > means["anchor35"]
+    model = listening_report(store, "sim")["mixed_model"]
+    assert model["fitted"] and model["groups"] == 3
+    assert any("C(group)" in term["term"] for term in model["fixed_effects"])
+    assert model["formula"].endswith("(1|listener)")  # one song: no item effect to fit
     # same seed, same scores: a second test built the same way gets the same answers
     create_test(store, study, "sim2", "mushra", reference="human", start=2.0)
     simulate_listeners(store, "sim2", 9, seed=4)

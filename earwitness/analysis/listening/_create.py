@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,6 +35,7 @@ __all__ = ["MAX_MUSHRA_CONDITIONS", "STIMULI_DIR", "create_test", "list_tests"]
 MAX_MUSHRA_CONDITIONS = 12  # BS.1534-3 §5.1 (no more than 12 systems under test)
 STIMULI_DIR = "listening"
 DEFAULT_FADE_MS = 20.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -165,39 +168,91 @@ def _validate(design: str, name: str, excerpt_s: float) -> None:
         raise BadInputError("--excerpt-s must lie between 1 and 60 seconds", field="--excerpt-s")
 
 
-def _prepare_item(
-    study: Study,
-    item: Any,
-    design: str,
-    rate: int,
-    channels: int,
-    excerpt_s: float,
-    start: float | None,
-    fade_ms: float,
-) -> tuple[float, list[prep.Excerpt]]:
+def _cut_job(job: tuple[Any, ...]) -> tuple[float, list[prep.Excerpt]]:
+    """Pass 1 for one item (in a worker process): read, align, cut, fade, measure."""
+    root, item, rate, channels, excerpt_s, start, fade_ms = job
     _, _, ref, chosen = item
     versions = [] if ref is None else [(ref, "reference")]
     versions += [(v, "condition") for v in chosen]
     loaded = [
-        (v.id, v.label, role, v.sha256, read_audio(_resolve(study, v.path))) for v, role in versions
+        (v.id, v.label, role, v.sha256, read_audio(_resolve_root(root, v.path)))
+        for v, role in versions
     ]
     return prep.cut_excerpts(
         loaded, rate=rate, channels=channels, excerpt_s=excerpt_s, start=start, fade_ms=fade_ms
     )
 
 
-def _store_wav(study: Study, stimulus: prep.PreparedStimulus) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Stored:
+    version_id: int
+    role: str
+    sha256: str
+    path: str
+    bytes: int
+    manifest: dict[str, Any]
+
+
+def _finish_job(job: tuple[Any, ...]) -> list[_Stored]:
+    """Pass 2 for one item (in a worker process): gain, anchors, PCM, re-measure, store."""
+    root, excerpts, design, rate, target = job
+    stimuli = [prep.finish(e, rate, target) for e in excerpts]
+    if design == "mushra":
+        stimuli += prep.anchors(excerpts[0], rate, target)
+    stored = []
+    for stimulus in stimuli:  # the measured difference a simulated listener hears
+        stimulus.manifest["residual_vs_first_db"] = prep.residual_db(
+            stimulus.samples, stimuli[0].samples
+        )
+    for stimulus in stimuli:
+        digest, path = _store_wav(root, stimulus.wav)
+        stored.append(
+            _Stored(
+                stimulus.version_id,
+                stimulus.role,
+                digest,
+                path,
+                len(stimulus.wav),
+                stimulus.manifest,
+            )
+        )
+    return stored
+
+
+def _resolve_root(root: Path, stored: str) -> Path:
+    path = Path(stored)
+    return path if path.is_absolute() else root / path
+
+
+def _store_wav(root: Path, wav: bytes) -> tuple[str, str]:
+    """Write a stimulus by its sha256 under ``listening/`` (atomically); digest and path."""
     import hashlib
 
-    digest = hashlib.sha256(stimulus.wav).hexdigest()
-    folder = study.root / STIMULI_DIR
+    digest = hashlib.sha256(wav).hexdigest()
+    folder = root / STIMULI_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{digest}.wav"
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(stimulus.wav)
+        tmp = folder / f"{digest}.{os.getpid()}.tmp"
+        tmp.write_bytes(wav)
         tmp.replace(path)
-    return digest, str(path.relative_to(study.root))
+    return digest, str(path.relative_to(root))
+
+
+def _run_jobs(function: Callable[[Any], T], jobs: list[Any], workers: int, label: str) -> list[T]:
+    """``function`` over ``jobs`` in order, in up to ``workers`` processes, with progress."""
+    results: list[T] = []
+    with ProgressReporter(label, total=len(jobs)) as progress:
+        if workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                results.append(function(job))
+                progress.advance()
+            return results
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            for result in pool.map(function, jobs):
+                results.append(result)
+                progress.advance()
+    return results
 
 
 def create_test(
@@ -213,8 +268,12 @@ def create_test(
     start: float | None = None,
     fade_ms: float = DEFAULT_FADE_MS,
     headphone_check: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """Prepare every stimulus of a new test and record it; a summary of what was built."""
+    """Prepare every stimulus of a new test and record it; a summary of what was built.
+
+    Songs are prepared in parallel processes (``workers``, default: all cores).
+    """
     _validate(design, name, excerpt_s)
     if not 10.0 <= fade_ms <= 50.0:
         raise BadInputError("fades must last 10 to 50 ms", field="--fade-ms")
@@ -227,26 +286,14 @@ def create_test(
             raise BadInputError(f"a listening test named {name!r} exists already", field="TEST")
         items = _plan_items(_song_versions(connection, songs), design, reference, conditions)
     rate, channels = _test_format(study, items)
-    prepared: list[tuple[float, list[prep.Excerpt]]] = []
-    with ProgressReporter("Preparing stimuli", total=len(items)) as progress:
-        for item in items:
-            prepared.append(
-                _prepare_item(study, item, design, rate, channels, excerpt_s, start, fade_ms)
-            )
-            progress.advance()
+    workers = max(1, workers or os.cpu_count() or 1)
+    cut_jobs = [(study.root, item, rate, channels, excerpt_s, start, fade_ms) for item in items]
+    prepared = _run_jobs(_cut_job, cut_jobs, workers, "Cutting and measuring excerpts")
     target = sig.target_loudness([e.plr for _, excerpts in prepared for e in excerpts])
-    finished = []
-    for _, excerpts in prepared:
-        stimuli = [prep.finish(e, rate, target) for e in excerpts]
-        if design == "mushra":
-            stimuli += prep.anchors(excerpts[0], rate, target)
-        for stimulus in stimuli:  # the measured difference a simulated listener hears
-            stimulus.manifest["residual_vs_first_db"] = prep.residual_db(
-                stimulus.samples, stimuli[0].samples
-            )
-        for stimulus in stimuli:
-            stimulus.samples = stimulus.samples[:0]
-        finished.append(stimuli)
+    finish_jobs = [(study.root, excerpts, design, rate, target) for _, excerpts in prepared]
+    starts = [begin for begin, _ in prepared]
+    del prepared
+    finished = _run_jobs(_finish_job, finish_jobs, workers, "Matching and writing stimuli")
     config = {
         "reference": reference,
         "conditions": list(conditions),
@@ -260,29 +307,25 @@ def create_test(
         "bit_depth": sig.BIT_DEPTH,
         "headphone_check": headphone_check,
     }
-    _record(store, study, name, design, config, items, prepared, finished)
+    _record(store, name, design, config, items, starts, finished)
     return summary(store, name)
 
 
 def _record(
     store: Store,
-    study: Study,
     name: str,
     design: str,
     config: dict[str, Any],
     items: list[Any],
-    prepared: list[Any],
-    finished: list[list[prep.PreparedStimulus]],
+    starts: list[float],
+    finished: list[list[_Stored]],
 ) -> None:
-    files = [[_store_wav(study, st) for st in stimuli] for stimuli in finished]
     with store.transaction() as connection:
         test_id = connection.execute(
             s.listening_tests.insert().values(name=name, design=design, config=config)
         ).inserted_primary_key[0]  # type: ignore[index]
         position = 0
-        for index, (item, (begin, _), stimuli, stored) in enumerate(
-            zip(items, prepared, finished, files, strict=True)
-        ):
+        for index, (item, begin, stimuli) in enumerate(zip(items, starts, finished, strict=True)):
             item_id = connection.execute(
                 s.listening_items.insert().values(
                     test_id=test_id,
@@ -295,15 +338,15 @@ def _record(
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
             by_role: dict[str, list[int]] = {}
-            for stimulus, (digest, path) in zip(stimuli, stored, strict=True):
+            for stimulus in stimuli:
                 stimulus_id = connection.execute(
                     s.listening_stimuli.insert().values(
                         item_id=item_id,
                         version_id=stimulus.version_id,
                         role=stimulus.role,
-                        sha256=digest,
-                        path=path,
-                        bytes=len(stimulus.wav),
+                        sha256=stimulus.sha256,
+                        path=stimulus.path,
+                        bytes=stimulus.bytes,
                         manifest=stimulus.manifest,
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]

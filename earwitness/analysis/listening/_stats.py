@@ -177,25 +177,19 @@ def mixed_model(frame: pd.DataFrame, condition: str = "condition") -> dict[str, 
     listeners, groups = data["participant"].nunique(), data["group"].nunique()
     if listeners < 4 or data["cond"].nunique() < 2:
         return {"fitted": False, "reason": "needs at least 4 listeners and 2 conditions"}
-    formula = "score ~ C(cond) * C(group)" if groups > 1 else "score ~ C(cond)"
-    import warnings
-
-    import statsmodels.formula.api as smf
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            items = {"item": "0 + C(song)"} if data["song"].nunique() > 1 else None
-            model = smf.mixedlm(formula, data, groups=data["participant"], vc_formula=items)
-            fit = model.fit(reml=True, method="lbfgs")
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        return {"fitted": False, "reason": str(exc).splitlines()[0]}
+    formulas = ["score ~ C(cond) * C(group)", "score ~ C(cond) + C(group)"] if groups > 1 else []
+    formulas.append("score ~ C(cond)")
+    items = {"item": "0 + C(song)"} if data["song"].nunique() > 1 else None
+    fit, formula, reason = _fit_first(data, formulas, items)
+    if fit is None:
+        return {"fitted": False, "reason": reason}
     table = pd.DataFrame(
         {"estimate": fit.fe_params, "se": fit.bse_fe, "p": fit.pvalues[fit.fe_params.index]}
     )
     return {
         "fitted": True,
-        "formula": formula + " + (1|listener) + (1|item)",
+        "formula": formula + " + (1|listener)" + (" + (1|item)" if items else ""),
+        "interaction": "*" in formula,
         "converged": bool(fit.converged),
         "listeners": listeners,
         "groups": groups,
@@ -214,6 +208,30 @@ def _pair_keys(frame: pd.DataFrame) -> list[str]:
         "\x1f".join(sorted((str(a), str(b))))
         for a, b in zip(frame["version_label"], frame["versus_label"], strict=True)
     ]
+
+
+def _fit_first(data: pd.DataFrame, formulas: list[str], items: dict[str, str] | None) -> Any:
+    """The first formula (and optimiser) that fits; falls back from the interaction model
+    when the data cannot identify it (few listeners per group, one item)."""
+    import warnings
+
+    import statsmodels.formula.api as smf
+
+    reason = ""
+    for formula in formulas:
+        for method in ("lbfgs", "powell"):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = smf.mixedlm(formula, data, groups=data["participant"], vc_formula=items)
+                    fit = model.fit(reml=True, method=method)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                reason = str(exc).splitlines()[0]
+                continue
+            if np.all(np.isfinite(fit.bse_fe)):
+                return fit, formula, None
+            reason = "standard errors not finite"
+    return None, None, reason
 
 
 def binomial_pairs(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ def _split(text: str | None) -> list[str] | None:
     "--fade-ms", type=float, default=20.0, show_default=True, help="Fade in/out, 10-50 ms."
 )
 @click.option("--headphone-check", is_flag=True, help="Add the antiphase headphone check.")
+@click.option("--workers", type=int, help="Processes preparing songs (default: all cores).")
 @report_options
 @pass_env
 def create(
@@ -52,6 +53,7 @@ def create(
     start: float | None,
     fade_ms: float,
     headphone_check: bool,
+    workers: int | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
@@ -72,6 +74,7 @@ def create(
             start=start,
             fade_ms=fade_ms,
             headphone_check=headphone_check,
+            workers=workers,
         )
     emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Listening test created")
 
