@@ -127,3 +127,63 @@ def test_a_crowd_id_from_the_link_is_recorded_once(served, audio_study) -> None:
             sa.select(s.listening_sessions.c.crowd_id).where(s.listening_sessions.c.token == token)
         )
     assert stored == "PROLIFIC_5f3a"
+
+
+def test_answers_survive_a_killed_server(audio_study) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    study, store = audio_study
+    create_test(store, study, "kill", "abx", reference="human", start=3.0, excerpt_s=2.0)
+    token = new_session(store, study, "kill")
+
+    def serve() -> tuple[subprocess.Popen[bytes], str]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "earwitness",
+                "--study",
+                str(study.root),
+                "listen",
+                "serve",
+                "--port",
+                str(port),
+            ],
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                httpx.get(f"{base}/static/listen.css", timeout=1)
+                return process, base
+            except httpx.TransportError:
+                time.sleep(0.1)
+        process.kill()
+        raise AssertionError("the server did not start")
+
+    process, base = serve()
+    try:
+        state = httpx.get(f"{base}/api/{token}/state").json()
+        answered = httpx.post(f"{base}/api/{token}/answer", json={"trial": 0, "choice": "B"})
+        assert answered.status_code == 200
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    process, base = serve()
+    try:
+        resumed = httpx.get(f"{base}/api/{token}/state").json()
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert resumed["progress"] == 1 and resumed["trial"]["slots"] != state["trial"]["slots"]
+    frame = ratings_frame(store, "kill")
+    assert frame["answer"].tolist() == ["B"]
