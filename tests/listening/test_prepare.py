@@ -45,7 +45,8 @@ def test_wav_has_a_bare_44_byte_header_that_decodes() -> None:
 def test_mushra_stimuli_are_matched_aligned_and_identical_in_format(audio_study) -> None:
     study, store = audio_study
     summary = create_test(store, study, "t", "mushra", reference="human", start=4.0)
-    assert summary["stimuli"] == 5 and summary["songs"] == 1
+    assert summary["stimuli"] == 5 and summary["songs"] == ["vibe"]
+    assert summary["conditions"] == ["ai:*"]
     rows = stimulus_rows(store, "t")
     target = rows[0]["manifest"]["target_lufs"]
     sizes, formats = set(), set()

@@ -368,7 +368,8 @@ def summary(store: Store, name: str) -> dict[str, Any]:
 
 
 def list_tests(store: Store) -> list[dict[str, Any]]:
-    """Every test: name, design, conditions, songs, stimuli, sessions, completed, simulated."""
+    """Every test: name, design, reference, conditions and songs (lists), stimuli, target
+    loudness, sessions, completed and simulated sessions, creation time."""
     t, se = s.listening_tests, s.listening_sessions
     with store.connect() as connection:
         tests = connection.execute(
@@ -397,8 +398,8 @@ def list_tests(store: Store) -> list[dict[str, Any]]:
                 "name": name,
                 "design": design,
                 "reference": config.get("reference"),
-                "conditions": ",".join(config.get("conditions", [])),
-                "songs": len(config.get("songs", [])),
+                "conditions": list(config.get("conditions", [])),
+                "songs": list(config.get("songs", [])),
                 "stimuli": stimuli.get(test_id, 0),
                 "target_lufs": round(float(config.get("target_lufs", 0.0)), 2),
                 "sessions": sum(mine.values()),

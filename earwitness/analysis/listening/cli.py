@@ -76,6 +76,12 @@ def create(
             headphone_check=headphone_check,
             workers=workers,
         )
+    if not as_json:
+        result = {
+            **result,
+            "conditions": ",".join(result["conditions"]),
+            "songs": ",".join(result["songs"]),
+        }
     emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Listening test created")
 
 
@@ -87,7 +93,12 @@ def list_(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
     from earwitness.analysis.listening import list_tests
 
     with env.store() as store:
-        emit(list_tests(store), as_json=as_json, as_csv=as_csv, out=out, title="Listening tests")
+        tests = list_tests(store)
+    if not as_json:
+        tests = [
+            {**t, "conditions": ",".join(t["conditions"]), "songs": len(t["songs"])} for t in tests
+        ]
+    emit(tests, as_json=as_json, as_csv=as_csv, out=out, title="Listening tests")
 
 
 @listen.command()
