@@ -31,7 +31,7 @@ def test_study_text_is_escaped(tmp_path) -> None:
         "screening": {"assessors": [{"session": "s", "participant": EVIL}]},
     }
     path = tmp_path / "r.html"
-    write_html(None, report, path)  # type: ignore[arg-type]
+    write_html(report, path)
     text = path.read_text()
     assert EVIL not in text and "&lt;script&gt;" in text
     assert text.count("<svg") == 1 and "<rect" in text

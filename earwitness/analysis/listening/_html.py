@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from earwitness.store import Store
-
 __all__ = ["write_html"]
 
 
@@ -57,7 +55,7 @@ def _boxes(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def write_html(store: Store, report: dict[str, Any], path: Path) -> None:
+def write_html(report: dict[str, Any], path: Path) -> None:
     title = html.escape(f"Listening test {report['test']} ({report['design']})")
     sections = [
         f"<h1>{title}</h1>",

@@ -194,7 +194,7 @@ def report(
         if html_file is not None:
             from earwitness.analysis.listening._html import write_html
 
-            write_html(store, result, html_file)
+            write_html(result, html_file)
     if as_json:
         emit(result, as_json=True, out=out)
     elif as_csv:
