@@ -228,7 +228,7 @@ function ratingGrid(view, buttons) {
   });
   const scale = el("div", { class: "scale" }, ...["Excellent", "Good", "Fair", "Poor", "Bad"].map((w) => el("span", {}, w)));
   const refs = view.reference ? el("div", { class: "column" }, buttons[0]) : "";
-  return el("div", {}, el("div", { class: "grid" }, scale, ...columns, refs), submit);
+  return el("div", {}, el("div", { class: "grid" }, refs, scale, ...columns), submit);
 }
 
 function choiceForm(view, buttons) {
