@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from earwitness.analysis import listening
@@ -143,3 +144,22 @@ def test_behavioural_screen_flags_a_session_that_never_played(audio_study) -> No
     assert entry["flagged"] and entry["trials_with_unplayed_stimulus"] == [0]
     assert entry["trials_listened_shorter_than_excerpt"] == [0]
     assert not entry["excluded"]  # reported, never applied
+
+
+def test_a_session_can_be_tied_to_a_study_participant(audio_study) -> None:
+    from earwitness.analysis.listening import new_session, record_answer
+    from earwitness.errors import BadInputError
+    from earwitness.store import ensure_participant, set_user_group
+
+    study, store = audio_study
+    create_test(store, study, "tied", "abx", reference="human", start=2.0)
+    with store.transaction() as connection:
+        pid = ensure_participant(connection, "p_0123456789")
+        set_user_group(connection, pid, "pro-am", method="coded")
+    token = new_session(store, study, "tied", participant="p_0123456789")
+    record_answer(store, token, {"trial": 0, "choice": "A"})
+    frame = ratings_frame(store, "tied")
+    assert frame["participant"].tolist() == ["p_0123456789"]
+    assert frame["user_group"].tolist() == ["pro-am"] and not frame["simulated"].any()
+    with pytest.raises(BadInputError, match="no study participant"):
+        new_session(store, study, "tied", participant="p_nobody")
