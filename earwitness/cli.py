@@ -29,6 +29,7 @@ AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "survey": ("earwitness.survey.cli:survey", "survey"),
     "audio": ("earwitness.analysis.cli:audio", "audio"),
     "groups": ("earwitness.groups.cli:groups", "core"),
+    "listen": ("earwitness.analysis.listening.cli:listen", "audio"),
 }
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("earwitness.collect.cli:import_transcript", "collect"),
@@ -43,6 +44,9 @@ SUMMARIES: dict[str, str] = {
     "earwitness.survey.cli:survey": "Analyse questionnaires by user group.",
     "earwitness.analysis.cli:audio": "Measure masters; compare AI with human mastering.",
     "earwitness.groups.cli:groups": "User groups (amateur, pro-am, professional) of authors.",
+    "earwitness.analysis.listening.cli:listen": (
+        "Blind, loudness-matched listening tests of the study's song versions."
+    ),
     "earwitness.collect.cli:import_transcript": "Import interview transcripts.",
     "earwitness.survey.cli:import_survey": "Import a questionnaire export.",
 }

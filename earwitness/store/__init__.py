@@ -64,7 +64,7 @@ COUNTED_KINDS: dict[str, sa.Table] = {
     "songs": schema.songs,
     "audio_files": schema.audio_files,
     "audio_metrics": schema.audio_metrics,
-    "listening_ratings": schema.listening_ratings,
+    "listening_answers": schema.listening_answers,
 }
 
 

@@ -251,31 +251,48 @@ def _metrics(connection: Connection) -> pd.DataFrame:
 
 
 def _ratings(connection: Connection) -> pd.DataFrame:
-    r, t, tr, v = s.listening_ratings, s.listening_tests, s.listening_trials, s.song_versions
+    """One row per listening-test answer (schema 0005), with what it was an answer about."""
+    a, se, t, tr = s.listening_answers, s.listening_sessions, s.listening_tests, s.listening_trials
+    st, versus, item = s.listening_stimuli, s.listening_stimuli.alias("versus"), s.listening_items
+    v, vv = s.song_versions, s.song_versions.alias("versus_version")
     query = (
         sa.select(
             t.c.name.label("test"),
-            tr.c.position.label("trial"),
-            s.songs.c.name.label("song"),
-            s.participants.c.pseudonym.label("listener"),
+            t.c.design,
+            se.c.token.label("session"),
+            s.participants.c.pseudonym.label("participant"),
             s.participants.c.user_group,
-            v.c.label.label("version"),
+            tr.c.position.label("trial"),
+            a.c.presented,
+            s.songs.c.name.label("song"),
+            v.c.label.label("version_label"),
             v.c.service,
-            r.c.attribute,
-            r.c.value,
-            r.c.choice,
-            r.c.created_at,
+            a.c.slot_role.label("role"),
+            vv.c.label.label("versus_label"),
+            a.c.score,
+            a.c.choice,
+            a.c.tags,
+            se.c.started_at,
+            a.c.answered_at,
+            a.c.simulated,
         )
         .select_from(
-            r.join(tr, r.c.trial_id == tr.c.id)
-            .join(t, tr.c.test_id == t.c.id)
-            .join(s.participants, r.c.participant_id == s.participants.c.id)
-            .outerjoin(v, r.c.version_id == v.c.id)
-            .outerjoin(s.songs, tr.c.song_id == s.songs.c.id)
+            a.join(se, a.c.session_id == se.c.id)
+            .join(t, se.c.test_id == t.c.id)
+            .join(tr, a.c.trial_id == tr.c.id)
+            .join(item, tr.c.item_id == item.c.id)
+            .join(s.songs, item.c.song_id == s.songs.c.id)
+            .join(st, a.c.stimulus_id == st.c.id)
+            .join(v, st.c.version_id == v.c.id)
+            .outerjoin(versus, a.c.versus_stimulus_id == versus.c.id)
+            .outerjoin(vv, versus.c.version_id == vv.c.id)
+            .outerjoin(s.participants, se.c.participant_id == s.participants.c.id)
         )
-        .order_by(r.c.id)
+        .order_by(a.c.id)
     )
-    return _frame(connection, query)
+    frame = _frame(connection, query)
+    frame["tags"] = [json.dumps(x) if x else None for x in frame["tags"]]
+    return frame
 
 
 def _with_span_text(frame: pd.DataFrame, name: str, *, after: str) -> pd.DataFrame:

@@ -18,7 +18,9 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "CODING_ORIGINS",
     "DOCUMENT_STATUSES",
+    "LISTENING_DESIGNS",
     "SEGMENT_KINDS",
+    "STIMULUS_ROLES",
     "UNIT_KINDS",
     "USER_GROUPS",
     "UTCDateTime",
@@ -421,38 +423,124 @@ audio_comparisons = sa.Table(
     sa.UniqueConstraint("version_id", "reference_version_id", name="uq_comparison_pair"),
 )
 
-# --- listening tests --------------------------------------------------------------------
+# --- listening tests (schema 0005) ------------------------------------------------------
+# A test has items (one excerpt of one song), each with prepared stimuli (the matched
+# WAV of one song version, or an anchor built from the reference), and trials (what one
+# page asks). A session is one listener's run with its own seed, order and opaque
+# per-session stimulus tokens; answers are written as given, events are the log for
+# behavioural screening. Rows from simulated listeners carry simulated = true.
+
+LISTENING_DESIGNS = ("mushra", "mushra-noref", "ab", "abx")
+STIMULUS_ROLES = ("reference", "condition", "anchor35", "anchor70")
 
 listening_tests = sa.Table(
     "listening_tests",
     metadata,
     _id(),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
-    sa.Column("design", sa.JSON, nullable=False, default=dict),
+    sa.Column("design", sa.String(16), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False, default=dict,
+              comment="reference, conditions, songs, excerpt, target loudness, format"),
     _created(),
+    sa.CheckConstraint(
+        "design IN ('mushra', 'mushra-noref', 'ab', 'abx')", name="design"
+    ),
+)  # fmt: skip
+
+listening_items = sa.Table(
+    "listening_items",
+    metadata,
+    _id(),
+    _fk("test_id", "listening_tests.id", nullable=False),
+    _fk("song_id", "songs.id", nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("start_s", sa.Float, nullable=False, comment="excerpt start in the reference"),
+    sa.Column("frames", sa.Integer, nullable=False),
+    sa.Column("sample_rate", sa.Integer, nullable=False),
+    sa.Column("channels", sa.Integer, nullable=False),
+    sa.UniqueConstraint("test_id", "song_id", name="uq_listening_item_song"),
 )
+
+listening_stimuli = sa.Table(
+    "listening_stimuli",
+    metadata,
+    _id(),
+    _fk("item_id", "listening_items.id", nullable=False),
+    _fk("version_id", "song_versions.id", nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, comment="of the prepared WAV"),
+    sa.Column("path", sa.Text, nullable=False, comment="relative to the study folder"),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("manifest", sa.JSON, nullable=False, default=dict,
+              comment="source sha256, excerpt bounds, lag, gain, loudness and true peak after"),
+    sa.UniqueConstraint("item_id", "version_id", "role", name="uq_listening_stimulus"),
+    sa.CheckConstraint(
+        "role IN ('reference', 'condition', 'anchor35', 'anchor70')", name="role"
+    ),
+)  # fmt: skip
 
 listening_trials = sa.Table(
     "listening_trials",
     metadata,
     _id(),
     _fk("test_id", "listening_tests.id", nullable=False),
-    _fk("song_id", "songs.id"),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("stimuli", sa.JSON, nullable=False, comment="version ids, gains (dB), order"),
+    _fk("item_id", "listening_items.id", nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, comment="index in the design"),
+    sa.Column("stimuli", sa.JSON, nullable=False, comment="stimulus ids (A, B for ab/abx)"),
+    sa.UniqueConstraint("test_id", "position", name="uq_listening_trial_position"),
 )
 
-listening_ratings = sa.Table(
-    "listening_ratings",
+listening_sessions = sa.Table(
+    "listening_sessions",
     metadata,
     _id(),
-    _fk("trial_id", "listening_trials.id", nullable=False),
-    _fk("participant_id", "participants.id", nullable=False),
-    _fk("version_id", "song_versions.id"),
-    sa.Column("attribute", sa.String(64), nullable=False, default="preference"),
-    sa.Column("value", sa.Float),
-    sa.Column("choice", sa.String(64)),
+    _fk("test_id", "listening_tests.id", nullable=False),
+    _fk("participant_id", "participants.id"),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("plan", sa.JSON, nullable=False, comment="trial order, per-trial tokens"),
+    sa.Column("crowd_id", sa.String(128)),
+    sa.Column("completion_code", sa.String(32)),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
+    sa.Column("progress", sa.Integer, nullable=False, default=0, comment="trials answered"),
+    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
     _created(),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("completed_at", UTCDateTime),
+    sa.CheckConstraint("status IN ('open', 'started', 'complete')", name="status"),
+)
+
+listening_answers = sa.Table(
+    "listening_answers",
+    metadata,
+    _id(),
+    _fk("session_id", "listening_sessions.id", nullable=False),
+    _fk("trial_id", "listening_trials.id", nullable=False),
+    _fk("stimulus_id", "listening_stimuli.id", nullable=False),
+    _fk("versus_stimulus_id", "listening_stimuli.id"),
+    sa.Column("slot_role", sa.String(20), nullable=False,
+              comment="reference, hidden_reference, anchor35, anchor70 or condition"),
+    sa.Column("presented", sa.Integer, nullable=False, comment="trial position in the session"),
+    sa.Column("score", sa.Float),
+    sa.Column("choice", sa.String(160)),
+    sa.Column("tags", sa.JSON, nullable=False, default=list),
+    sa.Column("answered_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
+    sa.UniqueConstraint("session_id", "trial_id", "stimulus_id", name="uq_listening_answer"),
+)  # fmt: skip
+
+listening_events = sa.Table(
+    "listening_events",
+    metadata,
+    _id(),
+    _fk("session_id", "listening_sessions.id", nullable=False),
+    sa.Column("trial_id", sa.Integer),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False, default=dict),
+    sa.Column("client_ms", sa.Float, comment="performance.now() in the page"),
+    sa.Column("at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_listening_events_session", "session_id"),
 )
 
 # --- machine assistance (schema 0002) ---------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from earwitness.analysis.metrics._audit import consistency, preset_structure
 from earwitness.analysis.metrics._compare import (
+    align,
     compare_versions,
     eq_curve,
     metric_deltas,
@@ -43,6 +44,7 @@ __all__ = [
     "AudioData",
     "AudioInfo",
     "LoudnessResult",
+    "align",
     "audio_info",
     "compare_versions",
     "consistency",

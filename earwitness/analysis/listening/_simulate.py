@@ -1,0 +1,164 @@
+"""Simulated listeners, for demos and tests: every row they write is flagged simulated.
+
+A listener's expected score for a stimulus follows its measured difference from the
+item's reference at equal loudness: the residual energy of the matched stimuli,
+``D = 10 log10(sum (x - r)^2 / sum r^2)`` dB (recorded in the manifest when the test is
+built), mapped by a logistic curve to 0-100 (identical -> 100, D = -30 dB -> 50). In
+ABX the chance of a right answer rises from 1/2 with the gap in expected score. Each
+listener adds a bias and noise whose size
+depends on the user group (professionals are the most consistent); one listener in ten
+is careless and rates at random, so post-screening has someone to find. Everything is
+drawn from ``seed``: the same call writes the same scores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from earwitness.analysis.listening._sessions import (
+    add_events,
+    load_session,
+    new_session,
+    record_answer,
+)
+from earwitness.errors import BadInputError
+from earwitness.store import Store
+from earwitness.store import schema as s
+from earwitness.study import Study
+
+__all__ = ["simulate_listeners"]
+
+NOISE = {"amateur": 14.0, "pro-am": 9.0, "professional": 5.0, "unknown": 10.0}
+CARELESS_SHARE = 0.1
+_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _quality(difference_db: float) -> float:
+    if not math.isfinite(difference_db):
+        return 100.0
+    return 100.0 / (1.0 + math.exp((difference_db + 30.0) / 4.0))
+
+
+def _differences(connection: Any, test_id: int) -> dict[int, float]:
+    """Each stimulus's residual against its item's reference (the manifest's measure)."""
+    st, it = s.listening_stimuli, s.listening_items
+    rows = connection.execute(
+        sa.select(st.c.id, st.c.manifest)
+        .select_from(st.join(it, st.c.item_id == it.c.id))
+        .where(it.c.test_id == test_id)
+    ).all()
+    out = {}
+    for stimulus, manifest in rows:
+        value = manifest.get("residual_vs_first_db")
+        out[int(stimulus)] = -math.inf if value is None else float(value)
+    return out
+
+
+def _answer(
+    design: str,
+    plan: dict[str, Any],
+    listener: dict[str, Any],
+    differences: dict[int, float],
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    def expected(stimulus: int) -> float:
+        return _quality(differences[stimulus]) + listener["bias"]
+
+    if design in ("mushra", "mushra-noref"):
+        ratings = {}
+        for slot in plan["slots"]:
+            if listener["careless"]:
+                value = rng.uniform(0, 100)
+            else:
+                value = expected(slot["stimulus"]) + rng.normal(0, listener["noise"])
+            ratings[slot["token"]] = round(float(np.clip(value, 0, 100)), 1)
+        return {"ratings": ratings}
+    a, b = (slot["stimulus"] for slot in plan["slots"])
+    if design == "ab":
+        gap = expected(a) - expected(b) + rng.normal(0, listener["noise"])
+        if abs(gap) < 2.0:
+            return {"choice": "none", "tags": []}
+        return {"choice": "A" if gap > 0 else "B", "tags": ["clarity"] if abs(gap) > 10 else []}
+    audible = 0.5 + 0.5 * math.tanh(abs(expected(a) - expected(b)) / 15.0)
+    right = rng.random() < (0.5 if listener["careless"] else audible)
+    x_is = plan["x"]["is"]
+    return {"choice": x_is if right else ("B" if x_is == "A" else "A")}
+
+
+def _events(
+    plan: dict[str, Any], index: int, clock: float, excerpt_s: float
+) -> list[dict[str, Any]]:
+    tokens = [slot["token"] for slot in plan["slots"]]
+    events = [{"kind": "play", "trial": index, "t": clock, "detail": {"token": tokens[0]}}]
+    step = 1000.0 * excerpt_s / max(1, len(tokens))
+    for n, token in enumerate(tokens):
+        events.append(
+            {"kind": "switch", "trial": index, "t": clock + n * step, "detail": {"token": token}}
+        )
+    events.append({"kind": "stop", "trial": index, "t": clock + 1000.0 * (excerpt_s + 2.0)})
+    return events
+
+
+def simulate_listeners(
+    store: Store,
+    test: str,
+    n: int,
+    *,
+    seed: int = 0,
+    groups: Sequence[str] = ("amateur", "pro-am", "professional"),
+    study: Study | None = None,
+) -> int:
+    """Write ``n`` complete sessions by simulated listeners; the number of answers written.
+
+    Each listener is a new study participant of kind ``listener`` in one of ``groups``
+    (taken in turn); ``study`` is needed only for its key (pseudonyms of new listeners);
+    without it the pseudonym is keyed by the session token alone.
+    """
+    if n < 1 or not groups:
+        raise BadInputError("simulate at least one listener in at least one group", field="--n")
+    unknown = [g for g in groups if g not in s.USER_GROUPS]
+    if unknown:
+        raise BadInputError(
+            f"unknown user group {unknown[0]!r}; choose from {', '.join(s.USER_GROUPS)}",
+            field="groups",
+        )
+    with store.connect() as connection:
+        row = connection.execute(
+            sa.select(
+                s.listening_tests.c.id, s.listening_tests.c.design, s.listening_tests.c.config
+            ).where(s.listening_tests.c.name == test)
+        ).first()
+        if row is None:
+            raise BadInputError(f"no listening test named {test!r}", field="TEST")
+        test_id, design, config = int(row[0]), str(row[1]), dict(row[2])
+        differences = _differences(connection, test_id)
+    rng = np.random.default_rng(seed)
+    written = 0
+    for index in range(n):
+        group = groups[index % len(groups)]
+        listener = {
+            "bias": float(rng.normal(0, 4)),
+            "noise": NOISE.get(group, 10.0),
+            "careless": bool(rng.random() < CARELESS_SHARE),
+        }
+        token = new_session(
+            store, study, test, group=group, simulated=True, seed=int(rng.integers(2**31))
+        )
+        with store.connect() as connection:
+            session = load_session(connection, token)
+        at = _START + timedelta(days=index)
+        for position, plan in enumerate(session.plan["trials"]):
+            clock = position * 60000.0
+            add_events(store, token, _events(plan, position, clock, config.get("excerpt_s", 10.0)))
+            answer = _answer(design, plan, listener, differences, rng)
+            record_answer(
+                store, token, {"trial": position, **answer}, at=at + timedelta(minutes=position)
+            )
+            written += len(plan["slots"]) if design.startswith("mushra") else 1
+    return written
