@@ -45,7 +45,7 @@ SUMMARIES: dict[str, str] = {
     "earwitness.analysis.cli:audio": "Measure masters; compare AI with human mastering.",
     "earwitness.groups.cli:groups": "User groups (amateur, pro-am, professional) of authors.",
     "earwitness.analysis.listening.cli:listen": (
-        "Blind, loudness-matched listening tests of the study's song versions."
+        "Blind, loudness-matched listening tests of song versions."
     ),
     "earwitness.collect.cli:import_transcript": "Import interview transcripts.",
     "earwitness.survey.cli:import_survey": "Import a questionnaire export.",

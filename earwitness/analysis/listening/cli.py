@@ -16,14 +16,14 @@ __all__ = ["listen"]
 
 @click.group()
 def listen() -> None:
-    """Blind, loudness-matched listening tests of the study's song versions."""
+    """Blind, loudness-matched listening tests of song versions."""
 
 
 def _split(text: str | None) -> list[str] | None:
     return [p.strip() for p in text.split(",") if p.strip()] if text else None
 
 
-@listen.command()
+@listen.command(short_help="Prepare a test's stimuli from song versions.")
 @click.argument("test")
 @click.option("--design", required=True, type=click.Choice(["mushra", "mushra-noref", "ab", "abx"]))
 @click.option(
@@ -101,7 +101,7 @@ def list_(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
     emit(tests, as_json=as_json, as_csv=as_csv, out=out, title="Listening tests")
 
 
-@listen.command()
+@listen.command(short_help="Write a test's stimuli and manifest.")
 @click.argument("test")
 @click.option("--out", "folder", required=True, type=click.Path(file_okay=False, path_type=Path))
 @pass_env
@@ -114,7 +114,7 @@ def stimuli(env: CliEnv, test: str, folder: Path) -> None:
     click.echo(f"Wrote {count} stimuli and manifest.json to {folder}", err=True)
 
 
-@listen.command()
+@listen.command(short_help="Create sessions and print participant links.")
 @click.argument("test")
 @click.option("--n", "count", type=int, default=1, show_default=True, help="How many links.")
 @click.option("--participant", help="Tie the session to this study participant (pseudonym).")
@@ -159,7 +159,7 @@ def serve(env: CliEnv, host: str, port: int) -> None:
         uvicorn.run(create_app(store, env.study.root), host=host, port=port, log_level="warning")
 
 
-@listen.command()
+@listen.command(short_help="Add simulated listeners' sessions (flagged).")
 @click.argument("test")
 @click.option("--n", "count", type=int, default=12, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -173,7 +173,7 @@ def simulate(env: CliEnv, test: str, count: int, seed: int) -> None:
     click.echo(f"Wrote {written} simulated answers from {count} simulated listeners", err=True)
 
 
-@listen.command()
+@listen.command(short_help="Screening and statistics of a test.")
 @click.argument("test")
 @click.option(
     "--html",
@@ -218,7 +218,7 @@ def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
     return result.get("listeners", [])
 
 
-@listen.command(name="export-webmushra")
+@listen.command(name="export-webmushra", short_help="Write a webMUSHRA config and its stimuli.")
 @click.argument("test")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @pass_env
@@ -231,7 +231,7 @@ def export_webmushra(env: CliEnv, test: str, folder: Path) -> None:
     click.echo(f"Wrote {config}", err=True)
 
 
-@listen.command(name="import-webmushra")
+@listen.command(name="import-webmushra", short_help="Import webMUSHRA results into a test.")
 @click.argument("test")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
