@@ -20,6 +20,7 @@ class Setting:
     default: Any
     help: str
     type: type = str
+    entry_keys: tuple[str, ...] = ()  # for a table of tables: the keys each may hold
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -56,16 +57,6 @@ SETTINGS: tuple[Setting, ...] = (
         1.0,
         "Minimum delay in seconds between two requests to the same forum host (at least 1).",
         float,
-    ),
-    Setting(
-        "forum_boards",
-        {},
-        "Per forum host, how the board displays dates: a table such as "
-        '`[forum_boards."www.example-forum.de"]` with `date_order` (`MDY`, `DMY` or '
-        "`YMD`, for numeric dates such as 03-01-2013) and `timezone` (an IANA name such as "
-        "`Europe/Berlin`, the board's time zone for displayed dates). `collect forum "
-        "--date-order/--timezone` override it for one run.",
-        dict,
     ),
     Setting(
         "reddit_site",
@@ -119,6 +110,17 @@ SETTINGS: tuple[Setting, ...] = (
 # Tables (``[name]`` sections) that an area reads; they are not in a new study's file.
 TABLES: tuple[Setting, ...] = (
     Setting(
+        "forum_boards",
+        {},
+        "Per forum host, how the board displays dates: a table such as "
+        '`[forum_boards."www.example-forum.de"]` with `date_order` (`MDY`, `DMY` or '
+        "`YMD`, for numeric dates such as 03-01-2013) and `timezone` (an IANA name such as "
+        "`Europe/Berlin`, the board's time zone for displayed dates). `collect forum "
+        "--date-order/--timezone` override it for one run.",
+        dict,
+        entry_keys=("date_order", "timezone"),
+    ),
+    Setting(
         "gazetteer",
         {},
         "A table of AI tools and their aliases for finding mentions in text: each key is a "
@@ -152,7 +154,26 @@ def validate_setting(name: str, value: Any, *, file: str = "earwitness.toml") ->
         raise EarwitnessError(
             f"earwitness.toml: setting {name!r} must be {setting.type.__name__}, got {value!r}"
         )
+    if setting.entry_keys and isinstance(value, dict):
+        _check_entries(name, value, setting.entry_keys, file)
     return value
+
+
+def _check_entries(name: str, value: dict[str, Any], keys: tuple[str, ...], file: str) -> None:
+    """Each entry of a table of tables is a table holding only ``keys``."""
+    from earwitness.errors import BadInputError
+
+    moved = "a setting written below a [table] belongs to that table: move it above"
+    for entry, table in value.items():
+        if not isinstance(table, dict):
+            raise BadInputError(f"{name}.{entry} must be a table; {moved}", file=file)
+        unknown = sorted(set(table) - set(keys))
+        if unknown:
+            raise BadInputError(
+                f"{name}.{entry} has unknown setting {unknown[0]!r} (known: {', '.join(keys)}); "
+                f"{moved}",
+                file=file,
+            )
 
 
 def _did_you_mean(name: str) -> str:

@@ -218,3 +218,15 @@ def test_a_misspelt_setting_is_one_clear_line(tmp_path: Path) -> None:
     line = _one_clear_line(result.stderr)
     assert line.startswith(f"earwitness: error: {config.resolve()}: unknown setting 'host_dealy_s'")
     assert "did you mean 'host_delay_s'?" in line
+
+
+def test_a_setting_below_a_table_is_named_not_swallowed(tmp_path: Path) -> None:
+    invoke_cli("init", str(tmp_path / "s"))
+    config = tmp_path / "s" / "earwitness.toml"
+    config.write_text(config.read_text() + '\n[forum_boards."a.example"]\ndate_order = "DMY"\n')
+    config.write_text(config.read_text() + "host_delay_s = 2.0\n")
+    result = invoke_cli("--study", str(tmp_path / "s"), "status")
+    assert result.code == 2
+    line = _one_clear_line(result.stderr)
+    assert "forum_boards.a.example has unknown setting 'host_delay_s'" in line
+    assert "move it above" in line
