@@ -28,6 +28,9 @@ AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "code": ("earwitness.code.cli:code", "code"),
     "survey": ("earwitness.survey.cli:survey", "survey"),
     "audio": ("earwitness.analysis.cli:audio", "audio"),
+    "services": ("earwitness.services.cli:services", "all"),
+    "dashboard": ("earwitness.dashboard.cli:dashboard", "dashboard"),
+    "demo": ("earwitness.demo.cli:demo", "all"),
 }
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("earwitness.collect.cli:import_transcript", "collect"),

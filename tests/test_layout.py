@@ -54,6 +54,14 @@ def test_store_and_privacy_do_not_import_areas() -> None:
             assert name.split(".")[1] not in AREAS, f"{path} imports {name}"
 
 
+def test_services_is_core_and_the_store_does_not_import_it() -> None:
+    for path in (PACKAGE / "services").rglob("*.py"):
+        for name in _imports(path):
+            assert name.split(".")[1] not in AREAS, f"{path} imports {name}"
+    for path in (PACKAGE / "store").rglob("*.py"):
+        assert not any(n.startswith("earwitness.services") for n in _imports(path)), path
+
+
 @pytest.mark.parametrize("area", AREAS)
 def test_every_area_declares_its_public_api(area: str) -> None:
     module = importlib.import_module(f"earwitness.{area}")
