@@ -845,7 +845,7 @@ def service_audio_summary(store: Store, f: Filters) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     human = metrics[metrics["kind"] == "human"].groupby("song")[list(MASTER_METRICS)].mean()
     ai = metrics[metrics["kind"] == "ai"]
-    joined = ai.join(human, on="song", rsuffix="_human", how="inner")
+    joined = ai.merge(human, left_on="song", right_index=True, suffixes=("", "_human"))
     balance = _array_metric(store, f, "bands_third_octave")
     rms: dict[Any, float] = {}
     if not balance.empty:

@@ -54,34 +54,66 @@ def fill_study(study: Study, *, with_survey: bool = True) -> dict[str, Any]:
 
 
 def _text(c: sa.Connection, key: bytes, rng: np.random.Generator) -> None:
-    source = c.execute(s.sources.insert().values(platform="reddit", query="SIMULATED")).inserted_primary_key[0]
-    coder = c.execute(s.coders.insert().values(guid=str(uuid.uuid4()), name="ana")).inserted_primary_key[0]
+    source = c.execute(
+        s.sources.insert().values(platform="reddit", query="SIMULATED")
+    ).inserted_primary_key[0]
+    coder = c.execute(
+        s.coders.insert().values(guid=str(uuid.uuid4()), name="ana")
+    ).inserted_primary_key[0]
     code_ids: dict[str, int] = {}
     for position, (theme, codes) in enumerate(THEMES.items()):
-        parent = c.execute(s.codes.insert().values(guid=str(uuid.uuid4()), name=theme, position=position)).inserted_primary_key[0]
+        parent = c.execute(
+            s.codes.insert().values(guid=str(uuid.uuid4()), name=theme, position=position)
+        ).inserted_primary_key[0]
         code_ids[theme] = parent
         for name in codes:
-            code_ids[name] = c.execute(s.codes.insert().values(guid=str(uuid.uuid4()), name=name, parent_id=parent, position=position)).inserted_primary_key[0]
+            code_ids[name] = c.execute(
+                s.codes.insert().values(
+                    guid=str(uuid.uuid4()), name=name, parent_id=parent, position=position
+                )
+            ).inserted_primary_key[0]
     start = datetime(2025, 1, 1, tzinfo=UTC)
     for a in range(24):
         group = GROUPS[a % 3]
         handle = HOSTILE if a == 0 else f"sim_author_{a}"
-        pid = c.execute(s.participants.insert().values(pseudonym=pseudonym(handle, key), user_group=group, group_method="test")).inserted_primary_key[0]
+        pid = c.execute(
+            s.participants.insert().values(
+                pseudonym=pseudonym(handle, key), user_group=group, group_method="test"
+            )
+        ).inserted_primary_key[0]
         for j in range(3):
             service = SERVICES[(a + j) % 3]
             mood = "love" if (a + j + GROUPS.index(group)) % 3 else "hate"
             text = f"I {mood} {service.split()[0]} for mastering. {HOSTILE if a == 0 else 'Fine.'} [SIMULATED]"
-            doc = c.execute(s.documents.insert().values(
-                guid=str(uuid.uuid4()), platform="reddit" if j < 2 else "interview",
-                native_id=f"sim{a}-{j}", source_id=source, participant_id=pid, kind="post",
-                text=text, text_sha256="0" * 64, authored_at=start + timedelta(days=20 * j + a),
-            )).inserted_primary_key[0]
-            seg = c.execute(s.segments.insert().values(document_id=doc, start=0, end=len(text), kind="post")).inserted_primary_key[0]
+            doc = c.execute(
+                s.documents.insert().values(
+                    guid=str(uuid.uuid4()),
+                    platform="reddit" if j < 2 else "interview",
+                    native_id=f"sim{a}-{j}",
+                    source_id=source,
+                    participant_id=pid,
+                    kind="post",
+                    text=text,
+                    text_sha256="0" * 64,
+                    authored_at=start + timedelta(days=20 * j + a),
+                )
+            ).inserted_primary_key[0]
+            seg = c.execute(
+                s.segments.insert().values(document_id=doc, start=0, end=len(text), kind="post")
+            ).inserted_primary_key[0]
             stance = "positive" if mood == "love" else "negative"
-            c.execute(s.tool_mentions.insert().values(
-                document_id=doc, segment_id=seg, tool=service, alias=service.split()[0],
-                start=7, end=7 + len(service.split()[0]), stance=stance, origin="model",
-            ))
+            c.execute(
+                s.tool_mentions.insert().values(
+                    document_id=doc,
+                    segment_id=seg,
+                    tool=service,
+                    alias=service.split()[0],
+                    start=7,
+                    end=7 + len(service.split()[0]),
+                    stance=stance,
+                    origin="model",
+                )
+            )
             for name in list(code_ids)[(a + j) % 5 :: 2][:2]:
                 c.execute(s.codings.insert().values(
                     guid=str(uuid.uuid4()), document_id=doc, segment_id=seg, start=0,
@@ -93,25 +125,61 @@ def _text(c: sa.Connection, key: bytes, rng: np.random.Generator) -> None:
 def _audio(c: sa.Connection, rng: np.random.Generator) -> None:
     n = 0
     for song_number in range(3):
-        song = c.execute(s.songs.insert().values(name=f"SYNTHETIC song {song_number}")).inserted_primary_key[0]
+        song = c.execute(
+            s.songs.insert().values(name=f"SYNTHETIC song {song_number}")
+        ).inserted_primary_key[0]
         ids: dict[str, int] = {}
         for label in ("mix", "human", "ai:landr", "ai:emastered", "ai:aurelia-master"):
             n += 1
-            file_id = c.execute(s.audio_files.insert().values(
-                sha256=f"{n:064x}", path=f"audio/{n}.flac", stored=True,
-                original_name=f"SYNTHETIC-{label}.flac", channels=2, sample_rate=48000,
-            )).inserted_primary_key[0]
+            file_id = c.execute(
+                s.audio_files.insert().values(
+                    sha256=f"{n:064x}",
+                    path=f"audio/{n}.flac",
+                    stored=True,
+                    original_name=f"SYNTHETIC-{label}.flac",
+                    channels=2,
+                    sample_rate=48000,
+                )
+            ).inserted_primary_key[0]
             kind, _, service = label.partition(":")
-            ids[label] = c.execute(s.song_versions.insert().values(
-                song_id=song, file_id=file_id, kind=kind, service=service or None, label=label,
-            )).inserted_primary_key[0]
+            ids[label] = c.execute(
+                s.song_versions.insert().values(
+                    song_id=song,
+                    file_id=file_id,
+                    kind=kind,
+                    service=service or None,
+                    label=label,
+                )
+            ).inserted_primary_key[0]
             loud = {"mix": -20.0, "human": -10.0}.get(label, -9.0 + rng.normal())
-            scalars = {"integrated_lufs": loud, "lra_lu": 6 + rng.normal(), "true_peak_dbtp": -1.0,
-                       "plr_db": -1 - loud, "psr_min_db": 7 + rng.normal()}
-            rows = [{"file_id": file_id, "name": k, "value": float(v), "data": None} for k, v in scalars.items()]
+            scalars = {
+                "integrated_lufs": loud,
+                "lra_lu": 6 + rng.normal(),
+                "true_peak_dbtp": -1.0,
+                "plr_db": -1 - loud,
+                "psr_min_db": 7 + rng.normal(),
+            }
+            rows = [
+                {"file_id": file_id, "name": k, "value": float(v), "data": None}
+                for k, v in scalars.items()
+            ]
             tilt = 0.0 if kind != "ai" else (1.0 + len(service) % 3)
-            rows.append({"file_id": file_id, "name": "bands_third_octave", "value": None, "data": {b: -10 - i + tilt * i / 8 for i, b in enumerate(BANDS)}})
-            rows.append({"file_id": file_id, "name": "stereo_width_bands_db", "value": None, "data": {b: -12 + i * 0.5 for i, b in enumerate(BANDS)}})
+            rows.append(
+                {
+                    "file_id": file_id,
+                    "name": "bands_third_octave",
+                    "value": None,
+                    "data": {b: -10 - i + tilt * i / 8 for i, b in enumerate(BANDS)},
+                }
+            )
+            rows.append(
+                {
+                    "file_id": file_id,
+                    "name": "stereo_width_bands_db",
+                    "value": None,
+                    "data": {b: -12 + i * 0.5 for i, b in enumerate(BANDS)},
+                }
+            )
             c.execute(s.audio_metrics.insert(), rows)
         for label in ("human", "ai:landr", "ai:emastered", "ai:aurelia-master"):
             gains = [float(rng.normal()) for _ in BANDS]
@@ -156,6 +224,10 @@ def install_fake_listening() -> types.ModuleType:
     module = types.ModuleType("earwitness.analysis.listening")
     module.ratings_frame = ratings_frame  # type: ignore[attr-defined]
     module.list_tests = lambda store: [{"name": "SIMULATED test", "design": "mushra"}]  # type: ignore[attr-defined]
-    module.screening_report = lambda store, test: {"test": test, "excluded": 1, "rule": "hidden reference under 90"}  # type: ignore[attr-defined]
+    module.screening_report = lambda store, test: {
+        "test": test,
+        "excluded": 1,
+        "rule": "hidden reference under 90",
+    }  # type: ignore[attr-defined]
     sys.modules["earwitness.analysis.listening"] = module
     return module
