@@ -181,9 +181,8 @@ def test_figures_escape_study_text() -> None:
 
 def test_the_dashboard_store_is_read_only(any_study: Study) -> None:
     with any_study.open_store(read_only=True) as store:
-        with pytest.raises(sa.exc.DBAPIError):
-            with store.transaction() as connection:
-                connection.execute(s.songs.insert().values(name="x"))
+        with pytest.raises(sa.exc.DBAPIError), store.transaction() as connection:
+            connection.execute(s.songs.insert().values(name="x"))
         with store.connect() as connection:
             assert connection.execute(sa.select(sa.func.count()).select_from(s.songs)).scalar() == 0
 
