@@ -130,6 +130,7 @@ def simulated_areas(store: Store, study_name: str = "") -> dict[str, bool]:
 
     The labels are in the data: a study named so, SIMULATED in the posts or the survey
     file, SYNTHETIC audio, services marked fictional, listening ratings marked simulated.
+    An area is flagged only when the study holds some of its data.
     """
     whole = any(word in study_name.casefold() for word in _SIMULATED_WORDS)
 
@@ -138,22 +139,26 @@ def simulated_areas(store: Store, study_name: str = "") -> dict[str, bool]:
 
     with store.connect() as connection:
 
-        def exists(table: sa.Table, clause: Any) -> bool:
+        def exists(clause: Any) -> bool:
             return bool(connection.execute(sa.select(sa.exists().where(clause))).scalar())
 
-        text = exists(s.documents, s.documents.c.text.like("%[SIMULATED]%"))
-        survey = exists(s.survey_imports, any_like(s.survey_imports.c.file_name))
-        audio = exists(s.audio_files, any_like(s.audio_files.c.original_name))
-        services = any(x.fictional for x in load_services(connection))
+        has = {
+            "text": exists(s.documents.c.id.is_not(None)),
+            "survey": exists(s.survey_responses.c.id.is_not(None)),
+            "audio": exists(s.audio_files.c.id.is_not(None)),
+        }
+        labelled = {
+            "text": exists(s.documents.c.text.like("%[SIMULATED]%")),
+            "survey": exists(any_like(s.survey_imports.c.file_name)),
+            "audio": exists(any_like(s.audio_files.c.original_name)),
+        }
+        fictional = any(x.fictional for x in load_services(connection))
     ratings = listening_ratings(store)
-    listening = bool(len(ratings)) and bool(ratings["simulated"].fillna(False).astype(bool).any())
-    return {
-        "text": whole or text,
-        "survey": whole or survey,
-        "audio": whole or audio,
-        "services": whole or services,
-        "listening": whole or listening,
-    }
+    simulated = ratings["simulated"].fillna(False).astype(bool) if len(ratings) else pd.Series()
+    flags = {area: has[area] and (whole or labelled[area]) for area in has}
+    flags["services"] = fictional
+    flags["listening"] = bool(len(ratings)) and (whole or bool(simulated.any()))
+    return flags
 
 
 def filter_options(store: Store) -> dict[str, Any]:
@@ -922,14 +927,14 @@ def survey_numeric(store: Store) -> pd.DataFrame:
 # --- sentiment × quality ------------------------------------------------------------------
 
 QUALITY_MEASURES = {
-    "preference": "Blind preference over the human master (share)",
-    "score": "Mean listening score",
+    "preference": "blind preference over human",
+    "score": "mean listening score",
 }
 AUDIO_MEASURES = {
-    "rms_curve_db": "RMS of AI − human tonal balance (dB)",
-    "delta_lufs": "ΔLUFS, AI − human",
-    "delta_plr_db": "ΔPLR, AI − human (dB)",
-    "delta_lra_lu": "ΔLRA, AI − human (LU)",
+    "rms_curve_db": "RMS of AI − human balance (dB)",
+    "delta_lufs": "ΔLUFS (AI − human)",
+    "delta_plr_db": "ΔPLR (AI − human, dB)",
+    "delta_lra_lu": "ΔLRA (AI − human, LU)",
 }
 
 

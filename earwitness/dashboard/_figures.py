@@ -92,6 +92,8 @@ def heatmap(matrix: pd.DataFrame, value: str = "share", unit: str = "participant
         texttemplate="%{text}",
         customdata=custom,
         colorscale="Blues",
+        zmin=0,
+        zmax=1 if value == "share" else None,
         hovertemplate="%{y}<br>%{x}<br>%{z:.2f} (%{text})<extra></extra>",
         colorbar={"title": "share" if value == "share" else "count"},
     )
@@ -108,13 +110,17 @@ def stance(frame: pd.DataFrame) -> go.Figure:
         return empty(
             title, "No stance toward any service yet: run `earwitness code stance detect`."
         )
-    figure = _figure(title, height=max(350, 28 * frame["service"].nunique() + 150))
+    figure = _figure(
+        title, height=max(350, 60 * frame["service"].nunique() + 150), scattermode="group",
+        scattergap=0.4,
+    )  # fmt: skip
     for group, cell in frame.groupby("user_group", sort=False):
         figure.add_scatter(
             x=cell["net_stance"],
             y=[_e(x) for x in cell["service"]],
             error_x=_err(cell, "net_stance", "net_ci_low", "net_ci_high"),
             mode="markers",
+            orientation="h",
             name=_e(group),
             text=[f"N={n}" for n in cell["participants"]],
             hovertemplate="%{y}: %{x:.2f} (%{text})<extra>%{fullData.name}</extra>",
@@ -308,26 +314,28 @@ def preference(frame: pd.DataFrame) -> go.Figure:
 # --- sentiment × quality ----------------------------------------------------------------
 
 
+_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star"]
+
+
 def quality_scatter(frame: pd.DataFrame, y: str, y_label: str, ci: bool = True) -> go.Figure:
-    """One point per (service, user group): net stance (x, CI) against ``y``."""
-    title = f"Net stance against {y_label}"
+    """One point per (service, user group): net stance (x, CI) against ``y``.
+
+    Colour is the service, the marker's shape the user group."""
+    title = f"Stance vs {y_label}"
     rows = frame[frame["net_stance"].notna() & frame[y].notna()] if len(frame) else frame
     if rows.empty:
         return empty(title, "Needs stance and this measure for at least one service.")
-    figure = _figure(title, height=480)
-    symbols = ["circle", "square", "diamond", "triangle-up", "x"]
+    figure = _figure(title, height=480, legend={"orientation": "h", "y": -0.25})
     groups = list(dict.fromkeys(rows["user_group"]))
     for service, cell in rows.groupby("service"):
         figure.add_scatter(
             x=cell["net_stance"],
             y=cell[y],
-            mode="markers+text",
+            mode="markers",
             name=_e(service),
-            text=[_e(g) for g in cell["user_group"]],
-            textposition="top center",
             marker={
                 "size": 12,
-                "symbol": [symbols[groups.index(g) % 5] for g in cell["user_group"]],
+                "symbol": [_SYMBOLS[groups.index(g) % 6] for g in cell["user_group"]],
             },
             error_x=_err(cell, "net_stance", "net_ci_low", "net_ci_high"),
             error_y=_err(cell, y, "quality_ci_low", "quality_ci_high") if ci else None,
@@ -335,6 +343,11 @@ def quality_scatter(frame: pd.DataFrame, y: str, y_label: str, ci: bool = True) 
             hovertemplate="%{customdata[0]} / %{customdata[1]}<br>stance %{x:.2f}, "
             + "%{y:.2f}<extra></extra>",
         )
+    for number, group in enumerate(groups):  # a legend entry per shape
+        figure.add_scatter(
+            x=[None], y=[None], mode="markers", name=_e(group),
+            marker={"size": 10, "color": "grey", "symbol": _SYMBOLS[number % 6]},
+        )  # fmt: skip
     figure.update_xaxes(title="net stance (participant as unit)", range=[-1.05, 1.05])
     figure.update_yaxes(title=_e(y_label))
     return figure

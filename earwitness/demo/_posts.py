@@ -15,7 +15,7 @@ import numpy as np
 
 from earwitness.demo._services import FICTIONAL_SERVICES
 
-__all__ = ["write_dump"]
+__all__ = ["write_codings", "write_dump"]
 
 SELF = {
     "amateur": ["Just a hobbyist here, making beats in my bedroom.",
@@ -40,6 +40,33 @@ NEGATIVE = [
     "{s} gave me a muddy, lifeless master, terrible for acoustic stuff.",
     "Tried {s} again, still awful: pumping and distorted on the drops.",
 ]
+REQUESTS = {
+    "amateur": ["I wish {s} let me upload a reference track to match.",
+                "If {s} would just explain what it did, I could learn from it."],
+    "pro-am": ["I wish {s} let me upload a reference track to match.",
+               "{s} should show me the EQ curve it applied."],
+    "professional": ["{s} should show me the EQ curve it applied.",
+                     "{s} needs stem mastering, one stereo file is not enough."],
+}  # fmt: skip
+# phrase in a comment -> code path of the starter codebook (SIMULATED coding by "ana")
+PHRASES = {
+    "loud and clear": "Perceived quality/Release-ready result",
+    "polished and balanced": "Perceived quality/Release-ready result",
+    "clean and punchy": "Perceived quality/Release-ready result",
+    "crushed the transients": "Perceived quality/Audible artefacts",
+    "too bright and squashed": "Perceived quality/Audible artefacts",
+    "muddy, lifeless master": "Perceived quality/Audible artefacts",
+    "pumping and distorted": "Perceived quality/Audible artefacts",
+    "in minutes": "Workflow integration/Speed and convenience",
+    "saved me a lot of time": "Workflow integration/Speed and convenience",
+    "great value": "Cost/Affordability",
+    "good starting point": "Control and transparency/Adjustable starting point",
+    "terrible for acoustic stuff": "Genre fit/Genre mismatch",
+    "upload a reference track": "Requested functionality/Reference track matching",
+    "explain what it did": "Requested functionality/Explanations of processing",
+    "show me the EQ curve": "Requested functionality/Explanations of processing",
+    "needs stem mastering": "Requested functionality/Stem and mix assistance",
+}
 GROUP_SIZES = {"amateur": 14, "pro-am": 10, "professional": 10}
 START = 1_735_689_600  # 2025-01-01 UTC
 DAY = 86_400
@@ -54,12 +81,18 @@ def _comments(seed: int) -> list[dict[str, object]]:
             thread = f"t3_simthread{person % 6}"
             time = START + int(rng.integers(0, 30)) * DAY
             rows.append(_row(len(rows), author, SELF[group][person % 3], thread, time))
-            for service in rng.choice(FICTIONAL_SERVICES, size=3, replace=False):
+            for index in rng.choice(len(FICTIONAL_SERVICES), size=3, replace=False):
+                service = FICTIONAL_SERVICES[int(index)]
                 alias = service.aliases[int(rng.integers(0, len(service.aliases)))]
                 liked = rng.random() < service.liking[group]
                 template = (POSITIVE if liked else NEGATIVE)[int(rng.integers(0, 4))]
                 time += int(rng.integers(20, 120)) * DAY
                 rows.append(_row(len(rows), author, template.format(s=alias), thread, time))
+            if rng.random() < 0.7:
+                service = FICTIONAL_SERVICES[int(rng.integers(0, len(FICTIONAL_SERVICES)))]
+                request = REQUESTS[group][int(rng.integers(0, 2))].format(s=service.name)
+                time += int(rng.integers(5, 60)) * DAY
+                rows.append(_row(len(rows), author, request, thread, time))
     return rows
 
 
@@ -86,4 +119,23 @@ def write_dump(path: Path, seed: int = 0) -> Path:
     payload = "".join(json.dumps(row) + "\n" for row in _comments(seed)).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(zstandard.ZstdCompressor(level=10).compress(payload))
+    return path
+
+
+def write_codings(path: Path, seed: int = 0) -> Path:
+    """SIMULATED codings of the posts by the illustrative coder ``ana``, found by phrase, in
+    the CSV layout of `earwitness code import-codings` (documents as reddit:t1_ID)."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["document", "code", "coder", "start", "end", "text", "memo"])
+        for row in _comments(seed):
+            body = str(row["body"])
+            for phrase, code in PHRASES.items():
+                start = body.find(phrase)
+                if start >= 0:
+                    writer.writerow([f"reddit:t1_{row['id']}", code, "ana", start,
+                                     start + len(phrase), phrase, "SIMULATED coding"])  # fmt: skip
     return path

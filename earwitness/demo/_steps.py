@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from earwitness.demo._masters import write_song
-from earwitness.demo._posts import write_dump
+from earwitness.demo._posts import write_codings, write_dump
 from earwitness.demo._services import FICTIONAL_SERVICES
 from earwitness.errors import EarwitnessError
 from earwitness.resources import data_path
@@ -55,6 +55,8 @@ def run_demo(directory: Path, echo: Echo = print, *, suggest: bool = True) -> St
     ew("code", "codebook", "starter")
     ew("code", "segment")
     ew("code", "import-codings", str(demo / "codings-SIMULATED.csv"))
+    posts = write_codings(directory / "incoming" / "codings-posts-SIMULATED.csv")
+    ew("code", "import-codings", str(posts))
     ew("code", "agreement", "--coders", "ana,ben")
     echo("\n== Machine assistance proposes, people decide: user groups, stance, suggestions")
     ew("code", "groups", "assign")

@@ -10,9 +10,7 @@ __all__ = ["demo"]
 
 
 @click.command()
-@click.argument(
-    "directory", type=click.Path(file_okay=False, path_type=Path), default="demo-study"
-)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo-study")
 @click.option("--no-serve", is_flag=True, help="Build the study, print the URL, do not serve.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))

@@ -20,11 +20,16 @@ from earwitness.demo import run_demo
 from earwitness.study import Study
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(
-    os.environ.get("EARWITNESS_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
-) / "dashboard"
+ARTIFACTS = (
+    Path(
+        os.environ.get(
+            "EARWITNESS_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"
+        )
+    )
+    / "dashboard"
+)
 PAGES = {  # url path -> (title, charts at least)
-    "overview": ("Overview", 0),
+    "": ("Overview", 0),
     "voices": ("Voices", 1),
     "stance": ("Stance", 2),
     "survey": ("Survey", 2),
@@ -96,8 +101,12 @@ def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Stud
                 "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
                 arg=charts, timeout=60_000,
             )  # fmt: skip
-            page.wait_for_timeout(1500)  # let Streamlit finish the run
-            page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+            page.wait_for_timeout(1000)
+            page.locator("[data-testid='stStatusWidget']").wait_for(
+                state="detached", timeout=60_000
+            )
+            page.wait_for_timeout(1000)  # let the tables and charts paint
+            page.screenshot(path=str(ARTIFACTS / f"{path or 'overview'}.png"), full_page=True)
             assert page.locator("[data-testid='stException']").count() == 0, path
             assert page.get_by_text("SIMULATED DATA").count() >= 1, f"{path}: no banner"
             assert page.locator("script:has-text('alert(')").count() == 0
