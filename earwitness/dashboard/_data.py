@@ -279,7 +279,9 @@ def _codes(connection: sa.Connection) -> pd.DataFrame:
         connection.execute(
             sa.select(
                 c.c.id.label("code_id"), c.c.name.label("code"),
-                sa.func.coalesce(parent.c.name, c.c.name).label("theme"), c.c.position,
+                sa.func.coalesce(parent.c.name, c.c.name).label("theme"),
+                sa.func.coalesce(parent.c.position, c.c.position).label("theme_position"),
+                c.c.position,
             ).select_from(c.outerjoin(parent, c.c.parent_id == parent.c.id))
         )
     )  # fmt: skip
@@ -315,7 +317,7 @@ def code_group_matrix(store: Store, f: Filters, unit: str = "participant") -> pd
     frame["share"] = frame["count"] / frame["n"]
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     frame["_g"] = frame["user_group"].map(lambda g: order.get(g, 99))
-    frame = frame.sort_values(["position", "theme", "code", "_g"])
+    frame = frame.sort_values(["theme_position", "theme", "position", "code", "_g"])
     return frame[["theme", "code", "code_id", "user_group", "count", "n", "share"]].reset_index(
         drop=True
     )

@@ -317,14 +317,20 @@ def preference(frame: pd.DataFrame) -> go.Figure:
 _SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star"]
 
 
-def quality_scatter(frame: pd.DataFrame, y: str, y_label: str, ci: bool = True) -> go.Figure:
+def quality_scatter(
+    frame: pd.DataFrame,
+    y: str,
+    y_label: str,
+    ci: bool = True,
+    missing: str = "Needs stance and this measure for at least one service.",
+) -> go.Figure:
     """One point per (service, user group): net stance (x, CI) against ``y``.
 
     Colour is the service, the marker's shape the user group."""
     title = f"Stance vs {y_label}"
     rows = frame[frame["net_stance"].notna() & frame[y].notna()] if len(frame) else frame
     if rows.empty:
-        return empty(title, "Needs stance and this measure for at least one service.")
+        return empty(title, missing)
     figure = _figure(title, height=480, legend={"orientation": "h", "y": -0.25})
     groups = list(dict.fromkeys(rows["user_group"]))
     for service, cell in rows.groupby("service"):

@@ -92,7 +92,7 @@ def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Stud
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )  # fmt: skip
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
         page.on("pageerror", lambda error: errors.append(str(error)))
         for path, (title, charts) in PAGES.items():
             page.goto(f"{server}/{path}", wait_until="networkidle")

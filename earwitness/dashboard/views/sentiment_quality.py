@@ -36,7 +36,11 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         event = show_figure(
-            fig.quality_scatter(frame, "quality", _data.QUALITY_MEASURES[quality]),
+            fig.quality_scatter(
+                frame, "quality", _data.QUALITY_MEASURES[quality],
+                missing="No listening test yet: perceived quality appears once one has ratings."
+                if load("listening_ratings").empty else "No ratings of these services.",
+            ),
             "sq_quality_fig", on_select="rerun", selection_mode="points",
         )  # fmt: skip
     with right:
