@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,7 +12,7 @@ import plotly.graph_objects as go
 from earwitness.dashboard import _figures as fig
 from earwitness.store.exports import neutralise_formulas
 
-__all__ = ["figures", "to_csv", "to_html", "to_parquet"]
+__all__ = ["figure_builders", "figures", "to_csv", "to_html", "to_parquet"]
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
@@ -32,22 +34,27 @@ def to_html(figure: go.Figure) -> bytes:
     return figure.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
 
 
-def figures(tables: dict[str, pd.DataFrame]) -> dict[str, go.Figure]:
-    """The pages' main figures rebuilt from the export tables."""
-    out = {
-        "codes_by_group": fig.heatmap(tables["codes_by_group_participants"]),
-        "stance": fig.stance(tables["stance_by_service_group"]),
-        "stance_trend": fig.stance_trend(tables["stance_trend"]),
-        "tonal_balance": fig.tonal_balance(tables["tonal_balance"]),
-        "eq_curves": fig.eq_curves(tables["eq_curves"]),
-        "stereo_width": fig.stereo_width(tables["stereo_width_bands"]),
-        "listening_means": fig.listening_means(tables["listening_summary"]),
-        "preference": fig.preference(tables["preference_rates"]),
-        "sentiment_quality": fig.quality_scatter(
-            tables["sentiment_quality"], "quality", "blind preference over the human master"
-        ),
-    }
+def figure_builders(tables: dict[str, pd.DataFrame]) -> dict[str, Callable[[], go.Figure]]:
+    """How to rebuild each page's main figure from the export tables (built on demand)."""
     metrics = tables["master_metrics"]
-    for name in ("integrated_lufs", "plr_db"):
-        out[f"masters_{name}"] = fig.master_metric(metrics, name, name)
-    return out
+    return {
+        "codes_by_group": partial(fig.heatmap, tables["codes_by_group_participants"]),
+        "stance": partial(fig.stance, tables["stance_by_service_group"]),
+        "stance_trend": partial(fig.stance_trend, tables["stance_trend"]),
+        "tonal_balance": partial(fig.tonal_balance, tables["tonal_balance"]),
+        "eq_curves": partial(fig.eq_curves, tables["eq_curves"]),
+        "stereo_width": partial(fig.stereo_width, tables["stereo_width_bands"]),
+        "listening_means": partial(fig.listening_means, tables["listening_summary"]),
+        "preference": partial(fig.preference, tables["preference_rates"]),
+        "sentiment_quality": partial(
+            fig.quality_scatter, tables["sentiment_quality"], "quality",
+            "blind preference over human",
+        ),
+        "masters_integrated_lufs": partial(fig.master_metric, metrics, "integrated_lufs", "I"),
+        "masters_plr_db": partial(fig.master_metric, metrics, "plr_db", "PLR"),
+    }  # fmt: skip
+
+
+def figures(tables: dict[str, pd.DataFrame]) -> dict[str, go.Figure]:
+    """Every export figure, built now."""
+    return {name: build() for name, build in figure_builders(tables).items()}

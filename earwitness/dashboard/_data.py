@@ -453,17 +453,19 @@ def _stance_rows(store: Store, f: Filters, *, by_month: bool = False) -> pd.Data
     m, d, p = s.tool_mentions, s.documents, s.participants
     h = s.tool_mentions.alias("h")
     grp = _group_col(p)
-    human_exists = (
-        sa.select(h.c.id)
-        .where(h.c.origin == "human", h.c.segment_id == m.c.segment_id, h.c.tool == m.c.tool)
-        .exists()
-    )
+    labelled = sa.select(h.c.segment_id, h.c.tool).where(
+        h.c.origin == "human", h.c.segment_id.is_not(None)
+    )  # one lookup table, not a correlated subquery per mention
     keys: list[Any] = [m.c.tool, _unit_col(d).label("unit"), grp.label("user_group"), m.c.stance]
     if by_month:
         keys.append(_month(store, d.c.authored_at).label("month"))
     where = [
         m.c.stance.is_not(None),
-        sa.or_(m.c.origin == "human", sa.not_(human_exists)),
+        sa.or_(
+            m.c.origin == "human",
+            m.c.segment_id.is_(None),
+            sa.tuple_(m.c.segment_id, m.c.tool).not_in(labelled),
+        ),
         *document_clauses(f, d, grp),
     ]
     if by_month:

@@ -220,3 +220,23 @@ def test_the_dashboard_command_prints_the_url_and_runs_streamlit(
     assert args[1:4] == ["-m", "streamlit", "run"] and args[4].endswith("app.py")
     assert args[args.index("--server.port") + 1] == "8765"
     assert env["EARWITNESS_STUDY"] == str(study.root)
+
+
+def test_exports_are_offline_and_safe(filled_sqlite: Study) -> None:
+    import io
+
+    from earwitness.dashboard import _bundle
+
+    with filled_sqlite.open_store(read_only=True) as store:
+        tables = _data.bundle_tables(store, F)
+    assert len(tables["master_metrics"]) == 15
+    csv = _bundle.to_csv(pd.DataFrame({"quote": ["=HYPERLINK(1)", "fine"]})).decode()
+    assert "'=HYPERLINK(1)" in csv
+    back = pd.read_parquet(io.BytesIO(_bundle.to_parquet(tables["stance_by_service_group"])))
+    assert len(back) == len(tables["stance_by_service_group"])
+    figures = _bundle.figures(tables)
+    page = _bundle.to_html(figures["tonal_balance"]).decode()
+    assert "<script src=" not in page and "plotly.js" in page.lower()
+    for name in ("codes_by_group", "stance", "tonal_balance", "eq_curves", "masters_plr_db"):
+        assert figures[name].data, name
+    assert not figures["preference"].data  # no listening test in this study: a note instead
