@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from earwitness.dashboard._filters import Filters, document_clauses
-from earwitness.dashboard._stats import bootstrap_mean, wilson
+from earwitness.dashboard._stats import mean_interval, wilson
 from earwitness.services import ServiceIndex, load_services
 from earwitness.store import Store, count_records
 from earwitness.store import schema as s
@@ -37,10 +37,13 @@ __all__ = [
     "STANCE_COLUMNS",
     "USE_CASE_THEMES",
     "asterisks",
+    "bundle_tables",
     "code_group_matrix",
+    "condition_labels",
     "cooccurrence",
     "eq_curves",
     "filter_options",
+    "kept_ratings",
     "listening_ratings",
     "listening_screening",
     "listening_tests",
@@ -67,7 +70,9 @@ __all__ = [
     "survey_report",
     "tonal_balance",
     "vanka_table1",
+    "vanka_table1_from",
     "vanka_table2",
+    "vanka_table2_from",
 ]
 
 GROUP_ORDER = ("amateur", "pro-am", "professional", "unknown")
@@ -393,12 +398,16 @@ def _top(frame: pd.DataFrame, themes: Sequence[str], group: str, top: int = 3) -
 
 def vanka_table1(store: Store, f: Filters) -> pd.DataFrame:
     """Per user group: top use cases, top expectations (participants/N) and net stance."""
-    matrix = code_group_matrix(store, f, "participant")
-    stance = stance_by_service_group(store, f)
+    return vanka_table1_from(
+        code_group_matrix(store, f, "participant"), stance_by_service_group(store, f)
+    )
+
+
+def vanka_table1_from(matrix: pd.DataFrame, stance: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 from the code × group matrix (per participant) and the stance table."""
     rows = []
-    for group in [
-        g for g in GROUP_ORDER if g in set(matrix["user_group"]) | set(stance.get("user_group", []))
-    ]:
+    present = set(matrix["user_group"]) | set(stance.get("user_group", []))
+    for group in [g for g in GROUP_ORDER if g in present]:
         cell = stance[stance["user_group"] == group] if len(stance) else stance
         participants = int(cell["participants"].sum()) if len(cell) else 0
         net = (
@@ -430,7 +439,11 @@ def asterisks(share: float) -> str:
 
 def vanka_table2(store: Store, f: Filters) -> pd.DataFrame:
     """Requested functionalities × user group with asterisk frequencies (and the counts)."""
-    matrix = code_group_matrix(store, f, "participant")
+    return vanka_table2_from(code_group_matrix(store, f, "participant"))
+
+
+def vanka_table2_from(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 from the code × group matrix (per participant)."""
     rows = matrix[matrix["theme"].isin(REQUEST_THEMES) & (matrix["code"] != matrix["theme"])]
     if rows.empty:
         return pd.DataFrame(columns=["functionality"])
@@ -449,16 +462,18 @@ def vanka_table2(store: Store, f: Filters) -> pd.DataFrame:
 
 
 def _stance_rows(store: Store, f: Filters, *, by_month: bool = False) -> pd.DataFrame:
-    """Stance counts per tool × participant (× month): human labels where they exist."""
+    """Positive, negative and all mentions per tool × participant (or × month), summed in
+    SQL; human stance labels replace the machine's where coders gave them."""
     m, d, p = s.tool_mentions, s.documents, s.participants
     h = s.tool_mentions.alias("h")
     grp = _group_col(p)
     labelled = sa.select(h.c.segment_id, h.c.tool).where(
         h.c.origin == "human", h.c.segment_id.is_not(None)
     )  # one lookup table, not a correlated subquery per mention
-    keys: list[Any] = [m.c.tool, _unit_col(d).label("unit"), grp.label("user_group"), m.c.stance]
     if by_month:
-        keys.append(_month(store, d.c.authored_at).label("month"))
+        keys: list[Any] = [m.c.tool, _month(store, d.c.authored_at).label("month")]
+    else:
+        keys = [m.c.tool, _unit_col(d).label("unit"), grp.label("user_group")]
     where = [
         m.c.stance.is_not(None),
         sa.or_(
@@ -470,18 +485,29 @@ def _stance_rows(store: Store, f: Filters, *, by_month: bool = False) -> pd.Data
     ]
     if by_month:
         where.append(d.c.authored_at.is_not(None))
-    base = m.join(d, m.c.document_id == d.c.id).outerjoin(p, d.c.participant_id == p.c.id)
+    base = m.join(d, m.c.document_id == d.c.id)
+    if f.groups or not by_month:
+        base = base.outerjoin(p, d.c.participant_id == p.c.id)
+
+    def count(stance: str) -> Any:
+        return sa.func.sum(sa.case((m.c.stance == stance, 1), else_=0)).label(stance)
+
     with store.connect() as connection:
+        index = ServiceIndex(load_services(connection))
+        if f.services:
+            names = [n for x in index.services if x.name in f.services
+                     for n in (x.name, *x.aliases)]  # fmt: skip
+            where.append(m.c.tool.in_([*names, *f.services]))
         frame = _frame(
             connection.execute(
-                sa.select(*keys, sa.func.count().label("n"))
+                sa.select(*keys, count("positive"), count("negative"), sa.func.count().label("n"))
                 .select_from(base).where(*where).group_by(*keys)
             )
         )  # fmt: skip
-        index = ServiceIndex(load_services(connection))
     if frame.empty:
         return frame.assign(service=pd.Series(dtype=str))
-    frame["service"] = frame["tool"].map(lambda t: index.of_tool(t) or t)
+    services = {tool: index.of_tool(tool) or tool for tool in frame["tool"].unique()}
+    frame["service"] = frame["tool"].map(services)
     return frame[frame["service"].map(f.keeps_service)]
 
 
@@ -489,17 +515,6 @@ def _month(store: Store, column: Any) -> Any:
     if store.dialect == "postgresql":
         return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM")
     return sa.func.substr(column, 1, 7)
-
-
-def _participant_net(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Each participant's net stance toward a service: (positive - negative) / mentions."""
-    wide = rows.pivot_table(index=keys, columns="stance", values="n", aggfunc="sum", fill_value=0)
-    for stance in ("positive", "negative", "mixed", "neutral"):
-        if stance not in wide.columns:
-            wide[stance] = 0
-    wide["total"] = wide[["positive", "negative", "mixed", "neutral"]].sum(axis=1)
-    wide["net"] = (wide["positive"] - wide["negative"]) / wide["total"]
-    return wide.reset_index()
 
 
 STANCE_COLUMNS = [
@@ -515,13 +530,16 @@ def stance_by_service_group(store: Store, f: Filters, *, seed: int = 0) -> pd.Da
     rows = _stance_rows(store, f)
     if rows.empty:
         return pd.DataFrame(columns=STANCE_COLUMNS)
-    per = _participant_net(rows, ["service", "user_group", "unit"])
+    per = rows.groupby(["service", "user_group", "unit"], as_index=False)[
+        ["positive", "negative", "n"]
+    ].sum()
+    per["net"] = (per["positive"] - per["negative"]) / per["n"]
     out = []
     for (service, group), cell in per.groupby(["service", "user_group"], sort=True):
-        mean, low, high = bootstrap_mean(cell["net"], seed=seed)
+        mean, low, high = mean_interval(cell["net"].to_numpy(), seed=seed)
         positive = int((cell["net"] > 0).sum())
         w_low, w_high = wilson(positive, len(cell))
-        out.append([service, group, len(cell), int(cell["total"].sum()), mean, low, high,
+        out.append([service, group, len(cell), int(cell["n"].sum()), mean, low, high,
                     positive, positive / len(cell), w_low, w_high])  # fmt: skip
     return pd.DataFrame(out, columns=STANCE_COLUMNS)
 
@@ -531,12 +549,9 @@ def stance_trend(store: Store, f: Filters) -> pd.DataFrame:
     rows = _stance_rows(store, f, by_month=True)
     if rows.empty:
         return pd.DataFrame(columns=["month", "service", "net_stance", "mentions"])
-    sign = rows["stance"].map({"positive": 1, "negative": -1}).fillna(0)
-    rows = rows.assign(signed=sign * rows["n"])
-    out = rows.groupby(["month", "service"], as_index=False).agg(
-        signed=("signed", "sum"), mentions=("n", "sum")
-    )
-    out["net_stance"] = out["signed"] / out["mentions"]
+    out = rows.groupby(["month", "service"], as_index=False)[["positive", "negative", "n"]].sum()
+    out["net_stance"] = (out["positive"] - out["negative"]) / out["n"]
+    out = out.rename(columns={"n": "mentions"})
     return out[["month", "service", "net_stance", "mentions"]].sort_values(["service", "month"])
 
 
@@ -619,7 +634,7 @@ def rating_summary(ratings: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
     kept = kept.assign(condition=condition_labels(kept))
     rows = []
     for (condition, group), cell in kept.groupby(["condition", "user_group"]):
-        mean, low, high = bootstrap_mean(cell["score"].astype(float), seed=seed)
+        mean, low, high = mean_interval(cell["score"].astype(float).to_numpy(), seed=seed)
         rows.append([condition, group, int(cell["score"].notna().sum()), mean, low, high])
     return pd.DataFrame(rows, columns=["condition", "user_group", "n", "mean", "ci_low", "ci_high"])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from earwitness.dashboard import _data
 from earwitness.dashboard import _figures as fig
 from earwitness.dashboard._context import banner, filters, load, show_figure, show_table
 
@@ -51,13 +52,15 @@ def render() -> None:
     show_table(load("cooccurrence", f), "v_cooc")
     st.subheader("Table 1 (after Vanka et al. 2023): use cases, expectations, sentiment")
     st.caption("Top codes per group (participants / N coded); net stance over all services.")
-    show_table(load("vanka_table1", f), "v_table1")
+    if unit != "participant":
+        matrix = load("code_group_matrix", f, "participant")
+    show_table(_data.vanka_table1_from(matrix, load("stance_by_service_group", f)), "v_table1")
     st.subheader("Table 2 (after Vanka et al. 2023): requested functionalities")
     st.caption(
         "* under 25 % of the group's coded participants, ** 25–50 %, *** over 50 % "
         "(participants in brackets)."
     )
-    show_table(load("vanka_table2", f), "v_table2")
+    show_table(_data.vanka_table2_from(matrix), "v_table2")
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script
