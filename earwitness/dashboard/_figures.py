@@ -244,14 +244,24 @@ def tonal_balance(frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
+MAX_CURVES = 24
+
+
 def eq_curves(frame: pd.DataFrame) -> go.Figure:
+    """Each master's EQ curve against the mix; with many songs, the median per service."""
     title = "EQ curves against the mix (`earwitness audio compare`)"
     if frame.empty:
         return empty(title, "No comparisons: run `earwitness audio compare --song SONG`.")
     figure = _figure(title)
-    for (song, label), cell in frame.groupby(["song", "label"]):
-        figure.add_scatter(x=cell["hz"], y=cell["gain_db"], mode="lines",
-                           name=f"{_e(song)} / {_e(label)}")  # fmt: skip
+    if frame.groupby(["song", "label"]).ngroups <= MAX_CURVES:
+        for (song, label), cell in frame.groupby(["song", "label"]):
+            figure.add_scatter(x=cell["hz"], y=cell["gain_db"], mode="lines",
+                               name=f"{_e(song)} / {_e(label)}")  # fmt: skip
+    else:
+        figure.update_layout(title=_e(title + ": median over songs (filter songs for each)"))
+        median = frame.groupby(["service", "hz"], as_index=False)["gain_db"].median()
+        for service, cell in median.groupby("service"):
+            figure.add_scatter(x=cell["hz"], y=cell["gain_db"], mode="lines", name=_e(service))
     figure.update_xaxes(type="log", title="Hz")
     figure.update_yaxes(title="gain (dB)")
     return figure

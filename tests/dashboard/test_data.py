@@ -240,3 +240,16 @@ def test_exports_are_offline_and_safe(filled_sqlite: Study) -> None:
     for name in ("codes_by_group", "stance", "tonal_balance", "eq_curves", "masters_plr_db"):
         assert figures[name].data, name
     assert not figures["preference"].data  # no listening test in this study: a note instead
+
+
+def test_many_eq_curves_are_summarised_as_a_median_per_service() -> None:
+    rows = [
+        {"song": f"s{song}", "kind": "ai", "label": f"ai:{svc}", "service": svc, "hz": hz,
+         "gain_db": float(song)}
+        for song in range(30) for svc in ("a", "b") for hz in (100.0, 1000.0)
+    ]  # fmt: skip
+    figure = _figures.eq_curves(pd.DataFrame(rows))
+    assert [trace.name for trace in figure.data] == ["a", "b"]
+    assert list(figure.data[0].y) == [14.5, 14.5]
+    few = _figures.eq_curves(pd.DataFrame(rows[:8]))
+    assert len(few.data) == 4
