@@ -41,7 +41,9 @@ __all__ = [
     "code_group_matrix",
     "condition_labels",
     "cooccurrence",
+    "derived_tables",
     "eq_curves",
+    "export_specs",
     "filter_options",
     "kept_ratings",
     "listening_ratings",
@@ -67,7 +69,9 @@ __all__ = [
     "study_state",
     "survey_numeric",
     "survey_proportions",
+    "survey_proportions_of",
     "survey_report",
+    "survey_results",
     "tonal_balance",
     "vanka_table1",
     "vanka_table1_from",
@@ -1037,32 +1041,52 @@ def preference_rates_by_participant(ratings: pd.DataFrame) -> pd.DataFrame:
 # --- export -------------------------------------------------------------------------------
 
 
-def bundle_tables(store: Store, f: Filters) -> dict[str, pd.DataFrame]:
-    """Every table the pages show, by name, for the Export page."""
-    report = survey_report(store, f)
-    ratings = listening_ratings(store)
-    frame = sentiment_quality(store, f)
-    tables = {
-        "services": services_frame(store),
-        "codes_by_group_participants": code_group_matrix(store, f, "participant"),
-        "codes_by_group_segments": code_group_matrix(store, f, "segment"),
-        "cooccurrence": cooccurrence(store, f),
-        "vanka_table1": vanka_table1(store, f),
-        "vanka_table2": vanka_table2(store, f),
-        "stance_by_service_group": stance_by_service_group(store, f),
-        "stance_trend": stance_trend(store, f),
-        "survey_proportions": survey_proportions(report),
-        "survey_results": report.results_frame() if report is not None else pd.DataFrame(),
-        "master_metrics": master_metrics(store, f),
-        "tonal_balance": tonal_balance(store, f),
-        "eq_curves": eq_curves(store, f),
-        "stereo_width_bands": stereo_width_bands(store, f),
-        "preset_audit": preset_audit(store, f),
-        "service_audio_summary": service_audio_summary(store, f),
-        "listening_ratings": ratings,
+def export_specs(f: Filters) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """(table name, data function, its arguments after the store) of every exported table."""
+    return [
+        ("services", "services_frame", ()),
+        ("codes_by_group_participants", "code_group_matrix", (f, "participant")),
+        ("codes_by_group_segments", "code_group_matrix", (f, "segment")),
+        ("cooccurrence", "cooccurrence", (f,)),
+        ("stance_by_service_group", "stance_by_service_group", (f,)),
+        ("stance_trend", "stance_trend", (f,)),
+        ("survey_proportions", "survey_proportions_of", (f,)),
+        ("survey_results", "survey_results", (f,)),
+        ("master_metrics", "master_metrics", (f,)),
+        ("tonal_balance", "tonal_balance", (f,)),
+        ("eq_curves", "eq_curves", (f,)),
+        ("stereo_width_bands", "stereo_width_bands", (f,)),
+        ("preset_audit", "preset_audit", (f,)),
+        ("service_audio_summary", "service_audio_summary", (f,)),
+        ("listening_ratings", "listening_ratings", ()),
+        ("sentiment_quality", "sentiment_quality", (f, "preference")),
+    ]
+
+
+def derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The exported tables computed from others (no SQL)."""
+    ratings = tables["listening_ratings"]
+    return {
+        "vanka_table1": vanka_table1_from(
+            tables["codes_by_group_participants"], tables["stance_by_service_group"]
+        ),
+        "vanka_table2": vanka_table2_from(tables["codes_by_group_participants"]),
         "listening_summary": rating_summary(ratings),
         "preference_rates": preference_rates(ratings),
-        "sentiment_quality": frame,
-        "rank_correlations": rank_correlations(frame),
+        "rank_correlations": rank_correlations(tables["sentiment_quality"]),
     }
-    return tables
+
+
+def survey_proportions_of(store: Store, f: Filters) -> pd.DataFrame:
+    return survey_proportions(survey_report(store, f))
+
+
+def survey_results(store: Store, f: Filters) -> pd.DataFrame:
+    report = survey_report(store, f)
+    return report.results_frame() if report is not None else pd.DataFrame()
+
+
+def bundle_tables(store: Store, f: Filters) -> dict[str, pd.DataFrame]:
+    """Every table the pages show, by name, for the Export page."""
+    tables = {name: globals()[function](store, *args) for name, function, args in export_specs(f)}
+    return {**tables, **derived_tables(tables)}

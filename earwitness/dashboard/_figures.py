@@ -259,9 +259,9 @@ def eq_curves(frame: pd.DataFrame) -> go.Figure:
                                name=f"{_e(song)} / {_e(label)}")  # fmt: skip
     else:
         figure.update_layout(title=_e(title + ": median over songs (filter songs for each)"))
-        median = frame.groupby(["service", "hz"], as_index=False)["gain_db"].median()
-        for service, cell in median.groupby("service"):
-            figure.add_scatter(x=cell["hz"], y=cell["gain_db"], mode="lines", name=_e(service))
+        median = frame.groupby(["service", "hz"])["gain_db"].median().reset_index()
+        for service, rows in median.groupby("service"):
+            figure.add_scatter(x=rows["hz"], y=rows["gain_db"], mode="lines", name=_e(service))
     figure.update_xaxes(type="log", title="Hz")
     figure.update_yaxes(title="gain (dB)")
     return figure

@@ -8,7 +8,7 @@ from functools import partial
 import plotly.graph_objects as go
 import streamlit as st
 
-from earwitness.dashboard import _bundle
+from earwitness.dashboard import _bundle, _data
 from earwitness.dashboard._context import banner, filters, load
 
 
@@ -21,7 +21,8 @@ def render() -> None:
         "are neutralised."
     )
     f = filters()
-    tables = load("bundle_tables", f)
+    tables = {name: load(function, *args) for name, function, args in _data.export_specs(f)}
+    tables.update(_data.derived_tables(tables))
     st.subheader("Tables")
     for name, frame in tables.items():
         c1, c2, c3 = st.columns([3, 1, 1])
