@@ -66,3 +66,11 @@ def test_services_is_core_and_the_store_does_not_import_it() -> None:
 def test_every_area_declares_its_public_api(area: str) -> None:
     module = importlib.import_module(f"earwitness.{area}")
     assert hasattr(module, "__all__")
+
+
+def test_the_dashboard_cannot_reach_raw_responses_or_the_key() -> None:
+    forbidden = ("RawArchive", "read_raw_record", "raw_dir", ".key(", "secret.key", "KEY_NAME")
+    for path in (PACKAGE / "dashboard").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = [name for name in forbidden if name in text]
+        assert not found, f"{path} uses {found}"
