@@ -199,11 +199,13 @@ def effect_sizes(results: pd.DataFrame) -> go.Figure:
     rows = results[results["effect_size"].notna()] if len(results) else results
     if rows.empty:
         return empty(title, "No group comparison (two groups with answers are needed).")
-    labels = [f"{_e(i)} · {_e(c)}" for i, c in zip(rows["item"], rows["comparison"], strict=True)]
     figure = _figure(title, height=max(300, 24 * len(rows) + 120))
-    figure.add_scatter(x=rows["effect_size"], y=labels, mode="markers",
-                       text=[_e(n) for n in rows["effect_name"]],
-                       hovertemplate="%{y}: %{text} %{x:.2f}<extra></extra>")  # fmt: skip
+    for name, cell in rows.groupby("effect_name", sort=False):
+        labels = [
+            f"{_e(i)} · {_e(c)}" for i, c in zip(cell["item"], cell["comparison"], strict=True)
+        ]
+        figure.add_scatter(x=cell["effect_size"], y=labels, mode="markers", name=_e(name),
+                           hovertemplate="%{y}: %{x:.2f}<extra>%{fullData.name}</extra>")  # fmt: skip
     figure.add_vline(x=0, line_dash="dot", line_color="grey")
     return figure
 

@@ -111,6 +111,10 @@ def test_sentiment_quality_measures_and_evidence(filled: Study) -> None:
     assert len(said) and set(said["tool"]) == {"Aurelia Master"}
     table = _table(app, "net_stance", "quality")
     assert {"net_stance", "quality", "rms_curve_db"} <= set(table.columns)
+    assert table["quality"].notna().any()
+    app.selectbox(key="sq_item").set_value("trust1").run()
+    stated = _table(app, "stated", "blind_preference")
+    assert len(stated) > 0 and stated["blind_preference"].between(0, 1).all()
 
 
 def test_the_listening_page_says_when_there_is_no_test(

@@ -17,13 +17,15 @@ def render() -> None:
     if report is None:
         st.info("No survey yet: import one with `earwitness import survey`.")
         return
-    st.caption(md(report.title) + " · groups: " + md(report.groups))
+    groups = " · ".join(f"{group} {n}" for group, n in report.groups.items())
+    st.caption(md(report.title) + " · respondents: " + md(groups))
     for warning in report.warnings:
         st.warning(md(warning))
     items = [i for i in report.items if i["type"] != "text"]
     labels = [f"{i['code']}: {i['text']}" for i in items]
     if items:
-        choice = st.selectbox("Item", labels, key="q_item")
+        first = next((n for n, i in enumerate(items) if i["type"] == "likert"), 0)
+        choice = st.selectbox("Item", labels, index=first, key="q_item")
         item = items[labels.index(choice)]
         if item["type"] == "likert":
             show_figure(fig.likert(report, item), "q_likert")
