@@ -204,8 +204,10 @@ def effect_sizes(results: pd.DataFrame) -> go.Figure:
         labels = [
             f"{_e(i)} · {_e(c)}" for i, c in zip(cell["item"], cell["comparison"], strict=True)
         ]
-        figure.add_scatter(x=cell["effect_size"], y=labels, mode="markers", name=_e(name),
-                           hovertemplate="%{y}: %{x:.2f}<extra>%{fullData.name}</extra>")  # fmt: skip
+        figure.add_scatter(
+            x=cell["effect_size"], y=labels, mode="markers", name=_e(name),
+            hovertemplate="%{y}: %{x:.2f}<extra>%{fullData.name}</extra>",
+        )  # fmt: skip
     figure.add_vline(x=0, line_dash="dot", line_color="grey")
     return figure
 
