@@ -50,6 +50,9 @@ def test_a_new_study_holds_the_built_in_services(any_study: Study) -> None:
     assert {x.name for x in services} == set(DEFAULT_SERVICES)
     landr = next(x for x in services if x.name == "LANDR")
     assert "Lander mastering" in landr.aliases and landr.labels == ("ai:landr",)
+    with any_study.open_store() as store:  # the seed left the id sequence usable
+        added = add_service(store, "Aurelia Master")
+    assert added.labels == ("ai:aurelia-master",)
 
 
 def test_an_existing_study_migrates_with_its_version_labels(tmp_path: Path) -> None:
