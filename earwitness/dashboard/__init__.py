@@ -8,6 +8,7 @@ perceived quality (Streamlit and Plotly), read-only.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,16 @@ def serve(study: Study, host: str = "127.0.0.1", port: int = 8501) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"earwitness dashboard of {study.name!r}: http://{shown}:{port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
+    process = subprocess.Popen(streamlit_command(host, port), env=env)  # noqa: S603
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` runs
     try:
-        return subprocess.call(streamlit_command(host, port), env=env)  # noqa: S603
+        return process.wait()
     except KeyboardInterrupt:
         return 0
+    finally:  # never leave the server running behind us (Ctrl+C, SIGTERM, an error)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -208,9 +208,18 @@ def test_the_dashboard_command_prints_the_url_and_runs_streamlit(
     study: Study, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    monkeypatch.setattr(
-        dashboard.subprocess, "call", lambda args, env: calls.append((args, env)) or 0
-    )
+
+    class Finished:
+        def __init__(self, args: list[str], env: dict[str, str]) -> None:
+            calls.append((args, env))
+
+        def wait(self) -> int:
+            return 0
+
+        def poll(self) -> int:
+            return 0
+
+    monkeypatch.setattr(dashboard.subprocess, "Popen", Finished)
     result = CliRunner().invoke(
         cli, ["--study", str(study.root), "dashboard", "--port", "8765", "--host", "127.0.0.1"]
     )
