@@ -352,7 +352,7 @@ def quotes(
                 )
                 .select_from(k.join(d, k.c.document_id == d.c.id)
                              .outerjoin(p, d.c.participant_id == p.c.id))
-                .where(*where).order_by(d.c.authored_at, k.c.id).limit(limit)
+                .where(*where).distinct().order_by(d.c.authored_at).limit(limit)
             )
         )  # fmt: skip
 

@@ -94,9 +94,23 @@ def heatmap(matrix: pd.DataFrame, value: str = "share", unit: str = "participant
         colorscale="Blues",
         zmin=0,
         zmax=1 if value == "share" else None,
-        hovertemplate="%{y}<br>%{x}<br>%{z:.2f} (%{text})<extra></extra>",
+        hoverinfo="skip",
         colorbar={"title": "share" if value == "share" else "count"},
     )
+    # Streamlit selects points, not heatmap cells: an invisible marker on every cell makes a
+    # click select the cell (its customdata names the code and the group).
+    cells_x = [column for _ in codes for column in columns]
+    cells_y = [_e(c) for c in codes for _ in columns]
+    values = grid.to_numpy(dtype=float).ravel()
+    numbers = counts.to_numpy().ravel()
+    figure.add_scatter(
+        x=cells_x, y=cells_y, mode="markers", showlegend=False,
+        marker={"size": 18, "symbol": "square", "color": "rgba(0,0,0,0)"},
+        customdata=custom.reshape(-1, 2),
+        text=[f"{v:.2f} ({n})" if v == v else f"0 ({n})"
+              for v, n in zip(values, numbers, strict=True)],
+        hovertemplate="%{y}<br>%{x}<br>%{text}<br>click for the quotes<extra></extra>",
+    )  # fmt: skip
     figure.update_yaxes(autorange="reversed")
     return figure
 

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,5 +111,24 @@ def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Stud
             assert page.locator("[data-testid='stException']").count() == 0, path
             assert page.get_by_text("SIMULATED DATA").count() >= 1, f"{path}: no banner"
             assert page.locator("script:has-text('alert(')").count() == 0
+            if path == "voices":
+                _click_a_heatmap_cell(page)
         browser.close()
     assert not errors, errors
+
+
+def _click_a_heatmap_cell(page: Any) -> None:
+    """A click on a code x group cell picks that code for the quotes below the heatmap."""
+    codes = [
+        label.strip() for label in page.locator(".js-plotly-plot .ytick text").all_text_contents()
+    ]
+    before = {code: page.get_by_text(code, exact=True).count() for code in codes}
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.click(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.33)
+    page.wait_for_timeout(1000)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "voices-cell-clicked.png"), full_page=True)
+    after = {code: page.get_by_text(code, exact=True).count() for code in codes}
+    picked = [code for code in codes if after[code] > before[code]]
+    assert len(picked) == 1, (before, after)

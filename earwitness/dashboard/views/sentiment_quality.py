@@ -61,17 +61,15 @@ def render() -> None:
         picked = _picked(event)
         services = sorted(set(frame["service"]))
         groups = sorted(set(frame["user_group"].dropna()))
+        if picked and picked != st.session_state.get("sq_picked"):
+            st.session_state["sq_picked"] = picked  # a click on a point picks its evidence
+            if picked[0] in services:
+                st.session_state["sq_service"] = picked[0]
+            if picked[1] in groups:
+                st.session_state["sq_group"] = picked[1]
         s1, s2 = st.columns(2)
-        service = s1.selectbox(
-            "Service", services,
-            index=services.index(picked[0]) if picked and picked[0] in services else 0,
-            key="sq_service",
-        )  # fmt: skip
-        group = s2.selectbox(
-            "User group", groups,
-            index=groups.index(picked[1]) if picked and picked[1] in groups else 0,
-            key="sq_group",
-        )  # fmt: skip
+        service = s1.selectbox("Service", services, key="sq_service")
+        group = s2.selectbox("User group", groups, key="sq_group")
         st.markdown("**What they said**")
         show_table(load("stance_evidence", f, service, group), "sq_said")
         st.markdown("**What listeners heard**")

@@ -38,12 +38,14 @@ def render() -> None:
         names = codes["code"].tolist()
         ids = codes["code_id"].tolist()
         groups = sorted(set(matrix["user_group"]))
-        index = ids.index(picked[0]) if picked and picked[0] in ids else 0
-        c1, c2 = st.columns(2)
-        code = c1.selectbox("Code", names, index=index, key="v_code")
         group_choices = ["(all groups)", *groups]
-        g_index = group_choices.index(picked[1]) if picked and picked[1] in groups else 0
-        group = c2.selectbox("User group", group_choices, index=g_index, key="v_group")
+        if picked and picked != st.session_state.get("v_picked") and picked[0] in ids:
+            st.session_state["v_picked"] = picked  # a click on a cell picks its code and group
+            st.session_state["v_code"] = names[ids.index(picked[0])]
+            st.session_state["v_group"] = picked[1] if picked[1] in groups else group_choices[0]
+        c1, c2 = st.columns(2)
+        code = c1.selectbox("Code", names, key="v_code")
+        group = c2.selectbox("User group", group_choices, key="v_group")
         chosen = ids[names.index(code)]
         show_table(
             load("quotes", f, chosen, None if group == "(all groups)" else group), "v_quotes"
