@@ -358,12 +358,15 @@ def quotes(
 
 
 def cooccurrence(store: Store, f: Filters) -> pd.DataFrame:
-    """Pairs of codes applied to overlapping passages of one document, in how many documents."""
+    """Pairs of codes on overlapping passages or in the same segment, in how many documents."""
     a, b, d, p = s.codings.alias("a"), s.codings.alias("b"), s.documents, s.participants
     grp = _group_col(p)
     base = (
-        a.join(b, sa.and_(a.c.document_id == b.c.document_id, a.c.code_id < b.c.code_id,
-                          a.c.start < b.c.end, b.c.start < a.c.end))
+        a.join(b, sa.and_(
+            a.c.document_id == b.c.document_id, a.c.code_id < b.c.code_id,
+            sa.or_(a.c.segment_id == b.c.segment_id,
+                   sa.and_(a.c.start < b.c.end, b.c.start < a.c.end)),
+        ))
         .join(d, a.c.document_id == d.c.id)
         .outerjoin(p, d.c.participant_id == p.c.id)
     )  # fmt: skip

@@ -262,3 +262,18 @@ def test_many_eq_curves_are_summarised_as_a_median_per_service() -> None:
     assert list(figure.data[0].y) == [14.5, 14.5]
     few = _figures.eq_curves(pd.DataFrame(rows[:8]))
     assert len(few.data) == 4
+
+
+def test_cooccurrence_counts_codes_in_one_segment_once_per_document(filled_sqlite: Study) -> None:
+    with filled_sqlite.open_store(read_only=True) as store:
+        pairs = _data.cooccurrence(store, F)
+        with store.connect() as c:
+            expected = c.execute(sa.text(
+                "SELECT ca.name, cb.name, COUNT(DISTINCT a.document_id) FROM codings a "
+                "JOIN codings b ON a.segment_id = b.segment_id AND a.code_id < b.code_id "
+                "JOIN codes ca ON ca.id = a.code_id JOIN codes cb ON cb.id = b.code_id "
+                "GROUP BY ca.name, cb.name"
+            )).all()  # fmt: skip
+    assert expected
+    found = {(r.code_a, r.code_b): r.documents for r in pairs.itertuples()}
+    assert found == {(a, b): n for a, b, n in expected}

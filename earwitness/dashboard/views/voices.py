@@ -50,7 +50,7 @@ def render() -> None:
         show_table(
             load("quotes", f, chosen, None if group == "(all groups)" else group), "v_quotes"
         )
-    st.subheader("Co-occurrence (overlapping passages, documents)")
+    st.subheader("Co-occurrence (same segment or overlapping passages; documents)")
     show_table(load("cooccurrence", f), "v_cooc")
     st.subheader("Table 1 (after Vanka et al. 2023): use cases, expectations, sentiment")
     st.caption("Top codes per group (participants / N coded); net stance over all services.")
