@@ -30,6 +30,9 @@ AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "audio": ("earwitness.analysis.cli:audio", "audio"),
     "groups": ("earwitness.groups.cli:groups", "core"),
     "listen": ("earwitness.analysis.listening.cli:listen", "audio"),
+    "services": ("earwitness.services.cli:services", "core"),
+    "dashboard": ("earwitness.dashboard.cli:dashboard", "dashboard"),
+    "demo": ("earwitness.demo.cli:demo", "all"),
 }
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("earwitness.collect.cli:import_transcript", "collect"),
@@ -47,6 +50,9 @@ SUMMARIES: dict[str, str] = {
     "earwitness.analysis.listening.cli:listen": (
         "Blind, loudness-matched listening tests of song versions."
     ),
+    "earwitness.services.cli:services": "Each AI service in text and audio, and what matches none.",
+    "earwitness.dashboard.cli:dashboard": "Serve the read-only dashboard and print its URL.",
+    "earwitness.demo.cli:demo": "The whole loop on a SIMULATED study, then its dashboard.",
     "earwitness.collect.cli:import_transcript": "Import interview transcripts.",
     "earwitness.survey.cli:import_survey": "Import a questionnaire export.",
 }
@@ -57,6 +63,7 @@ WORKFLOW = (
     "import",
     "code",
     "groups",
+    "services",
     "survey",
     "audio",
     "listen",

@@ -84,10 +84,10 @@ class Study:
         except ValueError:
             raise EarwitnessError(f"{path}: the pseudonym key is not valid hex") from None
 
-    def open_store(self, *, check_schema: bool = True) -> Store:
+    def open_store(self, *, check_schema: bool = True, read_only: bool = False) -> Store:
         from earwitness.store import Store
 
-        return Store.open(self.db_url, check_schema=check_schema)
+        return Store.open(self.db_url, check_schema=check_schema, read_only=read_only)
 
     def save_settings(self) -> None:
         with self.config_path.open("wb") as handle:

@@ -89,6 +89,14 @@ def test_the_group_list_is_declared_once() -> None:
     assert declared == [PACKAGE / "store" / "schema.py"], declared
 
 
+def test_services_is_core_and_the_store_does_not_import_it() -> None:
+    for path in (PACKAGE / "services").rglob("*.py"):
+        for name in _imports(path):
+            assert name.split(".")[1] not in AREAS, f"{path} imports {name}"
+    for path in (PACKAGE / "store").rglob("*.py"):
+        assert not any(n.startswith("earwitness.services") for n in _imports(path)), path
+
+
 @pytest.mark.parametrize("area", AREAS)
 def test_every_area_declares_its_public_api(area: str) -> None:
     module = importlib.import_module(f"earwitness.{area}")
@@ -105,3 +113,11 @@ def test_sql_text_lives_only_in_the_store() -> None:
         source = path.read_text(encoding="utf-8")
         found = [marker for marker in SQL_TEXT if marker in source]
         assert not found, f"{path}: SQL text ({found}) belongs in earwitness/store"
+
+
+def test_the_dashboard_cannot_reach_raw_responses_or_the_key() -> None:
+    forbidden = ("RawArchive", "read_raw_record", "raw_dir", ".key(", "secret.key", "KEY_NAME")
+    for path in (PACKAGE / "dashboard").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = [name for name in forbidden if name in text]
+        assert not found, f"{path} uses {found}"

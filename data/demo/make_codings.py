@@ -14,7 +14,7 @@ from pathlib import Path
 
 from earwitness.collect import parse_transcript
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[2] / "earwitness" / "_data" / "demo"
 # (interview file, turn number, quoted text, code path, coders who applied it)
 CODINGS = [
     (

@@ -76,7 +76,7 @@ def main() -> None:
                 f"SIMULATED answer: {REASONS[group]}",
             ]
         )
-    path = Path(__file__).with_name("survey-SIMULATED-gforms.csv")
+    path = Path(__file__).resolve().parents[2] / "earwitness/_data/demo/survey-SIMULATED-gforms.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)

@@ -63,6 +63,10 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
     cursor.close()
 
 
+def _sqlite_query_only(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.execute("PRAGMA query_only=ON")  # SQLite refuses every write
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
     # A writer takes the lock at BEGIN, so it waits (busy_timeout) instead of failing
     # when it upgrades a read lock that another writer holds.
@@ -81,7 +85,8 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, check_schema: bool = True) -> Store:
+    def open(cls, url: str, *, check_schema: bool = True, read_only: bool = False) -> Store:
+        """Open a study database; ``read_only`` makes every write fail in the database."""
         parsed = check_db_url(url)
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
@@ -92,8 +97,11 @@ class Store:
             # (SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints / Transactional DDL").
             sa.event.listen(engine, "connect", _on_sqlite_connect)
             sa.event.listen(engine, "begin", _on_sqlite_begin)
+            if read_only:
+                sa.event.listen(engine, "connect", _sqlite_query_only)
         else:
-            engine = sa.create_engine(parsed, pool_pre_ping=True)
+            options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+            engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=options)
         store = cls(engine)
         try:
             with engine.connect():
@@ -194,6 +202,18 @@ class Store:
         with self.transaction() as connection:
             command.upgrade(self._alembic_config(connection), revision)
         return before, self.schema_version()
+
+    def rows_changed(self, connection: Connection) -> int | None:
+        """On PostgreSQL, rows inserted, updated and deleted in the study's tables since the
+        server's statistics began (a cheap change counter for caches); None on SQLite."""
+        if self.dialect != "postgresql":
+            return None
+        return int(
+            connection.exec_driver_sql(
+                "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+                "FROM pg_stat_user_tables"
+            ).scalar_one()
+        )
 
     # --- writing helpers ----------------------------------------------------------
 

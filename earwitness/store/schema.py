@@ -606,3 +606,26 @@ tool_mentions = sa.Table(
     _created(),
     sa.Index("ix_mentions_tool", "tool"),
 )
+
+# --- services (schema 0006) -------------------------------------------------------------
+
+services = sa.Table(
+    "services",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(64), nullable=False, unique=True, comment="canonical name"),
+    _created(),
+    _extra(),
+)
+
+service_names = sa.Table(
+    "service_names",
+    metadata,
+    _id(),
+    _fk("service_id", "services.id", nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False, comment="text (an alias) or audio (a label)"),
+    sa.Column("value", sa.String(160), nullable=False),
+    sa.Column("norm", sa.String(160), nullable=False, comment="case- and space-folded value"),
+    sa.UniqueConstraint("kind", "norm", name="uq_service_name"),
+    sa.CheckConstraint("kind IN ('text', 'audio')", name="kind"),
+)

@@ -247,16 +247,17 @@ def stance_group() -> None:
 def _gazetteer(env: CliEnv) -> Any:
     from earwitness.code.assist._stance import Gazetteer
 
-    return Gazetteer.from_settings(
-        env.study.settings.get("gazetteer"), file=str(env.study.config_path)
-    )
+    with env.store() as store:
+        return Gazetteer.from_study(
+            store, env.study.settings.get("gazetteer"), file=str(env.study.config_path)
+        )
 
 
 @stance_group.command("tools", short_help="List the gazetteer of tools and their aliases.")
 @report_options
 @pass_env
 def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """List the gazetteer: each tool and its aliases (edit it under [gazetteer])."""
+    """List the gazetteer: the study's services and their aliases (`earwitness services`)."""
     rows = [
         {"tool": tool, "aliases": ", ".join(aliases)}
         for tool, aliases in _gazetteer(env).entries.items()

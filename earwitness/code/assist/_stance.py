@@ -34,6 +34,7 @@ from earwitness.code.assist._data import SegmentText, load_segments
 from earwitness.code.assist._embeddings import Embedder
 from earwitness.code.reliability import krippendorff_alpha
 from earwitness.errors import BadInputError, EarwitnessError
+from earwitness.services import DEFAULT_SERVICES, ServiceIndex
 from earwitness.store import ensure_coder
 from earwitness.store.schema import tool_mentions
 
@@ -57,43 +58,8 @@ STANCES = ("positive", "negative", "mixed", "neutral")
 MIN_STANCE_EXAMPLES = 20
 _MIXED_SHARE = 0.1
 
-DEFAULT_GAZETTEER: dict[str, list[str]] = {
-    "LANDR": ["LANDR", "Landr.com", "LANDR Mastering", "Lander mastering", "LNDR"],
-    "eMastered": ["eMastered", "e-mastered", "emaster", "emastered.com", "e mastered"],
-    "CloudBounce": ["CloudBounce", "Cloud Bounce", "Cloudbounce.com", "Cloud-bounce"],
-    "BandLab Mastering": ["BandLab Mastering", "BandLab master", "BandLab's mastering", "Bandlab"],
-    "iZotope Ozone": [
-        "iZotope Ozone",
-        "Izotope Ozone",
-        "Ozone",
-        "Ozone 9",
-        "Ozone 10",
-        "Ozone 11",
-        "Ozone Master Assistant",
-        "Izotop Ozone",
-        "Isotope Ozone",
-    ],
-    "iZotope Neutron": [
-        "iZotope Neutron",
-        "Neutron",
-        "Neutron 4",
-        "Isotope Neutron",
-        "Neutron Mix Assistant",
-    ],
-    "RoEx": ["RoEx", "Roex", "RoEx Automix", "RoEx Tonn", "Roex Mix Check"],
-    "Sonible smart:EQ": [
-        "smart:EQ",
-        "smartEQ",
-        "smart EQ",
-        "Sonible smart:EQ",
-        "Sonible smartEQ",
-        "Sonible",
-    ],
-    "Masterchannel": ["Masterchannel", "MasterChannel AI", "Masterchanel"],
-    "matchering": ["matchering", "Matchering 2.0", "matchering.com", "Matchring"],
-    "DistroKid Mixea": ["Mixea", "DistroKid Mixea"],
-    "Waves Online Mastering": ["Waves Online Mastering", "Waves mastering AI"],
-}
+# The built-in tools live in earwitness.services (one identity per service).
+DEFAULT_GAZETTEER: dict[str, list[str]] = DEFAULT_SERVICES
 
 
 def _vader_version() -> str:
@@ -119,9 +85,23 @@ class Gazetteer:
         self._pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE) if body else None
 
     @classmethod
-    def from_settings(cls, table: Any, *, file: str = "earwitness.toml") -> Gazetteer:
-        """The built-in gazetteer edited by the study's ``[gazetteer]`` table."""
-        entries = {tool: list(aliases) for tool, aliases in DEFAULT_GAZETTEER.items()}
+    def from_study(
+        cls, store: Store, table: Any = None, *, file: str = "earwitness.toml"
+    ) -> Gazetteer:
+        """The study's services (``earwitness services``), edited by a ``[gazetteer]`` table."""
+        return cls.from_settings(table, file=file, base=ServiceIndex.load(store).gazetteer())
+
+    @classmethod
+    def from_settings(
+        cls,
+        table: Any,
+        *,
+        file: str = "earwitness.toml",
+        base: Mapping[str, Sequence[str]] | None = None,
+    ) -> Gazetteer:
+        """The built-in gazetteer (or ``base``) edited by the study's ``[gazetteer]`` table."""
+        source = DEFAULT_GAZETTEER if base is None else base
+        entries = {tool: list(aliases) for tool, aliases in source.items()}
         if table is None:
             return cls(entries)
         if not isinstance(table, Mapping):

@@ -1,0 +1,2 @@
+"""The dashboard's pages: thin layouts over tested data (``_data``) and figure (``_figures``)
+functions."""

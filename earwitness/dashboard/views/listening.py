@@ -1,0 +1,45 @@
+"""Listening: scores per condition by listener group, preference rates, screening."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from earwitness.dashboard import _data
+from earwitness.dashboard import _figures as fig
+from earwitness.dashboard._context import banner, filters, load, show_figure, show_table
+
+
+def render() -> None:
+    st.title("Listening")
+    banner("listening", "audio", "services")
+    f = filters()
+    ratings = load("listening_ratings")
+    if ratings.empty:
+        st.info(
+            "No listening test yet. When a blind, loudness-matched listening test has ratings, "
+            "this page shows its scores, preference rates and screening."
+        )
+        return
+    tests = sorted(set(ratings["test"]))
+    test = st.selectbox("Test", tests, key="l_test")
+    rows = ratings[(ratings["test"] == test) & ratings["user_group"].map(f.keeps_group)]
+    rows = rows[rows["service"].isna() | rows["service"].map(f.keeps_service)]
+    rows = rows[rows["song"].isna() | rows["song"].map(f.keeps_song)]
+    kept = rows[~rows["excluded"].fillna(False).astype(bool)]
+    st.caption(
+        f"{kept['participant'].nunique()} listeners kept, "
+        f"{rows[rows['excluded'].fillna(False).astype(bool)]['participant'].nunique()} excluded"
+    )
+    show_figure(fig.listening_box(kept, _data.condition_labels(kept)), "l_box")
+    summary = _data.rating_summary(rows)
+    show_figure(fig.listening_means(summary), "l_means")
+    show_table(summary, "l_summary")
+    prefs = _data.preference_rates(rows)
+    show_figure(fig.preference(prefs), "l_pref")
+    show_table(prefs, "l_pref_table")
+    st.subheader("Screening")
+    st.json(load("listening_screening", test))
+
+
+if __name__ == "__main__":  # run by st.navigation as a page script
+    render()

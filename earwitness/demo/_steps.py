@@ -1,0 +1,81 @@
+"""The demo's whole loop, step by step, through the same commands a researcher types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from earwitness.demo._masters import write_song
+from earwitness.demo._posts import write_codings, write_dump
+from earwitness.demo._services import FICTIONAL_SERVICES
+from earwitness.resources import data_path
+from earwitness.study import Study, find_study
+
+__all__ = ["LISTENING_TEST", "SONGS", "run_demo"]
+
+SONGS = 3
+LISTENING_TEST = "SIMULATED blind test"
+NAME = "earwitness demo (SIMULATED data)"
+Echo = Callable[[str], Any]
+
+
+def _run(echo: Echo, *args: str) -> None:
+    from earwitness.cli import cli
+
+    echo("$ earwitness " + " ".join(args))
+    cli.main(args=list(args), prog_name="earwitness", standalone_mode=False)
+
+
+def run_demo(directory: Path, echo: Echo = print, *, suggest: bool = True) -> Study:
+    """Build the demo study in ``directory``: collect, code, survey, masters, listening."""
+    root = str(directory)
+    demo = data_path("demo")
+
+    def ew(*args: str) -> None:
+        _run(echo, "--study", root, *args)
+
+    echo(f"\n== A new study in {root} (embedded SQLite)")
+    _run(echo, "init", root, "--name", NAME)
+    echo("\n== FICTIONAL services, declared once for text (aliases) and audio (labels)")
+    for service in FICTIONAL_SERVICES:
+        aliases = [a for alias in service.aliases[1:] for a in ("--alias", alias)]
+        ew("services", "add", service.name, *aliases, "--label", service.label, "--fictional")
+    echo("\n== What people say: SIMULATED posts, ILLUSTRATIVE interviews, a SIMULATED survey")
+    dump = write_dump(directory / "incoming" / "RC_SIMULATED_demo.ndjson.zst")
+    ew("collect", "dump", str(dump))
+    ew("import", "transcript", str(demo / "interviews" / "interview-01.txt"), "--group", "amateur")
+    ew("import", "transcript", str(demo / "interviews" / "interview-02.vtt"),
+       "--group", "professional")  # fmt: skip
+    ew("import", "survey", str(demo / "survey-SIMULATED-gforms.csv"),
+       "--instrument", str(data_path("instruments", "ai-mastering-adoption.yaml")))  # fmt: skip
+    echo("\n== Coding: the starter codebook, two coders, their agreement")
+    ew("code", "codebook", "starter")
+    ew("code", "segment")
+    ew("code", "import-codings", str(demo / "codings-SIMULATED.csv"))
+    posts = write_codings(directory / "incoming" / "codings-posts-SIMULATED.csv")
+    ew("code", "import-codings", str(posts))
+    ew("code", "agreement", "--coders", "ana,ben")
+    echo("\n== Machine assistance proposes, people decide: user groups, stance, suggestions")
+    ew("groups", "assign")
+    ew("code", "stance", "detect")
+    ew("code", "stance", "report")
+    if suggest:
+        ew("code", "suggest", "--threshold", "0.5")
+    echo("\n== What people hear: SYNTHETIC mixes, a human master and one per FICTIONAL service")
+    chains = {service.label: service.chain for service in FICTIONAL_SERVICES}
+    for song in range(SONGS):
+        name = f"SYNTHETIC song {song + 1}"
+        for label, path in write_song(directory / "incoming" / "audio", song, chains).items():
+            ew("audio", "add", "--song", name, "--version", label, str(path))
+    ew("audio", "measure")
+    for song in range(SONGS):
+        ew("audio", "compare", "--song", f"SYNTHETIC song {song + 1}")
+    ew("services")
+    echo("\n== A blind listening test with SIMULATED listeners")
+    ew("listen", "create", LISTENING_TEST, "--design", "mushra", "--reference", "human",
+       "--conditions", "ai:*", "--excerpt-s", "4")  # fmt: skip
+    ew("listen", "simulate", LISTENING_TEST, "--n", "30", "--seed", "0")
+    ew("listen", "report", LISTENING_TEST)
+    ew("status")
+    return find_study(root)

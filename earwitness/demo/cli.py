@@ -1,0 +1,30 @@
+"""``earwitness demo``: the whole loop on a SIMULATED study, then its dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["demo"]
+
+
+@click.command(short_help="The whole loop on a SIMULATED study, then its dashboard.")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo-study")
+@click.option("--no-serve", is_flag=True, help="Build the study, print the URL, do not serve.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-suggest", is_flag=True, help="Skip code suggestions (no embedding model).")
+def demo(directory: Path, no_serve: bool, host: str, port: int, no_suggest: bool) -> None:
+    """Run the whole loop on a new SIMULATED study in DIRECTORY, then serve its dashboard."""
+    from earwitness.demo import run_demo
+
+    study = run_demo(directory, click.echo, suggest=not no_suggest)
+    url = f"http://{host}:{port}/"
+    if no_serve:
+        click.echo(f"\nDone. Serve the dashboard with: earwitness --study {study.root} dashboard")
+        click.echo(f"It will be at {url}")
+        return
+    from earwitness.dashboard import serve
+
+    raise SystemExit(serve(study, host=host, port=port))

@@ -1,0 +1,134 @@
+"""A real browser on the demo study's dashboard: headless Chromium from Debian, driven by
+Playwright (``executable_path``; browsers are never downloaded). Every page must render its
+charts with no exception; screenshots are saved under test-artifacts/dashboard/ to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from earwitness.dashboard import streamlit_command
+from earwitness.demo import run_demo
+from earwitness.study import Study
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = (
+    Path(
+        os.environ.get(
+            "EARWITNESS_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"
+        )
+    )
+    / "dashboard"
+)
+PAGES = {  # url path -> (title, charts at least)
+    "": ("Overview", 0),
+    "voices": ("Voices", 1),
+    "stance": ("Stance", 2),
+    "survey": ("Survey", 2),
+    "masters": ("Masters", 4),
+    "listening": ("Listening", 0),
+    "sentiment-quality": ("Sentiment × quality", 2),
+    "export": ("Export", 0),
+}
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run)"),
+]
+
+
+@pytest.fixture(scope="module")
+def demo_study(tmp_path_factory: pytest.TempPathFactory) -> Study:
+    return run_demo(tmp_path_factory.mktemp("demo") / "demo-study", lambda _: None, suggest=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(demo_study: Study) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "EARWITNESS_STUDY": str(demo_study.root)}
+    process = subprocess.Popen(
+        streamlit_command("127.0.0.1", port), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Study) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        for path, (title, charts) in PAGES.items():
+            page.goto(f"{server}/{path}", wait_until="networkidle")
+            page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+            page.wait_for_function(
+                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+                arg=charts, timeout=60_000,
+            )  # fmt: skip
+            page.wait_for_timeout(1000)
+            page.locator("[data-testid='stStatusWidget']").wait_for(
+                state="detached", timeout=60_000
+            )
+            page.wait_for_timeout(1000)  # let the tables and charts paint
+            page.screenshot(path=str(ARTIFACTS / f"{path or 'overview'}.png"), full_page=True)
+            assert page.locator("[data-testid='stException']").count() == 0, path
+            assert page.get_by_text("SIMULATED DATA").count() >= 1, f"{path}: no banner"
+            assert page.locator("script:has-text('alert(')").count() == 0
+            if path == "voices":
+                _click_a_heatmap_cell(page)
+        browser.close()
+    assert not errors, errors
+
+
+def _click_a_heatmap_cell(page: Any) -> None:
+    """A click on a code x group cell picks that code for the quotes below the heatmap."""
+    codes = [
+        label.strip() for label in page.locator(".js-plotly-plot .ytick text").all_text_contents()
+    ]
+    before = {code: page.get_by_text(code, exact=True).count() for code in codes}
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.click(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.33)
+    page.wait_for_timeout(1000)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "voices-cell-clicked.png"), full_page=True)
+    after = {code: page.get_by_text(code, exact=True).count() for code in codes}
+    picked = [code for code in codes if after[code] > before[code]]
+    assert len(picked) == 1, (before, after)
