@@ -115,10 +115,12 @@ def generate(study_dir: Path, n_documents: int, n_songs: int = 100, seed: int = 
         _songs(db, rng, n_songs, now)
     db.close()
     with study.open_store() as store:
-        instrument = load_instrument(ROOT / "data/instruments/ai-mastering-adoption.yaml")
+        instrument = load_instrument(
+            ROOT / "earwitness/_data/instruments/ai-mastering-adoption.yaml"
+        )
         import_file(
             store,
-            ROOT / "data/demo/survey-SIMULATED-gforms.csv",
+            ROOT / "earwitness/_data/demo/survey-SIMULATED-gforms.csv",
             study.key(),
             instrument=instrument,
         )

@@ -70,7 +70,7 @@ WORKFLOW = (
     "dashboard",
     "export",
 )
-HOUSEKEEPING = ("status", "settings", "db", "purge-raw")
+HOUSEKEEPING = ("status", "settings", "db", "purge-raw", "demo")
 
 
 class LazyGroup(click.Group):

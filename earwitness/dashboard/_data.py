@@ -9,7 +9,6 @@ at collection) and the pages render it escaped (as table cells, never as markdow
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from earwitness.analysis import listening
 from earwitness.dashboard._filters import Filters, document_clauses
 from earwitness.dashboard._stats import mean_interval, wilson
+from earwitness.groups import USER_GROUPS
 from earwitness.services import ServiceIndex, load_services
 from earwitness.store import Store, count_records
 from earwitness.store import schema as s
@@ -79,7 +80,7 @@ __all__ = [
     "vanka_table2_from",
 ]
 
-GROUP_ORDER = ("amateur", "pro-am", "professional", "unknown")
+GROUP_ORDER = USER_GROUPS
 RATING_COLUMNS = (
     "test", "design", "session", "participant", "user_group", "trial", "song",
     "version_label", "service", "role", "score", "choice", "answered_at", "simulated",
@@ -595,34 +596,24 @@ def services_frame(store: Store) -> pd.DataFrame:
     )  # fmt: skip
 
 
-# --- listening tests (earwitness.analysis.listening, issue 11) ---------------------------
-
-
-def _listening() -> Any:
-    """earwitness.analysis.listening (issue 11), or None while it is not installed."""
-    try:
-        return importlib.import_module("earwitness.analysis.listening")
-    except ImportError:
-        return None
+# --- listening tests (earwitness.analysis.listening) -----------------------------------------
 
 
 def listening_ratings(store: Store, test: str | None = None) -> pd.DataFrame:
-    """Ratings of the study's listening tests; an empty frame until the module exists."""
-    module = _listening()
-    frame = module.ratings_frame(store, test) if module is not None else None
-    if frame is None or not len(frame):
+    """Ratings of the study's listening tests (one row per answer); empty, with the
+    columns, while the study has none."""
+    frame = listening.ratings_frame(store, test)
+    if not len(frame):
         return pd.DataFrame(columns=list(RATING_COLUMNS))
     return frame
 
 
 def listening_tests(store: Store) -> list[dict[str, Any]]:
-    module = _listening()
-    return [] if module is None else list(module.list_tests(store))
+    return list(listening.list_tests(store))
 
 
 def listening_screening(store: Store, test: str) -> dict[str, Any]:
-    module = _listening()
-    return {} if module is None else dict(module.screening_report(store, test))
+    return dict(listening.screening_report(store, test))
 
 
 def rating_summary(ratings: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
@@ -962,7 +953,7 @@ def sentiment_quality(store: Store, f: Filters, quality: str = "preference") -> 
     stance = stance_by_service_group(store, f)
     ratings = listening_ratings(store)
     if len(ratings):
-        ratings = ratings[ratings["user_group"].map(f.keeps_group)]
+        ratings = ratings[ratings["user_group"].map(f.keeps_group).astype(bool)]
     if quality == "preference":
         perceived = preference_rates(ratings).rename(
             columns={"rate": "quality", "ci_low": "quality_ci_low", "ci_high": "quality_ci_high",
@@ -1019,7 +1010,7 @@ def stated_vs_blind(store: Store, f: Filters, item: str | None = None) -> pd.Dat
     if item is not None:
         answers = answers[answers["item"] == item]
     merged = answers.rename(columns={"value_num": "stated"}).merge(prefs, on="participant")
-    merged = merged[merged["user_group"].map(f.keeps_group)]
+    merged = merged[merged["user_group"].map(f.keeps_group).astype(bool)]
     return merged[columns]
 
 

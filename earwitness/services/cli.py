@@ -81,7 +81,7 @@ def alias_command(env: CliEnv, name: str, aliases: tuple[str, ...]) -> None:
     click.echo(f"Added {added} aliases to {name}.")
 
 
-@services.command("label")
+@services.command("label", short_help="Add ai: audio labels to a service.")
 @click.argument("name")
 @click.argument("labels", nargs=-1, required=True)
 @pass_env

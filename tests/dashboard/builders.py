@@ -7,7 +7,6 @@ metrics, and listening ratings in the columns of earwitness.analysis.listening's
 
 from __future__ import annotations
 
-import sys
 import types
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -47,8 +46,10 @@ def fill_study(study: Study, *, with_survey: bool = True) -> dict[str, Any]:
         if with_survey:
             from earwitness.survey import import_file, load_instrument
 
-            instrument = load_instrument(ROOT / "data/instruments/ai-mastering-adoption.yaml")
-            import_file(store, ROOT / "data/demo/survey-SIMULATED-gforms.csv", key,
+            instrument = load_instrument(
+                ROOT / "earwitness/_data/instruments/ai-mastering-adoption.yaml"
+            )
+            import_file(store, ROOT / "earwitness/_data/demo/survey-SIMULATED-gforms.csv", key,
                         instrument=instrument)  # fmt: skip
     return {"services": SERVICES}
 
@@ -219,9 +220,9 @@ def ratings_frame(store: Store, test: str | None = None) -> pd.DataFrame:
     return frame if test is None else frame[frame["test"] == test]
 
 
-def install_fake_listening() -> types.ModuleType:
-    """Stand in for earwitness.analysis.listening (issue 11) until it lands."""
-    module = types.ModuleType("earwitness.analysis.listening")
+def listening_stand_in() -> types.ModuleType:
+    """The readers of earwitness.analysis.listening, over ``ratings_frame``'s ratings."""
+    module = types.ModuleType("listening_stand_in")
     module.ratings_frame = ratings_frame  # type: ignore[attr-defined]
     module.list_tests = lambda store: [{"name": "SIMULATED test", "design": "mushra"}]  # type: ignore[attr-defined]
     module.screening_report = lambda store, test: {
@@ -229,5 +230,4 @@ def install_fake_listening() -> types.ModuleType:
         "excluded": 1,
         "rule": "hidden reference under 90",
     }  # type: ignore[attr-defined]
-    sys.modules["earwitness.analysis.listening"] = module
     return module

@@ -1,25 +1,23 @@
-"""A filled study on each backend, with the listening-test module stood in for."""
+"""A filled study on each backend, with listening ratings in the listening module's columns.
+
+The filled study has no real audio to build a listening test from, so its ratings come from
+``builders.ratings_frame`` (SIMULATED, in the columns of
+``earwitness.analysis.listening.ratings_frame``), given to the dashboard in place of the
+module's readers; the browser test and tests/demo run the real module on the demo study.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-
 import pytest
 
+from earwitness.dashboard import _data
 from earwitness.study import Study
-from tests.dashboard.builders import fill_study, install_fake_listening
+from tests.dashboard.builders import fill_study, listening_stand_in
 
 
 @pytest.fixture
-def fake_listening() -> Iterator[None]:
-    saved = sys.modules.get("earwitness.analysis.listening")
-    install_fake_listening()
-    yield
-    if saved is None:
-        sys.modules.pop("earwitness.analysis.listening", None)
-    else:
-        sys.modules["earwitness.analysis.listening"] = saved
+def fake_listening(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_data, "listening", listening_stand_in())
 
 
 @pytest.fixture

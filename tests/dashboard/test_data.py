@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from pathlib import Path
 
@@ -143,11 +142,10 @@ def test_preference_counts_wins_over_the_hidden_reference() -> None:
     assert (rates["ci_low"], rates["ci_high"]) == pytest.approx(wilson_interval(2, 3))
 
 
-def test_listening_reads_nothing_until_the_module_exists(store: Store) -> None:
-    assert "earwitness.analysis.listening" not in sys.modules
+def test_listening_reads_nothing_until_a_test_exists(store: Store) -> None:
     frame = _data.listening_ratings(store)
     assert frame.empty and list(frame.columns) == list(_data.RATING_COLUMNS)
-    assert _data.listening_tests(store) == [] and _data.listening_screening(store, "x") == {}
+    assert _data.listening_tests(store) == []
 
 
 def test_listening_summary_of_the_contract_frame(filled_sqlite: Study) -> None:
@@ -277,3 +275,21 @@ def test_cooccurrence_counts_codes_in_one_segment_once_per_document(filled_sqlit
     assert expected
     found = {(r.code_a, r.code_b): r.documents for r in pairs.itertuples()}
     assert found == {(a, b): n for a, b, n in expected}
+
+
+def test_stated_vs_blind_keeps_its_columns_when_no_listener_answered_the_survey(
+    filled_sqlite: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with filled_sqlite.open_store(read_only=True) as store:
+        ratings = ratings_frame(store).assign(participant="p_listener_only")
+        monkeypatch.setattr(_data, "listening_ratings", lambda _store, _test=None: ratings)
+        found = _data.stated_vs_blind(store, F)
+    assert found.empty
+    assert list(found.columns) == [
+        "participant",
+        "user_group",
+        "item",
+        "stated",
+        "blind_preference",
+        "trials",
+    ]

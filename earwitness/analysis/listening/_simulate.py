@@ -28,6 +28,7 @@ from earwitness.analysis.listening._sessions import (
     record_answer,
 )
 from earwitness.errors import BadInputError
+from earwitness.groups import GROUPS
 from earwitness.store import Store
 from earwitness.store import schema as s
 from earwitness.study import Study
@@ -111,7 +112,7 @@ def simulate_listeners(
     n: int,
     *,
     seed: int = 0,
-    groups: Sequence[str] = ("amateur", "pro-am", "professional"),
+    groups: Sequence[str] = GROUPS,
     study: Study | None = None,
 ) -> int:
     """Write ``n`` complete sessions by simulated listeners; the number of answers written.

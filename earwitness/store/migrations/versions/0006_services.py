@@ -6,7 +6,7 @@ SERVICE matches a tool's name or alias joins that tool; any other SERVICE become
 service of its own. The seed is frozen here, as migrations must not change with the code.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-30
 """
 
