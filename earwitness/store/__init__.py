@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.store import schema
-from earwitness.store._engine import Store, check_db_url
+from earwitness.store._engine import Store, check_db_url, explain_database_error
+from earwitness.store._meta import check_key, key_fingerprint, key_mismatch, record_key
 from earwitness.store.exports import EXPORT_FORMATS, EXPORT_KINDS, export_table, write_table
 from earwitness.store.raw import RawArchive, read_raw_record
 from earwitness.store.records import (
@@ -31,11 +32,16 @@ __all__ = [
     "RawArchive",
     "Store",
     "check_db_url",
+    "check_key",
     "count_records",
     "ensure_coder",
     "ensure_participant",
+    "explain_database_error",
     "export_table",
+    "key_fingerprint",
+    "key_mismatch",
     "read_raw_record",
+    "record_key",
     "record_source",
     "schema",
     "set_user_group",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,11 +18,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from earwitness.errors import DatabaseLockedError, EarwitnessError, SchemaMismatchError
 
-__all__ = ["Store", "check_db_url"]
+__all__ = ["Store", "check_db_url", "explain_database_error"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _SQLITE_BUSY_TIMEOUT_S = 5.0
@@ -63,6 +65,11 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
     cursor.close()
 
 
+def _on_readonly_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT_S * 1000)}")
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
     # A writer takes the lock at BEGIN, so it waits (busy_timeout) instead of failing
     # when it upgrades a read lock that another writer holds.
@@ -81,16 +88,24 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, check_schema: bool = True) -> Store:
+    def open(
+        cls, url: str, *, check_schema: bool = True, create: bool = True, readonly: bool = False
+    ) -> Store:
+        """Open a database; ``create=False`` refuses a missing SQLite file, ``readonly``
+        opens SQLite with ``mode=ro`` (and ``immutable=1`` in a read-only folder)."""
         parsed = check_db_url(url)
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
-            if database and database != ":memory:" and not Path(database).parent.is_dir():
-                raise EarwitnessError(f"database folder does not exist: {Path(database).parent}")
-            engine = sa.create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
+            if database and database != ":memory:":
+                _prepare_sqlite_file(Path(database), create=create and not readonly)
+            connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_TIMEOUT_S}
+            if readonly and database and database != ":memory:":
+                parsed = _readonly_sqlite_url(parsed, Path(database))
+            engine = sa.create_engine(parsed, connect_args=connect_args)
             # pysqlite's own transaction handling is unreliable; emit BEGIN ourselves
             # (SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints / Transactional DDL").
-            sa.event.listen(engine, "connect", _on_sqlite_connect)
+            on_connect = _on_readonly_sqlite_connect if readonly else _on_sqlite_connect
+            sa.event.listen(engine, "connect", on_connect)
             sa.event.listen(engine, "begin", _on_sqlite_begin)
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
@@ -98,8 +113,11 @@ class Store:
         try:
             with engine.connect():
                 pass
-        except OperationalError as exc:
+        except DBAPIError as exc:
             engine.dispose()
+            explained = explain_database_error(exc)
+            if explained is not None:
+                raise EarwitnessError(explained) from None
             raise EarwitnessError(
                 f"cannot open database {parsed.render_as_string(hide_password=True)}: "
                 f"{_first_line(exc)}"
@@ -167,6 +185,11 @@ class Store:
         with self.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
+    def is_newer_than_known(self) -> bool:
+        """Whether the database was migrated by a newer earwitness than this one."""
+        current = self.schema_version()
+        return current is not None and current not in self.known_versions()
+
     def check_schema(self) -> None:
         """Refuse a database older or newer than this version of earwitness."""
         current, head = self.schema_version(), self.head_version()
@@ -224,12 +247,105 @@ class Store:
 def _translate_lock_errors() -> Iterator[None]:
     try:
         yield
-    except OperationalError as exc:
-        if "database is locked" in str(exc):
+    except DBAPIError as exc:
+        if "database is locked" in str(exc.orig):
             raise DatabaseLockedError(
                 "the study database is locked by another process; try again when it has finished"
             ) from None
+        explained = explain_database_error(exc)
+        if explained is not None:
+            raise EarwitnessError(explained) from None
         raise
+
+
+# (fragment of the driver's message, errno, what to tell the user); never the SQL or data.
+_DATABASE_FAULTS: tuple[tuple[str, str], ...] = (
+    (
+        "database or disk is full",
+        "the disk holding the study database is full: nothing was written; "
+        "free some space and run the command again",
+    ),
+    (
+        "could not extend file",
+        "the disk holding the study database is full: nothing was written; "
+        "free some space and run the command again",
+    ),
+    (
+        "no space left on device",
+        "the disk holding the study database is full: nothing was written; "
+        "free some space and run the command again",
+    ),
+    (
+        "database disk image is malformed",
+        "the study database is corrupt (malformed or truncated): restore study.db from a "
+        "backup; earwitness changed nothing",
+    ),
+    (
+        "file is not a database",
+        "the study database is not an SQLite database (corrupt or overwritten): restore "
+        "study.db from a backup; earwitness changed nothing",
+    ),
+    (
+        "attempt to write a readonly database",
+        "the study database is read-only (a read-only folder or file): run this command "
+        "where the study can be written, or ask its owner for write access",
+    ),
+    (
+        "unable to open database file",
+        "the study database cannot be opened (a read-only or missing folder, or no "
+        "permission): check the study folder and its permissions",
+    ),
+    (
+        "disk i/o error",
+        "the disk failed while reading or writing the study database (full, read-only "
+        "or faulty): check the disk, then run the command again",
+    ),
+)
+
+
+def explain_database_error(exc: BaseException) -> str | None:
+    """One line for a database fault the user can fix (full disk, corrupt file,
+    read-only folder); None for anything else. It never quotes the SQL or its data."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).lower()
+    for fragment, message in _DATABASE_FAULTS:
+        if fragment in text:
+            return message
+    if getattr(original, "errno", None) == errno.ENOSPC:
+        return _DATABASE_FAULTS[0][1]
+    return None
+
+
+def _prepare_sqlite_file(path: Path, *, create: bool) -> None:
+    """Refuse a missing database unless creating; create a new one 0600 (private)."""
+    if not path.parent.is_dir():
+        raise EarwitnessError(f"database folder does not exist: {path.parent}")
+    if path.exists():
+        if not path.is_file():
+            raise EarwitnessError(f"{path}: the study database is not a regular file")
+        return
+    if not create:
+        raise EarwitnessError(
+            f"{path}: the study database is missing; restore it from a backup "
+            "(earwitness does not recreate it empty)"
+        )
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(path, 0o600)  # umask cannot widen 0600, but an odd one could narrow it
+    except FileExistsError:
+        pass  # another process created it first: SQLite opens it as it is
+    except OSError as exc:
+        raise EarwitnessError(f"{path}: cannot create the study database: {exc.strerror}") from None
+
+
+def _readonly_sqlite_url(parsed: URL, path: Path) -> URL:
+    """``file:PATH?mode=ro``; where the folder cannot be written (no -shm can be made)
+    and no WAL is pending, ``immutable=1`` too (SQLite URI docs, "immutable")."""
+    query = {"mode": "ro", "uri": "true"}
+    wal = path.with_name(path.name + "-wal")
+    if not os.access(path.parent, os.W_OK) and not (wal.exists() and wal.stat().st_size):
+        query["immutable"] = "1"
+    return parsed.set(database=f"file:{path.resolve().as_posix()}", query=query)
 
 
 def _first_line(exc: BaseException) -> str:
