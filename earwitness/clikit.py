@@ -7,7 +7,6 @@ report prints as a table on a terminal and as JSON or CSV for pandas and R.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence

@@ -47,3 +47,19 @@ def database_text(store: Store) -> str:
             for row in connection.execute(sa.select(table)):
                 lines.append(f"{table.name}: " + " | ".join(str(value) for value in row))
     return "\n".join(lines)
+
+
+def share_key(source_root: Path, target_root: Path) -> None:
+    """Give the study at ``target_root`` the pseudonym key of ``source_root`` (as a team
+    shares it) and record that key's fingerprint in the target's database."""
+    from earwitness.store import record_key
+    from earwitness.store.schema import study_meta
+    from earwitness.study import find_study
+
+    key = (source_root / "secret.key").read_bytes()
+    (target_root / "secret.key").write_bytes(key)
+    target = find_study(target_root)
+    with Store.open(target.db_url, check_schema=False) as store:
+        with store.transaction() as connection:
+            connection.execute(study_meta.delete())
+            record_key(connection, target.key())

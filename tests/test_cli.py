@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from earwitness.store import Store
 from tests.helpers import run_cli
 
 
@@ -23,7 +24,8 @@ def test_init_makes_the_study_folder(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(root / "secret.key").st_mode) == 0o600
     config = (root / "earwitness.toml").read_text()
     assert 'name = "Adoption 2026"' in config
-    assert 'schema_version = "0003"' in config
+    with Store.open(f"sqlite:///{root / 'study.db'}", check_schema=False) as store:
+        assert f'schema_version = "{store.head_version()}"' in config
     assert "created_at" in config
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -18,12 +20,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from earwitness.errors import DatabaseLockedError, EarwitnessError, SchemaMismatchError
 
 __all__ = ["Store", "check_db_url", "explain_database_error"]
 
+T = TypeVar("T")
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _SQLITE_BUSY_TIMEOUT_S = 5.0
 
@@ -164,6 +167,19 @@ class Store:
             connection.execution_options(earwitness_write=True)
             with connection.begin():
                 yield connection
+
+    def retrying(self, work: Callable[[Connection], T], *, attempts: int = 5) -> T:
+        """Run ``work`` in one transaction; if a concurrent writer made it clash on a
+        unique key (PostgreSQL), run it again, seeing that writer's rows this time."""
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as connection:
+                    return work(connection)
+            except IntegrityError as exc:
+                if attempt == attempts - 1 or not _is_unique_violation(exc):
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # --- schema -------------------------------------------------------------------
 
@@ -346,6 +362,13 @@ def _readonly_sqlite_url(parsed: URL, path: Path) -> URL:
     if not os.access(path.parent, os.W_OK) and not (wal.exists() and wal.stat().st_size):
         query["immutable"] = "1"
     return parsed.set(database=f"file:{path.resolve().as_posix()}", query=query)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(original)
 
 
 def _first_line(exc: BaseException) -> str:
