@@ -43,7 +43,7 @@ def make_export(rows: int, target: Path, seed: int = 18) -> None:
     with target.open("w", encoding="utf-8", newline="") as out:
         out.write(",".join(codes) + "\n")
         out.write(",".join(texts) + "\n")
-        out.write(",".join('"{""ImportId"":""%s""}"' % i for i in ids) + "\n")
+        out.write(",".join(f'"{{""ImportId"":""{i}""}}"' for i in ids) + "\n")
         for n in range(rows):
             answers = ",".join(str(rng.randint(1, 5)) for _ in range(ITEMS))
             out.write(f"2026-01-01 10:00:00,2026-01-01 10:05:00,R_sim{n:08d},{answers}\n")
@@ -58,7 +58,9 @@ def baseline(path: Path, folder: Path) -> float:
     items = [f"Q{i}" for i in range(1, ITEMS + 1)]
     rows = [
         (respondent, item, value, float(value))
-        for respondent, values in zip(frame["ResponseId"], frame[items].itertuples(index=False))
+        for respondent, values in zip(
+            frame["ResponseId"], frame[items].itertuples(index=False), strict=True
+        )
         for item, value in zip(items, values, strict=True)
     ]
     connection = sqlite3.connect(folder / "baseline.db", isolation_level=None)

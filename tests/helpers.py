@@ -59,7 +59,6 @@ def share_key(source_root: Path, target_root: Path) -> None:
     key = (source_root / "secret.key").read_bytes()
     (target_root / "secret.key").write_bytes(key)
     target = find_study(target_root)
-    with Store.open(target.db_url, check_schema=False) as store:
-        with store.transaction() as connection:
-            connection.execute(study_meta.delete())
-            record_key(connection, target.key())
+    with Store.open(target.db_url, check_schema=False) as store, store.transaction() as connection:
+        connection.execute(study_meta.delete())
+        record_key(connection, target.key())

@@ -34,18 +34,13 @@ def apply_same_coding(
         for round_number in range(rounds):
             start, end = spans[round_number]
             barrier.wait(timeout=60)
-            outcomes.append(
-                _outcome(
-                    lambda s=start, e=end, r=round_number: apply_code(
-                        store,
-                        "Quality/Harsh",
-                        coder=f"coder-{r}",
-                        document="forum:t1",
-                        start=s,
-                        end=e,
-                    )  # fmt: skip
+
+            def work(s: int = start, e: int = end, r: int = round_number) -> None:
+                apply_code(
+                    store, "Quality/Harsh", coder=f"coder-{r}", document="forum:t1", start=s, end=e
                 )
-            )
+
+            outcomes.append(_outcome(work))
     return outcomes
 
 
