@@ -263,6 +263,9 @@ def _staged(root: Path) -> Iterator[Path]:
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)  # mkdtemp's 0700 is for the staging only
     except OSError as exc:
         raise disk_error(exc, root) from None
     try:

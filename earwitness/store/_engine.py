@@ -118,7 +118,7 @@ class Store:
                 pass
         except DBAPIError as exc:
             engine.dispose()
-            explained = explain_database_error(exc)
+            explained = explain_database_error(exc, store._folder())
             if explained is not None:
                 raise EarwitnessError(explained) from None
             raise EarwitnessError(
@@ -126,7 +126,11 @@ class Store:
                 f"{_first_line(exc)}"
             ) from None
         if check_schema:
-            store.check_schema()
+            try:
+                store.check_schema()
+            except BaseException:
+                engine.dispose()
+                raise
         return store
 
     def close(self) -> None:
@@ -143,6 +147,13 @@ class Store:
     ) -> None:
         self.close()
 
+    def _folder(self) -> Path | None:
+        """The folder of an SQLite database file (to tell a full disk from a faulty one)."""
+        database = self.engine.url.database or ""
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database.removeprefix("file:")).parent
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -157,13 +168,13 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with _translate_lock_errors(), self.engine.connect() as connection:
+        with _translate_lock_errors(self._folder()), self.engine.connect() as connection:
             yield connection
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction: everything inside commits together or not at all."""
-        with _translate_lock_errors(), self.engine.connect() as connection:
+        with _translate_lock_errors(self._folder()), self.engine.connect() as connection:
             connection.execution_options(earwitness_write=True)
             with connection.begin():
                 yield connection
@@ -260,7 +271,7 @@ class Store:
 
 
 @contextmanager
-def _translate_lock_errors() -> Iterator[None]:
+def _translate_lock_errors(folder: Path | None = None) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
@@ -268,7 +279,7 @@ def _translate_lock_errors() -> Iterator[None]:
             raise DatabaseLockedError(
                 "the study database is locked by another process; try again when it has finished"
             ) from None
-        explained = explain_database_error(exc)
+        explained = explain_database_error(exc, folder)
         if explained is not None:
             raise EarwitnessError(explained) from None
         raise
@@ -319,17 +330,33 @@ _DATABASE_FAULTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def explain_database_error(exc: BaseException) -> str | None:
+def explain_database_error(exc: BaseException, folder: Path | None = None) -> str | None:
     """One line for a database fault the user can fix (full disk, corrupt file,
-    read-only folder); None for anything else. It never quotes the SQL or its data."""
+    read-only folder); None for anything else. It never quotes the SQL or its data.
+
+    SQLite reports a full disk met while writing its WAL as a plain "disk I/O error":
+    with the database's ``folder`` known, a folder with no free space says "full"."""
     original = getattr(exc, "orig", None) or exc
     text = str(original).lower()
+    if "disk i/o error" in text and folder is not None and _free_bytes(folder) < _NEARLY_FULL:
+        return _DATABASE_FAULTS[0][1]
     for fragment, message in _DATABASE_FAULTS:
         if fragment in text:
             return message
     if getattr(original, "errno", None) == errno.ENOSPC:
         return _DATABASE_FAULTS[0][1]
     return None
+
+
+_NEARLY_FULL = 256 * 1024
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return _NEARLY_FULL
+    return stats.f_bavail * stats.f_frsize
 
 
 def _prepare_sqlite_file(path: Path, *, create: bool) -> None:
