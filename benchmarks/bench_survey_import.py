@@ -82,8 +82,12 @@ def run_import(path: Path, folder: Path) -> tuple[float, float]:
     """Wall time and peak RSS (MiB) of `earwitness import survey` in a child process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     study = folder / "study"
-    subprocess.run([sys.executable, "-m", "earwitness", "init", str(study)], env=env,
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "earwitness", "init", str(study)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     code = (
         "import resource, sys, time; from earwitness.cli import main\n"
         "t = time.perf_counter()\n"
@@ -92,8 +96,11 @@ def run_import(path: Path, folder: Path) -> tuple[float, float]:
     )
     done = subprocess.run(
         [sys.executable, "-c", code, "--study", str(study), "import", "survey", str(path)],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     seconds, rss_kib = done.stdout.strip().splitlines()[-1].split()
     return float(seconds), int(rss_kib) / 1024
 
@@ -111,15 +118,25 @@ def main() -> None:
             make_export(rows, export)
             base = baseline(export, folder)
             seconds, rss = run_import(export, folder)
-        results.append({"rows": rows, "items": ITEMS, "import_s": round(seconds, 2),
-                        "baseline_s": round(base, 2), "ratio": round(seconds / base, 2),
-                        "peak_rss_mib": round(rss), "load": os.getloadavg()[0]})  # fmt: skip
+        results.append(
+            {
+                "rows": rows,
+                "items": ITEMS,
+                "import_s": round(seconds, 2),
+                "baseline_s": round(base, 2),
+                "ratio": round(seconds / base, 2),
+                "peak_rss_mib": round(rss),
+                "load": os.getloadavg()[0],
+            }
+        )
         print(json.dumps(results[-1]), flush=True)
     if len(results) > 1:
         first, last = results[0], results[-1]
         growth = last["import_s"] / first["import_s"]
-        print(f"{last['rows'] / first['rows']:.0f}x rows -> {growth:.1f}x import time "
-              f"(goal <= 12x); largest within 60 s: {last['import_s'] <= 60}")  # fmt: skip
+        print(
+            f"{last['rows'] / first['rows']:.0f}x rows -> {growth:.1f}x import time "
+            f"(goal <= 12x); largest within 60 s: {last['import_s'] <= 60}"
+        )
     print(f"parent peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -43,8 +43,13 @@ def test_a_survey_import_on_a_full_disk_says_so_without_the_answers(
     with small_filesystem(tmp_path / "fs", "2m") as fs:
         study = init_study(fs / "study")
         fill_up(fs)
-        result = run_cli("--study", str(study.root), "import", "survey",
-                         str(shared_dir / "fixtures" / "survey" / "qualtrics-sample.csv"))  # fmt: skip
+        result = run_cli(
+            "--study",
+            str(study.root),
+            "import",
+            "survey",
+            str(shared_dir / "fixtures" / "survey" / "qualtrics-sample.csv"),
+        )
         assert result.code == 2
         line = _one_line(result.stderr)
         assert "full" in line and "free some space" in line
@@ -55,8 +60,10 @@ def test_an_export_on_a_full_disk_keeps_the_earlier_export(tmp_path: Path) -> No
     study = _study_with_documents(tmp_path / "study")
     with small_filesystem(tmp_path / "fs") as fs:
         target = fs / "documents.csv"
-        assert run_cli("--study", str(study.root), "export", "documents",
-                       "--out", str(target)).code == 0  # fmt: skip
+        assert (
+            run_cli("--study", str(study.root), "export", "documents", "--out", str(target)).code
+            == 0
+        )
         good = target.read_bytes()
         with study.open_store() as store:
             add_documents(store, key="a second batch, so the export grows")
@@ -138,8 +145,21 @@ def test_read_only_commands_work_in_a_read_only_study_folder(tmp_path: Path) -> 
         export = run_cli("--study", str(study.root), "export", "documents", "--out", str(out))
         assert export.code == 0, export.stderr
         assert out.read_text().count("forum") >= 2
-        write = run_cli("--study", str(study.root), "code", "apply", "Quality/Harsh",
-                        "--coder", "ana", "--document", "forum:t1", "--start", "0", "--end", "3")  # fmt: skip
+        write = run_cli(
+            "--study",
+            str(study.root),
+            "code",
+            "apply",
+            "Quality/Harsh",
+            "--coder",
+            "ana",
+            "--document",
+            "forum:t1",
+            "--start",
+            "0",
+            "--end",
+            "3",
+        )
         assert write.code == 2
         assert "read-only" in _one_line(write.stderr)
 

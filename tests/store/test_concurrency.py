@@ -99,8 +99,9 @@ def test_concurrent_imports_of_one_dump_leave_one_set_of_provenance(
     reference = init_study(tmp_path / "reference")
     assert _workers.import_one_dump.__name__  # the same work, alone, on SQLite:
     with spawn.Manager() as manager, spawn.Pool(1) as pool:
-        alone = pool.apply(_workers.import_one_dump, (str(reference.root), str(dump),
-                                                      manager.Barrier(1)))  # fmt: skip
+        alone = pool.apply(
+            _workers.import_one_dump, (str(reference.root), str(dump), manager.Barrier(1))
+        )
     assert alone == "ok"
     with spawn.Manager() as manager, spawn.Pool(4) as pool:
         barrier = manager.Barrier(4)
@@ -110,8 +111,9 @@ def test_concurrent_imports_of_one_dump_leave_one_set_of_provenance(
     assert not [o for o in outcomes if o.startswith("internal")], outcomes
     assert all(o == "ok" or "another run" in o for o in outcomes), outcomes
     with spawn.Manager() as manager, spawn.Pool(1) as pool:  # finish whatever was refused
-        again = pool.apply(_workers.import_one_dump, (str(pg_study.root), str(dump),
-                                                      manager.Barrier(1)))  # fmt: skip
+        again = pool.apply(
+            _workers.import_one_dump, (str(pg_study.root), str(dump), manager.Barrier(1))
+        )
     assert again == "ok"
     expected = _dump_sources(reference)
     assert len(expected) > 3
@@ -121,9 +123,24 @@ def test_concurrent_imports_of_one_dump_leave_one_set_of_provenance(
 def test_cli_processes_first_using_one_coder_name(pg_study: Study) -> None:
     """18 `earwitness code apply` processes, one new coder name, one span (issue 18)."""
     _coded(pg_study)
-    command = [sys.executable, "-m", "earwitness", "--study", str(pg_study.root), "code",
-               "apply", "Quality/Harsh", "--coder", "newcomer", "--document", "forum:t1",
-               "--start", "0", "--end", "4"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "earwitness",
+        "--study",
+        str(pg_study.root),
+        "code",
+        "apply",
+        "Quality/Harsh",
+        "--coder",
+        "newcomer",
+        "--document",
+        "forum:t1",
+        "--start",
+        "0",
+        "--end",
+        "4",
+    ]
     processes = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(18)
@@ -160,11 +177,30 @@ def test_a_memo_changed_by_another_process_meanwhile_is_kept_and_the_edit_refuse
         # another coder's edit, not yet committed: it holds the row
         holder.execute(codings.update().where(codings.c.id == coding_id).values(memo="theirs"))
         editor = subprocess.Popen(
-            [sys.executable, "-m", "earwitness", "--study", str(pg_study.root), "code", "apply",
-             "Quality/Harsh", "--coder", "ana", "--document", "forum:t1", "--start", "0",
-             "--end", "4", "--memo", "mine"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "earwitness",
+                "--study",
+                str(pg_study.root),
+                "code",
+                "apply",
+                "Quality/Harsh",
+                "--coder",
+                "ana",
+                "--document",
+                "forum:t1",
+                "--start",
+                "0",
+                "--end",
+                "4",
+                "--memo",
+                "mine",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         admin = sa.create_engine(store.engine.url)
         deadline = time.monotonic() + 60
         while not _waiting_on_a_lock(admin, str(store.engine.url.database)):
