@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     except EarwitnessError as exc:
         if debug:
             traceback.print_exc()
-        print(f"earwitness: error: {exc}", file=sys.stderr)
+        print(f"earwitness: error: {_one_line(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("earwitness: interrupted", file=sys.stderr)
