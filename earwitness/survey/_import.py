@@ -303,6 +303,7 @@ def _store_respondents(
     if rows:
         _insert_responses(connection, rows)
     result.n_responses += len(rows)
+    free_text = {item.code: item for item in instrument.items if item.type == "text"}
     documents = [
         DocumentRecord(
             platform="survey",
@@ -316,9 +317,9 @@ def _store_respondents(
         )
         for name, respondent in latest.items()
         for response in respondent.responses
-        if response.value
-        for item in [instrument.item(response.item)]
-        if item.type == "text" and not item.keep
+        if response.value and response.item in free_text
+        for item in [free_text[response.item]]
+        if not item.keep
     ]
     upsert_documents(connection, documents)
     result.n_documents += len(documents)
