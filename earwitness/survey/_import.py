@@ -163,7 +163,7 @@ def _ensure_instrument(
     return instrument_id, {code: int(item_id) for code, item_id in ids}
 
 
-CHUNK_RESPONDENTS = 2000
+CHUNK_RESPONDENTS = 1000
 _CURSOR_SOURCE = "survey-import"
 _IN_CHUNK = 500
 
