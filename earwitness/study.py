@@ -209,8 +209,11 @@ def join_study(root: Path, *, db_url: str, key_file: Path | None = None) -> Stud
 def _refuse_a_team_database(db_url: str) -> None:
     import sqlalchemy as sa
 
-    from earwitness.store import Store, schema
+    from earwitness.store import Store, check_db_url, schema
 
+    parsed = check_db_url(db_url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return  # a new SQLite file: nothing there to refuse
     with Store.open(db_url, check_schema=False, create=False) as store:
         if store.schema_version() is None:
             return

@@ -95,3 +95,10 @@ def test_db_upgrade_records_the_fingerprint_of_an_older_study(tmp_path: Path, pg
     assert run_cli("--study", str(first.root), "db", "upgrade").code == 0
     joined = join_study(tmp_path / "b", db_url=pg_url, key_file=key)
     assert joined.key() == first.key()
+
+
+def test_init_with_a_new_or_a_taken_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    assert run_cli("init", str(tmp_path / "a"), "--db", url).code == 0
+    taken = run_cli("init", str(tmp_path / "b"), "--db", url)
+    assert taken.code == 2 and "earwitness join" in taken.stderr
