@@ -245,7 +245,11 @@ def _build(root: Path, key: bytes, settings: dict[str, Any], *, new_database: bo
                 make_private_dir(staging / folder)
             else:
                 (staging / folder).mkdir(exist_ok=True)
-        write_text_atomic(staging / KEY_NAME, key.hex() + "\n", mode=0o600)
+        placed = root / KEY_NAME  # the team's key, copied into the folder before `join`
+        if placed.is_file() and _read_key(placed, hint="") == key:
+            os.chmod(placed, 0o600)
+        else:
+            write_text_atomic(staging / KEY_NAME, key.hex() + "\n", mode=0o600)
         write_text_atomic(staging / ".gitignore", _STUDY_GITIGNORE)
         study = Study(root=staging.resolve(), settings=settings)
         with Store.open(study.db_url, check_schema=False, create=new_database) as store:

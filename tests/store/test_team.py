@@ -102,3 +102,13 @@ def test_init_with_a_new_or_a_taken_sqlite_file(tmp_path: Path) -> None:
     assert run_cli("init", str(tmp_path / "a"), "--db", url).code == 0
     taken = run_cli("init", str(tmp_path / "b"), "--db", url)
     assert taken.code == 2 and "earwitness join" in taken.stderr
+
+
+def test_join_with_the_key_already_copied_into_the_folder(tmp_path: Path, pg_url: str) -> None:
+    first = init_study(tmp_path / "a", db_url=pg_url)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "secret.key").write_bytes((first.root / "secret.key").read_bytes())
+    result = run_cli("join", str(tmp_path / "b"), "--db", pg_url)
+    assert result.code == 0, result.stderr
+    assert find_study(tmp_path / "b").key() == first.key()
+    assert (tmp_path / "b" / "secret.key").stat().st_mode & 0o777 == 0o600
