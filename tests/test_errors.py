@@ -145,6 +145,9 @@ def test_read_only_commands_work_in_a_read_only_study_folder(tmp_path: Path) -> 
         export = run_cli("--study", str(study.root), "export", "documents", "--out", str(out))
         assert export.code == 0, export.stderr
         assert out.read_text().count("forum") >= 2
+        inside = run_cli("--study", str(study.root), "export", "documents")  # to exports/
+        assert inside.code == 2
+        assert "read-only" in _one_line(inside.stderr) and "elsewhere" in inside.stderr
         write = run_cli(
             "--study",
             str(study.root),
