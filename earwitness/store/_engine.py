@@ -285,7 +285,7 @@ def _translate_lock_errors(folder: Path | None = None) -> Iterator[None]:
         raise
 
 
-# (fragment of the driver's message, errno, what to tell the user); never the SQL or data.
+# (fragment of the driver's message, what to tell the user); never the SQL or its data.
 _DATABASE_FAULTS: tuple[tuple[str, str], ...] = (
     (
         "database or disk is full",
