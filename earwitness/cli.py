@@ -7,6 +7,7 @@ starts fast and an area whose extra is not installed fails with one clear line.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 import traceback
@@ -34,6 +35,7 @@ AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("earwitness.dashboard.cli:dashboard", "dashboard"),
     "demo": ("earwitness.demo.cli:demo", "all"),
 }
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("earwitness.collect.cli:import_transcript", "collect"),
     "survey": ("earwitness.survey.cli:import_survey", "survey"),
@@ -70,7 +72,7 @@ WORKFLOW = (
     "dashboard",
     "export",
 )
-HOUSEKEEPING = ("status", "settings", "db", "purge-raw", "demo")
+HOUSEKEEPING = ("join", "status", "settings", "db", "purge-raw", "demo")
 
 
 class LazyGroup(click.Group):
@@ -175,6 +177,31 @@ def init(directory: Path, name: str | None, db_url: str | None) -> None:
     click.echo("  keep the pseudonym key (secret.key) private: it is never exported")
 
 
+@cli.command(short_help="Join a team's study: a folder on its database.")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    required=True,
+    help="URL of the team's study database, e.g. postgresql://user@host/db.",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The team's secret.key, passed on out of band. Default: DIRECTORY/secret.key.",
+)
+def join(directory: Path, db_url: str, key_file: Path | None) -> None:
+    """Join a team's existing study: a folder on its database, with its key checked."""
+    from earwitness.store import check_db_url
+    from earwitness.study import join_study
+
+    study = join_study(directory, db_url=db_url, key_file=key_file)
+    click.echo(f"Joined study in {study.root}: the key matches the database's fingerprint")
+    click.echo(f"  database: {check_db_url(study.db_url).render_as_string(hide_password=True)}")
+    click.echo("  keep the pseudonym key (secret.key) private: it is never exported")
+
+
 @cli.command(short_help="Path, database, schema version and record counts.")
 @click.option("--json", "as_json", is_flag=True, help="Emit JSON.")
 @pass_env
@@ -182,8 +209,9 @@ def status(env: CliEnv, as_json: bool) -> None:
     """Show the study's path, database, schema version and record counts."""
     from earwitness.store import count_records
 
-    with env.store(check_schema=False) as store:
+    with env.store(check_schema=False, read_only=True) as store:
         current, head = store.schema_version(), store.head_version()
+        newer = store.is_newer_than_known()
         with store.connect() as connection:
             counts = count_records(connection) if current == head else {}
         report = {
@@ -203,6 +231,12 @@ def status(env: CliEnv, as_json: bool) -> None:
     emit({k: v for k, v in report.items() if k != "counts"}, title="Study")
     if counts:
         emit([{"kind": k, "records": v} for k, v in counts.items()], title="Records")
+    elif newer:
+        click.echo(
+            f"The study's schema ({current}) is newer than this earwitness ({head}): "
+            "upgrade earwitness (pip install -U earwitness) to use it.",
+            err=True,
+        )
     else:
         click.echo("Run `earwitness db upgrade` to bring the schema up to date.", err=True)
 
@@ -234,7 +268,7 @@ def export(env: CliEnv, kind: str, fmt: str, out: Path | None) -> None:
         raise EarwitnessError(
             f"unknown export kind {kind!r}; choose one of: {', '.join(EXPORT_KINDS)}"
         )
-    with env.store() as store, store.connect() as connection:
+    with env.store(read_only=True) as store, store.connect() as connection:
         frame = export_table(connection, kind)
     target = out or env.study.exports_dir / f"{kind}.{fmt}"
     write_table(frame, target, fmt)  # type: ignore[arg-type]
@@ -250,8 +284,14 @@ def db() -> None:
 @pass_env
 def upgrade(env: CliEnv) -> None:
     """Apply pending schema migrations."""
+    from earwitness.store import check_key, key_mismatch, record_key
+
     with env.store(check_schema=False) as store:
         before, after = store.upgrade()
+        with store.transaction() as connection:  # studies made before fingerprints
+            if check_key(connection, env.study.key()) is False:
+                raise key_mismatch(str(env.study.root / "secret.key"))
+            record_key(connection, env.study.key())
     if before == after:
         click.echo(f"The schema is up to date ({after}).")
         return
@@ -304,13 +344,17 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         stderr_console.print("Aborted.")
         sys.exit(1)
+    except click.UsageError as exc:
+        print(f"earwitness: error: {_one_line(exc.format_message())}{_usage_hint(exc)}",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        print(f"earwitness: error: {_one_line(exc.format_message())}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except EarwitnessError as exc:
         if debug:
             traceback.print_exc()
-        print(f"earwitness: error: {exc}", file=sys.stderr)
+        print(f"earwitness: error: {_one_line(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("earwitness: interrupted", file=sys.stderr)
@@ -318,10 +362,46 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug, not the user's fault: say so in one line
         if debug:
             raise
+        explained = _explain_environment_error(exc)
+        if explained is not None:
+            print(f"earwitness: error: {explained}", file=sys.stderr)
+            sys.exit(2)
         print(
-            f"earwitness: internal error: {type(exc).__name__}: {exc} "
+            f"earwitness: internal error: {type(exc).__name__}: {_without_sql(exc)} "
             "(run with --debug for the traceback, and please report it)",
             file=sys.stderr,
         )
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _usage_hint(exc: click.UsageError) -> str:
+    if exc.ctx is None:
+        return ""
+    return f" (see `{exc.ctx.command_path} --help`)"
+
+
+def _explain_environment_error(exc: Exception) -> str | None:
+    """One line for faults of the machine, not of earwitness: a full disk, a read-only
+    folder, a corrupt database. Never the SQL or the data it carried."""
+    if type(exc).__module__.startswith("sqlalchemy"):
+        from earwitness.store import explain_database_error
+
+        return explain_database_error(exc)
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        from earwitness.files import disk_error
+
+        return str(disk_error(exc, Path(str(exc.filename or "a file"))))
+    return None
+
+
+def _without_sql(exc: Exception) -> str:
+    """The driver's first line for a database error (the SQL and its parameters follow
+    it in SQLAlchemy's text, and may hold collected data); the message otherwise."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    return _one_line(text.splitlines()[0]) if text else ""

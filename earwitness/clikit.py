@@ -7,7 +7,6 @@ report prints as a table on a terminal and as JSON or CSV for pandas and R.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -51,9 +50,9 @@ class CliEnv:
         return self._study
 
     @contextmanager
-    def store(self, *, check_schema: bool = True) -> Iterator[Store]:
+    def store(self, *, check_schema: bool = True, read_only: bool = False) -> Iterator[Store]:
         """The study's store, open for the ``with`` block and closed after it."""
-        store = self.study.open_store(check_schema=check_schema)
+        store = self.study.open_store(check_schema=check_schema, read_only=read_only)
         try:
             yield store
         finally:
@@ -107,19 +106,18 @@ def emit(
     if as_json:
         text = json.dumps(_jsonable(report), indent=2, ensure_ascii=False, default=str) + "\n"
     elif as_csv:
-        from earwitness.store.exports import neutralise_formulas
+        from earwitness.store.exports import csv_text
 
-        buffer = io.StringIO()
-        neutralise_formulas(_as_frame(report)).to_csv(buffer, index=False)
-        text = buffer.getvalue()
+        text = csv_text(_as_frame(report))
     else:
         if out is None:
             console.print(_as_rich(report, title))
             return
         text = _as_frame(report).to_string(index=False) + "\n"
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        from earwitness.files import write_text_atomic
+
+        write_text_atomic(out, text)
     else:
         sys.stdout.write(text)
 

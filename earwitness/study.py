@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 
 from earwitness.errors import EarwitnessError, StudyNotFoundError
+from earwitness.files import disk_error, make_private_dir, write_text_atomic
 from earwitness.settings import default_settings, validate_setting
 
 if TYPE_CHECKING:
     from earwitness.store import Store
 
-__all__ = ["CONFIG_NAME", "KEY_NAME", "Study", "find_study", "init_study"]
+__all__ = ["CONFIG_NAME", "KEY_NAME", "Study", "find_study", "init_study", "join_study"]
 
 CONFIG_NAME = "earwitness.toml"
 KEY_NAME = "secret.key"
@@ -85,13 +90,29 @@ class Study:
             raise EarwitnessError(f"{path}: the pseudonym key is not valid hex") from None
 
     def open_store(self, *, check_schema: bool = True, read_only: bool = False) -> Store:
-        from earwitness.store import Store
+        """Open the study's database; a missing SQLite file is refused, never recreated.
 
-        return Store.open(self.db_url, check_schema=check_schema, read_only=read_only)
+        With ``check_schema`` the key in this folder must match the stored fingerprint.
+        """
+        from earwitness.store import Store, check_key, key_mismatch
+
+        store = Store.open(
+            self.db_url, check_schema=check_schema, create=False, read_only=read_only
+        )
+        if check_schema and (self.root / KEY_NAME).is_file():
+            try:
+                with store.connect() as connection:
+                    matches = check_key(connection, self.key())
+            except BaseException:
+                store.close()
+                raise
+            if matches is False:
+                store.close()
+                raise key_mismatch(str(self.root / KEY_NAME))
+        return store
 
     def save_settings(self) -> None:
-        with self.config_path.open("wb") as handle:
-            tomli_w.dump(self.settings, handle)
+        write_text_atomic(self.config_path, tomli_w.dumps(self.settings))
 
     @classmethod
     def load(cls, root: Path) -> Study:
@@ -125,34 +146,184 @@ def find_study(explicit: str | Path | None = None, start: Path | None = None) ->
 
 
 def init_study(root: Path, *, name: str | None = None, db_url: str | None = None) -> Study:
-    """Create a study folder with its config, key, folders and an up-to-date database."""
-    from earwitness.store import Store, check_db_url
+    """Create a study folder with its config, key, folders and an up-to-date database.
+
+    Everything is built in a hidden folder beside ``root`` and moved into place when
+    complete, ``earwitness.toml`` last: an interrupted init leaves no study behind, and
+    a failed one (a full disk) removes what it made. A database that already holds a
+    study is refused: a second coder joins it with :func:`join_study`.
+    """
+    from earwitness.store import check_db_url
 
     if (root / CONFIG_NAME).exists():
         raise EarwitnessError(f"{root}: a study already exists here")
     if db_url:
         check_db_url(db_url)
-    root.mkdir(parents=True, exist_ok=True)
-    for folder in FOLDERS:
-        (root / folder).mkdir(exist_ok=True)
-    _write_key(root / KEY_NAME)
-    (root / ".gitignore").write_text(_STUDY_GITIGNORE)
+        _refuse_a_team_database(db_url)
+    key = secrets.token_bytes(32)
     settings = default_settings()
     settings.update(
         name=name or root.resolve().name,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         db_url=db_url or "",
     )
-    study = Study(root=root.resolve(), settings=settings)
-    with Store.open(study.db_url, check_schema=False) as store:
-        store.upgrade()
-        study.settings["schema_version"] = store.schema_version() or ""
-    study.save_settings()
-    return study
+    return _build(root, key, settings, new_database=True)
 
 
-def _write_key(path: Path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32) + "\n")
-    os.chmod(path, 0o600)
+def join_study(root: Path, *, db_url: str, key_file: Path | None = None) -> Study:
+    """Make ``root`` a folder on a team's existing study database, with the team's key.
+
+    The key comes from ``key_file`` (a copy of the creator's ``secret.key``, passed on
+    out of band) or from a ``secret.key`` already placed in ``root``. It must match the
+    key fingerprint stored in the database, so every coder gets the same pseudonyms.
+    """
+    from earwitness.store import Store, check_db_url, check_key
+
+    if (root / CONFIG_NAME).exists():
+        raise EarwitnessError(f"{root}: a study already exists here")
+    check_db_url(db_url)
+    source = key_file or root / KEY_NAME
+    key = _read_key(source, hint="give the team's key with --key-file FILE")
+    with Store.open(db_url, check_schema=False, create=False) as store:
+        if store.schema_version() is None:
+            raise EarwitnessError(
+                "the database holds no earwitness study: create one with `earwitness init`"
+            )
+        store.check_schema()
+        with store.connect() as connection:
+            matches = check_key(connection, key)
+    if matches is None:
+        raise EarwitnessError(
+            "the database holds no key fingerprint yet: run `earwitness db upgrade` once in "
+            "the study folder that created it, then join again"
+        )
+    if not matches:
+        from earwitness.store import key_mismatch
+
+        raise key_mismatch(str(source))
+    settings = default_settings()
+    settings.update(
+        name=root.resolve().name,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        db_url=db_url,
+    )
+    return _build(root, key, settings, new_database=False)
+
+
+def _refuse_a_team_database(db_url: str) -> None:
+    import sqlalchemy as sa
+
+    from earwitness.store import Store, check_db_url, schema
+
+    parsed = check_db_url(db_url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return  # a new SQLite file: nothing there to refuse
+    with Store.open(db_url, check_schema=False, create=False) as store:
+        if store.schema_version() is None:
+            return
+        if store.is_newer_than_known():
+            store.check_schema()
+        with store.connect() as connection:
+            tables = [schema.participants, schema.documents, schema.codings, schema.codes]
+            if sa.inspect(connection).has_table(schema.study_meta.name):
+                tables.append(schema.study_meta)
+            held = any(
+                connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for table in tables
+            )
+    if held:
+        raise EarwitnessError(
+            "the database already holds a study: to work on it from a new folder, run "
+            "`earwitness join DIR --db URL --key-file KEY` with the team's secret.key "
+            "(see docs/team.md)"
+        )
+
+
+def _build(root: Path, key: bytes, settings: dict[str, Any], *, new_database: bool) -> Study:
+    """Lay out the study in a staging folder, open its database, then move it in place."""
+    from earwitness.store import Store, key_fingerprint, key_mismatch, record_key
+
+    with _staged(root) as staging:
+        for folder in FOLDERS:
+            if folder == "raw":
+                make_private_dir(staging / folder)
+            else:
+                (staging / folder).mkdir(exist_ok=True)
+        placed = root / KEY_NAME  # the team's key, copied into the folder before `join`
+        if placed.is_file() and _read_key(placed, hint="") == key:
+            os.chmod(placed, 0o600)
+        else:
+            write_text_atomic(staging / KEY_NAME, key.hex() + "\n", mode=0o600)
+        write_text_atomic(staging / ".gitignore", _STUDY_GITIGNORE)
+        study = Study(root=staging.resolve(), settings=settings)
+        with Store.open(study.db_url, check_schema=False, create=new_database) as store:
+            if new_database:
+                store.upgrade()
+            with store.transaction() as connection:
+                if record_key(connection, key) != key_fingerprint(key):
+                    raise key_mismatch(str(root / KEY_NAME))
+            study.settings["schema_version"] = store.schema_version() or ""
+        study.save_settings()
+    return Study.load(root)
+
+
+@contextmanager
+def _staged(root: Path) -> Iterator[Path]:
+    """A staging folder whose entries end up in ``root``, all of them or none."""
+    root = Path(root)
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)  # mkdtemp's 0700 is for the staging only
+    except OSError as exc:
+        raise disk_error(exc, root) from None
+    try:
+        yield staging
+        _move_into_place(staging, root)
+    except OSError as exc:
+        raise disk_error(exc, root) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: Path, root: Path) -> None:
+    if not root.exists() or (root.is_dir() and not any(root.iterdir())):
+        os.rename(staging, root)  # an empty folder is replaced in one step (rename(2))
+        return
+    entries = sorted(staging.iterdir(), key=lambda p: p.name == CONFIG_NAME)
+    taken = [entry.name for entry in entries if os.path.lexists(root / entry.name)]
+    if taken:
+        raise EarwitnessError(
+            f"{root} already holds {', '.join(taken)} but no {CONFIG_NAME} (an interrupted "
+            "init, or another program's files): remove them or choose another folder"
+        )
+    moved: list[Path] = []
+    try:
+        for entry in entries:  # earwitness.toml last: until then this is no study
+            os.rename(entry, root / entry.name)
+            moved.append(root / entry.name)
+    except BaseException:
+        for path in moved:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+
+
+def _read_key(path: Path, *, hint: str) -> bytes:
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        raise EarwitnessError(f"{path}: no pseudonym key here; {hint}") from None
+    except OSError as exc:
+        raise EarwitnessError(f"{path}: cannot read the key: {exc.strerror}") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise EarwitnessError(f"{path}: the pseudonym key is not valid hex") from None
+    if len(key) < 16:
+        raise EarwitnessError(f"{path}: the pseudonym key is too short to be a study's key")
+    return key

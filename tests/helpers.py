@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from earwitness.store import Store, schema
@@ -77,3 +80,56 @@ def database_text(store: Store) -> str:
             for row in connection.execute(sa.select(table)):
                 lines.append(f"{table.name}: " + " | ".join(str(value) for value in row))
     return "\n".join(lines)
+
+
+def share_key(source_root: Path, target_root: Path) -> None:
+    """Give the study at ``target_root`` the pseudonym key of ``source_root`` (as a team
+    shares it) and record that key's fingerprint in the target's database."""
+    from earwitness.store import record_key
+    from earwitness.store.schema import study_meta
+    from earwitness.study import find_study
+
+    key = (source_root / "secret.key").read_bytes()
+    (target_root / "secret.key").write_bytes(key)
+    target = find_study(target_root)
+    with Store.open(target.db_url, check_schema=False) as store, store.transaction() as connection:
+        connection.execute(study_meta.delete())
+        record_key(connection, target.key())
+
+
+@contextmanager
+def small_filesystem(path: Path, size: str = "1m") -> Iterator[Path]:
+    """A real small file system (tmpfs) at ``path``, so a test can fill it up or make it
+    read-only. Skipped, with the reason, where mounting is not permitted."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def make_read_only(path: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True, capture_output=True)
+
+
+def fill_up(path: Path, leave: int = 0) -> Path:
+    """Fill the file system holding ``path`` until ``leave`` bytes or fewer are free."""
+    filler = path / ".filler"
+    with filler.open("wb") as handle:
+        while True:
+            free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
+            if free <= leave:
+                break
+            try:
+                handle.write(b"\0" * min(65536, max(free - leave, 1)))
+                handle.flush()
+            except OSError:
+                break
+    return filler

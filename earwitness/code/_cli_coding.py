@@ -11,6 +11,7 @@ import click
 
 from earwitness.clikit import CliEnv, emit, pass_env, report_options
 from earwitness.errors import BadInputError
+from earwitness.files import write_text_atomic
 
 __all__ = ["register"]
 
@@ -82,8 +83,7 @@ def codebook_export(env: CliEnv, file: Path) -> None:
     with env.store() as store, store.connect() as connection:
         book = read_codebook(connection)
     book.name = book.name or env.study.name
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(dump_codebook_yaml(book), encoding="utf-8")
+    write_text_atomic(file, dump_codebook_yaml(book))
     click.echo(f"Wrote {len(book)} codes to {file}")
 
 

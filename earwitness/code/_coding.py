@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.code._codebook import CodeIndex
-from earwitness.errors import BadInputError
-from earwitness.store import Store, ensure_coder
+from earwitness.errors import BadInputError, EarwitnessError
+from earwitness.store import Store, ensure_coder, insert_ignoring_conflicts
 from earwitness.store.schema import (
     coders,
     codes,
@@ -165,28 +165,61 @@ def _apply(
     code_guid = _codable(connection, code_id)
     coder_id, coder_guid = _coder(connection, coder_name)
     guid = coding_guid(span.document_guid, code_guid, coder_guid, span.start, span.end)
-    existing = connection.execute(sa.select(codings.c.id).where(codings.c.guid == guid)).scalar()
-    if existing is not None:
-        if memo is not None:
-            connection.execute(codings.update().where(codings.c.id == existing).values(memo=memo))
-        return int(existing), False
-    result = connection.execute(
-        codings.insert().values(
-            guid=guid,
-            document_id=span.document_id,
-            segment_id=span.segment_id,
-            start=span.start,
-            end=span.end,
-            code_id=code_id,
-            coder_id=coder_id,
-            origin="human",
-            status="applied",
-            memo=memo,
-        )
+    existing = _stored(connection, guid)
+    if existing is None:
+        # ON CONFLICT DO NOTHING: the same coding applied by another process at the same
+        # moment is one coding, not an error (PostgreSQL); its memo is then checked below.
+        inserted = connection.execute(
+            insert_ignoring_conflicts(connection, codings)
+            .values(
+                guid=guid,
+                document_id=span.document_id,
+                segment_id=span.segment_id,
+                start=span.start,
+                end=span.end,
+                code_id=code_id,
+                coder_id=coder_id,
+                origin="human",
+                status="applied",
+                memo=memo,
+            )
+            .returning(codings.c.id)
+        ).scalar()
+        if inserted is not None:
+            return int(inserted), True
+        existing = _stored(connection, guid)
+        assert existing is not None
+        if memo is not None and existing.memo not in (None, memo):
+            raise _memo_conflict(int(existing.id))
+    if memo is not None and memo != existing.memo:
+        _replace_memo(connection, int(existing.id), prior=existing.memo, memo=memo)
+    return int(existing.id), False
+
+
+def _stored(connection: Connection, guid: str) -> Any:
+    return connection.execute(
+        sa.select(codings.c.id, codings.c.memo).where(codings.c.guid == guid)
+    ).first()
+
+
+def _replace_memo(connection: Connection, coding_id: int, *, prior: str | None, memo: str) -> None:
+    """Replace a memo only if it is still the one read (optimistic check): a memo that
+    another process changed meanwhile is kept, and this edit is refused."""
+    changed = connection.execute(
+        codings.update()
+        .where(codings.c.id == coding_id, codings.c.memo.is_not_distinct_from(prior))
+        .values(memo=memo)
+    ).rowcount
+    if not changed:
+        raise _memo_conflict(coding_id)
+
+
+def _memo_conflict(coding_id: int) -> EarwitnessError:
+    return EarwitnessError(
+        f"coding {coding_id}: its memo was changed by another coder while this edit was "
+        "written; theirs is kept and yours was not written: read it with `earwitness code "
+        "retrieve`, then run again to replace it"
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0]), True
 
 
 def apply_code(
@@ -201,10 +234,13 @@ def apply_code(
     memo: str | None = None,
 ) -> tuple[int, bool]:
     """Apply ``code`` (a guid, path or unique name); return (coding id, whether it is new)."""
-    with store.transaction() as connection:
+
+    def work(connection: Connection) -> tuple[int, bool]:
         code_id = CodeIndex(connection).resolve(code)
         span = locate(connection, segment=segment, document=document, start=start, end=end)
         return _apply(connection, span, code_id, coder, memo)
+
+    return store.retrying(work)
 
 
 def remove_code(

@@ -322,8 +322,19 @@ def _skip_frame(handle: IO[bytes]) -> bool:
     return True
 
 
+_ZSTD_MAGIC = 0xFD2FB528.to_bytes(4, "little")
+
+
 def _chunks(handle: IO[bytes], path: Path) -> Iterator[bytes]:
     """Decompressed bytes of a zstd file, in bounded chunks; a cut-off frame is an error."""
+    head = handle.read(4)
+    skippable = len(head) == 4 and 0x184D2A50 <= int.from_bytes(head, "little") <= 0x184D2A5F
+    if head and head != _ZSTD_MAGIC and not skippable:  # RFC 8878 3.1.1: magic number
+        what = "gzip data" if head[:2] == b"\x1f\x8b" else "no zstd magic number at its start"
+        raise BadInputError(
+            f"not a zstd file ({what}), though named .zst: give the dump as downloaded",
+            file=path,
+        )
     if not _zstd_frames_complete(handle, path.stat().st_size):
         raise BadInputError("corrupt or truncated zstd data: the last frame is cut off", file=path)
     handle.seek(0)

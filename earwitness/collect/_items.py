@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from earwitness.errors import EarwitnessError
 from earwitness.groups import EVIDENCE_KEY, evidence_rows
 from earwitness.privacy import KnownHandles, Masker, handle_tokens, pseudonym, redact_url
-from earwitness.store import DocumentRecord, RawArchive, record_source
+from earwitness.store import DocumentRecord, RawArchive, insert_ignoring_conflicts, record_source
 from earwitness.store.records import (
     DELETED_MARKERS,
     Outcome,
@@ -171,6 +172,7 @@ class ItemWriter:
         self._masker = Masker(self._key)
         self._archive = RawArchive(study.raw_dir, enabled=study.keep_raw)
         self._cursor_id: int | None = None
+        self._generation = 0
         self._state: dict[str, Any] = {}
         self._done = False
         self._seen: set[str] = set()
@@ -185,7 +187,10 @@ class ItemWriter:
         with self.store.connect() as connection:
             row = connection.execute(
                 sa.select(
-                    collection_cursors.c.id, collection_cursors.c.state, collection_cursors.c.done
+                    collection_cursors.c.id,
+                    collection_cursors.c.state,
+                    collection_cursors.c.done,
+                    collection_cursors.c.generation,
                 ).where(
                     collection_cursors.c.source == self.source,
                     collection_cursors.c.query_key == self.query_key,
@@ -194,6 +199,7 @@ class ItemWriter:
             if row is None:
                 return
             self._cursor_id = int(row.id)
+            self._generation = int(row.generation)
             self._state = dict(row.state or {})
             self._done = bool(row.done)
             if not self.track_seen:
@@ -226,6 +232,7 @@ class ItemWriter:
                     collection_seen.delete().where(collection_seen.c.cursor_id == self._cursor_id)
                 )
             self._cursor_id = self._save_cursor(connection, state, False)
+        self._generation += 1
         self._state, self._done, self._seen = state, False, set()
 
     def reset(self) -> None:
@@ -239,6 +246,7 @@ class ItemWriter:
                     collection_cursors.delete().where(collection_cursors.c.id == self._cursor_id)
                 )
         self._cursor_id, self._state, self._done, self._seen = None, {}, False, set()
+        self._generation = 0
 
     def write_page(
         self,
@@ -259,9 +267,11 @@ class ItemWriter:
             [i.native_id for i in items if i.native_id not in self._seen] if self.track_seen else []
         )
         with self.store.transaction() as connection:
+            # The cursor first: a second import of the same file and query waits here for
+            # the first one's page, then finds the cursor moved and writes nothing.
+            cursor_id = self._save_cursor(connection, state, done)
             source_ids = self._record_sources(connection, responses, pointers, provenance)
             self._write_items(connection, items, source_ids[0] if source_ids else None)
-            cursor_id = self._save_cursor(connection, state, done)
             if new_ids:
                 self.store.upsert(
                     connection,
@@ -270,6 +280,7 @@ class ItemWriter:
                     key=("cursor_id", "native_id"),
                 )
         self._cursor_id = cursor_id
+        self._generation += 1
         self._state = dict(state)
         self._done = done
         self._seen.update(new_ids)
@@ -433,19 +444,27 @@ class ItemWriter:
         rewrite_documents(connection, rows)
 
     def _save_cursor(self, connection: Connection, state: Mapping[str, Any], done: bool) -> int:
+        """Advance the cursor from the generation this writer saw, or refuse: another
+        process moved it (optimistic check; its row lock serialises the two)."""
         values = {"state": dict(state), "done": done, "updated_at": utcnow()}
+        c = collection_cursors.c
         if self._cursor_id is not None:
-            connection.execute(
+            moved = connection.execute(
                 collection_cursors.update()
-                .where(collection_cursors.c.id == self._cursor_id)
-                .values(**values)
-            )
+                .where(c.id == self._cursor_id, c.generation == self._generation)
+                .values(generation=c.generation + 1, **values)
+            ).rowcount
+            if not moved:
+                raise _concurrent_run()
             return self._cursor_id
         inserted = connection.execute(
-            collection_cursors.insert()
-            .values(source=self.source, query_key=self.query_key, **values)
-            .returning(collection_cursors.c.id)
-        ).scalar_one()
+            insert_ignoring_conflicts(connection, collection_cursors)
+            .values(source=self.source, query_key=self.query_key, generation=1, **values)
+            .returning(c.id)
+        ).scalar()
+        if inserted is None:
+            raise _concurrent_run()
+        self._generation = 0
         return int(inserted)
 
 
@@ -506,6 +525,14 @@ def _documents_by_id(connection: Connection, ids: Sequence[int]) -> list[sa.Row]
             )
         )
     return rows
+
+
+def _concurrent_run() -> EarwitnessError:
+    return EarwitnessError(
+        "another run of this same collection or import (same source, file or query) wrote "
+        "to it meanwhile, so this one stopped without writing its page: wait for the other "
+        "run to finish, then run again to resume"
+    )
 
 
 def _sha256(body: str | bytes) -> str:

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.store import schema
-from earwitness.store._engine import Store, check_db_url
+from earwitness.store._engine import Store, check_db_url, explain_database_error
+from earwitness.store._meta import check_key, key_fingerprint, key_mismatch, record_key
 from earwitness.store.raw import RawArchive, raw_body, read_raw_record
 from earwitness.store.records import (
     DocumentRecord,
     ensure_coder,
     ensure_participant,
+    insert_ignoring_conflicts,
     record_source,
     set_user_group,
     upsert_document,
@@ -36,12 +38,18 @@ __all__ = [
     "RawArchive",
     "Store",
     "check_db_url",
+    "check_key",
     "count_records",
     "ensure_coder",
     "ensure_participant",
+    "explain_database_error",
     "export_table",
+    "insert_ignoring_conflicts",
+    "key_fingerprint",
+    "key_mismatch",
     "raw_body",
     "read_raw_record",
+    "record_key",
     "record_source",
     "schema",
     "set_user_group",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import random
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -16,12 +20,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from earwitness.errors import DatabaseLockedError, EarwitnessError, SchemaMismatchError
 
-__all__ = ["Store", "check_db_url"]
+__all__ = ["Store", "check_db_url", "explain_database_error"]
 
+T = TypeVar("T")
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _SQLITE_BUSY_TIMEOUT_S = 5.0
 
@@ -63,8 +68,10 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
     cursor.close()
 
 
-def _sqlite_query_only(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    dbapi_connection.execute("PRAGMA query_only=ON")  # SQLite refuses every write
+def _on_readonly_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT_S * 1000)}")
+    dbapi_connection.execute("PRAGMA query_only=ON")  # refuse writes even where mode=ro cannot
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
@@ -85,20 +92,26 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, check_schema: bool = True, read_only: bool = False) -> Store:
-        """Open a study database; ``read_only`` makes every write fail in the database."""
+    def open(
+        cls, url: str, *, check_schema: bool = True, create: bool = True, read_only: bool = False
+    ) -> Store:
+        """Open a database; ``create=False`` refuses a missing SQLite file. ``read_only``
+        makes every write fail: SQLite opens with ``mode=ro`` (``immutable=1`` in a
+        read-only folder) and ``query_only``, PostgreSQL with read-only transactions."""
         parsed = check_db_url(url)
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
-            if database and database != ":memory:" and not Path(database).parent.is_dir():
-                raise EarwitnessError(f"database folder does not exist: {Path(database).parent}")
-            engine = sa.create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
+            if database and database != ":memory:":
+                _prepare_sqlite_file(Path(database), create=create and not read_only)
+            connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_TIMEOUT_S}
+            if read_only and database and database != ":memory:":
+                parsed = _readonly_sqlite_url(parsed, Path(database))
+            engine = sa.create_engine(parsed, connect_args=connect_args)
             # pysqlite's own transaction handling is unreliable; emit BEGIN ourselves
             # (SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints / Transactional DDL").
-            sa.event.listen(engine, "connect", _on_sqlite_connect)
+            on_connect = _on_readonly_sqlite_connect if read_only else _on_sqlite_connect
+            sa.event.listen(engine, "connect", on_connect)
             sa.event.listen(engine, "begin", _on_sqlite_begin)
-            if read_only:
-                sa.event.listen(engine, "connect", _sqlite_query_only)
         else:
             options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
             engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=options)
@@ -106,14 +119,21 @@ class Store:
         try:
             with engine.connect():
                 pass
-        except OperationalError as exc:
+        except DBAPIError as exc:
             engine.dispose()
+            explained = explain_database_error(exc, store._folder())
+            if explained is not None:
+                raise EarwitnessError(explained) from None
             raise EarwitnessError(
                 f"cannot open database {parsed.render_as_string(hide_password=True)}: "
                 f"{_first_line(exc)}"
             ) from None
         if check_schema:
-            store.check_schema()
+            try:
+                store.check_schema()
+            except BaseException:
+                engine.dispose()
+                raise
         return store
 
     def close(self) -> None:
@@ -130,6 +150,13 @@ class Store:
     ) -> None:
         self.close()
 
+    def _folder(self) -> Path | None:
+        """The folder of an SQLite database file (to tell a full disk from a faulty one)."""
+        database = self.engine.url.database or ""
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database.removeprefix("file:")).parent
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -144,16 +171,29 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with _translate_lock_errors(), self.engine.connect() as connection:
+        with _translate_lock_errors(self._folder()), self.engine.connect() as connection:
             yield connection
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction: everything inside commits together or not at all."""
-        with _translate_lock_errors(), self.engine.connect() as connection:
+        with _translate_lock_errors(self._folder()), self.engine.connect() as connection:
             connection.execution_options(earwitness_write=True)
             with connection.begin():
                 yield connection
+
+    def retrying(self, work: Callable[[Connection], T], *, attempts: int = 5) -> T:
+        """Run ``work`` in one transaction; if a concurrent writer made it clash on a
+        unique key (PostgreSQL), run it again, seeing that writer's rows this time."""
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as connection:
+                    return work(connection)
+            except IntegrityError as exc:
+                if attempt == attempts - 1 or not _is_unique_violation(exc):
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # --- schema -------------------------------------------------------------------
 
@@ -174,6 +214,11 @@ class Store:
     def schema_version(self) -> str | None:
         with self.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
+
+    def is_newer_than_known(self) -> bool:
+        """Whether the database was migrated by a newer earwitness than this one."""
+        current = self.schema_version()
+        return current is not None and current not in self.known_versions()
 
     def check_schema(self) -> None:
         """Refuse a database older or newer than this version of earwitness."""
@@ -241,15 +286,131 @@ class Store:
 
 
 @contextmanager
-def _translate_lock_errors() -> Iterator[None]:
+def _translate_lock_errors(folder: Path | None = None) -> Iterator[None]:
     try:
         yield
-    except OperationalError as exc:
-        if "database is locked" in str(exc):
+    except DBAPIError as exc:
+        if "database is locked" in str(exc.orig):
             raise DatabaseLockedError(
                 "the study database is locked by another process; try again when it has finished"
             ) from None
+        explained = explain_database_error(exc, folder)
+        if explained is not None:
+            raise EarwitnessError(explained) from None
         raise
+
+
+# (fragment of the driver's message, what to tell the user); never the SQL or its data.
+_DATABASE_FAULTS: tuple[tuple[str, str], ...] = (
+    (
+        "database or disk is full",
+        "the disk holding the study database is full: nothing was written; "
+        "free some space and run the command again",
+    ),
+    (
+        "could not extend file",
+        "the disk holding the study database is full: nothing was written; "
+        "free some space and run the command again",
+    ),
+    (
+        "no space left on device",
+        "the disk holding the study database is full: nothing was written; "
+        "free some space and run the command again",
+    ),
+    (
+        "database disk image is malformed",
+        "the study database is corrupt (malformed or truncated): restore study.db from a "
+        "backup; earwitness changed nothing",
+    ),
+    (
+        "file is not a database",
+        "the study database is not an SQLite database (corrupt or overwritten): restore "
+        "study.db from a backup; earwitness changed nothing",
+    ),
+    (
+        "attempt to write a readonly database",
+        "the study database is read-only (a read-only folder or file): run this command "
+        "where the study can be written, or ask its owner for write access",
+    ),
+    (
+        "unable to open database file",
+        "the study database cannot be opened (a read-only or missing folder, or no "
+        "permission): check the study folder and its permissions",
+    ),
+    (
+        "disk i/o error",
+        "the disk failed while reading or writing the study database (full, read-only "
+        "or faulty): check the disk, then run the command again",
+    ),
+)
+
+
+def explain_database_error(exc: BaseException, folder: Path | None = None) -> str | None:
+    """One line for a database fault the user can fix (full disk, corrupt file,
+    read-only folder); None for anything else. It never quotes the SQL or its data.
+
+    SQLite reports a full disk met while writing its WAL as a plain "disk I/O error":
+    with the database's ``folder`` known, a folder with no free space says "full"."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).lower()
+    if "disk i/o error" in text and folder is not None and _free_bytes(folder) < _NEARLY_FULL:
+        return _DATABASE_FAULTS[0][1]
+    for fragment, message in _DATABASE_FAULTS:
+        if fragment in text:
+            return message
+    if getattr(original, "errno", None) == errno.ENOSPC:
+        return _DATABASE_FAULTS[0][1]
+    return None
+
+
+_NEARLY_FULL = 256 * 1024
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return _NEARLY_FULL
+    return stats.f_bavail * stats.f_frsize
+
+
+def _prepare_sqlite_file(path: Path, *, create: bool) -> None:
+    """Refuse a missing database unless creating; create a new one 0600 (private)."""
+    if not path.parent.is_dir():
+        raise EarwitnessError(f"database folder does not exist: {path.parent}")
+    if path.exists():
+        if not path.is_file():
+            raise EarwitnessError(f"{path}: the study database is not a regular file")
+        return
+    if not create:
+        raise EarwitnessError(
+            f"{path}: the study database is missing; restore it from a backup "
+            "(earwitness does not recreate it empty)"
+        )
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(path, 0o600)  # umask cannot widen 0600, but an odd one could narrow it
+    except FileExistsError:
+        pass  # another process created it first: SQLite opens it as it is
+    except OSError as exc:
+        raise EarwitnessError(f"{path}: cannot create the study database: {exc.strerror}") from None
+
+
+def _readonly_sqlite_url(parsed: URL, path: Path) -> URL:
+    """``file:PATH?mode=ro``; where the folder cannot be written (no -shm can be made)
+    and no WAL is pending, ``immutable=1`` too (SQLite URI docs, "immutable")."""
+    query = {"mode": "ro", "uri": "true"}
+    wal = path.with_name(path.name + "-wal")
+    if not os.access(path.parent, os.W_OK) and not (wal.exists() and wal.stat().st_size):
+        query["immutable"] = "1"
+    return parsed.set(database=f"file:{path.resolve().as_posix()}", query=query)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(original)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -18,9 +18,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import EarwitnessError
+from earwitness.files import atomic_output
 from earwitness.store import schema as s
 
-__all__ = ["EXPORT_FORMATS", "EXPORT_KINDS", "export_table", "neutralise_formulas", "write_table"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "EXPORT_KINDS",
+    "csv_text",
+    "export_table",
+    "neutralise_formulas",
+    "write_table",
+]
 
 ExportFormat = Literal["csv", "jsonl", "parquet"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "parquet")
@@ -344,17 +352,33 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """The table as formula-safe CSV, every field holding a CR or LF quoted (RFC 4180).
+
+    Python's csv writer quotes only the characters of its line terminator, so a bare CR
+    went unquoted with ``\\n``: rows are written with ``\\r\\n`` (which quotes both) and
+    the terminators outside quotes are then turned back into ``\\n``.
+    """
+    text = neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n")
+    parts = text.split('"')
+    parts[::2] = [part.replace("\r\n", "\n") for part in parts[::2]]  # even: outside quotes
+    return '"'.join(parts)
+
+
 def write_table(frame: pd.DataFrame, path: Path, fmt: ExportFormat) -> None:
-    """Write a table as CSV (formula-safe), JSON Lines or Parquet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        neutralise_formulas(frame).to_csv(path, index=False)
-    elif fmt == "jsonl":
-        if frame.empty:  # JSON Lines has no header: an empty table is an empty file
-            path.write_text("", encoding="utf-8")
-        else:
-            frame.to_json(path, orient="records", lines=True, date_format="iso", force_ascii=False)
-    elif fmt == "parquet":
-        frame.to_parquet(path, index=False)
-    else:
+    """Write a table as CSV (formula-safe), JSON Lines or Parquet, atomically: the
+    target is replaced only by a complete file, never left empty or torn."""
+    if fmt not in EXPORT_FORMATS:
         raise EarwitnessError(f"unknown export format {fmt!r}; choose csv, jsonl or parquet")
+    with atomic_output(path) as temporary:
+        if fmt == "csv":
+            temporary.write_bytes(csv_text(frame).encode("utf-8"))
+        elif fmt == "jsonl":
+            if frame.empty:  # JSON Lines has no header: an empty table is an empty file
+                temporary.write_text("", encoding="utf-8")
+            else:
+                frame.to_json(
+                    temporary, orient="records", lines=True, date_format="iso", force_ascii=False
+                )
+        else:
+            frame.to_parquet(temporary, index=False)

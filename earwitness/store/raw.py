@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from earwitness.files import make_private_dir
 from earwitness.privacy import redact_headers, redact_url
 
 __all__ = ["RawArchive", "raw_body", "read_raw_record"]
@@ -59,12 +60,14 @@ class RawArchive:
 
     def _write(self, platform: str, line: str) -> str:
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in platform) or "misc"
+        make_private_dir(self.root)  # the unmasked archive: owner only (0700/0600)
         folder = self.root / safe
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
         path = folder / f"{datetime.now(UTC):%Y-%m-%d}.ndjson.gz"
         member = gzip.compress(line.encode("utf-8"), mtime=0)
-        with path.open("ab") as handle:
-            offset = handle.tell()
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "ab") as handle:
+            offset = handle.seek(0, os.SEEK_END)
             handle.write(member)
             handle.flush()
             os.fsync(handle.fileno())

@@ -15,9 +15,11 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from earwitness import __version__
+from earwitness.errors import EarwitnessError
 from earwitness.privacy import sha256_text
 from earwitness.store.schema import (
     USER_GROUPS,
@@ -35,6 +37,7 @@ __all__ = [
     "ensure_coder",
     "ensure_participant",
     "ensure_participants",
+    "insert_ignoring_conflicts",
     "record_source",
     "rewrite_documents",
     "set_user_group",
@@ -107,18 +110,28 @@ def ensure_participants(
         ids.update((row.pseudonym, int(row.id)) for row in rows)
     missing = [name for name in wanted if name not in ids]
     if missing:
-        ids.update(
-            zip(
-                missing,
-                _insert_returning_ids(
-                    connection,
-                    participants,
-                    [{"pseudonym": name, "kind": kind, "extra": {}} for name in missing],
-                ),
-                strict=True,
-            )
+        # ON CONFLICT DO NOTHING: another process may create the same pseudonym at the
+        # same moment (PostgreSQL); then its row is the one found below.
+        connection.execute(
+            insert_ignoring_conflicts(connection, participants),
+            [{"pseudonym": name, "kind": kind, "extra": {}} for name in missing],
         )
+        for chunk in _chunked(missing):
+            rows = connection.execute(
+                sa.select(participants.c.pseudonym, participants.c.id).where(
+                    participants.c.pseudonym.in_(chunk)
+                )
+            )
+            ids.update((row.pseudonym, int(row.id)) for row in rows)
     return ids
+
+
+def insert_ignoring_conflicts(connection: Connection, table: sa.Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for this connection's dialect: a row that a
+    concurrent writer inserted first is left as it is, not an error."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _chunked(values: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[Any]]:
@@ -158,16 +171,21 @@ def set_user_group(
 def ensure_coder(
     connection: Connection, name: str, *, declared: bool = True, guid: str | None = None
 ) -> int:
-    """The id of the coder with this name, created if new."""
-    found = connection.execute(sa.select(coders.c.id).where(coders.c.name == name)).scalar()
+    """The id of the coder with this name, created if new (concurrent first uses of one
+    name by several processes create one coder)."""
+    query = sa.select(coders.c.id).where(coders.c.name == name)
+    found = connection.execute(query).scalar()
     if found is not None:
         return int(found)
-    result = connection.execute(
-        coders.insert().values(
+    connection.execute(
+        insert_ignoring_conflicts(connection, coders).values(
             name=name, declared=declared, guid=guid or str(uuid.uuid4()), extra={}
         )
     )
-    return _new_id(result)
+    created = connection.execute(query).scalar()
+    if created is None:
+        raise EarwitnessError(f"coder {name!r}: its guid {guid} already belongs to another coder")
+    return int(created)
 
 
 def record_source(

@@ -93,6 +93,15 @@ def _extra() -> sa.Column[Any]:
     return sa.Column("extra", sa.JSON, nullable=False, default=dict)
 
 
+# --- the study itself -----------------------------------------------------------------
+
+study_meta = sa.Table(
+    "study_meta",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)  # key_fingerprint: HMAC-SHA256 of a fixed label under the pseudonym key (docs/team.md)
+
 # --- provenance and people -------------------------------------------------------------
 
 sources = sa.Table(
@@ -291,6 +300,14 @@ collection_cursors = sa.Table(
     sa.Column("state", sa.JSON, nullable=False, default=dict),
     sa.Column("done", sa.Boolean, nullable=False, default=False),
     sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow),
+    sa.Column(
+        "generation",
+        sa.Integer,
+        nullable=False,
+        default=0,
+        server_default="0",
+        comment="writes so far: a writer that saw another generation lost a race",
+    ),
     sa.UniqueConstraint("source", "query_key", name="uq_cursor_key"),
 )
 
@@ -353,6 +370,7 @@ survey_responses = sa.Table(
     sa.Column("value_num", sa.Float),
     sa.Column("label", sa.Text),
     sa.Index("ix_responses_item", "item_id"),
+    sa.Index("ix_responses_participant", "participant_id"),
 )
 
 # --- audio ------------------------------------------------------------------------------

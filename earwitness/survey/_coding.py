@@ -154,9 +154,12 @@ def _option_index(item: Item, cell: str) -> int | None:
     return None
 
 
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+
+
 def _number(cell: str) -> float | None:
     text = cell.strip().replace("\u2212", "-")
-    if re.fullmatch(r"-?\d+,\d+", text):
+    if "," in text and _DECIMAL_COMMA.fullmatch(text):
         text = text.replace(",", ".")
     try:
         value = float(text)

@@ -12,23 +12,20 @@ e-mail, phone and IP), unless the instrument names it as an item with ``keep: tr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import EarwitnessError
 from earwitness.privacy import Masker, pseudonym
-from earwitness.store import (
-    DocumentRecord,
-    Store,
-    ensure_participant,
-    record_source,
-    set_user_group,
-    upsert_document,
-)
+from earwitness.store import DocumentRecord, Store, insert_ignoring_conflicts, record_source
 from earwitness.store import schema as s
+from earwitness.store.records import ensure_participants, upsert_documents
+from earwitness.store.schema import USER_GROUPS
 from earwitness.survey._coding import CodedRespondent, code_export, match_items
 from earwitness.survey._infer import infer_instrument
 from earwitness.survey._instrument import Instrument
@@ -102,21 +99,22 @@ def import_export(
     )
     with store.transaction() as connection:
         instrument_id, item_ids = _ensure_instrument(connection, instrument)
-        import_id = _record_import(connection, instrument_id, export, len(respondents))
-        source_id = record_source(
-            connection,
-            "survey",
-            query=export.path.name,
-            content_sha256=export.sha256,
-            extra={"format": export.format, "instrument": instrument.name},
-        )
-        groups: Counter[str] = Counter()
-        for respondent in respondents:
-            group = _store_respondent(
-                connection, respondent, instrument, item_ids, import_id, source_id, key, result
+        run = _begin(connection, instrument_id, instrument, export, len(respondents))
+    # Respondents are written in chunks, each one transaction with the import's cursor,
+    # so other writers of an SQLite study wait seconds, not the whole import, and an
+    # interrupted import resumes where it stopped.
+    groups: Counter[str] = Counter()
+    for start in range(run.start, len(respondents), CHUNK_RESPONDENTS):
+        chunk = respondents[start : start + CHUNK_RESPONDENTS]
+        with store.transaction() as connection:
+            run.advance(connection, start + len(chunk), len(respondents))
+            groups.update(
+                _store_respondents(connection, chunk, instrument, item_ids, run, key, result)
             )
-            groups[group] += 1
-        result.groups = dict(groups)
+    if not respondents:
+        with store.transaction() as connection:
+            run.advance(connection, 0, 0)
+    result.groups = dict(groups)
     return result
 
 
@@ -170,6 +168,91 @@ def _ensure_instrument(
     return instrument_id, {code: int(item_id) for code, item_id in ids}
 
 
+CHUNK_RESPONDENTS = 1000
+_CURSOR_SOURCE = "survey-import"
+_IN_CHUNK = 500
+
+
+@dataclass
+class _Run:
+    """An import under way: its rows, and the cursor that says how far it got."""
+
+    import_id: int
+    source_id: int
+    cursor_id: int
+    generation: int
+    start: int
+
+    def advance(self, connection: Connection, written: int, total: int) -> None:
+        """Move the cursor to ``written`` respondents, or refuse if another run moved it."""
+        c = s.collection_cursors.c
+        moved = connection.execute(
+            s.collection_cursors.update()
+            .where(c.id == self.cursor_id, c.generation == self.generation)
+            .values(
+                generation=c.generation + 1,
+                done=written >= total,
+                updated_at=s.utcnow(),
+                state={
+                    "import_id": self.import_id,
+                    "source_id": self.source_id,
+                    "respondents": written,
+                },
+            )
+        ).rowcount
+        if not moved:
+            raise EarwitnessError(
+                "another import of this same file is running, so this one stopped without "
+                "writing: wait for it to finish (run again to resume an interrupted one)"
+            )
+        self.generation += 1
+
+
+def _begin(
+    connection: Connection,
+    instrument_id: int,
+    instrument: Instrument,
+    export: SurveyExport,
+    n_respondents: int,
+) -> _Run:
+    """Start an import, or resume one that was interrupted; refuse a finished one."""
+    query_key = f"{instrument_id}|{export.sha256}"
+    c = s.collection_cursors.c
+    claimed = connection.execute(
+        insert_ignoring_conflicts(connection, s.collection_cursors)
+        .values(source=_CURSOR_SOURCE, query_key=query_key, state={}, done=False, generation=0)
+        .returning(c.id)
+    ).scalar()
+    if claimed is not None:
+        import_id = _record_import(connection, instrument_id, export, n_respondents)
+        source_id = record_source(
+            connection,
+            "survey",
+            query=export.path.name,
+            content_sha256=export.sha256,
+            extra={"format": export.format, "instrument": instrument.name},
+        )
+        run = _Run(import_id, source_id, int(claimed), 0, 0)
+        run.advance(connection, 0, max(n_respondents, 1))
+        return run
+    row = connection.execute(
+        sa.select(c.id, c.state, c.done, c.generation).where(
+            c.source == _CURSOR_SOURCE, c.query_key == query_key
+        )
+    ).one()
+    state = dict(row.state or {})
+    if row.done or "import_id" not in state:
+        _record_import(connection, instrument_id, export, n_respondents)  # says when
+        raise EarwitnessError(f"{export.path.name}: this file was already imported")
+    return _Run(
+        int(state["import_id"]),
+        int(state["source_id"]),
+        int(row.id),
+        int(row.generation),
+        int(state.get("respondents", 0)),
+    )
+
+
 def _record_import(
     connection: Connection, instrument_id: int, export: SurveyExport, n_respondents: int
 ) -> int:
@@ -197,67 +280,129 @@ def _record_import(
     )
 
 
-def _store_respondent(
+def _store_respondents(
     connection: Connection,
-    respondent: CodedRespondent,
+    chunk: list[CodedRespondent],
     instrument: Instrument,
     item_ids: dict[str, int],
-    import_id: int,
-    source_id: int,
+    run: _Run,
     key: bytes,
     result: ImportResult,
-) -> str:
-    name = respondent_pseudonym(instrument.name, respondent.response_id, key)
-    participant_id = ensure_participant(connection, name, kind="respondent")
-    group = "unknown"
-    if instrument.groups is not None:
-        group, rule = instrument.groups.assign(respondent.answers)
-        method = f"survey rule {rule}" if rule else "survey rule: otherwise"
-        set_user_group(connection, participant_id, group, method=method)
-    else:
-        group = str(
-            connection.execute(
-                sa.select(s.participants.c.user_group).where(s.participants.c.id == participant_id)
-            ).scalar_one()
-        )
-    deleted = connection.execute(
-        s.survey_responses.delete().where(
-            s.survey_responses.c.participant_id == participant_id,
-            s.survey_responses.c.item_id.in_(list(item_ids.values())),
-        )
-    )
-    if deleted.rowcount:
-        result.replaced_respondents += 1
+) -> Counter[str]:
+    """Write a chunk of respondents with a few set-wise statements (no per-row DELETE)."""
+    latest: dict[str, CodedRespondent] = {}
+    for respondent in chunk:  # a response id that comes again replaces the earlier one
+        name = respondent_pseudonym(instrument.name, respondent.response_id, key)
+        if name in latest:
+            result.replaced_respondents += 1
+        latest[name] = respondent
+    ids = ensure_participants(connection, list(latest), kind="respondent")
+    groups = _assign_groups(connection, latest, ids, instrument)
+    participant_ids = list(ids.values())
+    result.replaced_respondents += _delete_earlier_answers(connection, participant_ids, item_ids)
     rows = [
-        {
-            "import_id": import_id,
-            "participant_id": participant_id,
-            "item_id": item_ids[r.item],
-            "value": r.value,
-            "value_num": r.value_num,
-            "label": r.label,
-        }
+        (run.import_id, ids[name], item_ids[r.item], r.value, r.value_num, r.label)
+        for name, respondent in latest.items()
         for r in respondent.responses
     ]
     if rows:
-        connection.execute(s.survey_responses.insert(), rows)
+        _insert_responses(connection, rows)
     result.n_responses += len(rows)
-    for response in respondent.responses:
-        item = instrument.item(response.item)
-        if item.type != "text" or item.keep or not response.value:
-            continue
-        upsert_document(
-            connection,
-            DocumentRecord(
-                platform="survey",
-                native_id=f"{instrument.name}:{name}:{item.code}",
-                text=response.value,
-                kind="survey_answer",
-                participant_id=participant_id,
-                source_id=source_id,
-                title=item.text or item.code,
-                extra={"instrument": instrument.name, "item": item.code, "user_group": group},
-            ),
+    free_text = {item.code: item for item in instrument.items if item.type == "text"}
+    documents = [
+        DocumentRecord(
+            platform="survey",
+            native_id=f"{instrument.name}:{name}:{item.code}",
+            text=response.value,
+            kind="survey_answer",
+            participant_id=ids[name],
+            source_id=run.source_id,
+            title=item.text or item.code,
+            extra={"instrument": instrument.name, "item": item.code, "user_group": groups[name]},
         )
-        result.n_documents += 1
-    return group
+        for name, respondent in latest.items()
+        for response in respondent.responses
+        if response.value and response.item in free_text
+        for item in [free_text[response.item]]
+        if not item.keep
+    ]
+    upsert_documents(connection, documents)
+    result.n_documents += len(documents)
+    return Counter(groups.values())
+
+
+def _assign_groups(
+    connection: Connection,
+    latest: dict[str, CodedRespondent],
+    ids: dict[str, int],
+    instrument: Instrument,
+) -> dict[str, str]:
+    if instrument.groups is None:
+        found: dict[int, str] = {}
+        for chunk in _chunks(list(ids.values())):
+            rows = connection.execute(
+                sa.select(s.participants.c.id, s.participants.c.user_group).where(
+                    s.participants.c.id.in_(chunk)
+                )
+            )
+            found.update((int(row.id), str(row.user_group)) for row in rows)
+        return {name: str(found[ids[name]]) for name in latest}
+    groups: dict[str, str] = {}
+    updates = []
+    for name, respondent in latest.items():
+        group, rule = instrument.groups.assign(respondent.answers)
+        method = f"survey rule {rule}" if rule else "survey rule: otherwise"
+        if group not in USER_GROUPS:
+            raise ValueError(f"user group must be one of {', '.join(USER_GROUPS)}, not {group!r}")
+        groups[name] = group
+        updates.append({"b_id": ids[name], "b_group": group, "b_method": method})
+    connection.execute(_SET_GROUP, updates)
+    return groups
+
+
+_SET_GROUP = (
+    s.participants.update()
+    .where(s.participants.c.id == sa.bindparam("b_id"))
+    .values(
+        user_group=sa.bindparam("b_group"),
+        group_method=sa.bindparam("b_method"),
+        group_confidence=None,
+    )
+)
+
+
+def _delete_earlier_answers(
+    connection: Connection, participant_ids: list[int], item_ids: dict[str, int]
+) -> int:
+    """Delete these respondents' earlier answers to these items; return how many had any.
+
+    Set-wise, looked up by ``participant_id`` alone so that its index is the one used:
+    the old per-respondent DELETE scanned the table once per respondent (quadratic)."""
+    items = set(item_ids.values())
+    r = s.survey_responses.c
+    replaced = 0
+    for chunk in _chunks(participant_ids):
+        found = connection.execute(
+            sa.select(r.id, r.participant_id, r.item_id).where(r.participant_id.in_(chunk))
+        ).all()
+        earlier = [row for row in found if row.item_id in items]
+        replaced += len({row.participant_id for row in earlier})
+        for ids in _chunks([int(row.id) for row in earlier]):
+            connection.execute(s.survey_responses.delete().where(r.id.in_(ids)))
+    return replaced
+
+
+def _insert_responses(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """One executemany through the driver: these columns need no type processing, and
+    SQLAlchemy's per-row parameter handling took as long as the insert itself."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        "INSERT INTO survey_responses (import_id, participant_id, item_id, value, value_num, "
+        f"label) VALUES ({', '.join([mark] * 6)})",
+        rows,
+    )
+
+
+def _chunks(values: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]

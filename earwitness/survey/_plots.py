@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from earwitness.files import write_text_atomic
 from earwitness.survey._report import SurveyReport
 
 __all__ = [
@@ -273,5 +274,4 @@ def write_html_report(report: SurveyReport, path: Path) -> None:
     parts.append("<h2>Distributions</h2>")
     parts.append(_table(report.distributions_frame()))
     parts.append("</body></html>")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
+    write_text_atomic(path, "\n".join(parts))

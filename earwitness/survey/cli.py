@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from earwitness.clikit import CliEnv, emit, pass_env, report_options
+from earwitness.files import write_text_atomic
 
 __all__ = ["import_survey", "survey"]
 
@@ -124,7 +125,7 @@ def instrument_command(
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
         click.echo(f"Wrote a draft instrument to {out}", err=True)
 
 

@@ -20,7 +20,7 @@ from earwitness.store import RawArchive
 from earwitness.store.schema import documents, group_evidence, participants
 from earwitness.study import Study
 from tests.collect.server import Crash, CrashingTransport, LocalServer, Reply, VirtualClock
-from tests.helpers import database_text
+from tests.helpers import database_text, share_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "discourse"
 HANDLES = ("mixmaster_jo", "BedroomBeats", "ozone_fan")
@@ -181,7 +181,7 @@ def test_interrupted_at_every_request_resumes_to_the_same_result(
     requests = len(forum.hits)
     for crash_after in range(1, requests):
         study = init_study(tmp_path / f"crash{crash_after}")
-        (study.root / "secret.key").write_bytes((reference.root / "secret.key").read_bytes())
+        share_key(reference.root, study.root)
         with pytest.raises(Crash):
             _collect(study, DiscourseQuery(forum.url), _client_with(CrashingTransport(crash_after)))
         _collect(study, DiscourseQuery(forum.url))

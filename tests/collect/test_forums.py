@@ -16,7 +16,7 @@ from earwitness.collect._items import ItemWriter
 from earwitness.store.schema import documents, group_evidence, participants
 from earwitness.study import Study, init_study
 from tests.collect.server import Crash, CrashingTransport, LocalServer, Reply
-from tests.helpers import database_text
+from tests.helpers import database_text, share_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forums"
 HANDLES = ("kvr_mixer", "beat_smith", "lowend_larry")
@@ -214,7 +214,7 @@ def test_interrupted_at_every_request_resumes_without_gaps_or_duplicates(
     requests = len(local_server.hits)
     for crash_after in range(1, requests):
         study = init_study(tmp_path / f"crash{crash_after}")
-        (study.root / "secret.key").write_bytes((reference.root / "secret.key").read_bytes())
+        share_key(reference.root, study.root)
         with pytest.raises(Crash):
             _collect(study, ForumQuery(url), _client(CrashingTransport(crash_after)))
         _collect(study, ForumQuery(url))

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from earwitness.store.schema import collection_cursors, documents
 from earwitness.study import Study, init_study
 from tests.collect.conftest import RedditCassettes
+from tests.helpers import share_key
 
 ARGS = ["collect", "reddit", "--subreddit", "spez", "--listing", "top", "--no-comments", "--json"]
 
@@ -72,7 +73,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(
 
     clean = init_study(tmp_path / "clean")
     # the same key, so masked mentions get the same pseudonyms in both studies
-    (clean.root / "secret.key").write_bytes((killed.root / "secret.key").read_bytes())
+    share_key(killed.root, clean.root)
     uninterrupted = _run(clean.root, env)
     _out, err = uninterrupted.communicate(timeout=120)
     assert uninterrupted.returncode == 0, err.decode()

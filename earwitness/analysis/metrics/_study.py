@@ -24,6 +24,7 @@ from earwitness.analysis.metrics._measure import (
     measure_audio,
 )
 from earwitness.errors import BadInputError, EarwitnessError
+from earwitness.files import atomic_output
 from earwitness.progress import ProgressReporter
 from earwitness.store import Store
 from earwitness.store import schema as s
@@ -84,11 +85,10 @@ def add_file(
         raise EarwitnessError(
             f"earwitness.toml: audio_storage must be copy or reference, not {storage!r}"
         )
+    repaired = False
     if storage == "copy":
         target = study.audio_dir / f"{digest}{path.suffix.lower()}"
-        if not target.exists():
-            study.audio_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+        repaired = _copy_verified(path, target, digest)
         stored_path = str(target.relative_to(study.root))
     else:
         stored_path = str(path.resolve())
@@ -116,8 +116,25 @@ def add_file(
             key=["song_id", "file_id"],
             update=["kind", "service", "setting", "label"],
         )  # fmt: skip
-    return {"song": song, "version": version.label, "sha256": digest, "path": stored_path,
-            "stored": storage == "copy", "duration_s": round(info.duration_s, 3)}  # fmt: skip
+    result = {"song": song, "version": version.label, "sha256": digest, "path": stored_path,
+              "stored": storage == "copy", "duration_s": round(info.duration_s, 3)}  # fmt: skip
+    if repaired:
+        result["repaired"] = "the stored copy did not match its sha256 and was replaced"
+    return result
+
+
+def _copy_verified(source: Path, target: Path, digest: str) -> bool:
+    """Copy ``source`` to ``target`` through a temporary file whose sha256 is checked
+    before the rename; a stored copy that no longer matches its name is replaced.
+    Return whether a damaged copy was repaired."""
+    damaged = target.exists() and sha256_file(target) != digest
+    if target.exists() and not damaged:
+        return False
+    with atomic_output(target) as temporary:
+        shutil.copyfile(source, temporary)
+        if sha256_file(temporary) != digest:
+            raise EarwitnessError(f"{source}: the file changed while it was copied; add it again")
+    return damaged
 
 
 def resolve_path(study: Study, stored_path: str) -> Path:

@@ -8,6 +8,8 @@ from typing import Any
 import click
 
 from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
+from earwitness.errors import EarwitnessError
+from earwitness.files import check_replaceable
 from earwitness.progress import ProgressReporter
 
 __all__ = ["register"]
@@ -26,13 +28,20 @@ def _path_argument() -> Any:
 @click.command("export-qdpx", short_help="Write the study as a REFI-QDA project (.qdpx).")
 @_path_argument()
 @click.option("--json", "as_json", is_flag=True, help="Emit the summary as JSON.")
+@click.option("--force", is_flag=True, help="Write FILE even if its name does not end in .qdpx.")
 @pass_env
-def export_qdpx_command(env: CliEnv, file: Path, as_json: bool) -> None:
+def export_qdpx_command(env: CliEnv, file: Path, as_json: bool, force: bool) -> None:
     """Write the whole study to FILE as a REFI-QDA 1.0 project (.qdpx) for NVivo,
     ATLAS.ti, MAXQDA or QualCoder: sources, codebook, coders, codings, notes, and cases
-    with variables such as user group."""
+    with variables such as user group. FILE must end in .qdpx (unless --force) and is
+    replaced only if it is a regular file, only once the export is complete."""
     from earwitness.code.refi._exchange import export_qdpx
 
+    if file.suffix.lower() != ".qdpx" and not force:
+        raise EarwitnessError(
+            f"{file}: a REFI-QDA project file ends in .qdpx; name one, or add --force"
+        )
+    check_replaceable(file)
     with env.store() as store:
         summary = export_qdpx(store, file, name=env.study.name, progress=ProgressReporter)
     emit(summary.as_dict(), as_json=as_json, title="REFI-QDA export")

@@ -16,9 +16,7 @@ first words of the coded text) holding one Coding that keeps the coding's guid.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import uuid
 import zipfile
 from collections import defaultdict
@@ -36,6 +34,7 @@ from sqlalchemy.engine import Connection
 from earwitness import __version__
 from earwitness.code.refi._codes import compose_description
 from earwitness.errors import EarwitnessError
+from earwitness.files import atomic_output
 from earwitness.progress import ProgressReporter
 from earwitness.store import Store
 from earwitness.store.schema import (
@@ -189,15 +188,8 @@ def export_qdc(store: Store, path: str | Path) -> int:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as temporary:
+        temporary.write_bytes(data)
 
 
 # --- project ----------------------------------------------------------------------------
@@ -486,15 +478,8 @@ def export_qdpx(
 ) -> ExportSummary:
     """Write the whole study as a REFI-QDA ``.qdpx`` project; see the module docstring."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        summary = _write_project(store, Path(temporary), name, progress)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as temporary:  # refuses a symlink, device or folder target
+        summary = _write_project(store, temporary, name, progress)
     summary.file = str(path)
     return summary
 

@@ -5,7 +5,7 @@ never written by any command; they are replaced by the tables the blind,
 loudness-matched tests of issue 11 need (see ``earwitness.store.schema``).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
