@@ -124,6 +124,10 @@ def _measure_files(
     )
     reports: list[dict[str, Any]] = []
     for outcome in outcomes:
+        for warning in outcome.get("warnings", []):
+            click.echo(f"warning: {outcome['file']}: {warning}", err=True)
+        if not full:
+            outcome.pop("warnings", None)
         reports.append(_clean(outcome))
         if "error" in outcome and not keep_going:
             break

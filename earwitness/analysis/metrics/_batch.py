@@ -29,10 +29,15 @@ def measure_one(path: str, options: dict[str, Any] | None = None) -> dict[str, A
     Errors the user can act on (unreadable, truncated, unsupported) keep their one-line
     message; anything else is reported with its type, never silently dropped.
     """
-    from earwitness.analysis.metrics._measure import measure_file
+    from earwitness.analysis.metrics._measure import METRIC_KEYS, measure_file
 
+    options = dict(options or {})
+    full = options.pop("full", True)
     try:
-        return {"file": path, **measure_file(path, **(options or {}))}
+        metrics = measure_file(path, **options)
+        if not full:  # the warnings are still the caller's to show
+            metrics = {**{k: metrics[k] for k in METRIC_KEYS}, "warnings": metrics["warnings"]}
+        return {"file": path, **metrics}
     except EarwitnessError as exc:
         return {"file": path, "error": str(exc)}
     except (MemoryError, OSError, ValueError, RuntimeError) as exc:  # reported, not hidden

@@ -106,13 +106,15 @@ def _segment_bounds(frames: int, sample_rate: float) -> np.ndarray:
     return np.round(np.arange(count + 1) * length).astype(np.int64)
 
 
-def segment_energies(samples: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
+def segment_energies(
+    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Channel-weighted K-filtered energy per 10 ms segment, and the segment bounds.
 
     The filters run in float64 over chunks, carrying their state, so memory stays small
     (numpy matrix products, see ``_blockfilter``: scipy.signal costs more to import).
     """
-    weights = channel_weights(samples.shape[1])
+    weights = channel_weights(samples.shape[1]) if weights is None else weights
     bounds = _segment_bounds(samples.shape[0], sample_rate)
     cumulative = np.zeros(len(bounds))
     if len(bounds) < 2:
@@ -196,11 +198,16 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def loudness(samples: np.ndarray, sample_rate: float) -> LoudnessResult:
-    """Every loudness and peak measure of float samples shaped (frames, channels)."""
+def loudness(
+    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+) -> LoudnessResult:
+    """Every loudness and peak measure of float samples shaped (frames, channels).
+
+    ``weights`` are the BS.1770 channel weights (default: the WAVE order's, by count).
+    """
     if samples.ndim == 1:
         samples = samples[:, None]
-    energies, bounds = segment_energies(samples, sample_rate)
+    energies, bounds = segment_energies(samples, sample_rate, weights)
     momentary_fine = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS)
     short_fine = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS)
     momentary = momentary_fine[::BLOCK_HOP_SEGMENTS]
@@ -282,20 +289,24 @@ def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:
     return np.maximum(suffix[starts], prefix[starts + width - 1])
 
 
-def integrated_loudness(samples: np.ndarray, sample_rate: float) -> float | None:
+def integrated_loudness(
+    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+) -> float | None:
     """Gated integrated loudness (LUFS) per BS.1770-4; None below the absolute gate."""
     if samples.ndim == 1:
         samples = samples[:, None]
-    energies, bounds = segment_energies(samples, sample_rate)
+    energies, bounds = segment_energies(samples, sample_rate, weights)
     blocks = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS, BLOCK_HOP_SEGMENTS)
     return gated_integrated(blocks)
 
 
-def loudness_range(samples: np.ndarray, sample_rate: float) -> float | None:
+def loudness_range(
+    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+) -> float | None:
     """Loudness range (LU) per EBU Tech 3342."""
     if samples.ndim == 1:
         samples = samples[:, None]
-    energies, bounds = segment_energies(samples, sample_rate)
+    energies, bounds = segment_energies(samples, sample_rate, weights)
     short_term = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS, BLOCK_HOP_SEGMENTS)
     lra = lra_from_short_term(short_term)
     return lra[0] if lra else None

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
-from earwitness.analysis.metrics._io import AudioData, channel_weights, read_audio
+from earwitness.analysis.metrics._io import AudioData, read_audio
 from earwitness.analysis.metrics._loudness import LoudnessResult, loudness
 from earwitness.analysis.metrics._stereo import stereo_measures, width_db
 
@@ -33,6 +33,7 @@ METRIC_KEYS = (
     "duration_s",
     "sample_rate",
     "channels",
+    "channel_layout",
     "bands_third_octave",
 )
 # Further measures, shown with --full and always stored in a study.
@@ -46,8 +47,9 @@ EXTENDED_KEYS = (
     "stereo_width_bands_db",
     "clipped_samples",
     "intersample_overs",
+    "warnings",
 )
-TOOL_VERSION = "audio-1"
+TOOL_VERSION = "audio-2"  # audio-2: channel layouts from the container
 _CHUNK_FRAMES = 1 << 16
 
 
@@ -57,13 +59,18 @@ def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spect
     For stereo the total is mid + side power, since |L|^2 + |R|^2 = 2(|M|^2 + |S|^2).
     """
     samples, rate = audio.samples, audio.sample_rate
-    if audio.channels == 1:
-        return sp.long_term_spectrum(samples[:, 0], rate), None, None
-    mid_spectrum, side_spectrum = sp.mid_side_spectra(samples[:, 0], samples[:, 1], rate)
+    pair = audio.layout.front_pair
+    if audio.channels == 1 or pair is None:
+        used = [c for c in range(audio.channels) if audio.weights[c] > 0] or [0]
+        power = sum(sp.long_term_spectrum(samples[:, c], rate).power for c in used) / len(used)
+        base = sp.long_term_spectrum(samples[:, used[0]], rate)
+        return sp.Spectrum(base.frequencies, np.asarray(power), base.frames), None, None
+    left, right = pair
+    mid_spectrum, side_spectrum = sp.mid_side_spectra(samples[:, left], samples[:, right], rate)
     if audio.channels == 2:
         total = mid_spectrum.power + side_spectrum.power
     else:
-        weights = channel_weights(audio.channels)
+        weights = audio.weights
         used = [c for c in range(audio.channels) if weights[c] > 0]
         total = sum(sp.long_term_spectrum(samples[:, c], rate).power for c in used) / len(used)
     combined = sp.Spectrum(mid_spectrum.frequencies, np.asarray(total), mid_spectrum.frames)
@@ -111,8 +118,10 @@ def measure_audio(audio: AudioData) -> dict[str, Any]:
     """Every metric of decoded audio, keyed as in METRIC_KEYS then EXTENDED_KEYS."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         spectral_job = pool.submit(_spectral_measures, audio)
-        level: LoudnessResult = loudness(audio.samples, audio.sample_rate)
-        stereo = stereo_measures(audio.samples, audio.sample_rate)
+        level: LoudnessResult = loudness(audio.samples, audio.sample_rate, audio.weights)
+        pair = audio.layout.front_pair
+        front = audio.samples[:, list(pair)] if pair and audio.channels > 2 else audio.samples
+        stereo = stereo_measures(front, audio.sample_rate)
         crest = _crest_factor_db(audio.samples, level.sample_peak_dbfs)
         spectral = spectral_job.result()
     values: dict[str, Any] = {
@@ -129,6 +138,8 @@ def measure_audio(audio: AudioData) -> dict[str, Any]:
         "duration_s": audio.duration_s,
         "sample_rate": audio.sample_rate,
         "channels": audio.channels,
+        "channel_layout": audio.layout.name,
+        "warnings": [audio.layout.warning] if audio.layout.warning else [],
         "lra_low_lufs": level.lra_low_lufs,
         "lra_high_lufs": level.lra_high_lufs,
         "psr_min_db": level.psr_min_db,

@@ -134,7 +134,7 @@ def _metric_rows(file_id: int, metrics: dict[str, Any]) -> list[dict[str, Any]]:
             "file_id": file_id,
             "name": name,
             "value": float(value) if scalar and value is not None else None,
-            "data": value if isinstance(value, dict | list) else None,
+            "data": value if isinstance(value, dict | list | str) else None,
             "tool_version": TOOL_VERSION,
         })  # fmt: skip
     return rows
