@@ -32,6 +32,8 @@ __all__ = [
     "AudioInfo",
     "audio_info",
     "channel_weights",
+    "check_block",
+    "check_complete",
     "read_audio",
     "sha256_file",
 ]
@@ -135,6 +137,22 @@ def read_audio(path: str | Path) -> AudioData:
     if not math.isfinite(float(np.sum(samples, dtype=np.float64))):  # NaN and Inf propagate
         raise BadInputError("the audio holds NaN or infinite sample values", file=info.path)
     return AudioData(np.ascontiguousarray(samples), info.sample_rate, info)
+
+
+def check_block(block: np.ndarray, info: AudioInfo) -> None:
+    """Refuse a decoded block holding NaN or Inf (they propagate through the sum)."""
+    if not math.isfinite(float(np.sum(block, dtype=np.float64))):
+        raise BadInputError("the audio holds NaN or infinite sample values", file=info.path)
+
+
+def check_complete(handle: sf.SoundFile, frames_read: int, info: AudioInfo) -> None:
+    """Refuse a file that held fewer frames than its header promised, or none."""
+    if any(mark in handle.extra_info for mark in _TRUNCATION_MARKS) or frames_read < info.frames:
+        raise BadInputError(
+            "the file is truncated: its header promises more audio than it holds", file=info.path
+        )
+    if frames_read == 0:
+        raise BadInputError("the file holds no audio samples", file=info.path)
 
 
 def sha256_file(path: str | Path) -> str:

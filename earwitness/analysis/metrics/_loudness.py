@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -106,36 +107,69 @@ def _segment_bounds(frames: int, sample_rate: float) -> np.ndarray:
     return np.round(np.arange(count + 1) * length).astype(np.int64)
 
 
+class EnergyMeter:
+    """Channel-weighted K-filtered energy per 10 ms segment, fed consecutive samples.
+
+    The filters run in float64 over chunks of ``_CHUNK`` frames on one fixed grid,
+    carrying their state, so a file fed in blocks of any size gives the same values
+    as the whole file at once (numpy matrix products, see ``_blockfilter``).
+    """
+
+    def __init__(self, frames: int, sample_rate: float, weights: np.ndarray) -> None:
+        self.bounds = _segment_bounds(frames, sample_rate)
+        self._cumulative = np.zeros(len(self.bounds))
+        self._used = int(self.bounds[-1]) if len(self.bounds) >= 2 else 0
+        sections = np.hstack(k_weighting_coefficients(sample_rate))
+        self._weights = weights
+        self._filters = {c: BlockFilter(sections) for c in range(len(weights)) if weights[c] > 0}
+        self._received, self._done, self._running = 0, 0, 0.0
+        self._pending: list[np.ndarray] = []
+
+    def feed(self, samples: np.ndarray) -> None:
+        """The next frames, shaped (frames, channels); frames past the last segment are ignored."""
+        take = samples[: max(0, self._used - self._received)]
+        self._received += len(samples)
+        if len(take) == 0:
+            return
+        if self._pending:
+            self._pending.append(take)
+            take = np.concatenate(self._pending)
+            self._pending = []
+        whole = len(take) if self._done + len(take) >= self._used else len(take) // _CHUNK * _CHUNK
+        for start in range(0, whole, _CHUNK):
+            self._chunk(take[start : min(whole, start + _CHUNK)])
+        if whole < len(take):
+            self._pending.append(take[whole:])
+
+    def _chunk(self, chunk: np.ndarray) -> None:
+        start, bounds = self._done, self.bounds
+        stop = start + len(chunk)
+        power = np.zeros(len(chunk))
+        for channel, k_filter in self._filters.items():
+            filtered = k_filter(chunk[:, channel])
+            filtered *= filtered
+            power += self._weights[channel] * filtered
+        running_sum = np.cumsum(power)
+        running_sum += self._running
+        first = np.searchsorted(bounds, start + 1, side="left")
+        last = np.searchsorted(bounds, stop, side="right")
+        self._cumulative[first:last] = running_sum[bounds[first:last] - start - 1]
+        self._running = float(running_sum[-1])
+        self._done = stop
+
+    @property
+    def energies(self) -> np.ndarray:
+        return np.diff(self._cumulative) if len(self.bounds) >= 2 else np.zeros(0)
+
+
 def segment_energies(
     samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Channel-weighted K-filtered energy per 10 ms segment, and the segment bounds.
-
-    The filters run in float64 over chunks, carrying their state, so memory stays small
-    (numpy matrix products, see ``_blockfilter``: scipy.signal costs more to import).
-    """
+    """Channel-weighted K-filtered energy per 10 ms segment, and the segment bounds."""
     weights = channel_weights(samples.shape[1]) if weights is None else weights
-    bounds = _segment_bounds(samples.shape[0], sample_rate)
-    cumulative = np.zeros(len(bounds))
-    if len(bounds) < 2:
-        return np.zeros(0), bounds
-    sections = np.hstack(k_weighting_coefficients(sample_rate))
-    filters = {c: BlockFilter(sections) for c in range(len(weights)) if weights[c] > 0}
-    used, running = int(bounds[-1]), 0.0
-    for start in range(0, used, _CHUNK):
-        stop = min(used, start + _CHUNK)
-        power = np.zeros(stop - start)
-        for channel, k_filter in filters.items():
-            filtered = k_filter(samples[start:stop, channel])
-            filtered *= filtered
-            power += weights[channel] * filtered
-        running_sum = np.cumsum(power)
-        running_sum += running
-        first, last = np.searchsorted(bounds, [start + 1, stop], side="left")
-        last = np.searchsorted(bounds, stop, side="right")
-        cumulative[first:last] = running_sum[bounds[first:last] - start - 1]
-        running = float(running_sum[-1])
-    return np.diff(cumulative), bounds
+    meter = EnergyMeter(samples.shape[0], sample_rate, weights)
+    meter.feed(samples)
+    return meter.energies, meter.bounds
 
 
 def _window_loudness(
@@ -208,15 +242,25 @@ def loudness(
     if samples.ndim == 1:
         samples = samples[:, None]
     energies, bounds = segment_energies(samples, sample_rate, weights)
+    meter = TruePeakMeter(samples, bounds)
+    peak, overs = meter.true_peak()
+    return loudness_from(energies, bounds, meter, peak, overs)
+
+
+def loudness_from(
+    energies: np.ndarray, bounds: np.ndarray, meter: Any, peak: float, overs: int
+) -> LoudnessResult:
+    """The measures from 10 ms segment energies and a peak meter (whole or streamed).
+
+    ``meter`` has ``sample_peak``, ``clipped``, ``segment_lower``, ``segment_upper`` and
+    ``segment_peaks(threshold)`` as :class:`TruePeakMeter`.
+    """
     momentary_fine = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS)
     short_fine = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS)
     momentary = momentary_fine[::BLOCK_HOP_SEGMENTS]
     short_term = short_fine[::BLOCK_HOP_SEGMENTS]
     integrated = gated_integrated(momentary)
     lra = lra_from_short_term(short_term)
-
-    meter = TruePeakMeter(samples, bounds)
-    peak, overs = meter.true_peak()
     sample_peak, clipped = meter.sample_peak, meter.clipped
     true_peak_db = _db(peak)
     psr = _min_psr(meter, short_fine)
@@ -240,7 +284,7 @@ def loudness(
     )
 
 
-def _min_psr(meter: TruePeakMeter, short_fine: np.ndarray) -> float | None:
+def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     """Minimum peak-to-short-term-loudness ratio: true peak in each 3 s window minus S.
 
     Exact without interpolating every window: a window's true peak lies between the

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
-from earwitness.analysis.metrics._io import AudioData, read_audio
+from earwitness.analysis.metrics._io import AudioData, AudioInfo, audio_info, read_audio
 from earwitness.analysis.metrics._loudness import LoudnessResult, loudness
-from earwitness.analysis.metrics._stereo import stereo_measures, width_db
+from earwitness.analysis.metrics._stereo import StereoResult, stereo_measures, width_db
+from earwitness.errors import BadInputError
 
 __all__ = ["EXTENDED_KEYS", "METRIC_KEYS", "measure_audio", "measure_file", "spectra"]
 
@@ -79,6 +80,12 @@ def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spect
 
 def _spectral_measures(audio: AudioData) -> dict[str, Any]:
     total, mid, side = spectra(audio)
+    return _spectral_from(total, mid, side, audio.sample_rate)
+
+
+def _spectral_from(
+    total: sp.Spectrum, mid: sp.Spectrum | None, side: sp.Spectrum | None, rate: int
+) -> dict[str, Any]:
     widths: dict[str, float | None] | None = None
     if mid is not None and side is not None:
         centres = np.array(sp.THIRD_OCTAVE_CENTRES)
@@ -97,7 +104,7 @@ def _spectral_measures(audio: AudioData) -> dict[str, Any]:
         "spectral_centroid_hz": sp.spectral_centroid(total),
         "low_end_share_60hz": sp.share_between(total, 0.0, 60.0),
         "low_end_share_120hz": sp.share_between(total, 0.0, 120.0),
-        "air_share_10khz": sp.share_between(total, 10000.0, audio.sample_rate / 2.0),
+        "air_share_10khz": sp.share_between(total, 10000.0, rate / 2.0),
         "bands_third_octave": sp.third_octave_bands(total),
         "stereo_width_bands_db": widths,
     }
@@ -124,6 +131,19 @@ def measure_audio(audio: AudioData) -> dict[str, Any]:
         stereo = stereo_measures(front, audio.sample_rate)
         crest = _crest_factor_db(audio.samples, level.sample_peak_dbfs)
         spectral = spectral_job.result()
+    return _assemble(level, stereo, crest, spectral, audio.info, audio.frames)
+
+
+def _assemble(
+    level: LoudnessResult,
+    stereo: StereoResult | None,
+    crest: float | None,
+    spectral: dict[str, Any],
+    info: AudioInfo,
+    frames: int,
+) -> dict[str, Any]:
+    layout = info.channel_layout
+    stereo = stereo or StereoResult(None, None, None)
     values: dict[str, Any] = {
         "integrated_lufs": level.integrated_lufs,
         "momentary_max_lufs": level.momentary_max_lufs,
@@ -135,11 +155,11 @@ def measure_audio(audio: AudioData) -> dict[str, Any]:
         "crest_factor_db": crest,
         "stereo_correlation": stereo.correlation_mean,
         "stereo_width_db": stereo.width_db,
-        "duration_s": audio.duration_s,
-        "sample_rate": audio.sample_rate,
-        "channels": audio.channels,
-        "channel_layout": audio.layout.name,
-        "warnings": [audio.layout.warning] if audio.layout.warning else [],
+        "duration_s": frames / info.sample_rate,
+        "sample_rate": info.sample_rate,
+        "channels": info.channels,
+        "channel_layout": layout.name,
+        "warnings": [layout.warning] if layout.warning else [],
         "lra_low_lufs": level.lra_low_lufs,
         "lra_high_lufs": level.lra_high_lufs,
         "psr_min_db": level.psr_min_db,
@@ -151,7 +171,46 @@ def measure_audio(audio: AudioData) -> dict[str, Any]:
     return {key: values[key] for key in (*METRIC_KEYS, *EXTENDED_KEYS)}
 
 
-def measure_file(path: str | Path, *, full: bool = True) -> dict[str, Any]:
-    """Read and measure one file; ``full=False`` keeps only METRIC_KEYS."""
-    metrics = measure_audio(read_audio(path))
+def measure_file(
+    path: str | Path, *, full: bool = True, block_frames: int | None = None
+) -> dict[str, Any]:
+    """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
+
+    A file longer than ``block_frames`` (default ``_streaming.BLOCK_FRAMES``) is measured
+    block by block with the same results, so memory does not grow with its length.
+    """
+    from earwitness.analysis.metrics import _streaming
+
+    block = block_frames or _streaming.BLOCK_FRAMES
+    info = audio_info(path)
+    if info.frames <= block:
+        metrics = measure_audio(read_audio(path))
+    else:
+        metrics = _measure_streamed(info, block)
     return metrics if full else {key: metrics[key] for key in METRIC_KEYS}
+
+
+def _measure_streamed(info: AudioInfo, block: int) -> dict[str, Any]:
+    import soundfile as sf
+
+    from earwitness.analysis.metrics._streaming import measure_streamed
+
+    try:
+        parts = measure_streamed(info, block)
+    except sf.SoundFileError as exc:
+        raise BadInputError(f"cannot decode audio ({exc})", file=info.path) from None
+    level = parts["level"]
+    channel_spectra, mid_side = parts["channel_spectra"], parts["mid_side"]
+    if mid_side is not None and info.channels == 2:
+        mid, side = mid_side
+        total = sp.Spectrum(mid.frequencies, mid.power + side.power, mid.frames)
+    else:
+        mid, side = mid_side if mid_side is not None else (None, None)
+        powers = list(channel_spectra.values())
+        base = powers[0]
+        total = sp.Spectrum(
+            base.frequencies, np.asarray(sum(p.power for p in powers) / len(powers)), base.frames
+        )
+    spectral = _spectral_from(total, mid, side, info.sample_rate)
+    frames = info.frames
+    return _assemble(level, parts["stereo"], parts["crest_factor_db"], spectral, info, frames)
