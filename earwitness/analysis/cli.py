@@ -66,9 +66,7 @@ def add(
 @click.option(
     "--full", is_flag=True, help="Also show the extended measures (PSR, overs, band widths...)."
 )
-@click.option(
-    "--workers", type=int, help="Processes for the files (default: all cores, at most one per file)."
-)
+@click.option("--workers", type=int, help="Processes (default: all cores, at most one per file).")
 @click.option(
     "--keep-going",
     is_flag=True,
@@ -119,9 +117,7 @@ def _measure_files(
     """Each file's metrics or error object, in the order given."""
     from earwitness.analysis.metrics._batch import measure_files
 
-    outcomes = measure_files(
-        files, workers=workers, options={"full": full}, keep_going=keep_going
-    )
+    outcomes = measure_files(files, workers=workers, options={"full": full}, keep_going=keep_going)
     reports: list[dict[str, Any]] = []
     for outcome in outcomes:
         for warning in outcome.get("warnings", []):

@@ -59,9 +59,7 @@ def surround(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 @pytest.mark.parametrize("codec", ["ogg", "opus"])
-def test_vorbis_order_reads_as_the_same_audio_as_wav(
-    surround: dict[str, Path], codec: str
-) -> None:
+def test_vorbis_order_reads_as_the_same_audio_as_wav(surround: dict[str, Path], codec: str) -> None:
     coded = measure_file(surround[codec])
     as_wav = measure_file(surround[f"{codec}.wav"])
     assert coded["channel_layout"] == as_wav["channel_layout"] == "5.1"

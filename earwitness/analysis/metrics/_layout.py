@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 __all__ = [
-    "ChannelLayout",
     "WAVE_SPEAKERS",
+    "ChannelLayout",
     "default_layout",
     "layout_weights",
     "read_layout",
@@ -251,7 +251,6 @@ def _ogg_layout(handle: BinaryIO, subtype: str, channels: int) -> ChannelLayout:
         if family == 1 and channels in _VORBIS_ORDERS:
             return ChannelLayout(_VORBIS_ORDERS[channels], "Opus mapping family 1")
         return default_layout(channels, f"Ogg Opus with mapping family {family}", warn=True)
-    if packet.startswith(b"\x7fFLAC"):  # Ogg FLAC: FLAC's defaults (no comment parsing here)
-        if channels in _FLAC_ORDERS:
-            return ChannelLayout(_FLAC_ORDERS[channels], "FLAC default order")
+    if packet.startswith(b"\x7fFLAC") and channels in _FLAC_ORDERS:  # Ogg FLAC: defaults
+        return ChannelLayout(_FLAC_ORDERS[channels], "FLAC default order")
     return default_layout(channels, f"Ogg {subtype}", warn=True)

@@ -203,7 +203,6 @@ def measure_streamed(info: AudioInfo, block_frames: int = BLOCK_FRAMES) -> dict[
     midside = _Frames("midside") if pair is not None else None
     stereo = _Stereo(info.sample_rate) if pair is not None else None
     crest = _Crest()
-    segments = max(1, block_frames // max(1, int(bounds[1] - bounds[0]) if len(bounds) > 1 else 1))
     with sf.SoundFile(str(info.path)) as handle:
         peaks = _StreamedPeaks(handle, bounds, info.frames)
         carry = np.zeros((0, info.channels), dtype=np.float32)
@@ -224,8 +223,10 @@ def measure_streamed(info: AudioInfo, block_frames: int = BLOCK_FRAMES) -> dict[
                 frames.feed(block[:, channel : channel + 1], final)
             carry = np.concatenate([carry, block]) if len(carry) else block
             # the segments whose samples and 5 following samples have arrived
-            last = last_segment if final else int(
-                np.searchsorted(bounds, position - LOOKAHEAD, side="right") - 1
+            last = (
+                last_segment
+                if final
+                else int(np.searchsorted(bounds, position - LOOKAHEAD, side="right") - 1)
             )
             if last > first or final:
                 peaks.feed(carry, first, max(last, first), carry_start)
@@ -247,4 +248,3 @@ def measure_streamed(info: AudioInfo, block_frames: int = BLOCK_FRAMES) -> dict[
         "channel_spectra": spectra,
         "mid_side": sides,
     }
-
