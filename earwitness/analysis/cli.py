@@ -68,6 +68,15 @@ def add(
 )
 @click.option("--workers", type=int, help="Processes (default: all cores, at most one per file).")
 @click.option(
+    "--lra",
+    "lra_convention",
+    type=click.Choice(["tech3342", "libebur128"]),
+    default="tech3342",
+    show_default=True,
+    help="LRA from 3 s values at 10 Hz (EBU Tech 3342) or one per second (libebur128, ffmpeg "
+    "loudnorm, r128gain).",
+)
+@click.option(
     "--keep-going",
     is_flag=True,
     help="Measure every file even if some fail; report each error and exit 1 if any did.",
@@ -80,18 +89,21 @@ def measure(
     full: bool,
     workers: int | None,
     keep_going: bool,
+    lra_convention: str,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
 ) -> None:
     """Measure FILEs; with no FILE, measure every not-yet-measured file of the study."""
+    options = {"full": full, "lra_convention": lra_convention}
     if files:
-        _measure_files(files, full, workers, keep_going, as_json, as_csv, out)
+        _measure_files(files, options, workers, keep_going, as_json, as_csv, out)
         return
     from earwitness.analysis.metrics._study import measure_pending
 
     with env.store() as store:
-        reports = [_clean(r) for r in measure_pending(store, env.study, workers=workers)]
+        pending = measure_pending(store, env.study, workers=workers, lra_convention=lra_convention)
+        reports = [_clean(r) for r in pending]
     if not reports:
         click.echo("Every audio file of the study is measured.", err=True)
         return
@@ -107,7 +119,7 @@ def measure(
 
 def _measure_files(
     files: tuple[Path, ...],
-    full: bool,
+    options: dict[str, Any],
     workers: int | None,
     keep_going: bool,
     as_json: bool,
@@ -117,7 +129,8 @@ def _measure_files(
     """Each file's metrics or error object, in the order given."""
     from earwitness.analysis.metrics._batch import measure_files
 
-    outcomes = measure_files(files, workers=workers, options={"full": full}, keep_going=keep_going)
+    full = bool(options["full"])
+    outcomes = measure_files(files, workers=workers, options=options, keep_going=keep_going)
     reports: list[dict[str, Any]] = []
     for outcome in outcomes:
         for warning in outcome.get("warnings", []):

@@ -30,6 +30,7 @@ from earwitness.analysis.metrics._truepeak import TRUE_PEAK_PHASES, TruePeakMete
 
 __all__ = [
     "ABSOLUTE_GATE_LUFS",
+    "LRA_CONVENTIONS",
     "TRUE_PEAK_PHASES",
     "LoudnessResult",
     "integrated_loudness",
@@ -204,8 +205,24 @@ def gated_integrated(block_lufs: np.ndarray) -> float | None:
     return _to_lufs(float(_power(gated).mean()))
 
 
-def lra_from_short_term(short_term: np.ndarray) -> tuple[float, float, float] | None:
-    """EBU Tech 3342 loudness range: (LRA, low, high) from 3 s values at 10 Hz."""
+LRA_CONVENTIONS = ("tech3342", "libebur128")
+
+
+def lra_from_short_term(
+    short_term: np.ndarray, convention: str = "tech3342"
+) -> tuple[float, float, float] | None:
+    """Loudness range (LRA, low, high) from the 3 s loudness values at 10 Hz.
+
+    ``tech3342``: every 10 Hz value, gated above -70 LUFS and above -20 LU under their
+    power mean, 10th and 95th percentiles by nearest rank (EBU Tech 3342).
+    ``libebur128``: one 3 s block per second (the first ending at 3 s), as libebur128
+    adds them (``short_term_frame_counter`` reset to 20 x 100 ms after each 30 x 100 ms
+    block; ebur128/ebur128.c, jiixyj/libebur128 1.2), gated at >= -70 LUFS and >= the
+    relative gate, percentile indices floor((n - 1) p + 0.5) of the sorted energies
+    (``ebur128_loudness_range_multiple``, non-histogram mode).
+    """
+    if convention == "libebur128":
+        return _lra_libebur128(short_term[::10])
     above = short_term[short_term > ABSOLUTE_GATE_LUFS]
     if len(above) == 0:
         return None
@@ -213,6 +230,18 @@ def lra_from_short_term(short_term: np.ndarray) -> tuple[float, float, float] | 
     gated = np.sort(above[above > relative])
     low = float(gated[round((len(gated) - 1) * 0.10)])
     high = float(gated[round((len(gated) - 1) * 0.95)])
+    return high - low, low, high
+
+
+def _lra_libebur128(blocks: np.ndarray) -> tuple[float, float, float] | None:
+    energies = np.sort(_power(blocks[blocks >= ABSOLUTE_GATE_LUFS]))
+    if len(energies) == 0:
+        return None
+    gated = energies[energies >= 10.0 ** (LRA_RELATIVE_GATE_LU / 10.0) * energies.mean()]
+    if len(gated) == 0:
+        return None
+    low = _to_lufs(float(gated[math.floor((len(gated) - 1) * 0.1 + 0.5)]))
+    high = _to_lufs(float(gated[math.floor((len(gated) - 1) * 0.95 + 0.5)]))
     return high - low, low, high
 
 
@@ -233,7 +262,10 @@ def _finite(value: float | None) -> float | None:
 
 
 def loudness(
-    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+    samples: np.ndarray,
+    sample_rate: float,
+    weights: np.ndarray | None = None,
+    lra_convention: str = "tech3342",
 ) -> LoudnessResult:
     """Every loudness and peak measure of float samples shaped (frames, channels).
 
@@ -244,11 +276,16 @@ def loudness(
     energies, bounds = segment_energies(samples, sample_rate, weights)
     meter = TruePeakMeter(samples, bounds)
     peak, overs = meter.true_peak()
-    return loudness_from(energies, bounds, meter, peak, overs)
+    return loudness_from(energies, bounds, meter, peak, overs, lra_convention)
 
 
 def loudness_from(
-    energies: np.ndarray, bounds: np.ndarray, meter: Any, peak: float, overs: int
+    energies: np.ndarray,
+    bounds: np.ndarray,
+    meter: Any,
+    peak: float,
+    overs: int,
+    lra_convention: str = "tech3342",
 ) -> LoudnessResult:
     """The measures from 10 ms segment energies and a peak meter (whole or streamed).
 
@@ -260,7 +297,7 @@ def loudness_from(
     momentary = momentary_fine[::BLOCK_HOP_SEGMENTS]
     short_term = short_fine[::BLOCK_HOP_SEGMENTS]
     integrated = gated_integrated(momentary)
-    lra = lra_from_short_term(short_term)
+    lra = lra_from_short_term(short_term, lra_convention)
     sample_peak, clipped = meter.sample_peak, meter.clipped
     true_peak_db = _db(peak)
     psr = _min_psr(meter, short_fine)
@@ -345,12 +382,15 @@ def integrated_loudness(
 
 
 def loudness_range(
-    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+    samples: np.ndarray,
+    sample_rate: float,
+    weights: np.ndarray | None = None,
+    convention: str = "tech3342",
 ) -> float | None:
-    """Loudness range (LU) per EBU Tech 3342."""
+    """Loudness range (LU) per EBU Tech 3342, or as libebur128 computes it."""
     if samples.ndim == 1:
         samples = samples[:, None]
     energies, bounds = segment_energies(samples, sample_rate, weights)
     short_term = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS, BLOCK_HOP_SEGMENTS)
-    lra = lra_from_short_term(short_term)
+    lra = lra_from_short_term(short_term, convention)
     return lra[0] if lra else None

@@ -11,7 +11,7 @@ import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._io import AudioData, AudioInfo, audio_info, read_audio
-from earwitness.analysis.metrics._loudness import LoudnessResult, loudness
+from earwitness.analysis.metrics._loudness import LRA_CONVENTIONS, LoudnessResult, loudness
 from earwitness.analysis.metrics._stereo import StereoResult, stereo_measures, width_db
 from earwitness.errors import BadInputError
 
@@ -39,6 +39,7 @@ METRIC_KEYS = (
 )
 # Further measures, shown with --full and always stored in a study.
 EXTENDED_KEYS = (
+    "lra_convention",
     "lra_low_lufs",
     "lra_high_lufs",
     "psr_min_db",
@@ -121,17 +122,23 @@ def _crest_factor_db(samples: np.ndarray, peak_dbfs: float | None) -> float | No
     return peak_dbfs - 10.0 * math.log10(mean_square)
 
 
-def measure_audio(audio: AudioData) -> dict[str, Any]:
-    """Every metric of decoded audio, keyed as in METRIC_KEYS then EXTENDED_KEYS."""
+def measure_audio(audio: AudioData, *, lra_convention: str = "tech3342") -> dict[str, Any]:
+    """Every metric of decoded audio, keyed as in METRIC_KEYS then EXTENDED_KEYS.
+
+    ``lra_convention``: ``tech3342`` (3 s values at 10 Hz) or ``libebur128`` (one per second).
+    """
+    _check_convention(lra_convention)
     with ThreadPoolExecutor(max_workers=1) as pool:
         spectral_job = pool.submit(_spectral_measures, audio)
-        level: LoudnessResult = loudness(audio.samples, audio.sample_rate, audio.weights)
+        level: LoudnessResult = loudness(
+            audio.samples, audio.sample_rate, audio.weights, lra_convention
+        )
         pair = audio.layout.front_pair
         front = audio.samples[:, list(pair)] if pair and audio.channels > 2 else audio.samples
         stereo = stereo_measures(front, audio.sample_rate)
         crest = _crest_factor_db(audio.samples, level.sample_peak_dbfs)
         spectral = spectral_job.result()
-    return _assemble(level, stereo, crest, spectral, audio.info, audio.frames)
+    return _assemble(level, stereo, crest, spectral, audio.info, audio.frames, lra_convention)
 
 
 def _assemble(
@@ -141,6 +148,7 @@ def _assemble(
     spectral: dict[str, Any],
     info: AudioInfo,
     frames: int,
+    lra_convention: str,
 ) -> dict[str, Any]:
     layout = info.channel_layout
     stereo = stereo or StereoResult(None, None, None)
@@ -160,6 +168,7 @@ def _assemble(
         "channels": info.channels,
         "channel_layout": layout.name,
         "warnings": [layout.warning] if layout.warning else [],
+        "lra_convention": lra_convention,
         "lra_low_lufs": level.lra_low_lufs,
         "lra_high_lufs": level.lra_high_lufs,
         "psr_min_db": level.psr_min_db,
@@ -172,7 +181,11 @@ def _assemble(
 
 
 def measure_file(
-    path: str | Path, *, full: bool = True, block_frames: int | None = None
+    path: str | Path,
+    *,
+    full: bool = True,
+    block_frames: int | None = None,
+    lra_convention: str = "tech3342",
 ) -> dict[str, Any]:
     """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
 
@@ -181,22 +194,31 @@ def measure_file(
     """
     from earwitness.analysis.metrics import _streaming
 
+    _check_convention(lra_convention)
     block = block_frames or _streaming.BLOCK_FRAMES
     info = audio_info(path)
     if info.frames <= block:
-        metrics = measure_audio(read_audio(path))
+        metrics = measure_audio(read_audio(path), lra_convention=lra_convention)
     else:
-        metrics = _measure_streamed(info, block)
+        metrics = _measure_streamed(info, block, lra_convention)
     return metrics if full else {key: metrics[key] for key in METRIC_KEYS}
 
 
-def _measure_streamed(info: AudioInfo, block: int) -> dict[str, Any]:
+def _check_convention(convention: str) -> None:
+    if convention not in LRA_CONVENTIONS:
+        raise BadInputError(
+            f"LRA convention {convention!r} is not one of {', '.join(LRA_CONVENTIONS)}",
+            field="--lra",
+        )
+
+
+def _measure_streamed(info: AudioInfo, block: int, lra_convention: str) -> dict[str, Any]:
     import soundfile as sf
 
     from earwitness.analysis.metrics._streaming import measure_streamed
 
     try:
-        parts = measure_streamed(info, block)
+        parts = measure_streamed(info, block, lra_convention)
     except sf.SoundFileError as exc:
         raise BadInputError(f"cannot decode audio ({exc})", file=info.path) from None
     level = parts["level"]
@@ -213,4 +235,5 @@ def _measure_streamed(info: AudioInfo, block: int) -> dict[str, Any]:
         )
     spectral = _spectral_from(total, mid, side, info.sample_rate)
     frames = info.frames
-    return _assemble(level, parts["stereo"], parts["crest_factor_db"], spectral, info, frames)
+    crest = parts["crest_factor_db"]
+    return _assemble(level, parts["stereo"], crest, spectral, info, frames, lra_convention)

@@ -17,7 +17,7 @@ Results equal :func:`measure_audio` on the whole file (``tests/analysis/test_str
 from __future__ import annotations
 
 import math
-import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from earwitness.analysis.metrics._truepeak import HISTORY, LOOKAHEAD, TruePeakMe
 
 __all__ = ["BLOCK_FRAMES", "measure_streamed"]
 
-BLOCK_FRAMES = 1 << 22  # about 95 s at 44.1 kHz: 32 MiB of stereo float32
+BLOCK_FRAMES = 1 << 23  # about 190 s at 44.1 kHz: 64 MiB of stereo float32
 _CREST_CHUNK = 1 << 16
 _STEREO_BLOCK_S = 0.4
 
@@ -68,7 +68,6 @@ class _Frames:
         self.buffer = buffer[start:].copy()
 
     def _batch(self, x: np.ndarray, count: int) -> None:
-        import scipy.fft
         from numpy.lib.stride_tricks import sliding_window_view
 
         views = [
@@ -81,7 +80,7 @@ class _Frames:
         for row, framed in enumerate(signals):
             if self.mode == "midside":
                 framed *= self.window
-            spectra = scipy.fft.rfft(framed, axis=1, workers=os.cpu_count() or 1)
+            spectra = sp.rfft(framed)
             self.totals[row] += (spectra.real**2 + spectra.imag**2).sum(axis=0, dtype=np.float64)
         self.frames += count
 
@@ -124,7 +123,8 @@ class _Crest:
         self.total, self.count = 0.0, 0
 
     def feed(self, x: np.ndarray, final: bool = False) -> None:
-        buffer = x if self.buffer is None else np.concatenate([self.buffer, x])
+        carried = self.buffer is not None and len(self.buffer) > 0
+        buffer = np.concatenate([self.buffer, x]) if carried else x
         whole = len(buffer) if final else len(buffer) // _CREST_CHUNK * _CREST_CHUNK
         for start in range(0, whole, _CREST_CHUNK):
             chunk = buffer[start : min(whole, start + _CREST_CHUNK)].astype(np.float64).ravel()
@@ -191,7 +191,23 @@ class _StreamedPeaks:
         return result
 
 
-def measure_streamed(info: AudioInfo, block_frames: int = BLOCK_FRAMES) -> dict[str, Any]:
+def _feed_spectra(
+    block: np.ndarray,
+    final: bool,
+    pair: tuple[int, int] | None,
+    midside: _Frames | None,
+    mono: dict[int, _Frames],
+) -> None:
+    """The spectral part of one block (run beside the loudness and peak part)."""
+    if pair is not None and midside is not None:
+        midside.feed(block[:, list(pair)], final)
+    for channel, frames in mono.items():
+        frames.feed(block[:, channel : channel + 1], final)
+
+
+def measure_streamed(
+    info: AudioInfo, block_frames: int = BLOCK_FRAMES, lra_convention: str = "tech3342"
+) -> dict[str, Any]:
     """The loudness, peak, spectral, stereo and crest inputs of ``measure_audio``."""
     layout = info.channel_layout
     weights = np.asarray(layout_weights(layout.speakers), dtype=np.float64)
@@ -203,7 +219,8 @@ def measure_streamed(info: AudioInfo, block_frames: int = BLOCK_FRAMES) -> dict[
     midside = _Frames("midside") if pair is not None else None
     stereo = _Stereo(info.sample_rate) if pair is not None else None
     crest = _Crest()
-    with sf.SoundFile(str(info.path)) as handle:
+    pending: Future[None] | None = None
+    with sf.SoundFile(str(info.path)) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
         peaks = _StreamedPeaks(handle, bounds, info.frames)
         carry = np.zeros((0, info.channels), dtype=np.float32)
         carry_start, position, first = 0, 0, 0
@@ -213,14 +230,13 @@ def measure_streamed(info: AudioInfo, block_frames: int = BLOCK_FRAMES) -> dict[
             check_block(block, info)
             final = len(block) < block_frames or position + len(block) >= info.frames
             position += len(block)
+            if pending is not None:
+                pending.result()
+            pending = spectral.submit(_feed_spectra, block, final, pair, midside, mono)
             energy.feed(block)
             crest.feed(block, final)
-            if pair is not None and stereo is not None and midside is not None:
-                front = block[:, list(pair)]
-                stereo.feed(front)
-                midside.feed(front, final)
-            for channel, frames in mono.items():
-                frames.feed(block[:, channel : channel + 1], final)
+            if pair is not None and stereo is not None:
+                stereo.feed(block[:, list(pair)])
             carry = np.concatenate([carry, block]) if len(carry) else block
             # the segments whose samples and 5 following samples have arrived
             last = (
@@ -235,10 +251,12 @@ def measure_streamed(info: AudioInfo, block_frames: int = BLOCK_FRAMES) -> dict[
                 carry_start, first = keep, last
             if final:
                 break
+        if pending is not None:
+            pending.result()
         check_complete(handle, position, info)
         peaks.finish()
         peak = peaks.peak
-        level = loudness_from(energy.energies, bounds, peaks, peak, peaks.overs)
+        level = loudness_from(energy.energies, bounds, peaks, peak, peaks.overs, lra_convention)
     spectra = {c: f.spectra(info.sample_rate)[0] for c, f in mono.items()}
     sides = midside.spectra(info.sample_rate) if midside is not None else None
     return {

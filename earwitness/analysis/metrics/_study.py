@@ -171,7 +171,7 @@ def _pending(connection: Connection) -> list[tuple[int, str, str]]:
 
 
 def measure_pending(
-    store: Store, study: Study, *, workers: int | None = None
+    store: Store, study: Study, *, workers: int | None = None, lra_convention: str = "tech3342"
 ) -> Iterator[dict[str, Any]]:
     """Measure every registered file without current metrics, in parallel processes.
 
@@ -184,7 +184,8 @@ def measure_pending(
     if not pending:
         return
     paths = [str(resolve_path(study, path)) for _, path, _ in pending]
-    outcomes = measure_files(paths, workers=workers, options={"full": True})
+    options = {"full": True, "lra_convention": lra_convention}
+    outcomes = measure_files(paths, workers=workers, options=options)
     with ProgressReporter("Measuring audio", total=len(pending)) as progress:
         for (file_id, path, digest), outcome in zip(pending, outcomes, strict=True):
             outcome.pop("file")
