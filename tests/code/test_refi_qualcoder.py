@@ -35,6 +35,7 @@ TEXT_A = "The AI master 🔊 was loud. I kept the mix and paid an engineer inste
 TEXT_B = "Presets save time when the deadline is tomorrow."
 JOURNAL_TEXT = "Day 3: two participants compare LANDR with an engineer.\r\nFollow up on cost."
 ANNOTATED = "paid an engineer"
+START, END = TEXT_A.index(ANNOTATED), TEXT_A.index(ANNOTATED) + len(ANNOTATED)
 
 PROJECT = f"""<?xml version="1.0" encoding="utf-8"?>
 <Project xmlns="{NS}" name="interviews" origin="QualCoder 3.6">
@@ -61,7 +62,8 @@ PROJECT = f"""<?xml version="1.0" encoding="utf-8"?>
 <Description /></Note>
 <Note guid="{ANNOTATION}" creatingUser="{USER}" creationDateTime="2024-05-03T09:30:00Z" >
 <PlainTextContent>Why an engineer and not another service?</PlainTextContent>
-<PlainTextSelection guid="d61907b2-d0d4-48dc-b8b7-5e4f7ae5faa6" startPosition="{TEXT_A.index(ANNOTATED)}" endPosition="{TEXT_A.index(ANNOTATED) + len(ANNOTATED)}" />
+<PlainTextSelection guid="d61907b2-d0d4-48dc-b8b7-5e4f7ae5faa6" startPosition="{START}"
+ endPosition="{END}" />
 </Note>
 </Notes>
 <Sets>
