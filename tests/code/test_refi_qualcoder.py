@@ -186,3 +186,20 @@ def test_round_trip_keeps_memos_variables_description_annotations_and_sets(
             ]
     assert again == kept
     assert kept[0] == ("interview 1", "Recorded by phone; noisy line", {"genre": "hip hop"})
+
+
+def test_the_docs_say_what_each_tool_exports_and_what_is_verified(shared_dir: Path) -> None:
+    """docs/code-qdpx.md: Taguette exports codebooks only; only NVivo is verified on real
+    files, and those files are the ones the suite reads."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "code-qdpx.md").read_text()
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in page.splitlines()
+        if line.startswith("| ") and line.count("|") == 6
+    }
+    assert "codebooks only" in rows["Taguette"] and "UTF-8" not in rows["Taguette"]
+    real = [tool for tool, line in rows.items() if "**real files**" in line]
+    assert real == ["NVivo 12 (12.6, Windows)"]
+    assert len(list((shared_dir / "fixtures" / "refi-qda").glob("nvivo12-*.qdpx"))) == 2
+    for tool in ("QualCoder (3.x)", "MAXQDA", "ATLAS.ti"):
+        assert "constructed" in rows[tool]
