@@ -195,7 +195,7 @@ def test_the_docs_say_what_each_tool_exports_and_what_is_verified(shared_dir: Pa
     rows = {
         line.split("|")[1].strip(): line
         for line in page.splitlines()
-        if line.startswith("| ") and line.count("|") == 6
+        if line.startswith("| ") and line.count("|") == 5
     }
     assert "codebooks only" in rows["Taguette"] and "UTF-8" not in rows["Taguette"]
     real = [tool for tool, line in rows.items() if "**real files**" in line]
