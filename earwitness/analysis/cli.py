@@ -77,6 +77,21 @@ def add(
     "loudnorm, r128gain).",
 )
 @click.option(
+    "--dual-mono",
+    is_flag=True,
+    help="Measure a mono file as played on two loudspeakers (+3.01 dB, as ffmpeg's dualmono).",
+)
+@click.option(
+    "--psr-distribution",
+    is_flag=True,
+    help="Add PSR percentiles over 3 s windows every second (interpolates more of the file).",
+)
+@click.option(
+    "--series",
+    is_flag=True,
+    help="Add the momentary and short-term loudness every 100 ms (loudness_series, JSON).",
+)
+@click.option(
     "--keep-going",
     is_flag=True,
     help="Measure every file even if some fail; report each error and exit 1 if any did.",
@@ -90,19 +105,23 @@ def measure(
     workers: int | None,
     keep_going: bool,
     lra_convention: str,
+    dual_mono: bool,
+    psr_distribution: bool,
+    series: bool,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
 ) -> None:
     """Measure FILEs; with no FILE, measure every not-yet-measured file of the study."""
-    options = {"full": full, "lra_convention": lra_convention}
+    options = {"full": full, "lra_convention": lra_convention, "dual_mono": dual_mono,
+               "psr_distribution": psr_distribution, "series": series}  # fmt: skip
     if files:
         _measure_files(files, options, workers, keep_going, as_json, as_csv, out)
         return
     from earwitness.analysis.metrics._study import measure_pending
 
     with env.store() as store:
-        pending = measure_pending(store, env.study, workers=workers, lra_convention=lra_convention)
+        pending = measure_pending(store, env.study, workers=workers, options=options)
         reports = [_clean(r) for r in pending]
     if not reports:
         click.echo("Every audio file of the study is measured.", err=True)

@@ -36,7 +36,8 @@ def measure_one(path: str, options: dict[str, Any] | None = None) -> dict[str, A
     try:
         metrics = measure_file(path, **options)
         if not full:  # the warnings are still the caller's to show
-            metrics = {**{k: metrics[k] for k in METRIC_KEYS}, "warnings": metrics["warnings"]}
+            kept = [k for k in (*METRIC_KEYS, "loudness_series") if k in metrics]
+            metrics = {**{k: metrics[k] for k in kept}, "warnings": metrics["warnings"]}
         return {"file": path, **metrics}
     except EarwitnessError as exc:
         return {"file": path, "error": str(exc)}

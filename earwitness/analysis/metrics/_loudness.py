@@ -75,6 +75,8 @@ class LoudnessResult:
     intersample_overs: int
     momentary: np.ndarray = field(repr=False)
     short_term: np.ndarray = field(repr=False)
+    channel_true_peaks_dbtp: tuple[float | None, ...] = ()
+    psr_percentiles_db: dict[str, float] | None = None
 
 
 def k_weighting_coefficients(sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -266,6 +268,8 @@ def loudness(
     sample_rate: float,
     weights: np.ndarray | None = None,
     lra_convention: str = "tech3342",
+    *,
+    psr_distribution: bool = False,
 ) -> LoudnessResult:
     """Every loudness and peak measure of float samples shaped (frames, channels).
 
@@ -276,7 +280,9 @@ def loudness(
     energies, bounds = segment_energies(samples, sample_rate, weights)
     meter = TruePeakMeter(samples, bounds)
     peak, overs = meter.true_peak()
-    return loudness_from(energies, bounds, meter, peak, overs, lra_convention)
+    return loudness_from(
+        energies, bounds, meter, peak, overs, lra_convention, psr_distribution=psr_distribution
+    )
 
 
 def loudness_from(
@@ -286,6 +292,8 @@ def loudness_from(
     peak: float,
     overs: int,
     lra_convention: str = "tech3342",
+    *,
+    psr_distribution: bool = False,
 ) -> LoudnessResult:
     """The measures from 10 ms segment energies and a peak meter (whole or streamed).
 
@@ -301,6 +309,7 @@ def loudness_from(
     sample_peak, clipped = meter.sample_peak, meter.clipped
     true_peak_db = _db(peak)
     psr = _min_psr(meter, short_fine)
+    channel_peaks = getattr(meter, "channel_peaks", ())
     return LoudnessResult(
         integrated_lufs=integrated,
         momentary_max_lufs=_finite(float(momentary_fine.max())) if len(momentary_fine) else None,
@@ -318,7 +327,41 @@ def loudness_from(
         intersample_overs=overs,
         momentary=momentary,
         short_term=short_term,
+        channel_true_peaks_dbtp=tuple(_finite(_db(float(p))) for p in channel_peaks),
+        psr_percentiles_db=_psr_percentiles(meter, short_fine) if psr_distribution else None,
     )
+
+
+PSR_HOP_SEGMENTS = 100  # one 3 s window per second, as libebur128's short-term blocks
+
+
+def _psr_percentiles(meter: Any, short_fine: np.ndarray) -> dict[str, float] | None:
+    """PSR of each 3 s window every second (window true peak minus its short-term
+    loudness, windows above -70 LUFS): 10th, 50th and 90th percentile and the count.
+
+    Exact: a window's true peak needs only the segments whose bound exceeds the
+    window's largest sample peak, so those are interpolated (and no others).
+    """
+    if len(short_fine) == 0:
+        return None
+    starts = np.arange(0, len(short_fine), PSR_HOP_SEGMENTS)
+    starts = starts[short_fine[starts] > ABSOLUTE_GATE_LUFS]
+    if len(starts) == 0:
+        return None
+    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)[starts]
+    threshold = np.full(len(meter.segment_lower), np.inf)
+    for start, floor in zip(starts, lowest, strict=True):  # the lowest floor holding each
+        span = slice(start, start + SHORT_TERM_SEGMENTS)
+        np.minimum(threshold[span], floor, out=threshold[span])
+    peaks = meter.segment_peaks(threshold)
+    window_peaks = _sliding_max(peaks, SHORT_TERM_SEGMENTS)[starts]
+    with np.errstate(divide="ignore"):
+        psr = 20.0 * np.log10(window_peaks.astype(np.float64)) - short_fine[starts]
+    psr = psr[np.isfinite(psr)]
+    if len(psr) == 0:
+        return None
+    p10, p50, p90 = np.percentile(psr, [10, 50, 90])
+    return {"p10": float(p10), "median": float(p50), "p90": float(p90), "windows": len(psr)}
 
 
 def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
+from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter, spectral_tilt
 from earwitness.analysis.metrics._io import AudioData, AudioInfo, audio_info, read_audio
-from earwitness.analysis.metrics._loudness import LRA_CONVENTIONS, LoudnessResult, loudness
+from earwitness.analysis.metrics._layout import layout_weights
+from earwitness.analysis.metrics._loudness import (
+    BLOCK_HOP_SEGMENTS,
+    LRA_CONVENTIONS,
+    MOMENTARY_SEGMENTS,
+    SEGMENT_S,
+    SHORT_TERM_SEGMENTS,
+    LoudnessResult,
+    loudness,
+)
 from earwitness.analysis.metrics._stereo import StereoResult, stereo_measures, width_db
 from earwitness.errors import BadInputError
 
@@ -49,9 +60,19 @@ EXTENDED_KEYS = (
     "stereo_width_bands_db",
     "clipped_samples",
     "intersample_overs",
+    "intersample_overs_per_minute",
+    "true_peak_channels_dbtp",
+    "clip_runs",
+    "clip_run_samples",
+    "dr",
+    "dr_db",
+    "dr_channels_db",
+    "spectral_tilt_db_per_octave",
+    "psr_distribution_db",
+    "dual_mono",
     "warnings",
 )
-TOOL_VERSION = "audio-2"  # audio-2: channel layouts from the container
+TOOL_VERSION = "audio-2"  # audio-2: channel layouts from the container, DR, clip runs...
 _CHUNK_FRAMES = 1 << 16
 
 
@@ -108,6 +129,7 @@ def _spectral_from(
         "air_share_10khz": sp.share_between(total, 10000.0, rate / 2.0),
         "bands_third_octave": sp.third_octave_bands(total),
         "stereo_width_bands_db": widths,
+        "_total": total,
     }
 
 
@@ -122,23 +144,40 @@ def _crest_factor_db(samples: np.ndarray, peak_dbfs: float | None) -> float | No
     return peak_dbfs - 10.0 * math.log10(mean_square)
 
 
-def measure_audio(audio: AudioData, *, lra_convention: str = "tech3342") -> dict[str, Any]:
+def measure_audio(
+    audio: AudioData,
+    *,
+    lra_convention: str = "tech3342",
+    dual_mono: bool = False,
+    psr_distribution: bool = False,
+    series: bool = False,
+) -> dict[str, Any]:
     """Every metric of decoded audio, keyed as in METRIC_KEYS then EXTENDED_KEYS.
 
-    ``lra_convention``: ``tech3342`` (3 s values at 10 Hz) or ``libebur128`` (one per second).
+    ``lra_convention``: ``tech3342`` (3 s values at 10 Hz) or ``libebur128`` (one per
+    second). ``dual_mono``: a mono file counts as played on two loudspeakers (weight 2,
+    +3.01 dB; libebur128's EBUR128_DUAL_MONO, ffmpeg's ``ebur128=dualmono``).
+    ``psr_distribution`` adds PSR percentiles (interpolates more), ``series`` the
+    momentary and short-term loudness at 10 Hz.
     """
     _check_convention(lra_convention)
+    weights = _weights(audio.info, dual_mono)
     with ThreadPoolExecutor(max_workers=1) as pool:
         spectral_job = pool.submit(_spectral_measures, audio)
         level: LoudnessResult = loudness(
-            audio.samples, audio.sample_rate, audio.weights, lra_convention
-        )
+            audio.samples, audio.sample_rate, weights, lra_convention,
+            psr_distribution=psr_distribution,
+        )  # fmt: skip
         pair = audio.layout.front_pair
         front = audio.samples[:, list(pair)] if pair and audio.channels > 2 else audio.samples
         stereo = stereo_measures(front, audio.sample_rate)
         crest = _crest_factor_db(audio.samples, level.sample_peak_dbfs)
+        dr, clips = DrMeter(audio.sample_rate, audio.channels), ClipRuns(audio.channels)
+        dr.feed(audio.samples)
+        clips.feed(audio.samples)
         spectral = spectral_job.result()
-    return _assemble(level, stereo, crest, spectral, audio.info, audio.frames, lra_convention)
+    extras = _Extras(lra_convention, dual_mono, series, dr.result(), clips.finish())
+    return _assemble(level, stereo, crest, spectral, audio.info, audio.frames, extras)
 
 
 def _assemble(
@@ -148,9 +187,11 @@ def _assemble(
     spectral: dict[str, Any],
     info: AudioInfo,
     frames: int,
-    lra_convention: str,
+    extras: _Extras,
 ) -> dict[str, Any]:
     layout = info.channel_layout
+    minutes = frames / info.sample_rate / 60.0
+    dr, dr_channels = extras.dr
     stereo = stereo or StereoResult(None, None, None)
     values: dict[str, Any] = {
         "integrated_lufs": level.integrated_lufs,
@@ -168,7 +209,17 @@ def _assemble(
         "channels": info.channels,
         "channel_layout": layout.name,
         "warnings": [layout.warning] if layout.warning else [],
-        "lra_convention": lra_convention,
+        "lra_convention": extras.lra_convention,
+        "dual_mono": extras.dual_mono and info.channels == 1,
+        "dr": round(dr) if dr is not None else None,
+        "dr_db": dr,
+        "dr_channels_db": dr_channels,
+        "true_peak_channels_dbtp": list(level.channel_true_peaks_dbtp),
+        "intersample_overs_per_minute": level.intersample_overs / minutes if minutes else None,
+        "clip_runs": extras.clip_runs[0],
+        "clip_run_samples": extras.clip_runs[1],
+        "spectral_tilt_db_per_octave": spectral_tilt(spectral["_total"]),
+        "psr_distribution_db": level.psr_percentiles_db,
         "lra_low_lufs": level.lra_low_lufs,
         "lra_high_lufs": level.lra_high_lufs,
         "psr_min_db": level.psr_min_db,
@@ -177,7 +228,41 @@ def _assemble(
         "intersample_overs": level.intersample_overs,
         **spectral,
     }
-    return {key: values[key] for key in (*METRIC_KEYS, *EXTENDED_KEYS)}
+    result = {key: values[key] for key in (*METRIC_KEYS, *EXTENDED_KEYS)}
+    if extras.series:
+        result["loudness_series"] = _series(level)
+    return result
+
+
+@dataclass(frozen=True)
+class _Extras:
+    lra_convention: str
+    dual_mono: bool
+    series: bool
+    dr: tuple[float | None, list[float | None]]
+    clip_runs: tuple[int, int]
+
+
+def _weights(info: AudioInfo, dual_mono: bool) -> np.ndarray:
+    if dual_mono and info.channels == 1:
+        return np.array([2.0])  # both loudspeakers carry the one channel
+    return np.asarray(layout_weights(info.channel_layout.speakers), dtype=np.float64)
+
+
+def _series(level: LoudnessResult) -> dict[str, Any]:
+    """Momentary (400 ms) and short-term (3 s) loudness every 100 ms; window k ends at
+    first_end_s + k * hop_s. -inf (digital silence) is null."""
+
+    def values(series: np.ndarray) -> list[float | None]:
+        return [float(v) if math.isfinite(v) else None for v in series]
+
+    return {
+        "hop_s": BLOCK_HOP_SEGMENTS * SEGMENT_S,
+        "momentary_first_end_s": MOMENTARY_SEGMENTS * SEGMENT_S,
+        "short_term_first_end_s": SHORT_TERM_SEGMENTS * SEGMENT_S,
+        "momentary_lufs": values(level.momentary),
+        "short_term_lufs": values(level.short_term),
+    }
 
 
 def measure_file(
@@ -186,6 +271,9 @@ def measure_file(
     full: bool = True,
     block_frames: int | None = None,
     lra_convention: str = "tech3342",
+    dual_mono: bool = False,
+    psr_distribution: bool = False,
+    series: bool = False,
 ) -> dict[str, Any]:
     """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
 
@@ -198,10 +286,18 @@ def measure_file(
     block = block_frames or _streaming.BLOCK_FRAMES
     info = audio_info(path)
     if info.frames <= block:
-        metrics = measure_audio(read_audio(path), lra_convention=lra_convention)
+        metrics = measure_audio(
+            read_audio(path), lra_convention=lra_convention, dual_mono=dual_mono,
+            psr_distribution=psr_distribution, series=series,
+        )  # fmt: skip
     else:
-        metrics = _measure_streamed(info, block, lra_convention)
-    return metrics if full else {key: metrics[key] for key in METRIC_KEYS}
+        metrics = _measure_streamed(
+            info, block, lra_convention=lra_convention, dual_mono=dual_mono,
+            psr_distribution=psr_distribution, series=series,
+        )  # fmt: skip
+    if full:
+        return metrics
+    return {key: metrics[key] for key in (*METRIC_KEYS, "loudness_series") if key in metrics}
 
 
 def _check_convention(convention: str) -> None:
@@ -212,13 +308,24 @@ def _check_convention(convention: str) -> None:
         )
 
 
-def _measure_streamed(info: AudioInfo, block: int, lra_convention: str) -> dict[str, Any]:
+def _measure_streamed(
+    info: AudioInfo,
+    block: int,
+    *,
+    lra_convention: str,
+    dual_mono: bool,
+    psr_distribution: bool,
+    series: bool,
+) -> dict[str, Any]:
     import soundfile as sf
 
     from earwitness.analysis.metrics._streaming import measure_streamed
 
     try:
-        parts = measure_streamed(info, block, lra_convention)
+        parts = measure_streamed(
+            info, block, lra_convention, weights=_weights(info, dual_mono),
+            psr_distribution=psr_distribution,
+        )  # fmt: skip
     except sf.SoundFileError as exc:
         raise BadInputError(f"cannot decode audio ({exc})", file=info.path) from None
     level = parts["level"]
@@ -236,4 +343,5 @@ def _measure_streamed(info: AudioInfo, block: int, lra_convention: str) -> dict[
     spectral = _spectral_from(total, mid, side, info.sample_rate)
     frames = info.frames
     crest = parts["crest_factor_db"]
-    return _assemble(level, parts["stereo"], crest, spectral, info, frames, lra_convention)
+    extras = _Extras(lra_convention, dual_mono, series, parts["dr"], parts["clip_runs"])
+    return _assemble(level, parts["stereo"], crest, spectral, info, frames, extras)

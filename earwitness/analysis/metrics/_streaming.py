@@ -24,6 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from earwitness.analysis.metrics import _spectral as sp
+from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter
 from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete
 from earwitness.analysis.metrics._layout import layout_weights
 from earwitness.analysis.metrics._loudness import EnergyMeter, loudness_from
@@ -145,6 +146,7 @@ class _StreamedPeaks:
     def __init__(self, handle: sf.SoundFile, bounds: np.ndarray, frames: int) -> None:
         self.handle, self.bounds, self.frames = handle, bounds, frames
         self.sample_peak, self.clipped, self.peak, self.overs = 0.0, 0, 0.0, 0
+        self.channel_peaks: np.ndarray = np.zeros(0)
         self.lower: list[np.ndarray] = []
         self.upper: list[np.ndarray] = []
         self.blocks: list[tuple[int, int]] = []  # segment ranges
@@ -161,8 +163,11 @@ class _StreamedPeaks:
 
     def feed(self, x: np.ndarray, first: int, last: int, offset: int) -> None:
         meter = self.meter(x, first, last, offset)
-        self.peak, overs = meter.true_peak(self.peak)
-        self.peak = max(self.peak, meter.sample_peak)
+        if len(self.channel_peaks) == 0:
+            self.channel_peaks = np.zeros(x.shape[1])
+        peak, overs = meter.true_peak(self.channel_peaks)
+        self.channel_peaks = np.maximum(self.channel_peaks, meter.channel_peaks)
+        self.peak = max(self.peak, peak, meter.sample_peak)
         self.overs += overs
         self.sample_peak = max(self.sample_peak, meter.sample_peak)
         self.clipped += meter.clipped
@@ -206,11 +211,17 @@ def _feed_spectra(
 
 
 def measure_streamed(
-    info: AudioInfo, block_frames: int = BLOCK_FRAMES, lra_convention: str = "tech3342"
+    info: AudioInfo,
+    block_frames: int = BLOCK_FRAMES,
+    lra_convention: str = "tech3342",
+    *,
+    weights: np.ndarray | None = None,
+    psr_distribution: bool = False,
 ) -> dict[str, Any]:
-    """The loudness, peak, spectral, stereo and crest inputs of ``measure_audio``."""
+    """The loudness, peak, spectral, stereo, crest and dynamics inputs of ``measure_audio``."""
     layout = info.channel_layout
-    weights = np.asarray(layout_weights(layout.speakers), dtype=np.float64)
+    if weights is None:
+        weights = np.asarray(layout_weights(layout.speakers), dtype=np.float64)
     energy = EnergyMeter(info.frames, info.sample_rate, weights)
     bounds = energy.bounds
     pair = layout.front_pair if info.channels > 1 else None
@@ -219,6 +230,7 @@ def measure_streamed(
     midside = _Frames("midside") if pair is not None else None
     stereo = _Stereo(info.sample_rate) if pair is not None else None
     crest = _Crest()
+    dr, clips = DrMeter(info.sample_rate, info.channels), ClipRuns(info.channels)
     pending: Future[None] | None = None
     with sf.SoundFile(str(info.path)) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
         peaks = _StreamedPeaks(handle, bounds, info.frames)
@@ -235,6 +247,8 @@ def measure_streamed(
             pending = spectral.submit(_feed_spectra, block, final, pair, midside, mono)
             energy.feed(block)
             crest.feed(block, final)
+            dr.feed(block)
+            clips.feed(block)
             if pair is not None and stereo is not None:
                 stereo.feed(block[:, list(pair)])
             carry = np.concatenate([carry, block]) if len(carry) else block
@@ -263,6 +277,8 @@ def measure_streamed(
         "level": level,
         "stereo": stereo.result() if stereo is not None else None,
         "crest_factor_db": crest.value(level.sample_peak_dbfs),
+        "dr": dr.result(),
+        "clip_runs": clips.finish(),
         "channel_spectra": spectra,
         "mid_side": sides,
     }

@@ -171,7 +171,11 @@ def _pending(connection: Connection) -> list[tuple[int, str, str]]:
 
 
 def measure_pending(
-    store: Store, study: Study, *, workers: int | None = None, lra_convention: str = "tech3342"
+    store: Store,
+    study: Study,
+    *,
+    workers: int | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Measure every registered file without current metrics, in parallel processes.
 
@@ -184,7 +188,7 @@ def measure_pending(
     if not pending:
         return
     paths = [str(resolve_path(study, path)) for _, path, _ in pending]
-    options = {"full": True, "lra_convention": lra_convention}
+    options = {**(options or {}), "full": True, "series": False}  # series are not stored
     outcomes = measure_files(paths, workers=workers, options=options)
     with ProgressReporter("Measuring audio", total=len(pending)) as progress:
         for (file_id, path, digest), outcome in zip(pending, outcomes, strict=True):

@@ -179,19 +179,22 @@ class TruePeakMeter:
         self.segment_upper = np.max([c.upper[segments] for c in self._channels], axis=0)
         self._segments = segments
 
-    def true_peak(self, floor: float = 0.0) -> tuple[float, int]:
-        """(true peak, linear; inter-sample overs above 1.0), exactly; stretches that
-        cannot exceed ``floor`` (a peak already found elsewhere) are skipped."""
-        best = max(self.sample_peak, floor)
-        for channel in self._channels:  # the most promising stretches first, then the rest
+    def true_peak(self, floor: float | np.ndarray = 0.0) -> tuple[float, int]:
+        """(true peak, linear; inter-sample overs above 1.0), exactly; each channel's own
+        true peak is in ``channel_peaks``. Stretches that cannot exceed ``floor`` (a peak
+        already found elsewhere, per channel or for all) are skipped."""
+        floors = np.broadcast_to(np.asarray(floor, dtype=np.float64), (len(self._channels),))
+        bests = [max(c.sample_peak, float(f)) for c, f in zip(self._channels, floors, strict=True)]
+        for index, channel in enumerate(self._channels):  # the most promising stretches first
             top = channel.upper >= np.quantile(channel.upper, 0.99)
-            channel.evaluate(top & (channel.upper > best))
-            best = max(best, float(channel.peak.max()))
-        for channel in self._channels:
-            channel.evaluate((channel.upper > best) | (channel.upper > 1.0))
-            best = max(best, float(channel.peak.max()))
+            channel.evaluate(top & (channel.upper > bests[index]))
+            bests[index] = max(bests[index], float(channel.peak.max()))
+        for index, channel in enumerate(self._channels):
+            channel.evaluate((channel.upper > bests[index]) | (channel.upper > 1.0))
+            bests[index] = max(bests[index], float(channel.peak.max()))
+        self.channel_peaks = np.array(bests)
         overs = sum(int(c.overs.sum()) for c in self._channels)
-        return best, overs
+        return max(bests, default=0.0), overs
 
     def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
         """Per-segment true peak, exact wherever it exceeds ``threshold``; a value at or
