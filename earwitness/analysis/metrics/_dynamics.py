@@ -87,26 +87,33 @@ class ClipRuns:
             self._channel(channel, samples[:, channel])
 
     def _channel(self, channel: int, x: np.ndarray) -> None:
-        hot = np.abs(x) >= CLIP_LEVEL
+        """Runs among the samples at or above CLIP_LEVEL only (few in most music)."""
+        hot = np.flatnonzero(np.abs(x) >= CLIP_LEVEL)
         carried = int(self._length[channel])
-        if carried == 0 and not hot.any():
+        if len(hot) == 0:
+            self._close(carried)
+            self._length[channel] = 0
             return
-        joins = np.empty(len(x), dtype=bool)  # sample continues the run before it
-        joins[0] = carried > 0 and bool(hot[0]) and x[0] == self._value[channel]
-        joins[1:] = hot[1:] & hot[:-1] & (x[1:] == x[:-1])
+        values = x[hot]
+        first_joins = carried > 0 and hot[0] == 0 and values[0] == self._value[channel]
+        joins = np.concatenate([[first_joins], (np.diff(hot) == 1) & (values[1:] == values[:-1])])
         starts = np.flatnonzero(~joins)
-        if len(starts) == 0:  # the whole block continues the open run
-            self._length[channel] = carried + len(x)
-            return
-        self._close(carried + int(starts[0]) if joins[0] else carried)
-        lengths = np.diff(np.append(starts, len(x)))
-        hot_runs = hot[starts]
-        closed = lengths[:-1][hot_runs[:-1]]
+        touches_end = bool(hot[-1] == len(x) - 1)
+        if first_joins:
+            head = carried + int(starts[0] if len(starts) else len(hot))
+            if len(starts) == 0 and touches_end:
+                self._length[channel] = head
+                return
+            self._close(head)
+        else:
+            self._close(carried)
+        lengths = np.diff(np.append(starts, len(hot)))
+        closed = lengths[:-1] if touches_end else lengths
         long_runs = closed[closed >= CLIP_RUN]
         self.runs += len(long_runs)
         self.samples += int(long_runs.sum())
-        self._length[channel] = int(lengths[-1]) if hot_runs[-1] else 0
-        self._value[channel] = x[starts[-1]]
+        self._length[channel] = int(lengths[-1]) if touches_end and len(lengths) else 0
+        self._value[channel] = values[-1]
 
     def _close(self, length: int) -> None:
         if length >= CLIP_RUN:

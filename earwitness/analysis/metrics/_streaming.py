@@ -129,7 +129,7 @@ class _Crest:
         whole = len(buffer) if final else len(buffer) // _CREST_CHUNK * _CREST_CHUNK
         for start in range(0, whole, _CREST_CHUNK):
             chunk = buffer[start : min(whole, start + _CREST_CHUNK)].astype(np.float64).ravel()
-            self.total += float(chunk @ chunk)
+            self.total += float(np.einsum("i,i->", chunk, chunk))
             self.count += chunk.size
         self.buffer = buffer[whole:].copy()
 
