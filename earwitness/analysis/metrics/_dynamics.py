@@ -47,10 +47,14 @@ class DrMeter:
     def feed(self, samples: np.ndarray) -> None:
         buffer = np.concatenate([self.buffer, samples]) if len(self.buffer) else samples
         whole = len(buffer) // self.size
-        for index in range(whole):
-            block = buffer[index * self.size : (index + 1) * self.size].astype(np.float64)
-            self.squares.append(np.einsum("ij,ij->j", block, block))
-            self.peaks.append(np.abs(block).max(axis=0))
+        if whole:  # channels first, so every reduction runs over contiguous samples
+            blocks = np.ascontiguousarray(buffer[: whole * self.size].T)
+            blocks = blocks.reshape(blocks.shape[0], whole, self.size)
+            peaks = np.maximum(blocks.max(axis=2), -blocks.min(axis=2)).astype(np.float64)
+            wide = blocks.astype(np.float64)
+            squares = np.einsum("cbs,cbs->bc", wide, wide)
+            self.squares.extend(squares)
+            self.peaks.extend(peaks.T)
         self.buffer = buffer[whole * self.size :].copy()
 
     def result(self) -> tuple[float | None, list[float | None]]:
