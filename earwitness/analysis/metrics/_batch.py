@@ -45,6 +45,15 @@ def measure_one(path: str, options: dict[str, Any] | None = None) -> dict[str, A
         return {"file": path, "error": f"{path}: internal error ({type(exc).__name__}: {exc})"}
 
 
+def _one_thread_each() -> None:
+    """The pool already uses every core: BLAS and FFT threads inside it only contend."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    from earwitness.analysis.metrics import _spectral
+
+    _spectral.FFT_WORKERS = 1
+
+
 def measure_files(
     paths: Sequence[str | Path],
     *,
@@ -63,7 +72,7 @@ def measure_files(
             if "error" in outcome and not keep_going:
                 return
         return
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with ProcessPoolExecutor(max_workers=count, initializer=_one_thread_each) as pool:
         futures: list[Future[dict[str, Any]]] = [
             pool.submit(measure_one, name, options) for name in names
         ]

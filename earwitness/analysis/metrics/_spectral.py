@@ -33,6 +33,7 @@ __all__ = [
 
 FRAME = 2048
 HOP = 512
+FFT_WORKERS: int | None = None  # threads per transform; None: every core
 _G = 10.0**0.3
 _BATCH = 512
 
@@ -57,7 +58,8 @@ def rfft(frames: np.ndarray) -> np.ndarray:
     """Real FFT of each row on every core (scipy.fft, imported on first use: 0.3 s)."""
     import scipy.fft
 
-    return np.asarray(scipy.fft.rfft(frames, axis=1, workers=os.cpu_count() or 1))
+    workers = FFT_WORKERS or os.cpu_count() or 1
+    return np.asarray(scipy.fft.rfft(frames, axis=1, workers=workers))
 
 
 def fractional_octave_centres(
