@@ -22,6 +22,8 @@ def _same(streamed: dict, whole: dict) -> None:
             assert streamed[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
         elif isinstance(value, dict):
             _same(streamed[key], value)
+        elif isinstance(value, list) and any(isinstance(v, float) for v in value):
+            assert streamed[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
         else:
             assert streamed[key] == value, key
 
