@@ -127,7 +127,9 @@ def _metric_rows(file_id: int, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name in (*METRIC_KEYS, *EXTENDED_KEYS):
         value = metrics.get(name)
-        scalar = isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(value, bool):  # dual_mono: stored as 0 or 1
+            value = int(value)
+        scalar = isinstance(value, int | float)
         if scalar and not math.isfinite(float(value)):  # type: ignore[arg-type]
             value = None
         rows.append({
