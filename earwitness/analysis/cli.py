@@ -66,7 +66,36 @@ def add(
 @click.option(
     "--full", is_flag=True, help="Also show the extended measures (PSR, overs, band widths...)."
 )
-@click.option("--workers", type=int, help="Processes for a study's files (default: all cores).")
+@click.option("--workers", type=int, help="Processes (default: all cores, at most one per file).")
+@click.option(
+    "--lra",
+    "lra_convention",
+    type=click.Choice(["tech3342", "libebur128"]),
+    default="tech3342",
+    show_default=True,
+    help="LRA from 3 s values at 10 Hz (EBU Tech 3342) or one per second (libebur128, ffmpeg "
+    "loudnorm, r128gain).",
+)
+@click.option(
+    "--dual-mono",
+    is_flag=True,
+    help="Measure a mono file as played on two loudspeakers (+3.01 dB, as ffmpeg's dualmono).",
+)
+@click.option(
+    "--psr-distribution",
+    is_flag=True,
+    help="Add PSR percentiles over 3 s windows every second (interpolates more of the file).",
+)
+@click.option(
+    "--series",
+    is_flag=True,
+    help="Add the momentary and short-term loudness every 100 ms (loudness_series, JSON).",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Measure every file even if some fail; report each error and exit 1 if any did.",
+)
 @report_options
 @pass_env
 def measure(
@@ -74,37 +103,89 @@ def measure(
     files: tuple[Path, ...],
     full: bool,
     workers: int | None,
+    keep_going: bool,
+    lra_convention: str,
+    dual_mono: bool,
+    psr_distribution: bool,
+    series: bool,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
 ) -> None:
     """Measure FILEs; with no FILE, measure every not-yet-measured file of the study."""
-    from earwitness.analysis.metrics._measure import measure_file
-
+    options = {"full": full, "lra_convention": lra_convention, "dual_mono": dual_mono,
+               "psr_distribution": psr_distribution, "series": series}  # fmt: skip
     if files:
-        reports = [_clean(measure_file(path, full=full)) for path in files]
-        if as_json:
-            emit(reports[0] if len(reports) == 1 else reports, as_json=True, out=out)
-        elif as_csv:
-            emit([{"file": str(p), **_flat(r)} for p, r in zip(files, reports, strict=True)],
-                 as_csv=True, out=out)  # fmt: skip
-        else:
-            for path, report in zip(files, reports, strict=True):
-                emit(_flat(report), out=out, title=str(path))
+        _measure_files(files, options, workers, keep_going, as_json, as_csv, out)
         return
     from earwitness.analysis.metrics._study import measure_pending
 
     with env.store() as store:
-        reports = [_clean(r) for r in measure_pending(store, env.study, workers=workers)]
+        pending = measure_pending(store, env.study, workers=workers, options=options)
+        reports = [_clean(r) for r in pending]
     if not reports:
         click.echo("Every audio file of the study is measured.", err=True)
         return
+    failed = [r for r in reports if "error" in r]
     if as_json:
         emit(reports, as_json=True, out=out)
     else:
-        rows = [{k: _flat(r)[k] for k in ("path", "integrated_lufs", "true_peak_dbtp", "lra_lu")}
-                for r in reports]  # fmt: skip
+        rows = [{k: _flat(r).get(k) for k in ("path", "integrated_lufs", "true_peak_dbtp",
+                 "lra_lu", "error")} for r in reports]  # fmt: skip
         emit(rows, as_csv=as_csv, out=out, title=f"Measured {len(reports)} files")
+    _exit_if_failed(failed, len(reports))
+
+
+def _measure_files(
+    files: tuple[Path, ...],
+    options: dict[str, Any],
+    workers: int | None,
+    keep_going: bool,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Each file's metrics or error object, in the order given."""
+    from earwitness.analysis.metrics._batch import measure_files
+
+    full = bool(options["full"])
+    outcomes = measure_files(files, workers=workers, options=options, keep_going=keep_going)
+    reports: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        for warning in outcome.get("warnings", []):
+            click.echo(f"warning: {outcome['file']}: {warning}", err=True)
+        if not full:
+            outcome.pop("warnings", None)
+        reports.append(_clean(outcome))
+        if "error" in outcome and not keep_going:
+            break
+    failed = [r for r in reports if "error" in r]
+    if len(files) == 1 and failed:
+        raise EarwitnessError(failed[0]["error"])
+    if len(files) == 1 and as_json:
+        emit({k: v for k, v in reports[0].items() if k != "file"}, as_json=True, out=out)
+    elif as_json:
+        emit(reports, as_json=True, out=out)
+    elif as_csv:
+        emit([_flat(r) for r in reports], as_csv=True, out=out)
+    else:
+        for report in reports:
+            if "error" in report:
+                click.echo(f"error: {report['error']}", err=True)
+            else:
+                emit(_flat({k: v for k, v in report.items() if k != "file"}), out=out,
+                     title=report["file"])  # fmt: skip
+    _exit_if_failed(failed, len(files), stopped=not keep_going)
+
+
+def _exit_if_failed(failed: list[dict[str, Any]], total: int, *, stopped: bool = False) -> None:
+    """Exit 1 when some files failed and the others were reported; 2 when stopped early."""
+    if not failed:
+        return
+    if stopped:
+        raise EarwitnessError(f"{failed[0]['error']} (stopped; --keep-going measures the rest)")
+    click.echo(f"{len(failed)} of {total} files failed", err=True)
+    raise SystemExit(1)
 
 
 def _flat(report: dict[str, Any]) -> dict[str, Any]:

@@ -251,6 +251,28 @@ notes = sa.Table(
     sa.Column("text", sa.Text, nullable=False, default=""),
     _fk("author_id", "coders.id", ondelete="SET NULL"),
     _created(),
+    sa.Column("start", sa.Integer, comment="an annotation's span in its document"),
+    sa.Column("end", sa.Integer),
+)
+
+# REFI-QDA <Sets>: named groups of documents, codes or notes (MAXQDA document sets).
+sets = sa.Table(
+    "sets",
+    metadata,
+    _id(),
+    sa.Column("guid", sa.String(36), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+)
+
+set_members = sa.Table(
+    "set_members",
+    metadata,
+    _fk("set_id", "sets.id", nullable=False),
+    sa.Column("member_type", sa.String(16), nullable=False),
+    sa.Column("member_id", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("set_id", "member_type", "member_id"),
+    sa.CheckConstraint("member_type IN ('document', 'code', 'note')", name="member_type"),
 )
 
 cases = sa.Table(

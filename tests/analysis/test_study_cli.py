@@ -112,7 +112,7 @@ def test_measure_plain_files_without_a_study(versions: dict[str, Path], tmp_path
         "integrated_lufs", "momentary_max_lufs", "short_term_max_lufs", "lra_lu",
         "true_peak_dbtp", "sample_peak_dbfs", "plr_db", "crest_factor_db",
         "spectral_centroid_hz", "low_end_share_60hz", "stereo_correlation", "stereo_width_db",
-        "duration_s", "sample_rate", "channels", "bands_third_octave",
+        "duration_s", "sample_rate", "channels", "channel_layout", "bands_third_octave",
     ]  # fmt: skip
     several = runner.invoke(
         cli, ["audio", "measure", str(versions["human"]), str(versions["mix"]), "--json"]

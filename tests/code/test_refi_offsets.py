@@ -1,7 +1,7 @@
 """Offset units: each tool's counting is detected per file and converted to code points.
 
 The projects here are hand-made for the tests (illustrative text), written the way each
-tool counts: code points (the standard, QualCoder), UTF-8 bytes (Taguette), UTF-16 units
+tool counts: code points (the standard, QualCoder), UTF-8 bytes (no verified tool), UTF-16 units
 (NVivo), CRLF counted as one; ATLAS.ti-style selections quote their text in ``name``.
 """
 

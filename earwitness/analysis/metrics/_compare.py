@@ -38,7 +38,10 @@ EQ_CENTRES = sp.fractional_octave_centres(EQ_FRACTION, 20.0, 20000.0)
 MAX_LAG_S = 2.0
 _ALIGN_S = 30.0
 LEVEL_METRICS = ("momentary_max_lufs", "short_term_max_lufs", "true_peak_dbtp", "sample_peak_dbfs")
-_SKIP = ("integrated_lufs", "duration_s", "sample_rate", "channels", "bands_third_octave")
+_SKIP = (
+    "integrated_lufs", "duration_s", "sample_rate", "channels", "channel_layout",
+    "bands_third_octave",
+)  # fmt: skip
 
 
 def metric_deltas(version: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,8 @@ Every file is decoded to 32-bit float at its own sample rate; a file that is emp
 truncated, holds NaN or Inf, or that libsndfile cannot read raises one
 :class:`~earwitness.errors.BadInputError` naming the file.
 
-Channel weights follow ITU-R BS.1770-4/5, Table 3: left, right and centre 1.0,
-left and right surround 1.41, LFE excluded. Channel order is the WAVE/SMPTE order
-(L, R, C, LFE, Ls, Rs for 5.1; L, R, C, Ls, Rs for 5.0).
+Each channel's speaker comes from the container (``_layout``: WAVE channel mask, FLAC
+and Vorbis/Opus orders), and its BS.1770 weight from the speaker.
 """
 
 from __future__ import annotations
@@ -19,6 +18,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from earwitness.analysis.metrics._layout import (
+    ChannelLayout,
+    default_layout,
+    layout_weights,
+    read_layout,
+)
 from earwitness.errors import BadInputError
 
 __all__ = [
@@ -27,21 +32,14 @@ __all__ = [
     "AudioInfo",
     "audio_info",
     "channel_weights",
+    "check_block",
+    "check_complete",
     "read_audio",
     "sha256_file",
 ]
 
 SUPPORTED_FORMATS = ("WAV", "WAVEX", "RF64", "W64", "FLAC", "AIFF", "OGG", "MP3")
 
-# BS.1770-4/5 Table 3 weights, by channel count, in WAVE channel order.
-_SURROUND = 1.41
-_WEIGHTS: dict[int, tuple[float, ...]] = {
-    1: (1.0,),
-    2: (1.0, 1.0),
-    3: (1.0, 1.0, 1.0),
-    5: (1.0, 1.0, 1.0, _SURROUND, _SURROUND),
-    6: (1.0, 1.0, 1.0, 0.0, _SURROUND, _SURROUND),
-}
 _TRUNCATION_MARKS = ("(should be", "> file length", "lacks an end-of-stream", "lost sync")
 
 
@@ -55,10 +53,15 @@ class AudioInfo:
     sample_rate: int
     channels: int
     frames: int
+    layout: ChannelLayout | None = None
 
     @property
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
+
+    @property
+    def channel_layout(self) -> ChannelLayout:
+        return self.layout or default_layout(self.channels)
 
 
 @dataclass(frozen=True)
@@ -81,17 +84,19 @@ class AudioData:
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
 
+    @property
+    def layout(self) -> ChannelLayout:
+        layout = self.info.channel_layout
+        return layout if len(layout.speakers) == self.channels else default_layout(self.channels)
 
-def channel_weights(channels: int, *, file: str | Path | None = None) -> np.ndarray:
-    """BS.1770 weights G_i for a channel count (mono, stereo, 3.0, 5.0 or 5.1)."""
-    try:
-        return np.asarray(_WEIGHTS[channels], dtype=np.float64)
-    except KeyError:
-        raise BadInputError(
-            f"{channels} channels are not supported: earwitness measures mono, stereo, "
-            "3.0, 5.0 and 5.1 (L, R, C, LFE, Ls, Rs)",
-            file=file,
-        ) from None
+    @property
+    def weights(self) -> np.ndarray:
+        return np.asarray(layout_weights(self.layout.speakers), dtype=np.float64)
+
+
+def channel_weights(channels: int) -> np.ndarray:
+    """BS.1770 weights G_i of the default (WAVE) layout for a channel count."""
+    return np.asarray(layout_weights(default_layout(channels).speakers), dtype=np.float64)
 
 
 def audio_info(path: str | Path) -> AudioInfo:
@@ -108,9 +113,10 @@ def audio_info(path: str | Path) -> AudioInfo:
         raise BadInputError(
             f"unsupported audio format {info.format}: use WAV, FLAC, AIFF, OGG or MP3", file=path
         )
-    result = AudioInfo(path, info.format, info.subtype, info.samplerate, info.channels, info.frames)
-    channel_weights(result.channels, file=path)
-    return result
+    layout = read_layout(path, info.format, info.subtype, info.channels)
+    return AudioInfo(
+        path, info.format, info.subtype, info.samplerate, info.channels, info.frames, layout
+    )
 
 
 def read_audio(path: str | Path) -> AudioData:
@@ -131,6 +137,22 @@ def read_audio(path: str | Path) -> AudioData:
     if not math.isfinite(float(np.sum(samples, dtype=np.float64))):  # NaN and Inf propagate
         raise BadInputError("the audio holds NaN or infinite sample values", file=info.path)
     return AudioData(np.ascontiguousarray(samples), info.sample_rate, info)
+
+
+def check_block(block: np.ndarray, info: AudioInfo) -> None:
+    """Refuse a decoded block holding NaN or Inf (they propagate through the sum)."""
+    if not math.isfinite(float(np.sum(block, dtype=np.float64))):
+        raise BadInputError("the audio holds NaN or infinite sample values", file=info.path)
+
+
+def check_complete(handle: sf.SoundFile, frames_read: int, info: AudioInfo) -> None:
+    """Refuse a file that held fewer frames than its header promised, or none."""
+    if any(mark in handle.extra_info for mark in _TRUNCATION_MARKS) or frames_read < info.frames:
+        raise BadInputError(
+            "the file is truncated: its header promises more audio than it holds", file=info.path
+        )
+    if frames_read == 0:
+        raise BadInputError("the file holds no audio samples", file=info.path)
 
 
 def sha256_file(path: str | Path) -> str:

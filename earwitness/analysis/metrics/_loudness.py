@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from earwitness.analysis.metrics._truepeak import TRUE_PEAK_PHASES, TruePeakMete
 
 __all__ = [
     "ABSOLUTE_GATE_LUFS",
+    "LRA_CONVENTIONS",
     "TRUE_PEAK_PHASES",
     "LoudnessResult",
     "integrated_loudness",
@@ -73,6 +75,8 @@ class LoudnessResult:
     intersample_overs: int
     momentary: np.ndarray = field(repr=False)
     short_term: np.ndarray = field(repr=False)
+    channel_true_peaks_dbtp: tuple[float | None, ...] = ()
+    psr_percentiles_db: dict[str, float] | None = None
 
 
 def k_weighting_coefficients(sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -106,34 +110,69 @@ def _segment_bounds(frames: int, sample_rate: float) -> np.ndarray:
     return np.round(np.arange(count + 1) * length).astype(np.int64)
 
 
-def segment_energies(samples: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Channel-weighted K-filtered energy per 10 ms segment, and the segment bounds.
+class EnergyMeter:
+    """Channel-weighted K-filtered energy per 10 ms segment, fed consecutive samples.
 
-    The filters run in float64 over chunks, carrying their state, so memory stays small
-    (numpy matrix products, see ``_blockfilter``: scipy.signal costs more to import).
+    The filters run in float64 over chunks of ``_CHUNK`` frames on one fixed grid,
+    carrying their state, so a file fed in blocks of any size gives the same values
+    as the whole file at once (numpy matrix products, see ``_blockfilter``).
     """
-    weights = channel_weights(samples.shape[1])
-    bounds = _segment_bounds(samples.shape[0], sample_rate)
-    cumulative = np.zeros(len(bounds))
-    if len(bounds) < 2:
-        return np.zeros(0), bounds
-    sections = np.hstack(k_weighting_coefficients(sample_rate))
-    filters = {c: BlockFilter(sections) for c in range(len(weights)) if weights[c] > 0}
-    used, running = int(bounds[-1]), 0.0
-    for start in range(0, used, _CHUNK):
-        stop = min(used, start + _CHUNK)
-        power = np.zeros(stop - start)
-        for channel, k_filter in filters.items():
-            filtered = k_filter(samples[start:stop, channel])
+
+    def __init__(self, frames: int, sample_rate: float, weights: np.ndarray) -> None:
+        self.bounds = _segment_bounds(frames, sample_rate)
+        self._cumulative = np.zeros(len(self.bounds))
+        self._used = int(self.bounds[-1]) if len(self.bounds) >= 2 else 0
+        sections = np.hstack(k_weighting_coefficients(sample_rate))
+        self._weights = weights
+        self._filters = {c: BlockFilter(sections) for c in range(len(weights)) if weights[c] > 0}
+        self._received, self._done, self._running = 0, 0, 0.0
+        self._pending: list[np.ndarray] = []
+
+    def feed(self, samples: np.ndarray) -> None:
+        """The next frames, shaped (frames, channels); frames past the last segment are ignored."""
+        take = samples[: max(0, self._used - self._received)]
+        self._received += len(samples)
+        if len(take) == 0:
+            return
+        if self._pending:
+            self._pending.append(take)
+            take = np.concatenate(self._pending)
+            self._pending = []
+        whole = len(take) if self._done + len(take) >= self._used else len(take) // _CHUNK * _CHUNK
+        for start in range(0, whole, _CHUNK):
+            self._chunk(take[start : min(whole, start + _CHUNK)])
+        if whole < len(take):
+            self._pending.append(take[whole:])
+
+    def _chunk(self, chunk: np.ndarray) -> None:
+        start, bounds = self._done, self.bounds
+        stop = start + len(chunk)
+        power = np.zeros(len(chunk))
+        for channel, k_filter in self._filters.items():
+            filtered = k_filter(chunk[:, channel])
             filtered *= filtered
-            power += weights[channel] * filtered
+            power += self._weights[channel] * filtered
         running_sum = np.cumsum(power)
-        running_sum += running
-        first, last = np.searchsorted(bounds, [start + 1, stop], side="left")
+        running_sum += self._running
+        first = np.searchsorted(bounds, start + 1, side="left")
         last = np.searchsorted(bounds, stop, side="right")
-        cumulative[first:last] = running_sum[bounds[first:last] - start - 1]
-        running = float(running_sum[-1])
-    return np.diff(cumulative), bounds
+        self._cumulative[first:last] = running_sum[bounds[first:last] - start - 1]
+        self._running = float(running_sum[-1])
+        self._done = stop
+
+    @property
+    def energies(self) -> np.ndarray:
+        return np.diff(self._cumulative) if len(self.bounds) >= 2 else np.zeros(0)
+
+
+def segment_energies(
+    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Channel-weighted K-filtered energy per 10 ms segment, and the segment bounds."""
+    weights = channel_weights(samples.shape[1]) if weights is None else weights
+    meter = EnergyMeter(samples.shape[0], sample_rate, weights)
+    meter.feed(samples)
+    return meter.energies, meter.bounds
 
 
 def _window_loudness(
@@ -168,8 +207,24 @@ def gated_integrated(block_lufs: np.ndarray) -> float | None:
     return _to_lufs(float(_power(gated).mean()))
 
 
-def lra_from_short_term(short_term: np.ndarray) -> tuple[float, float, float] | None:
-    """EBU Tech 3342 loudness range: (LRA, low, high) from 3 s values at 10 Hz."""
+LRA_CONVENTIONS = ("tech3342", "libebur128")
+
+
+def lra_from_short_term(
+    short_term: np.ndarray, convention: str = "tech3342"
+) -> tuple[float, float, float] | None:
+    """Loudness range (LRA, low, high) from the 3 s loudness values at 10 Hz.
+
+    ``tech3342``: every 10 Hz value, gated above -70 LUFS and above -20 LU under their
+    power mean, 10th and 95th percentiles by nearest rank (EBU Tech 3342).
+    ``libebur128``: one 3 s block per second (the first ending at 3 s), as libebur128
+    adds them (``short_term_frame_counter`` reset to 20 x 100 ms after each 30 x 100 ms
+    block; ebur128/ebur128.c, jiixyj/libebur128 1.2), gated at >= -70 LUFS and >= the
+    relative gate, percentile indices floor((n - 1) p + 0.5) of the sorted energies
+    (``ebur128_loudness_range_multiple``, non-histogram mode).
+    """
+    if convention == "libebur128":
+        return _lra_libebur128(short_term[::10])
     above = short_term[short_term > ABSOLUTE_GATE_LUFS]
     if len(above) == 0:
         return None
@@ -177,6 +232,18 @@ def lra_from_short_term(short_term: np.ndarray) -> tuple[float, float, float] | 
     gated = np.sort(above[above > relative])
     low = float(gated[round((len(gated) - 1) * 0.10)])
     high = float(gated[round((len(gated) - 1) * 0.95)])
+    return high - low, low, high
+
+
+def _lra_libebur128(blocks: np.ndarray) -> tuple[float, float, float] | None:
+    energies = np.sort(_power(blocks[blocks >= ABSOLUTE_GATE_LUFS]))
+    if len(energies) == 0:
+        return None
+    gated = energies[energies >= 10.0 ** (LRA_RELATIVE_GATE_LU / 10.0) * energies.mean()]
+    if len(gated) == 0:
+        return None
+    low = _to_lufs(float(gated[math.floor((len(gated) - 1) * 0.1 + 0.5)]))
+    high = _to_lufs(float(gated[math.floor((len(gated) - 1) * 0.95 + 0.5)]))
     return high - low, low, high
 
 
@@ -196,23 +263,53 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def loudness(samples: np.ndarray, sample_rate: float) -> LoudnessResult:
-    """Every loudness and peak measure of float samples shaped (frames, channels)."""
+def loudness(
+    samples: np.ndarray,
+    sample_rate: float,
+    weights: np.ndarray | None = None,
+    lra_convention: str = "tech3342",
+    *,
+    psr_distribution: bool = False,
+) -> LoudnessResult:
+    """Every loudness and peak measure of float samples shaped (frames, channels).
+
+    ``weights`` are the BS.1770 channel weights (default: the WAVE order's, by count).
+    """
     if samples.ndim == 1:
         samples = samples[:, None]
-    energies, bounds = segment_energies(samples, sample_rate)
+    energies, bounds = segment_energies(samples, sample_rate, weights)
+    meter = TruePeakMeter(samples, bounds)
+    peak, overs = meter.true_peak()
+    return loudness_from(
+        energies, bounds, meter, peak, overs, lra_convention, psr_distribution=psr_distribution
+    )
+
+
+def loudness_from(
+    energies: np.ndarray,
+    bounds: np.ndarray,
+    meter: Any,
+    peak: float,
+    overs: int,
+    lra_convention: str = "tech3342",
+    *,
+    psr_distribution: bool = False,
+) -> LoudnessResult:
+    """The measures from 10 ms segment energies and a peak meter (whole or streamed).
+
+    ``meter`` has ``sample_peak``, ``clipped``, ``segment_lower``, ``segment_upper`` and
+    ``segment_peaks(threshold)`` as :class:`TruePeakMeter`.
+    """
     momentary_fine = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS)
     short_fine = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS)
     momentary = momentary_fine[::BLOCK_HOP_SEGMENTS]
     short_term = short_fine[::BLOCK_HOP_SEGMENTS]
     integrated = gated_integrated(momentary)
-    lra = lra_from_short_term(short_term)
-
-    meter = TruePeakMeter(samples, bounds)
-    peak, overs = meter.true_peak()
+    lra = lra_from_short_term(short_term, lra_convention)
     sample_peak, clipped = meter.sample_peak, meter.clipped
     true_peak_db = _db(peak)
     psr = _min_psr(meter, short_fine)
+    channel_peaks = getattr(meter, "channel_peaks", ())
     return LoudnessResult(
         integrated_lufs=integrated,
         momentary_max_lufs=_finite(float(momentary_fine.max())) if len(momentary_fine) else None,
@@ -230,10 +327,44 @@ def loudness(samples: np.ndarray, sample_rate: float) -> LoudnessResult:
         intersample_overs=overs,
         momentary=momentary,
         short_term=short_term,
+        channel_true_peaks_dbtp=tuple(_finite(_db(float(p))) for p in channel_peaks),
+        psr_percentiles_db=_psr_percentiles(meter, short_fine) if psr_distribution else None,
     )
 
 
-def _min_psr(meter: TruePeakMeter, short_fine: np.ndarray) -> float | None:
+PSR_HOP_SEGMENTS = 100  # one 3 s window per second, as libebur128's short-term blocks
+
+
+def _psr_percentiles(meter: Any, short_fine: np.ndarray) -> dict[str, float] | None:
+    """PSR of each 3 s window every second (window true peak minus its short-term
+    loudness, windows above -70 LUFS): 10th, 50th and 90th percentile and the count.
+
+    Exact: a window's true peak needs only the segments whose bound exceeds the
+    window's largest sample peak, so those are interpolated (and no others).
+    """
+    if len(short_fine) == 0:
+        return None
+    starts = np.arange(0, len(short_fine), PSR_HOP_SEGMENTS)
+    starts = starts[short_fine[starts] > ABSOLUTE_GATE_LUFS]
+    if len(starts) == 0:
+        return None
+    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)[starts]
+    threshold = np.full(len(meter.segment_lower), np.inf)
+    for start, floor in zip(starts, lowest, strict=True):  # the lowest floor holding each
+        span = slice(start, start + SHORT_TERM_SEGMENTS)
+        np.minimum(threshold[span], floor, out=threshold[span])
+    peaks = meter.segment_peaks(threshold)
+    window_peaks = _sliding_max(peaks, SHORT_TERM_SEGMENTS)[starts]
+    with np.errstate(divide="ignore"):
+        psr = 20.0 * np.log10(window_peaks.astype(np.float64)) - short_fine[starts]
+    psr = psr[np.isfinite(psr)]
+    if len(psr) == 0:
+        return None
+    p10, p50, p90 = np.percentile(psr, [10, 50, 90])
+    return {"p10": float(p10), "median": float(p50), "p90": float(p90), "windows": len(psr)}
+
+
+def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     """Minimum peak-to-short-term-loudness ratio: true peak in each 3 s window minus S.
 
     Exact without interpolating every window: a window's true peak lies between the
@@ -282,20 +413,27 @@ def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:
     return np.maximum(suffix[starts], prefix[starts + width - 1])
 
 
-def integrated_loudness(samples: np.ndarray, sample_rate: float) -> float | None:
+def integrated_loudness(
+    samples: np.ndarray, sample_rate: float, weights: np.ndarray | None = None
+) -> float | None:
     """Gated integrated loudness (LUFS) per BS.1770-4; None below the absolute gate."""
     if samples.ndim == 1:
         samples = samples[:, None]
-    energies, bounds = segment_energies(samples, sample_rate)
+    energies, bounds = segment_energies(samples, sample_rate, weights)
     blocks = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS, BLOCK_HOP_SEGMENTS)
     return gated_integrated(blocks)
 
 
-def loudness_range(samples: np.ndarray, sample_rate: float) -> float | None:
-    """Loudness range (LU) per EBU Tech 3342."""
+def loudness_range(
+    samples: np.ndarray,
+    sample_rate: float,
+    weights: np.ndarray | None = None,
+    convention: str = "tech3342",
+) -> float | None:
+    """Loudness range (LU) per EBU Tech 3342, or as libebur128 computes it."""
     if samples.ndim == 1:
         samples = samples[:, None]
-    energies, bounds = segment_energies(samples, sample_rate)
+    energies, bounds = segment_energies(samples, sample_rate, weights)
     short_term = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS, BLOCK_HOP_SEGMENTS)
-    lra = lra_from_short_term(short_term)
+    lra = lra_from_short_term(short_term, convention)
     return lra[0] if lra else None

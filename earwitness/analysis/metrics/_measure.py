@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
 import math
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
-from earwitness.analysis.metrics._io import AudioData, channel_weights, read_audio
-from earwitness.analysis.metrics._loudness import LoudnessResult, loudness
-from earwitness.analysis.metrics._stereo import stereo_measures, width_db
+from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter, spectral_tilt
+from earwitness.analysis.metrics._io import AudioData, AudioInfo, audio_info, read_audio
+from earwitness.analysis.metrics._layout import layout_weights
+from earwitness.analysis.metrics._loudness import (
+    BLOCK_HOP_SEGMENTS,
+    LRA_CONVENTIONS,
+    MOMENTARY_SEGMENTS,
+    SEGMENT_S,
+    SHORT_TERM_SEGMENTS,
+    LoudnessResult,
+    loudness,
+)
+from earwitness.analysis.metrics._stereo import StereoResult, stereo_measures, width_db
+from earwitness.errors import BadInputError
 
 __all__ = ["EXTENDED_KEYS", "METRIC_KEYS", "measure_audio", "measure_file", "spectra"]
 
@@ -33,10 +48,12 @@ METRIC_KEYS = (
     "duration_s",
     "sample_rate",
     "channels",
+    "channel_layout",
     "bands_third_octave",
 )
 # Further measures, shown with --full and always stored in a study.
 EXTENDED_KEYS = (
+    "lra_convention",
     "lra_low_lufs",
     "lra_high_lufs",
     "psr_min_db",
@@ -46,8 +63,19 @@ EXTENDED_KEYS = (
     "stereo_width_bands_db",
     "clipped_samples",
     "intersample_overs",
+    "intersample_overs_per_minute",
+    "true_peak_channels_dbtp",
+    "clip_runs",
+    "clip_run_samples",
+    "dr",
+    "dr_db",
+    "dr_channels_db",
+    "spectral_tilt_db_per_octave",
+    "psr_distribution_db",
+    "dual_mono",
+    "warnings",
 )
-TOOL_VERSION = "audio-1"
+TOOL_VERSION = "audio-2"  # audio-2: channel layouts from the container, DR, clip runs...
 _CHUNK_FRAMES = 1 << 16
 
 
@@ -57,13 +85,18 @@ def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spect
     For stereo the total is mid + side power, since |L|^2 + |R|^2 = 2(|M|^2 + |S|^2).
     """
     samples, rate = audio.samples, audio.sample_rate
-    if audio.channels == 1:
-        return sp.long_term_spectrum(samples[:, 0], rate), None, None
-    mid_spectrum, side_spectrum = sp.mid_side_spectra(samples[:, 0], samples[:, 1], rate)
+    pair = audio.layout.front_pair
+    if audio.channels == 1 or pair is None:
+        used = [c for c in range(audio.channels) if audio.weights[c] > 0] or [0]
+        power = sum(sp.long_term_spectrum(samples[:, c], rate).power for c in used) / len(used)
+        base = sp.long_term_spectrum(samples[:, used[0]], rate)
+        return sp.Spectrum(base.frequencies, np.asarray(power), base.frames), None, None
+    left, right = pair
+    mid_spectrum, side_spectrum = sp.mid_side_spectra(samples[:, left], samples[:, right], rate)
     if audio.channels == 2:
         total = mid_spectrum.power + side_spectrum.power
     else:
-        weights = channel_weights(audio.channels)
+        weights = audio.weights
         used = [c for c in range(audio.channels) if weights[c] > 0]
         total = sum(sp.long_term_spectrum(samples[:, c], rate).power for c in used) / len(used)
     combined = sp.Spectrum(mid_spectrum.frequencies, np.asarray(total), mid_spectrum.frames)
@@ -72,6 +105,12 @@ def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spect
 
 def _spectral_measures(audio: AudioData) -> dict[str, Any]:
     total, mid, side = spectra(audio)
+    return _spectral_from(total, mid, side, audio.sample_rate)
+
+
+def _spectral_from(
+    total: sp.Spectrum, mid: sp.Spectrum | None, side: sp.Spectrum | None, rate: int
+) -> dict[str, Any]:
     widths: dict[str, float | None] | None = None
     if mid is not None and side is not None:
         centres = np.array(sp.THIRD_OCTAVE_CENTRES)
@@ -90,9 +129,10 @@ def _spectral_measures(audio: AudioData) -> dict[str, Any]:
         "spectral_centroid_hz": sp.spectral_centroid(total),
         "low_end_share_60hz": sp.share_between(total, 0.0, 60.0),
         "low_end_share_120hz": sp.share_between(total, 0.0, 120.0),
-        "air_share_10khz": sp.share_between(total, 10000.0, audio.sample_rate / 2.0),
+        "air_share_10khz": sp.share_between(total, 10000.0, rate / 2.0),
         "bands_third_octave": sp.third_octave_bands(total),
         "stereo_width_bands_db": widths,
+        "_total": total,
     }
 
 
@@ -100,21 +140,62 @@ def _crest_factor_db(samples: np.ndarray, peak_dbfs: float | None) -> float | No
     total = 0.0
     for start in range(0, len(samples), _CHUNK_FRAMES):  # float64 sums, chunk by chunk
         chunk = samples[start : start + _CHUNK_FRAMES].astype(np.float64).ravel()
-        total += float(chunk @ chunk)
+        total += float(np.einsum("i,i->", chunk, chunk))  # not BLAS: no thread start-up
     mean_square = total / samples.size if samples.size else 0.0
     if peak_dbfs is None or mean_square <= 0:
         return None
     return peak_dbfs - 10.0 * math.log10(mean_square)
 
 
-def measure_audio(audio: AudioData) -> dict[str, Any]:
-    """Every metric of decoded audio, keyed as in METRIC_KEYS then EXTENDED_KEYS."""
+def measure_audio(
+    audio: AudioData,
+    *,
+    lra_convention: str = "tech3342",
+    dual_mono: bool = False,
+    psr_distribution: bool = False,
+    series: bool = False,
+) -> dict[str, Any]:
+    """Every metric of decoded audio, keyed as in METRIC_KEYS then EXTENDED_KEYS.
+
+    ``lra_convention``: ``tech3342`` (3 s values at 10 Hz) or ``libebur128`` (one per
+    second). ``dual_mono``: a mono file counts as played on two loudspeakers (weight 2,
+    +3.01 dB; libebur128's EBUR128_DUAL_MONO, ffmpeg's ``ebur128=dualmono``).
+    ``psr_distribution`` adds PSR percentiles (interpolates more), ``series`` the
+    momentary and short-term loudness at 10 Hz.
+    """
+    _check_convention(lra_convention)
+    weights = _weights(audio.info, dual_mono)
     with ThreadPoolExecutor(max_workers=1) as pool:
         spectral_job = pool.submit(_spectral_measures, audio)
-        level: LoudnessResult = loudness(audio.samples, audio.sample_rate)
-        stereo = stereo_measures(audio.samples, audio.sample_rate)
+        level: LoudnessResult = loudness(
+            audio.samples, audio.sample_rate, weights, lra_convention,
+            psr_distribution=psr_distribution,
+        )  # fmt: skip
+        pair = audio.layout.front_pair
+        front = audio.samples[:, list(pair)] if pair and audio.channels > 2 else audio.samples
+        stereo = stereo_measures(front, audio.sample_rate)
         crest = _crest_factor_db(audio.samples, level.sample_peak_dbfs)
+        dr, clips = DrMeter(audio.sample_rate, audio.channels), ClipRuns(audio.channels)
+        dr.feed(audio.samples)
+        clips.feed(audio.samples)
         spectral = spectral_job.result()
+    extras = _Extras(lra_convention, dual_mono, series, dr.result(), clips.finish())
+    return _assemble(level, stereo, crest, spectral, audio.info, audio.frames, extras)
+
+
+def _assemble(
+    level: LoudnessResult,
+    stereo: StereoResult | None,
+    crest: float | None,
+    spectral: dict[str, Any],
+    info: AudioInfo,
+    frames: int,
+    extras: _Extras,
+) -> dict[str, Any]:
+    layout = info.channel_layout
+    minutes = frames / info.sample_rate / 60.0
+    dr, dr_channels = extras.dr
+    stereo = stereo or StereoResult(None, None, None)
     values: dict[str, Any] = {
         "integrated_lufs": level.integrated_lufs,
         "momentary_max_lufs": level.momentary_max_lufs,
@@ -126,9 +207,22 @@ def measure_audio(audio: AudioData) -> dict[str, Any]:
         "crest_factor_db": crest,
         "stereo_correlation": stereo.correlation_mean,
         "stereo_width_db": stereo.width_db,
-        "duration_s": audio.duration_s,
-        "sample_rate": audio.sample_rate,
-        "channels": audio.channels,
+        "duration_s": frames / info.sample_rate,
+        "sample_rate": info.sample_rate,
+        "channels": info.channels,
+        "channel_layout": layout.name,
+        "warnings": [layout.warning] if layout.warning else [],
+        "lra_convention": extras.lra_convention,
+        "dual_mono": extras.dual_mono and info.channels == 1,
+        "dr": round(dr) if dr is not None else None,
+        "dr_db": dr,
+        "dr_channels_db": dr_channels,
+        "true_peak_channels_dbtp": list(level.channel_true_peaks_dbtp),
+        "intersample_overs_per_minute": level.intersample_overs / minutes if minutes else None,
+        "clip_runs": extras.clip_runs[0],
+        "clip_run_samples": extras.clip_runs[1],
+        "spectral_tilt_db_per_octave": spectral_tilt(spectral["_total"]),
+        "psr_distribution_db": level.psr_percentiles_db,
         "lra_low_lufs": level.lra_low_lufs,
         "lra_high_lufs": level.lra_high_lufs,
         "psr_min_db": level.psr_min_db,
@@ -137,10 +231,128 @@ def measure_audio(audio: AudioData) -> dict[str, Any]:
         "intersample_overs": level.intersample_overs,
         **spectral,
     }
-    return {key: values[key] for key in (*METRIC_KEYS, *EXTENDED_KEYS)}
+    result = {key: values[key] for key in (*METRIC_KEYS, *EXTENDED_KEYS)}
+    if extras.series:
+        result["loudness_series"] = _series(level)
+    return result
 
 
-def measure_file(path: str | Path, *, full: bool = True) -> dict[str, Any]:
-    """Read and measure one file; ``full=False`` keeps only METRIC_KEYS."""
-    metrics = measure_audio(read_audio(path))
-    return metrics if full else {key: metrics[key] for key in METRIC_KEYS}
+@dataclass(frozen=True)
+class _Extras:
+    lra_convention: str
+    dual_mono: bool
+    series: bool
+    dr: tuple[float | None, list[float | None]]
+    clip_runs: tuple[int, int]
+
+
+def _weights(info: AudioInfo, dual_mono: bool) -> np.ndarray:
+    if dual_mono and info.channels == 1:
+        return np.array([2.0])  # both loudspeakers carry the one channel
+    return np.asarray(layout_weights(info.channel_layout.speakers), dtype=np.float64)
+
+
+def _series(level: LoudnessResult) -> dict[str, Any]:
+    """Momentary (400 ms) and short-term (3 s) loudness every 100 ms; window k ends at
+    first_end_s + k * hop_s. -inf (digital silence) is null."""
+
+    def values(series: np.ndarray) -> list[float | None]:
+        return [float(v) if math.isfinite(v) else None for v in series]
+
+    return {
+        "hop_s": BLOCK_HOP_SEGMENTS * SEGMENT_S,
+        "momentary_first_end_s": MOMENTARY_SEGMENTS * SEGMENT_S,
+        "short_term_first_end_s": SHORT_TERM_SEGMENTS * SEGMENT_S,
+        "momentary_lufs": values(level.momentary),
+        "short_term_lufs": values(level.short_term),
+    }
+
+
+def measure_file(
+    path: str | Path,
+    *,
+    full: bool = True,
+    block_frames: int | None = None,
+    lra_convention: str = "tech3342",
+    dual_mono: bool = False,
+    psr_distribution: bool = False,
+    series: bool = False,
+) -> dict[str, Any]:
+    """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
+
+    A file longer than ``block_frames`` (default ``_streaming.BLOCK_FRAMES``) is measured
+    block by block with the same results, so memory does not grow with its length.
+    """
+    from earwitness.analysis.metrics import _streaming
+
+    _check_convention(lra_convention)
+    _prefetch_fft()
+    block = block_frames or _streaming.BLOCK_FRAMES
+    info = audio_info(path)
+    if info.frames <= block:
+        metrics = measure_audio(
+            read_audio(path), lra_convention=lra_convention, dual_mono=dual_mono,
+            psr_distribution=psr_distribution, series=series,
+        )  # fmt: skip
+    else:
+        metrics = _measure_streamed(
+            info, block, lra_convention=lra_convention, dual_mono=dual_mono,
+            psr_distribution=psr_distribution, series=series,
+        )  # fmt: skip
+    if full:
+        return metrics
+    return {key: metrics[key] for key in (*METRIC_KEYS, "loudness_series") if key in metrics}
+
+
+def _prefetch_fft() -> None:
+    """Start importing scipy.fft (0.3 s) beside decoding and K-filtering, which release
+    the GIL; the spectra need it only after them."""
+    if "scipy.fft" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("scipy.fft",), daemon=True).start()
+
+
+def _check_convention(convention: str) -> None:
+    if convention not in LRA_CONVENTIONS:
+        raise BadInputError(
+            f"LRA convention {convention!r} is not one of {', '.join(LRA_CONVENTIONS)}",
+            field="--lra",
+        )
+
+
+def _measure_streamed(
+    info: AudioInfo,
+    block: int,
+    *,
+    lra_convention: str,
+    dual_mono: bool,
+    psr_distribution: bool,
+    series: bool,
+) -> dict[str, Any]:
+    import soundfile as sf
+
+    from earwitness.analysis.metrics._streaming import measure_streamed
+
+    try:
+        parts = measure_streamed(
+            info, block, lra_convention, weights=_weights(info, dual_mono),
+            psr_distribution=psr_distribution,
+        )  # fmt: skip
+    except sf.SoundFileError as exc:
+        raise BadInputError(f"cannot decode audio ({exc})", file=info.path) from None
+    level = parts["level"]
+    channel_spectra, mid_side = parts["channel_spectra"], parts["mid_side"]
+    if mid_side is not None and info.channels == 2:
+        mid, side = mid_side
+        total = sp.Spectrum(mid.frequencies, mid.power + side.power, mid.frames)
+    else:
+        mid, side = mid_side if mid_side is not None else (None, None)
+        powers = list(channel_spectra.values())
+        base = powers[0]
+        total = sp.Spectrum(
+            base.frequencies, np.asarray(sum(p.power for p in powers) / len(powers)), base.frames
+        )
+    spectral = _spectral_from(total, mid, side, info.sample_rate)
+    frames = info.frames
+    crest = parts["crest_factor_db"]
+    extras = _Extras(lra_convention, dual_mono, series, parts["dr"], parts["clip_runs"])
+    return _assemble(level, parts["stereo"], crest, spectral, info, frames, extras)

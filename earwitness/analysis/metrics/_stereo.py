@@ -73,8 +73,20 @@ def stereo_measures(samples: np.ndarray, sample_rate: float) -> StereoResult:
     size = round(BLOCK_S * sample_rate)
     left, right = samples[:, 0], samples[:, 1]
     lr, ll, rr = _block_sums(left, right, size)
-    tail_l = left[len(lr) * size :].astype(np.float64)
-    tail_r = right[len(lr) * size :].astype(np.float64)
+    return result_from_sums(lr, ll, rr, left[len(lr) * size :], right[len(lr) * size :], size)
+
+
+def result_from_sums(
+    lr: np.ndarray,
+    ll: np.ndarray,
+    rr: np.ndarray,
+    tail_left: np.ndarray,
+    tail_right: np.ndarray,
+    size: int,
+) -> StereoResult:
+    """The stereo measures from per-block sums and the samples after the last block."""
+    tail_l = tail_left.astype(np.float64)
+    tail_r = tail_right.astype(np.float64)
     sum_lr = lr.sum() + tail_l @ tail_r
     sum_ll, sum_rr = ll.sum() + tail_l @ tail_l, rr.sum() + tail_r @ tail_r
     width = width_db((sum_ll + 2 * sum_lr + sum_rr) / 4, (sum_ll - 2 * sum_lr + sum_rr) / 4)

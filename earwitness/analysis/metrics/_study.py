@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,13 +13,13 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from earwitness.analysis.metrics._batch import measure_files
 from earwitness.analysis.metrics._compare import compare_versions
 from earwitness.analysis.metrics._io import AudioData, read_audio, sha256_file
 from earwitness.analysis.metrics._measure import (
     EXTENDED_KEYS,
     METRIC_KEYS,
     TOOL_VERSION,
-    measure_audio,
 )
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.files import atomic_output
@@ -146,14 +144,16 @@ def _metric_rows(file_id: int, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name in (*METRIC_KEYS, *EXTENDED_KEYS):
         value = metrics.get(name)
-        scalar = isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(value, bool):  # dual_mono: stored as 0 or 1
+            value = int(value)
+        scalar = isinstance(value, int | float)
         if scalar and not math.isfinite(float(value)):  # type: ignore[arg-type]
             value = None
         rows.append({
             "file_id": file_id,
             "name": name,
             "value": float(value) if scalar and value is not None else None,
-            "data": value if isinstance(value, dict | list) else None,
+            "data": value if isinstance(value, dict | list | str) else None,
             "tool_version": TOOL_VERSION,
         })  # fmt: skip
     return rows
@@ -189,41 +189,33 @@ def _pending(connection: Connection) -> list[tuple[int, str, str]]:
     return [(int(i), str(p), str(h)) for i, p, h in connection.execute(query)]
 
 
-def _measure_path(path: str) -> dict[str, Any]:
-    return measure_audio(read_audio(path))
-
-
 def measure_pending(
-    store: Store, study: Study, *, workers: int | None = None
+    store: Store,
+    study: Study,
+    *,
+    workers: int | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Measure every registered file without current metrics, in parallel processes.
 
-    Metrics are cached by file (sha256): a file measured once is not measured again.
+    Metrics are cached by file (sha256): a file measured once is not measured again. A
+    file that cannot be measured yields ``{"sha256", "path", "error"}``, stores nothing
+    (so the next run tries it again) and does not stop the others.
     """
     with store.connect() as connection:
         pending = _pending(connection)
     if not pending:
         return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+    paths = [str(resolve_path(study, path)) for _, path, _ in pending]
+    options = {**(options or {}), "full": True, "series": False}  # series are not stored
+    outcomes = measure_files(paths, workers=workers, options=options)
     with ProgressReporter("Measuring audio", total=len(pending)) as progress:
-        if workers == 1:
-            for file_id, path, digest in pending:
-                metrics = _measure_path(str(resolve_path(study, path)))
-                store_metrics(store, file_id, metrics)
-                progress.advance()
-                yield {"sha256": digest, "path": path, **metrics}
-            return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {
-                pool.submit(_measure_path, str(resolve_path(study, path))): (file_id, path, digest)
-                for file_id, path, digest in pending
-            }
-            for future in as_completed(futures):
-                file_id, path, digest = futures[future]
-                metrics = future.result()
-                store_metrics(store, file_id, metrics)
-                progress.advance()
-                yield {"sha256": digest, "path": path, **metrics}
+        for (file_id, path, digest), outcome in zip(pending, outcomes, strict=True):
+            outcome.pop("file")
+            if "error" not in outcome:
+                store_metrics(store, file_id, outcome)
+            progress.advance()
+            yield {"sha256": digest, "path": path, **outcome}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["TRUE_PEAK_PHASES", "TruePeakMeter"]
+__all__ = ["HISTORY", "LOOKAHEAD", "TRUE_PEAK_PHASES", "TruePeakMeter"]
 
 # BS.1770-4 Annex 2: the order-48, 4-phase interpolating FIR, one row per phase.
 TRUE_PEAK_PHASES = np.array(
@@ -42,6 +42,8 @@ TRUE_PEAK_PHASES = np.array(
 TAPS = TRUE_PEAK_PHASES.shape[1]
 DELAY = (TAPS - 1) // 2
 HALF = TAPS // 2
+HISTORY = TAPS + DELAY - 1  # samples before a block that its first stretch reads (16)
+LOOKAHEAD = DELAY  # samples after a block that its last stretch reads (5)
 # The bound's gain, raised by far more than float32 rounding of a 12-term sum can add.
 BOUND_GAIN = float(np.abs(TRUE_PEAK_PHASES).sum(axis=1).max()) * (1.0 + 1e-5)
 _FULL_SCALE = 1.0 - 2.0**-15  # a 16-bit full-scale sample
@@ -146,13 +148,30 @@ class TruePeakMeter:
     equal interpolating everything; only stretches whose bound can matter are computed.
     """
 
-    def __init__(self, samples: np.ndarray, bounds: np.ndarray) -> None:
+    def __init__(
+        self,
+        samples: np.ndarray,
+        bounds: np.ndarray,
+        *,
+        head: bool = True,
+        tail: bool = True,
+        own: slice = slice(None),
+    ) -> None:
+        """``head``/``tail`` False: ``samples`` is a block of a longer signal holding the
+        16 samples before ``bounds[0]`` and the 5 after ``bounds[-1]``, whose head and tail
+        stretches (computed as if the signal stopped there) belong to its neighbours;
+        ``own`` is the block's own samples, where clipped samples are counted."""
         self._channels = [_Channel(samples[:, c], bounds) for c in range(samples.shape[1])]
+        for channel in self._channels:
+            if not head:
+                channel.upper[0] = 0.0
+            if not tail:
+                channel.upper[-1] = 0.0
         self.sample_peak = max((c.sample_peak for c in self._channels), default=0.0)
         self.clipped = 0
         if self.sample_peak >= _FULL_SCALE:
             self.clipped = sum(
-                int(np.count_nonzero(np.abs(samples[:, c]) >= _FULL_SCALE))
+                int(np.count_nonzero(np.abs(samples[own, c]) >= _FULL_SCALE))
                 for c in range(samples.shape[1])
             )
         segments = slice(1, len(bounds))
@@ -160,18 +179,22 @@ class TruePeakMeter:
         self.segment_upper = np.max([c.upper[segments] for c in self._channels], axis=0)
         self._segments = segments
 
-    def true_peak(self) -> tuple[float, int]:
-        """(true peak, linear; inter-sample overs above 1.0), exactly."""
-        best = self.sample_peak
-        for channel in self._channels:  # the most promising stretches first, then the rest
+    def true_peak(self, floor: float | np.ndarray = 0.0) -> tuple[float, int]:
+        """(true peak, linear; inter-sample overs above 1.0), exactly; each channel's own
+        true peak is in ``channel_peaks``. Stretches that cannot exceed ``floor`` (a peak
+        already found elsewhere, per channel or for all) are skipped."""
+        floors = np.broadcast_to(np.asarray(floor, dtype=np.float64), (len(self._channels),))
+        bests = [max(c.sample_peak, float(f)) for c, f in zip(self._channels, floors, strict=True)]
+        for index, channel in enumerate(self._channels):  # the most promising stretches first
             top = channel.upper >= np.quantile(channel.upper, 0.99)
-            channel.evaluate(top & (channel.upper > best))
-            best = max(best, float(channel.peak.max()))
-        for channel in self._channels:
-            channel.evaluate((channel.upper > best) | (channel.upper > 1.0))
-            best = max(best, float(channel.peak.max()))
+            channel.evaluate(top & (channel.upper > bests[index]))
+            bests[index] = max(bests[index], float(channel.peak.max()))
+        for index, channel in enumerate(self._channels):
+            channel.evaluate((channel.upper > bests[index]) | (channel.upper > 1.0))
+            bests[index] = max(bests[index], float(channel.peak.max()))
+        self.channel_peaks = np.array(bests)
         overs = sum(int(c.overs.sum()) for c in self._channels)
-        return best, overs
+        return max(bests, default=0.0), overs
 
     def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
         """Per-segment true peak, exact wherever it exceeds ``threshold``; a value at or

@@ -13,7 +13,14 @@ MAXQDA, QualCoder and others. earwitness's store is shaped after it (see
 * PlainTextSelection + Coding ↔ ``codings`` (one row per Coding; the selection's
   description is the memo; the coder is the selection's ``creatingUser``, else the
   Coding's: NVivo 12 writes the exporting user into every Coding);
-* Notes ↔ ``notes``; Cases with Variables and SourceRefs ↔ ``cases``/``case_documents``.
+* Notes ↔ ``notes`` (text inline or, as QualCoder writes journals, in the archive at
+  ``plainTextPath``); an annotation (a note whose own PlainTextSelection gives the span,
+  as QualCoder writes them, or a note on a selection without codings) keeps its span
+  in ``notes.start``/``notes.end``; the project's Description is the note of target
+  type ``description``;
+* Cases with Variables and SourceRefs ↔ ``cases``/``case_documents``; source
+  Description and VariableValues ↔ ``documents.extra["refi"]``;
+* Sets (MemberSource, MemberCode, MemberNote) ↔ ``sets``/``set_members``.
 
 Offsets are detected per file and converted to code points (:mod:`._offsets`).
 
@@ -30,6 +37,7 @@ bad or malicious file writes nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
@@ -42,6 +50,7 @@ from sqlalchemy.engine import Connection
 
 from earwitness.code.refi._anchor import Anchored, anchor_selections
 from earwitness.code.refi._codes import inserted_id, write_codes
+from earwitness.code.refi._offsets import OffsetMap, OffsetUnit
 from earwitness.code.refi._read import (
     RefiProject,
     read_codebook_file,
@@ -61,6 +70,8 @@ from earwitness.store.schema import (
     documents,
     notes,
     participants,
+    set_members,
+    sets,
 )
 
 __all__ = [
@@ -75,6 +86,7 @@ __all__ = [
 ]
 
 IMPORT_PLATFORM = "refi-qda"
+_DESCRIPTION_GUIDS = uuid.UUID("0d3c8f2e-7a51-4f0e-9a3b-6465736372ff")
 _IN_CHUNKS = 500
 _INSERT_BATCH = 5000
 
@@ -93,7 +105,9 @@ class ImportSummary:
     codings: int = 0
     codings_new: int = 0
     notes: int = 0
+    annotations: int = 0
     cases: int = 0
+    sets: int = 0
     coders: list[dict[str, Any]] = field(default_factory=list)
     undeclared_coders: list[dict[str, Any]] = field(default_factory=list)
     unanchored: list[dict[str, Any]] = field(default_factory=list)
@@ -276,40 +290,63 @@ def _flush(
     return count
 
 
+NoteTarget = tuple[str, int | None, int | None, int | None]  # type, id, start, end
+
+
 def _note_targets(
     project: RefiProject,
     anchored: Sequence[Anchored],
     code_ids: dict[str, int],
     document_ids: dict[str, int],
     coding_ids: dict[str, int],
-) -> dict[str, tuple[str, int | None]]:
-    targets: dict[str, tuple[str, int | None]] = {}
+    unit: OffsetUnit,
+) -> tuple[dict[str, NoteTarget], list[dict[str, Any]]]:
+    """Where each note belongs; an annotation keeps its span, in code points.
+
+    An annotation is a note referenced by a source whose own PlainTextSelection gives
+    the span (QualCoder), or a note referenced by a selection that holds no Coding.
+    """
+    targets: dict[str, NoteTarget] = {}
+    lost: list[dict[str, Any]] = []
+    spans = {note.guid: (note.start, note.end) for note in project.notes}
     for guid in project.project_notes:
-        targets.setdefault(guid, ("project", None))
+        targets.setdefault(guid, ("project", None, None, None))
     for code in project.codes:
         for guid in code.notes:
-            targets.setdefault(guid, ("code", code_ids.get(code.guid)))
+            targets.setdefault(guid, ("code", code_ids.get(code.guid), None, None))
     for source in project.sources:
+        offsets = OffsetMap(source.text, unit)
         for guid in source.notes:
-            targets.setdefault(guid, ("document", document_ids.get(source.guid)))
+            start, end = spans.get(guid, (None, None))
+            if start is not None and end is not None:
+                start, end = offsets.to_code_point(start), offsets.to_code_point(end)
+                if start is None or end is None or end < start:
+                    reason = "its span falls outside the text; kept on the whole document"
+                    lost.append({"note": guid, "source": source.name, "reason": reason})
+                    start = end = None
+            targets.setdefault(guid, ("document", document_ids.get(source.guid), start, end))
     for anchor in anchored:
         first = anchor.selection.codings[0].guid if anchor.selection.codings else ""
         for guid in anchor.selection.notes:
-            targets.setdefault(guid, ("coding", coding_ids.get(first)))
-    return targets
+            if first:
+                targets.setdefault(guid, ("coding", coding_ids.get(first), None, None))
+            else:
+                document = document_ids.get(anchor.selection.source)
+                targets.setdefault(guid, ("document", document, anchor.start, anchor.end))
+    return targets, lost
 
 
 def _insert_notes(
     connection: Connection,
     project: RefiProject,
-    targets: dict[str, tuple[str, int | None]],
+    targets: dict[str, NoteTarget],
     coder_ids: dict[str, int],
 ) -> None:
     known = _existing(connection, notes.c.guid, [note.guid for note in project.notes])
     for note in project.notes:
         if note.guid in known:
             continue
-        target_type, target_id = targets.get(note.guid, ("project", None))
+        target_type, target_id, start, end = targets.get(note.guid, ("project", None, None, None))
         connection.execute(
             notes.insert().values(
                 guid=note.guid,
@@ -318,9 +355,75 @@ def _insert_notes(
                 target_id=target_id,
                 text=note.text,
                 author_id=coder_ids.get(note.user) if note.user else None,
+                start=start,
+                end=end,
                 **({"created_at": note.created_at} if note.created_at else {}),
             )
         )
+    if project.description:
+        _insert_description(connection, project)
+
+
+def _insert_description(connection: Connection, project: RefiProject) -> None:
+    """The project's <Description>, kept as the note of target type ``description``."""
+    guid = str(uuid.uuid5(_DESCRIPTION_GUIDS, f"{project.name}\n{project.description}"))
+    if _existing(connection, notes.c.guid, [guid]):
+        return
+    connection.execute(
+        notes.insert().values(
+            guid=guid, name=project.name[:255] or None, target_type="description",
+            text=project.description,
+        )
+    )  # fmt: skip
+
+
+def _insert_sets(
+    connection: Connection,
+    project: RefiProject,
+    document_ids: dict[str, int],
+    code_ids: dict[str, int],
+) -> None:
+    """Each <Set> and its members that the study holds (members are found by guid)."""
+    note_ids = _ids_by_guid(connection, notes, [g for item in project.sets for g in item.notes])
+    known = _ids_by_guid(connection, sets, [item.guid for item in project.sets])
+    for item in project.sets:
+        set_id = known.get(item.guid)
+        if set_id is None:
+            set_id = inserted_id(
+                connection.execute(
+                    sets.insert().values(
+                        guid=item.guid, name=item.name[:255] or f"set {item.guid[:8]}",
+                        description=item.description or None,
+                    )
+                )
+            )  # fmt: skip
+        members = [
+            {"set_id": set_id, "member_type": kind, "member_id": ids[guid]}
+            for kind, guids, ids in (
+                ("document", item.sources, document_ids),
+                ("code", item.codes, code_ids),
+                ("note", item.notes, note_ids),
+            )
+            for guid in dict.fromkeys(guids)
+            if guid in ids
+        ]
+        if members:
+            _upsert_members(connection, members)
+
+
+def _upsert_members(connection: Connection, members: list[dict[str, Any]]) -> None:
+    set_id = members[0]["set_id"]
+    existing = {
+        (str(kind), int(member))
+        for kind, member in connection.execute(
+            sa.select(set_members.c.member_type, set_members.c.member_id).where(
+                set_members.c.set_id == set_id
+            )
+        )
+    }
+    new = [m for m in members if (m["member_type"], m["member_id"]) not in existing]
+    if new:
+        connection.execute(set_members.insert(), new)
 
 
 def _insert_cases(
@@ -382,9 +485,12 @@ def import_qdpx(
             codings_new, coding_ids, missing = _insert_codings(
                 connection, anchored, code_ids, document_ids, coder_ids, reporter
             )
-        targets = _note_targets(project, anchored, code_ids, document_ids, coding_ids)
+        targets, lost_spans = _note_targets(
+            project, anchored, code_ids, document_ids, coding_ids, choice.unit
+        )
         _insert_notes(connection, project, targets, coder_ids)
         _insert_cases(store, connection, project, document_ids)
+        _insert_sets(connection, project, document_ids, code_ids)
     per_coder: Counter[str] = Counter(
         _coder_of(anchor, coding.user) or ""
         for anchor in anchored
@@ -411,10 +517,12 @@ def import_qdpx(
         codings=sum(per_coder.values()),
         codings_new=codings_new,
         notes=len(project.notes),
+        annotations=sum(1 for target in targets.values() if target[2] is not None),
         cases=len(project.cases),
+        sets=len(project.sets),
         coders=coder_rows,
         undeclared_coders=[row for row in coder_rows if row["guid"] and not row["declared"]],
-        unanchored=unanchored + missing,
+        unanchored=unanchored + missing + lost_spans,
         relocated=sum(anchor.relocated for anchor in anchored),
         skipped_sources=project.skipped_sources,
     )

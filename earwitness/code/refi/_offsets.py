@@ -5,7 +5,8 @@ text, end exclusive; earwitness stores spans the same way. Real tools disagree:
 
 * NVivo 12 counts UTF-16 code units (an emoji outside the Basic Multilingual Plane is
   two) over the text with its CRLF line ends, so CRLF counts as two;
-* Taguette counts UTF-8 bytes;
+* some tools may count UTF-8 bytes (none verified on a real export; Taguette, once
+  said to, exports codebooks only);
 * some tools count over text whose CRLF was normalised to LF, so CRLF counts as one.
 
 A file does not say which unit it uses. :func:`detect_unit` tries each candidate on every
@@ -55,7 +56,7 @@ CODE_POINTS = OffsetUnit("code-points", "Unicode code points (REFI-QDA standard)
 UNITS: tuple[OffsetUnit, ...] = (
     CODE_POINTS,
     OffsetUnit("utf-16", "UTF-16 code units, CRLF as two (NVivo 12)", "utf-16"),
-    OffsetUnit("utf-8", "UTF-8 bytes (Taguette)", "utf-8"),
+    OffsetUnit("utf-8", "UTF-8 bytes", "utf-8"),
     OffsetUnit("code-points-lf", "code points, CRLF as one", "code-points", crlf_as_one=True),
     OffsetUnit("utf-16-lf", "UTF-16 code units, CRLF as one", "utf-16", crlf_as_one=True),
     OffsetUnit("utf-8-lf", "UTF-8 bytes, CRLF as one", "utf-8", crlf_as_one=True),

@@ -30,6 +30,7 @@ __all__ = [
     "RefiNote",
     "RefiProject",
     "RefiSelection",
+    "RefiSet",
     "RefiSource",
     "decode_text",
     "normalise_guid",
@@ -87,11 +88,29 @@ class RefiSource:
 
 @dataclass
 class RefiNote:
+    """A note; ``start``/``end`` (in the file's offset unit) when it is an annotation that
+    carries its own PlainTextSelection, as QualCoder writes annotations."""
+
     guid: str
     name: str
     text: str
     user: str | None
     created_at: datetime | None
+    description: str = ""
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class RefiSet:
+    """A REFI-QDA <Set>: a named group of sources, codes and notes (MAXQDA's sets)."""
+
+    guid: str
+    name: str
+    description: str
+    sources: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +134,8 @@ class RefiProject:
     cases: list[RefiCase]
     project_notes: list[str]
     skipped_sources: list[dict[str, str]]
+    description: str = ""
+    sets: list[RefiSet] = field(default_factory=list)
 
 
 def _local(element: etree._Element) -> str:
@@ -396,20 +417,60 @@ def _read_sources(
     return sources, selections, skipped
 
 
-def _read_notes(root: etree._Element, file: Path) -> list[RefiNote]:
+def _read_notes(root: etree._Element, archive: SafeArchive, file: Path) -> list[RefiNote]:
+    """Notes with their text inline or in the archive (``plainTextPath``, as QualCoder
+    exports journals), and the span of annotations that carry a PlainTextSelection."""
     container = _child(root, "Notes")
     notes = []
     for note in _children(container, "Note") if container is not None else []:
+        guid = _required_guid(note, "guid", file)
+        content = _child(note, "PlainTextContent")
+        text = (content.text or "") if content is not None else ""
+        path = note.get("plainTextPath")
+        if content is None and path:
+            member = _source_member(archive, path)
+            if member is None:
+                raise BadInputError(
+                    f"note {guid} names {path!r}, which is not in the archive "
+                    f"(line {note.sourceline})",
+                    file=file,
+                )
+            text = decode_text(archive.read(member), file=f"{file}:{member}")
+        selection = _child(note, "PlainTextSelection")
         notes.append(
             RefiNote(
-                guid=_required_guid(note, "guid", file),
+                guid=guid,
                 name=note.get("name") or "",
-                text=_text_of(note, "PlainTextContent"),
-                user=normalise_guid(note.get("creatingUser")),
+                text=text,
+                user=normalise_guid(note.get("creatingUser") or note.get("modifyingUser")),
                 created_at=_datetime(note.get("creationDateTime")),
+                description=_text_of(note, "Description"),
+                start=_int(selection, "startPosition", file) if selection is not None else None,
+                end=_int(selection, "endPosition", file) if selection is not None else None,
             )
         )
     return notes
+
+
+def _refs(element: etree._Element, name: str) -> list[str]:
+    return [
+        guid for ref in _children(element, name) if (guid := normalise_guid(ref.get("targetGUID")))
+    ]
+
+
+def _read_sets(root: etree._Element, file: Path) -> list[RefiSet]:
+    container = _child(root, "Sets")
+    return [
+        RefiSet(
+            guid=_required_guid(element, "guid", file),
+            name=element.get("name") or "",
+            description=_text_of(element, "Description"),
+            sources=_refs(element, "MemberSource"),
+            codes=_refs(element, "MemberCode"),
+            notes=_refs(element, "MemberNote"),
+        )
+        for element in (_children(container, "Set") if container is not None else [])
+    ]
 
 
 def _read_cases(root: etree._Element, names: dict[str, str], file: Path) -> list[RefiCase]:
@@ -457,6 +518,7 @@ def read_project(path: str | Path) -> RefiProject:
             if (guid := _required_guid(variable, "guid", path))
         }
         sources, selections, skipped = _read_sources(root, archive, variable_names, path)
+        project_notes = _read_notes(root, archive, path)
     return RefiProject(
         name=root.get("name") or path.stem,
         origin=root.get("origin") or "",
@@ -464,8 +526,10 @@ def read_project(path: str | Path) -> RefiProject:
         codes=codes,
         sources=sources,
         selections=selections,
-        notes=_read_notes(root, path),
+        notes=project_notes,
         cases=_read_cases(root, variable_names, path),
         project_notes=_note_refs(root),
         skipped_sources=skipped,
+        description=_text_of(root, "Description"),
+        sets=_read_sets(root, path),
     )

@@ -6,10 +6,13 @@ while codings are read from the store in document order, so a large study never 
 memory at once. Offsets are code points, as the standard says. The archive is written
 beside the target and moved into place only when complete.
 
-What goes out: every coder as a User, the code tree, every document as a TextSource,
+What goes out: every coder as a User, the code tree, every document as a TextSource
+(with the description and variables it was imported with),
 human codings and accepted machine suggestions (proposed or rejected suggestions are not
 codings), notes, and cases: the study's cases with their variables, plus one case per
-participant who wrote a document, named by pseudonym, with the variable ``user_group``.
+participant who wrote a document, named by pseudonym, with the variable ``user_group``;
+annotations as Notes holding their own PlainTextSelection (as QualCoder writes them), the
+study's sets as <Sets>, and the imported project description as <Description>.
 Each coding becomes one PlainTextSelection (its description is the memo, its name the
 first words of the coded text) holding one Coding that keeps the coding's guid.
 """
@@ -46,6 +49,8 @@ from earwitness.store.schema import (
     documents,
     notes,
     participants,
+    set_members,
+    sets,
     utcnow,
 )
 
@@ -122,6 +127,12 @@ def _sub(
     for key, value in (attributes or {}).items():
         if value is not None:
             element.set(key, _xml(str(value)))
+    return element
+
+
+def _text_element(tag: str, text: str) -> etree._Element:
+    element = _element(PROJECT_NS, tag)
+    element.text = _xml(text)
     return element
 
 
@@ -274,17 +285,26 @@ def _value_element(parent: etree._Element, variable_guid: str, kind: str, value:
         _text_child(holder, "TextValue", str(value))
 
 
+@dataclass
+class _Variables:
+    guids: dict[str, str]
+    kinds: dict[str, str]
+
+
 def _cases_elements(
-    found: list[_Case],
-) -> tuple[etree._Element | None, etree._Element | None]:
-    if not found:
-        return None, None
+    found: list[_Case], document_variables: Mapping[int, Mapping[str, Any]]
+) -> tuple[etree._Element | None, etree._Element | None, _Variables]:
+    """<Variables> (of cases and of documents, e.g. MAXQDA's document variables) and <Cases>."""
     values: dict[str, list[Any]] = defaultdict(list)
     for case in found:
         for name, value in case.variables.items():
             values[name].append(value)
+    for variables_of in document_variables.values():
+        for name, value in variables_of.items():
+            values[name].append(value)
     kinds = {name: _variable_type(seen) for name, seen in values.items()}
     guids = {name: _derived("variable", name) for name in values}
+    declared = _Variables(guids, kinds)
     variables = None
     if values:
         variables = _element(PROJECT_NS, "Variables")
@@ -294,6 +314,8 @@ def _cases_elements(
                 "Variable",
                 {"guid": guids[name], "name": name, "typeOfVariable": kinds[name]},
             )
+    if not found:
+        return variables, None, declared
     container = _element(PROJECT_NS, "Cases")
     for case in found:
         element = _sub(container, "Case", {"guid": case.guid, "name": case.name})
@@ -303,7 +325,7 @@ def _cases_elements(
             _value_element(element, guids[name], kinds[name], value)
         for document_guid in case.documents:
             _sub(element, "SourceRef", {"targetGUID": document_guid})
-    return variables, container
+    return variables, container, declared
 
 
 def _notes_by_target(
@@ -314,6 +336,8 @@ def _notes_by_target(
     project_level: list[str] = []
     for row in rows:
         guid = _guid(row.guid, "note")
+        if row.target_type == "description":
+            continue
         if row.target_type in ("code", "document", "coding") and row.target_id is not None:
             targets[(row.target_type, row.target_id)].append(guid)
         else:
@@ -324,6 +348,8 @@ def _notes_by_target(
 def _notes_element(rows: list[sa.Row[Any]], coder_guids: Mapping[int, str]) -> etree._Element:
     container = _element(PROJECT_NS, "Notes")
     for row in rows:
+        if row.target_type == "description":
+            continue
         note = _sub(
             container,
             "Note",
@@ -335,6 +361,43 @@ def _notes_element(rows: list[sa.Row[Any]], coder_guids: Mapping[int, str]) -> e
             },
         )
         _text_child(note, "PlainTextContent", row.text or "")
+        if row.start is not None and row.end is not None:  # an annotation: its span, as QualCoder
+            _sub(
+                note,
+                "PlainTextSelection",
+                {"guid": _derived("annotation", row.guid), "startPosition": row.start,
+                 "endPosition": row.end},
+            )  # fmt: skip
+    return container
+
+
+def _sets_element(connection: Connection, context: _Context) -> etree._Element | None:
+    """<Sets>: each set with its member codes, sources and notes, in the schema's order."""
+    rows = list(connection.execute(sa.select(sets).order_by(sets.c.id)))
+    if not rows:
+        return None
+    members: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for set_id, kind, member_id in connection.execute(
+        sa.select(set_members.c.set_id, set_members.c.member_type, set_members.c.member_id)
+    ):
+        members[set_id][kind].append(member_id)
+    note_guids = {
+        row.id: _guid(row.guid, "note")
+        for row in connection.execute(sa.select(notes.c.id, notes.c.guid))
+    }
+    container = _element(PROJECT_NS, "Sets")
+    for row in rows:
+        element = _sub(container, "Set", {"guid": _guid(row.guid, "set"), "name": row.name})
+        if row.description:
+            _text_child(element, "Description", row.description)
+        for tag, kind, guids in (
+            ("MemberCode", "code", context.code_guids),
+            ("MemberSource", "document", context.document_guids),
+            ("MemberNote", "note", note_guids),
+        ):
+            for member_id in sorted(members[row.id][kind]):
+                if member_id in guids:
+                    _sub(element, tag, {"targetGUID": guids[member_id]})
     return container
 
 
@@ -363,7 +426,7 @@ def _exported_codings() -> sa.Select[Any]:
 
 def _document_rows(connection: Connection, with_text: bool) -> Iterator[sa.Row[Any]]:
     columns = [documents.c.id, documents.c.guid, documents.c.title, documents.c.platform]
-    columns += [documents.c.native_id, documents.c.created_at]
+    columns += [documents.c.native_id, documents.c.created_at, documents.c.extra]
     if with_text:
         columns.append(documents.c.text)
     result = connection.execution_options(yield_per=_STREAM_ROWS).execute(
@@ -389,6 +452,9 @@ def _source_element(
             "creationDateTime": _timestamp(document.created_at),
         },
     )
+    refi = _refi_extra(document.extra)
+    if refi.get("description"):
+        _text_child(source, "Description", str(refi["description"]))
     for row in rows:
         if not 0 <= row.start <= row.end <= len(text):
             context.skipped += 1
@@ -422,7 +488,17 @@ def _source_element(
         context.codings += 1
     for note_guid in context.notes.get(("document", document.id), []):
         _sub(source, "NoteRef", {"targetGUID": note_guid})
+    for name, value in (refi.get("variables") or {}).items():
+        if name in context.variables.guids:
+            kind = context.variables.kinds[name]
+            _value_element(source, context.variables.guids[name], kind, value)
     return source
+
+
+def _refi_extra(extra: Any) -> dict[str, Any]:
+    """What an imported source kept from its REFI-QDA project: description, variables."""
+    refi = extra.get("refi") if isinstance(extra, dict) else None
+    return refi if isinstance(refi, dict) else {}
 
 
 @dataclass
@@ -431,6 +507,7 @@ class _Context:
     coder_guids: dict[int, str]
     code_guids: dict[int, str]
     notes: dict[tuple[str, int], list[str]]
+    variables: _Variables
     codings: int = 0
     skipped: int = 0
 
@@ -498,7 +575,18 @@ def _write_project(
             for row in connection.execute(sa.select(documents.c.id, documents.c.guid))
         }
         found_cases = _collect_cases(connection, document_guids)
-        context = _Context(document_guids, coder_guids, code_guids, note_targets)
+        document_variables = {
+            document_id: variables
+            for document_id, extra in connection.execute(
+                sa.select(documents.c.id, documents.c.extra)
+            )
+            if (variables := _refi_extra(extra).get("variables"))
+        }
+        variables, cases_element, declared = _cases_elements(found_cases, document_variables)
+        context = _Context(document_guids, coder_guids, code_guids, note_targets, declared)
+        description = connection.scalar(
+            sa.select(notes.c.text).where(notes.c.target_type == "description").order_by(notes.c.id)
+        )
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for document in _document_rows(connection, with_text=True):
                 archive.writestr(
@@ -529,7 +617,6 @@ def _write_project(
                         codebook = _element(PROJECT_NS, "CodeBook")
                         codebook.append(_codes_element(PROJECT_NS, code_rows, code_notes))
                         xf.write(codebook)
-                    variables, cases_element = _cases_elements(found_cases)
                     for element in (variables, cases_element):
                         if element is not None:
                             xf.write(element)
@@ -540,8 +627,13 @@ def _write_project(
                             else nullcontext()
                         ) as reporter:
                             _write_sources(connection, second, xf, context, reporter)
-                    if note_rows:
+                    if any(row.target_type != "description" for row in note_rows):
                         xf.write(_notes_element(note_rows, coder_guids))
+                    sets_element = _sets_element(connection, context)
+                    if sets_element is not None:
+                        xf.write(sets_element)
+                    if description:
+                        xf.write(_text_element("Description", description))
                     for note_guid in project_notes:
                         xf.write(_element(PROJECT_NS, "NoteRef", {"targetGUID": note_guid}))
     return ExportSummary(
@@ -550,7 +642,7 @@ def _write_project(
         sources=len(document_guids),
         codings=context.codings,
         coders=len(coder_rows),
-        notes=len(note_rows),
+        notes=sum(1 for row in note_rows if row.target_type != "description"),
         cases=len(found_cases),
         bytes=target.stat().st_size,
     )

@@ -1,0 +1,147 @@
+"""Dynamics measures mastering studies report: TT DR, clipping runs, spectral tilt.
+
+* **DR** (the "TT Dynamic Range" of the Pleasurize Music Foundation's DR Meter, used in
+  loudness-war studies, e.g. Vickers, "The loudness war: background, speculation and
+  recommendations", AES 129th Convention, 2010): per channel, the file is cut into
+  3 s blocks; each block's RMS is sqrt(2 * mean(x^2)) (so a full-scale sine reads
+  0 dB), its peak max|x|; the RMS of the loudest 20 % of blocks (by RMS, at least one)
+  is compared with the second-highest block peak: DR_c = 20 log10(peak_2nd / RMS_20%).
+  DR is the mean over channels, also given rounded as the meter shows it. Only whole
+  3 s blocks count; a file shorter than one block has no DR.
+* **Clipping runs**: a run of at least 3 consecutive equal samples in one channel at or
+  above -1 dBFS; the criterion of Audacity's "Find Clipping" (3 consecutive samples),
+  applied to equal values near full scale rather than to 1.0, so a master that was
+  clipped and then normalised to -0.1 dBFS is still found. A low-frequency sine at a
+  high level can repeat a sample value at its crest and count too.
+* **Spectral tilt**: the least-squares slope, in dB per octave, of the long-term power
+  spectral density against log2 frequency, over 1/3-octave bands from 50 Hz to 16 kHz
+  (band power over band width): white noise 0, pink noise -3.01 dB/octave.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from earwitness.analysis.metrics import _spectral as sp
+
+__all__ = ["ClipRuns", "DrMeter", "spectral_tilt"]
+
+DR_BLOCK_S = 3.0
+DR_LOUDEST = 0.2
+CLIP_RUN = 3
+CLIP_LEVEL = 10.0 ** (-1.0 / 20.0)
+TILT_BAND_HZ = (50.0, 16000.0)
+
+
+class DrMeter:
+    """Per-3-s-block sums of squares and peaks per channel, fed consecutive samples."""
+
+    def __init__(self, sample_rate: float, channels: int) -> None:
+        self.size = round(DR_BLOCK_S * sample_rate)
+        self.buffer = np.zeros((0, channels), dtype=np.float32)
+        self.squares: list[np.ndarray] = []
+        self.peaks: list[np.ndarray] = []
+
+    def feed(self, samples: np.ndarray) -> None:
+        buffer = np.concatenate([self.buffer, samples]) if len(self.buffer) else samples
+        whole = len(buffer) // self.size
+        if whole:  # channels first, so every reduction runs over contiguous samples
+            blocks = np.ascontiguousarray(buffer[: whole * self.size].T)
+            blocks = blocks.reshape(blocks.shape[0], whole, self.size)
+            peaks = np.maximum(blocks.max(axis=2), -blocks.min(axis=2)).astype(np.float64)
+            wide = blocks.astype(np.float64)
+            squares = np.einsum("cbs,cbs->bc", wide, wide)
+            self.squares.extend(squares)
+            self.peaks.extend(peaks.T)
+        self.buffer = buffer[whole * self.size :].copy()
+
+    def result(self) -> tuple[float | None, list[float | None]]:
+        """(DR, mean over channels; each channel's DR) in dB; None without a whole block."""
+        if not self.squares:
+            return None, []
+        rms = np.sqrt(2.0 * np.array(self.squares) / self.size)  # (blocks, channels)
+        peaks = np.array(self.peaks)
+        count = max(1, round(DR_LOUDEST * len(rms)))
+        per_channel: list[float | None] = []
+        for channel in range(rms.shape[1]):
+            loudest = np.sort(rms[:, channel])[::-1][:count]
+            top_rms = math.sqrt(float(np.mean(loudest**2)))
+            ordered = np.sort(peaks[:, channel])[::-1]
+            second = float(ordered[1] if len(ordered) > 1 else ordered[0])
+            per_channel.append(
+                20.0 * math.log10(second / top_rms) if top_rms > 0 and second > 0 else None
+            )
+        valid = [value for value in per_channel if value is not None]
+        return (float(np.mean(valid)) if valid else None), per_channel
+
+
+class ClipRuns:
+    """Runs of >= CLIP_RUN equal samples at or above CLIP_LEVEL, per channel, streamed."""
+
+    def __init__(self, channels: int) -> None:
+        self.runs = 0
+        self.samples = 0
+        self._value = np.full(channels, np.nan)  # value of the run open at the block's end
+        self._length = np.zeros(channels, dtype=np.int64)
+
+    def feed(self, samples: np.ndarray) -> None:
+        for channel in range(samples.shape[1]):
+            self._channel(channel, samples[:, channel])
+
+    def _channel(self, channel: int, x: np.ndarray) -> None:
+        """Runs among the samples at or above CLIP_LEVEL only (few in most music)."""
+        hot = np.flatnonzero(np.abs(x) >= CLIP_LEVEL)
+        carried = int(self._length[channel])
+        if len(hot) == 0:
+            self._close(carried)
+            self._length[channel] = 0
+            return
+        values = x[hot]
+        first_joins = carried > 0 and hot[0] == 0 and values[0] == self._value[channel]
+        joins = np.concatenate([[first_joins], (np.diff(hot) == 1) & (values[1:] == values[:-1])])
+        starts = np.flatnonzero(~joins)
+        touches_end = bool(hot[-1] == len(x) - 1)
+        if first_joins:
+            head = carried + int(starts[0] if len(starts) else len(hot))
+            if len(starts) == 0 and touches_end:
+                self._length[channel] = head
+                return
+            self._close(head)
+        else:
+            self._close(carried)
+        lengths = np.diff(np.append(starts, len(hot)))
+        closed = lengths[:-1] if touches_end else lengths
+        long_runs = closed[closed >= CLIP_RUN]
+        self.runs += len(long_runs)
+        self.samples += int(long_runs.sum())
+        self._length[channel] = int(lengths[-1]) if touches_end and len(lengths) else 0
+        self._value[channel] = values[-1]
+
+    def _close(self, length: int) -> None:
+        if length >= CLIP_RUN:
+            self.runs += 1
+            self.samples += int(length)
+
+    def finish(self) -> tuple[int, int]:
+        """(runs, samples in runs) once the last block is fed."""
+        for channel in range(len(self._length)):
+            self._close(int(self._length[channel]))
+            self._length[channel] = 0
+        return self.runs, self.samples
+
+
+def spectral_tilt(spectrum: sp.Spectrum) -> float | None:
+    """Slope (dB/octave) of band PSD against log2 frequency, 50 Hz to 16 kHz."""
+    low, high = TILT_BAND_HZ
+    high = min(high, float(spectrum.frequencies[-1]) / 2.0 ** (1.0 / 6.0))
+    centres = sp.fractional_octave_centres(3, low, high)
+    lows, highs = sp.band_edges(centres, 3)
+    powers = sp.band_powers(spectrum, centres, 3)
+    density = powers / (highs - lows)
+    keep = density > 0
+    if keep.sum() < 3:
+        return None
+    slope = np.polyfit(np.log2(centres[keep]), 10.0 * np.log10(density[keep]), 1)[0]
+    return float(slope)

@@ -1,0 +1,284 @@
+"""Measuring a file block by block, so memory is bounded by the block, not the file.
+
+Each measure keeps only running sums or per-10 ms values (about 1/400 of the audio):
+
+* loudness: ``EnergyMeter`` carries the K-filter state over a fixed chunk grid, so its
+  segment energies equal the whole-file ones bit for bit;
+* true peak: each block of whole 10 ms segments is interpolated with the 16 samples
+  before it and the 5 after it (``TruePeakMeter`` with ``head``/``tail`` off), so every
+  oversampled value is computed from the same samples as in the whole file; the per
+  segment bounds are kept, and PSR's few candidate segments are re-read afterwards;
+* spectra, stereo sums and crest factor: frames, 400 ms blocks and sums on the same
+  grid as the whole-file code, with the samples between blocks carried over.
+
+Results equal :func:`measure_audio` on the whole file (``tests/analysis/test_streaming.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from earwitness.analysis.metrics import _spectral as sp
+from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter
+from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete
+from earwitness.analysis.metrics._layout import layout_weights
+from earwitness.analysis.metrics._loudness import EnergyMeter, loudness_from
+from earwitness.analysis.metrics._truepeak import HISTORY, LOOKAHEAD, TruePeakMeter
+
+__all__ = ["BLOCK_FRAMES", "measure_streamed"]
+
+BLOCK_FRAMES = 1 << 23  # about 190 s at 44.1 kHz: 64 MiB of stereo float32
+_CREST_CHUNK = 1 << 16
+_STEREO_BLOCK_S = 0.4
+
+
+class _Frames:
+    """Mean power spectra of Hann frames (FRAME, hop HOP) of 1 or 2 signals, streamed.
+
+    ``mode`` "mono" frames each signal; "midside" frames (L+R)/2 and (L-R)/2 of a pair.
+    Batches of _BATCH frames fall on the same grid as the whole-file functions.
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.buffer = np.zeros((0, 2 if mode == "midside" else 1), dtype=np.float32)
+        self.frames = 0
+        self.totals = np.zeros((2 if mode == "midside" else 1, sp.FRAME // 2 + 1))
+        self.received = 0
+        self.window = np.hanning(sp.FRAME + 1)[:-1].astype(np.float32)
+        if mode == "midside":
+            self.window = (0.5 * np.hanning(sp.FRAME + 1)[:-1]).astype(np.float32)
+
+    def feed(self, x: np.ndarray, final: bool = False) -> None:
+        self.received += len(x)
+        buffer = np.concatenate([self.buffer, x]) if len(self.buffer) else x
+        if final and self.received < sp.FRAME:
+            pad = np.zeros((sp.FRAME - len(buffer), buffer.shape[1]), dtype=np.float32)
+            buffer = np.concatenate([buffer, pad])
+        span = (sp._BATCH - 1) * sp.HOP + sp.FRAME
+        start = 0
+        while len(buffer) - start >= span or (final and len(buffer) - start >= sp.FRAME):
+            count = min(sp._BATCH, (len(buffer) - start - sp.FRAME) // sp.HOP + 1)
+            self._batch(buffer[start : start + (count - 1) * sp.HOP + sp.FRAME], count)
+            start += count * sp.HOP
+        self.buffer = buffer[start:].copy()
+
+    def _batch(self, x: np.ndarray, count: int) -> None:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        views = [
+            sliding_window_view(x[:, c], sp.FRAME)[:: sp.HOP][:count] for c in range(x.shape[1])
+        ]
+        if self.mode == "midside":
+            signals = [views[0] + views[1], views[0] - views[1]]
+        else:
+            signals = [views[0] * self.window]
+        for row, framed in enumerate(signals):
+            if self.mode == "midside":
+                framed *= self.window
+            spectra = sp.rfft(framed)
+            self.totals[row] += (spectra.real**2 + spectra.imag**2).sum(axis=0, dtype=np.float64)
+        self.frames += count
+
+    def spectra(self, rate: float) -> list[sp.Spectrum]:
+        power = self.totals / self.frames
+        power[:, 1:-1] *= 2.0
+        frequencies = np.fft.rfftfreq(sp.FRAME, 1.0 / rate)
+        return [sp.Spectrum(frequencies, row, self.frames) for row in power]
+
+
+class _Stereo:
+    """Per-400 ms sums of L*R, L*L, R*R and the tail, as ``_stereo.stereo_measures``."""
+
+    def __init__(self, rate: float) -> None:
+        from earwitness.analysis.metrics._stereo import _block_sums
+
+        self._sums = _block_sums
+        self.size = round(_STEREO_BLOCK_S * rate)
+        self.buffer = np.zeros((0, 2), dtype=np.float32)
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def feed(self, pair: np.ndarray) -> None:
+        buffer = np.concatenate([self.buffer, pair]) if len(self.buffer) else pair
+        whole = len(buffer) // self.size * self.size
+        if whole:
+            self.parts.append(self._sums(buffer[:whole, 0], buffer[:whole, 1], self.size))
+        self.buffer = buffer[whole:].copy()
+
+    def result(self) -> Any:
+        from earwitness.analysis.metrics._stereo import result_from_sums
+
+        lr, ll, rr = (np.concatenate([p[i] for p in self.parts]) if self.parts else np.zeros(0)
+                      for i in range(3))  # fmt: skip
+        return result_from_sums(lr, ll, rr, self.buffer[:, 0], self.buffer[:, 1], self.size)
+
+
+class _Crest:
+    def __init__(self) -> None:
+        self.buffer: np.ndarray | None = None
+        self.total, self.count = 0.0, 0
+
+    def feed(self, x: np.ndarray, final: bool = False) -> None:
+        carried = self.buffer is not None and len(self.buffer) > 0
+        buffer = np.concatenate([self.buffer, x]) if carried else x
+        whole = len(buffer) if final else len(buffer) // _CREST_CHUNK * _CREST_CHUNK
+        for start in range(0, whole, _CREST_CHUNK):
+            chunk = buffer[start : min(whole, start + _CREST_CHUNK)].astype(np.float64).ravel()
+            self.total += float(np.einsum("i,i->", chunk, chunk))
+            self.count += chunk.size
+        self.buffer = buffer[whole:].copy()
+
+    def value(self, peak_dbfs: float | None) -> float | None:
+        mean_square = self.total / self.count if self.count else 0.0
+        if peak_dbfs is None or mean_square <= 0:
+            return None
+        return peak_dbfs - 10.0 * math.log10(mean_square)
+
+
+class _StreamedPeaks:
+    """True peak over blocks; keeps per-segment bounds and re-reads blocks for PSR."""
+
+    def __init__(self, handle: sf.SoundFile, bounds: np.ndarray, frames: int) -> None:
+        self.handle, self.bounds, self.frames = handle, bounds, frames
+        self.sample_peak, self.clipped, self.peak, self.overs = 0.0, 0, 0.0, 0
+        self.channel_peaks: np.ndarray = np.zeros(0)
+        self.lower: list[np.ndarray] = []
+        self.upper: list[np.ndarray] = []
+        self.blocks: list[tuple[int, int]] = []  # segment ranges
+
+    def meter(self, x: np.ndarray, first: int, last: int, offset: int) -> TruePeakMeter:
+        """The meter of segments first..last-1 from ``x``, which starts at frame ``offset``."""
+        is_last = last == len(self.bounds) - 1
+        start = int(self.bounds[first])
+        own_stop = self.frames if is_last else int(self.bounds[last])
+        return TruePeakMeter(
+            x, self.bounds[first : last + 1] - offset,
+            head=first == 0, tail=is_last, own=slice(start - offset, own_stop - offset),
+        )  # fmt: skip
+
+    def feed(self, x: np.ndarray, first: int, last: int, offset: int) -> None:
+        meter = self.meter(x, first, last, offset)
+        if len(self.channel_peaks) == 0:
+            self.channel_peaks = np.zeros(x.shape[1])
+        peak, overs = meter.true_peak(self.channel_peaks)
+        self.channel_peaks = np.maximum(self.channel_peaks, meter.channel_peaks)
+        self.peak = max(self.peak, peak, meter.sample_peak)
+        self.overs += overs
+        self.sample_peak = max(self.sample_peak, meter.sample_peak)
+        self.clipped += meter.clipped
+        self.lower.append(meter.segment_lower)
+        self.upper.append(meter.segment_upper)
+        self.blocks.append((first, last))
+
+    def finish(self) -> None:
+        self.segment_lower = np.concatenate(self.lower) if self.lower else np.zeros(0)
+        self.segment_upper = np.concatenate(self.upper) if self.upper else np.zeros(0)
+
+    def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
+        """As TruePeakMeter.segment_peaks, re-reading only the blocks that need it."""
+        result = self.segment_lower.copy()
+        for first, last in self.blocks:
+            wanted = self.segment_upper[first:last] > threshold[first:last]
+            if not wanted.any():
+                continue
+            offset = max(0, int(self.bounds[first]) - HISTORY)
+            is_last = last == len(self.bounds) - 1
+            stop = self.frames if is_last else min(self.frames, int(self.bounds[last]) + LOOKAHEAD)
+            self.handle.seek(offset)
+            x = self.handle.read(stop - offset, dtype="float32", always_2d=True)
+            meter = self.meter(x, first, last, offset)
+            result[first:last] = meter.segment_peaks(threshold[first:last])
+        return result
+
+
+def _feed_spectra(
+    block: np.ndarray,
+    final: bool,
+    pair: tuple[int, int] | None,
+    midside: _Frames | None,
+    mono: dict[int, _Frames],
+) -> None:
+    """The spectral part of one block (run beside the loudness and peak part)."""
+    if pair is not None and midside is not None:
+        midside.feed(block[:, list(pair)], final)
+    for channel, frames in mono.items():
+        frames.feed(block[:, channel : channel + 1], final)
+
+
+def measure_streamed(
+    info: AudioInfo,
+    block_frames: int = BLOCK_FRAMES,
+    lra_convention: str = "tech3342",
+    *,
+    weights: np.ndarray | None = None,
+    psr_distribution: bool = False,
+) -> dict[str, Any]:
+    """The loudness, peak, spectral, stereo, crest and dynamics inputs of ``measure_audio``."""
+    layout = info.channel_layout
+    if weights is None:
+        weights = np.asarray(layout_weights(layout.speakers), dtype=np.float64)
+    energy = EnergyMeter(info.frames, info.sample_rate, weights)
+    bounds = energy.bounds
+    pair = layout.front_pair if info.channels > 1 else None
+    used = [c for c in range(info.channels) if weights[c] > 0] or [0]
+    mono = {c: _Frames("mono") for c in used} if pair is None or info.channels > 2 else {}
+    midside = _Frames("midside") if pair is not None else None
+    stereo = _Stereo(info.sample_rate) if pair is not None else None
+    crest = _Crest()
+    dr, clips = DrMeter(info.sample_rate, info.channels), ClipRuns(info.channels)
+    pending: Future[None] | None = None
+    with sf.SoundFile(str(info.path)) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
+        peaks = _StreamedPeaks(handle, bounds, info.frames)
+        carry = np.zeros((0, info.channels), dtype=np.float32)
+        carry_start, position, first = 0, 0, 0
+        last_segment = len(bounds) - 1
+        while True:
+            block = handle.read(block_frames, dtype="float32", always_2d=True)
+            check_block(block, info)
+            final = len(block) < block_frames or position + len(block) >= info.frames
+            position += len(block)
+            if pending is not None:
+                pending.result()
+            pending = spectral.submit(_feed_spectra, block, final, pair, midside, mono)
+            energy.feed(block)
+            crest.feed(block, final)
+            dr.feed(block)
+            clips.feed(block)
+            if pair is not None and stereo is not None:
+                stereo.feed(block[:, list(pair)])
+            carry = np.concatenate([carry, block]) if len(carry) else block
+            # the segments whose samples and 5 following samples have arrived
+            last = (
+                last_segment
+                if final
+                else int(np.searchsorted(bounds, position - LOOKAHEAD, side="right") - 1)
+            )
+            if last > first or final:
+                peaks.feed(carry, first, max(last, first), carry_start)
+                keep = max(0, int(bounds[max(last, first)]) - HISTORY) if not final else position
+                carry = carry[keep - carry_start :]
+                carry_start, first = keep, last
+            if final:
+                break
+        if pending is not None:
+            pending.result()
+        check_complete(handle, position, info)
+        peaks.finish()
+        peak = peaks.peak
+        level = loudness_from(energy.energies, bounds, peaks, peak, peaks.overs, lra_convention)
+    spectra = {c: f.spectra(info.sample_rate)[0] for c, f in mono.items()}
+    sides = midside.spectra(info.sample_rate) if midside is not None else None
+    return {
+        "level": level,
+        "stereo": stereo.result() if stereo is not None else None,
+        "crest_factor_db": crest.value(level.sample_peak_dbfs),
+        "dr": dr.result(),
+        "clip_runs": clips.finish(),
+        "channel_spectra": spectra,
+        "mid_side": sides,
+    }
