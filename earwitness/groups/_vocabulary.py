@@ -303,7 +303,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
         "paid",
         rf"{_I}\s+(?:run|own|operate|co-own|built)\s+(?:a|my own|my|our)\s+"
         r"(?:(?:small|little|commercial|professional|recording|mixing|mastering|music|"
-        r"production)\s+){0,2}studio\b(?!\s+(?:at|in) (?:home|my (?:bedroom|house|flat|apartment)))",
+        r"production)\s+){0,2}studio\b"
+        r"(?!\s+(?:at|in) (?:home|my (?:bedroom|house|flat|apartment)))",
         None,
         needs=(("studio",), ("run", "own", "operate", "built")),
     ),
