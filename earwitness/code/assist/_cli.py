@@ -396,17 +396,43 @@ def stance_evaluate(
 
 @stance_group.command("devset", short_help="Score the stance methods on a labelled set.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--by", type=click.Choice(["method", "tool", "group"]), default="method")
+@click.option(
+    "--by",
+    type=click.Choice(["method", "tool", "group"]),
+    default="method",
+    show_default=True,
+    help="Figures overall, per tool, or per author group.",
+)
+@click.option(
+    "--learned",
+    is_flag=True,
+    help="Also the learned model, held out by source (loads the embedding model).",
+)
 @report_options
 @pass_env
 def stance_devset(
-    env: CliEnv, path: Path, by: str, as_json: bool, as_csv: bool, out: Path | None
+    env: CliEnv,
+    path: Path,
+    by: str,
+    learned: bool,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
 ) -> None:
     """Accuracy and kappa of each method on a labelled CSV (e.g. data/stance-dev.csv),
-    overall, per tool or per author group, with the always-neutral baseline beside them."""
+    overall, per tool or per author group, with the always-neutral baseline beside them.
+
+    Needs no study: the CSV has the columns text, tool, stance (and author_group,
+    source_url)."""
     from earwitness.code.assist._devset import evaluate_devset, read_devset
 
-    rows = evaluate_devset(read_devset(path), by=by)
+    encode = None
+    if learned:
+        from earwitness.code.assist._embeddings import load_model, pick_device, resolve_model
+
+        model = load_model(resolve_model().location, pick_device())
+        encode = model.encode
+    rows = evaluate_devset(read_devset(path), by=by, encode=encode)
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"Stance on {path.name}")
 
 

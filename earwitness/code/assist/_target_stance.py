@@ -435,17 +435,18 @@ def _comparison(
         quality = (match.group("quality") or "").lower()
         if quality and quality not in _QUALITIES:
             continue
-        before = [s for s, _ in rest if a <= s < match.start()]
+        than = match.start("than")
+        before = [s for s, _ in rest if a <= s < than]
         negated = any(
             w in _NEGATORS or w.endswith("n't")
             for w in text[max(a, match.start() - 20) : match.start()].lower().split()[-3:]
         )
         sign = -1.0 if word in _WORSE or "less" in word.split() else 1.0
         sign *= -1.0 if negated else 1.0
-        if start < match.start():
-            # "X is better than Y (or than my own master)": positive for X
+        if start < than:
+            # "X is better than Y (or than my own master)", "prefer X over Y": X gains
             return ("positive", 2.0) if sign > 0 else ("negative", -2.0)
-        if start >= match.end() and before:
+        if start >= than and before:
             return ("negative", -2.0) if sign > 0 else ("positive", 2.0)
     return None
 
