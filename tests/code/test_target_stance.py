@@ -88,7 +88,10 @@ def test_rule_scorer_reads_what_is_said_about_the_target(text: str, tool: str, s
 
 def test_gazetteer_new_names_and_context_rules_against_same_named_software() -> None:
     gazetteer = Gazetteer()
-    text = "I used izotope, then iZotope Match EQ and the Ozone 11 match module; Logic Pro Mastering Assistant too."
+    text = (
+        "I used izotope, then iZotope Match EQ and the Ozone 11 match module; "
+        "Logic Pro Mastering Assistant too."
+    )
     assert [tool for tool, *_ in gazetteer.find(text)] == [
         "iZotope",
         "iZotope Ozone",
@@ -167,7 +170,7 @@ def test_sample_is_stratified_by_tool_and_predicted_stance(posts) -> None:
 
 
 def test_csv_labels_round_trip_and_bad_rows_name_their_line(posts, tmp_path: Path) -> None:
-    study, items, segment_ids = posts
+    study, _, _ = posts
     with study.open_store() as store:
         rows = sample_for_labelling(store, 6)
     sheet = tmp_path / "sample.csv"
@@ -186,7 +189,7 @@ def test_csv_labels_round_trip_and_bad_rows_name_their_line(posts, tmp_path: Pat
         assert {r.stance for r in human} == {"negative"}
         bad = tmp_path / "bad.csv"
         bad.write_text(f"segment_id,tool,stance,coder\n{rows[0]['segment_id']},LANDR,angry,ana\n")
-        with pytest.raises(BadInputError, match="bad.csv line 2: stance must be one of"):
+        with pytest.raises(BadInputError, match=r"bad\.csv line 2: stance must be one of"):
             import_stance_labels(store, bad)
         bad.write_text(f"segment_id,tool,stance\n{rows[0]['segment_id']},{rows[0]['tool']},mixed\n")
         with pytest.raises(BadInputError, match="line 2: no coder"):
