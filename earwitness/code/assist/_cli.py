@@ -408,6 +408,12 @@ def stance_evaluate(
     is_flag=True,
     help="Also the learned model, held out by source (loads the embedding model).",
 )
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --learned: train on this labelled CSV and test on PATH.",
+)
 @report_options
 @pass_env
 def stance_devset(
@@ -415,6 +421,7 @@ def stance_devset(
     path: Path,
     by: str,
     learned: bool,
+    train_path: Path | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
@@ -432,7 +439,8 @@ def stance_devset(
 
         model = load_model(resolve_model().location, pick_device())
         encode = model.encode
-    rows = evaluate_devset(read_devset(path), by=by, encode=encode)
+    train = read_devset(train_path) if train_path else []
+    rows = evaluate_devset(read_devset(path), by=by, encode=encode, train=train)
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"Stance on {path.name}")
 
 

@@ -76,9 +76,17 @@ def _unit_text(unit: DevUnit, find: Callable[[str], list[tuple[str, str, int, in
 
 
 def predict_devset(
-    units: Sequence[DevUnit], *, encode: Callable[[list[str]], Any] | None = None, seed: int = 0
+    units: Sequence[DevUnit],
+    *,
+    encode: Callable[[list[str]], Any] | None = None,
+    train: Sequence[DevUnit] = (),
+    seed: int = 0,
 ) -> dict[str, list[str]]:
-    """Each method's stance for each unit ("missed" where no mention was found)."""
+    """Each method's stance for each unit ("missed" where no mention was found).
+
+    With ``encode``, the learned model too: trained on ``train`` and tested on ``units``
+    when a training set is given, else held out by source within ``units``.
+    """
     from earwitness.code.assist._stance import Gazetteer, vader_stance
 
     gazetteer = Gazetteer()
@@ -97,20 +105,44 @@ def predict_devset(
     }
     if encode is not None and found:
         chosen = [texts[i] for i in found]
-        features = np.hstack(
-            [
-                np.asarray(encode([marked_window(t) for t in chosen]), dtype=np.float64),
-                rule_features(chosen),
-            ]
-        )
-        held = _held_out(
-            features, [units[i].stance for i in found], [units[i].source for i in found], seed
-        )
+        features = _features(chosen, encode)
         learned = [MISSED] * len(units)
+        if train:
+            held = _trained_on(train, features, encode, gazetteer.find)
+            name = "target-logreg (trained on the training set)"
+        else:
+            labels = [units[i].stance for i in found]
+            held = _held_out(features, labels, [units[i].source for i in found], seed)
+            name = "target-logreg (held out by source)"
         for i, stance in zip(found, held, strict=True):
             learned[i] = stance
-        predictions["target-logreg (held out by source)"] = learned
+        predictions[name] = learned
     return predictions
+
+
+def _features(texts: Sequence[Any], encode: Callable[[list[str]], Any]) -> Any:
+    return np.hstack(
+        [
+            np.asarray(encode([marked_window(t) for t in texts]), dtype=np.float64),
+            rule_features(texts),
+        ]
+    )
+
+
+def _trained_on(
+    train: Sequence[DevUnit],
+    features: npt.NDArray[np.float64],
+    encode: Callable[[list[str]], Any],
+    find: Callable[[str], list[tuple[str, str, int, int]]],
+) -> list[str]:
+    from earwitness.code.assist._stance import StanceClassifier
+
+    texts = [_unit_text(unit, find) for unit in train]
+    kept = [i for i, t in enumerate(texts) if t is not None]
+    model = StanceClassifier().fit(
+        _features([texts[i] for i in kept], encode), [train[i].stance for i in kept]
+    )
+    return [str(s) for s in model.predict(features)]
 
 
 def _held_out(
@@ -138,9 +170,10 @@ def evaluate_devset(
     *,
     by: str = "method",
     encode: Callable[[list[str]], Any] | None = None,
+    train: Sequence[DevUnit] = (),
 ) -> list[dict[str, Any]]:
     """Accuracy and Cohen's kappa per method, overall or per tool or author group."""
-    predictions = predict_devset(units, encode=encode)
+    predictions = predict_devset(units, encode=encode, train=train)
     keys: dict[str, list[int]] = defaultdict(list)
     for i, unit in enumerate(units):
         key = {"method": "all", "tool": unit.tool, "group": unit.author_group}[by]
