@@ -326,3 +326,19 @@ def test_the_classifier_trains_on_human_labels_with_a_learning_curve(posts) -> N
     assert all(row["test_units"] >= 100 for row in curve)
     assert all(-1.0 <= row["kappa"] <= 1.0 for row in curve)
     assert rows == {"human"}, "every unit labelled by people: the figures are human"
+
+
+def test_group_figures_say_how_the_authors_got_their_group(posts) -> None:
+    from earwitness.groups import override_group
+
+    study, items, _ = posts
+    with study.open_store() as store:
+        rows = stance_aggregates(store, n_boot=100)
+        assert {r["group_provenance"] for r in rows} == {"none"}, "no author has a group yet"
+        for author in {post.author for post in items}:
+            override_group(store, author, "professional")
+        rows = stance_aggregates(store, n_boot=100)
+    by_group = {(r["group"], r["group_provenance"]) for r in rows}
+    assert ("professional", "human") in by_group
+    assert all(r["group_provenance"] == "none" for r in rows if r["group"] == "all")
+    assert all(r["group_n_validation"] == len({p.author for p in items}) for r in rows)

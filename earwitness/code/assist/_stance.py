@@ -51,7 +51,7 @@ from earwitness.code.assist._target_stance import RULES_MODEL_ID, TargetStance
 from earwitness.code.reliability import krippendorff_alpha
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import ensure_coder
-from earwitness.store.schema import segments, tool_mentions
+from earwitness.store.schema import participants, segments, tool_mentions
 
 if TYPE_CHECKING:
     from earwitness.store import Store
@@ -771,6 +771,7 @@ def stance_aggregates(
             )
         }
     validation = stance_validation(units, human, model_stance)
+    groups = _group_provenance(store)
     cells: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
     for unit in units:
         key = (unit.segment.id, unit.tool)
@@ -800,8 +801,45 @@ def stance_aggregates(
             row[f"{stance}_share"] = share
             row[f"{stance}_ci_low"], row[f"{stance}_ci_high"] = low, high
         row.update(_provenance(row, validation))
+        row.update(_group_source(group, {a for a, _, _ in items}, groups))
         rows.append(row)
     return rows
+
+
+def _group_provenance(store: Store) -> dict[str, Any]:
+    """How authors got their group, and how the group rules fare against people."""
+    from earwitness.groups import MANUAL, validate_group_rules
+
+    with store.connect() as connection:
+        methods = dict(
+            connection.execute(sa.select(participants.c.id, participants.c.group_method)).all()
+        )
+    try:
+        overall = validate_group_rules(store)[-1]
+    except EarwitnessError:
+        overall = {"manual": 0, "alpha_assigned": None, "by_rules": 0}
+    return {"methods": methods, "manual": MANUAL, "validation": overall}
+
+
+def _group_source(group: str, authors: set[int], groups: Mapping[str, Any]) -> dict[str, Any]:
+    """``group_provenance``: human (every author's group set by people), machine validated
+    (the rules checked against at least ``MIN_VALIDATION`` people-labelled authors, alpha
+    over the assigned ones beside it), machine unvalidated, or none (``unknown``, ``all``)."""
+    validation = groups["validation"]
+    methods = [groups["methods"].get(a) for a in authors if a > 0]
+    if group in ("all", "unknown") or not methods:
+        source = "none"
+    elif all(m == groups["manual"] for m in methods):
+        source = "human"
+    elif validation["manual"] >= MIN_VALIDATION and validation["alpha_assigned"] is not None:
+        source = "machine validated"
+    else:
+        source = "machine unvalidated"
+    return {
+        "group_provenance": source,
+        "group_alpha_assigned": validation["alpha_assigned"],
+        "group_n_validation": validation["manual"],
+    }
 
 
 def stance_validation(
