@@ -100,6 +100,11 @@ def test_gazetteer_new_names_and_context_rules_against_same_named_software() -> 
     ]
     assert gazetteer.find("I cloned github.com/someone/landr and ran landr.py on it") == []
     assert gazetteer.find("pip install landr failed") == []
+    # phrased like the README of the static-site generator called landr (product-os/landr)
+    assert gazetteer.find("Run GITHUB_TOKEN=abc npx landr to build the site.") == []
+    assert gazetteer.find("Then Landr pushes the site to your gh-pages branch.") == []
+    assert gazetteer.find("Prefer npx to installing landr globally.") == []
+    assert [m[0] for m in gazetteer.find("I uploaded my mix to the LANDR website.")] == ["LANDR"]
     assert gazetteer.find("The Neutron music player on Android sounds great") == []
     assert gazetteer.find("Neutron player has a parametric EQ") == []
     assert [m[0] for m in gazetteer.find("LANDR mastered my track")] == ["LANDR"]

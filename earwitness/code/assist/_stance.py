@@ -147,6 +147,11 @@ DEFAULT_EXCLUDES: dict[str, list[str]] = {
         r"\b(?:repo|repository|package|library|crate|module|fork|pull request)\b"
         r"[^.]{0,30}\blandr\b",
         r"\blandr\b[^.]{0,30}\b(?:repo|repository|package|library|crate|npm|pypi)\b",
+        # the static-site generator called landr (product-os/landr): npx, gh-pages, tokens
+        r"\bnpx\s+landr\b",
+        r"\blandr\b[^.]{0,60}\b(?:gh-pages|github_token|node_modules|globally|"
+        r"software projects?)\b",
+        r"\b(?:gh-pages|github_token|software projects?)\b[^.]{0,60}\blandr\b",
     ],
     "iZotope Neutron": [
         r"\bneutron\s+(?:music\s+)?player\b",
