@@ -4,8 +4,11 @@ that find and weigh what people say about themselves.
 Everything here is data: word tables, regular-expression fragments, the table of
 evidence patterns the collectors search every post and turn with
 (:data:`EVIDENCE_PATTERNS`), and the table of weighted voting rules that turn an
-author's evidence into a group (:data:`GROUP_RULES`). Widening the vocabulary means
-adding words or rows here; the code that applies them lives in ``_evidence`` and
+author's evidence into a group (:data:`GROUP_RULES`). The two tables must not contradict
+each other: the rules never vote evidence into another group than the one its pattern
+suggests (tests/groups/test_engineer_talk.py checks every example sentence); where no
+rule reads a suggestion, the collector's vote (weight 1) carries it. Widening the
+vocabulary means adding words or rows here; the code that applies them lives in ``_evidence`` and
 ``_rules``.
 
 The three groups follow Stebbins' amateur/professional continuum ("Amateurs,
@@ -431,7 +434,8 @@ GROUP_RULES: tuple[GroupRule, ...] = (
     GroupRule(
         "for-a-living",
         "professional",
-        r"\b(?:for a living|full[- ]time (?:mix|master|audio|engineer)\w*|(?:my|paying) clients"
+        r"\b(?:for a living|full[- ]time (?:mix|master|audio|engineer)\w*"
+        r"|(?:my|paying) (?:paying |mix(?:ing)? |mastering |recording |studio )?clients"
         r"|professional (?:mix|master)\w* engineer|(?:run|own) (?:a|my) (?:\w+ )?studio"
         r"|(?:mix|master)\w* (?:is|as) my (?:job|day job|profession))\b",
         3.0,
@@ -483,7 +487,8 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "pro-am",
         r"\b(?:semi[- ]?pro|side (?:hustle|gig|job|income)|part[- ]time"
         r"|some paid (?:work|gigs|jobs)|occasionally (?:get )?paid|a few (?:paying )?clients"
-        r"|paid gigs?|get paid sometimes)\b",
+        r"|paid gigs?|get paid sometimes"
+        r"|(?:get|got|am|was|['’]m) (?:sometimes )?paid (?:to|for))\b",
         2.0,
     ),
     GroupRule(

@@ -91,3 +91,25 @@ def test_validation_reports_per_group_recall_precision_and_alpha_over_assigned(s
     assert everything["recall"] == 0.5 and everything["precision"] == round(2 / 3, 4)
     assert everything["alpha_assigned"] is not None
     assert everything["alpha_assigned"] != everything["alpha"]
+
+
+def test_evidence_suggestions_and_voting_rules_mean_the_same() -> None:
+    """Evidence tables and voting rules are two tables of one vocabulary: the rules alone
+    (without the collector's vote) never put evidence into another group than the one it
+    suggests, and they read most suggestions themselves."""
+    from earwitness.groups import Evidence
+    from tests.groups.test_evidence import POSITIVE
+
+    texts = [p[0] for p in POSITIVE] + [f[0] for f in FOUND]
+    checked = agreed = 0
+    for text in texts:
+        for item in find_group_evidence(text):
+            if item.suggested_group is None:
+                continue
+            bare = Evidence(item.kind, item.quote, item.start, item.end, None)
+            assigned = rule_assignment([bare])[0]
+            assert assigned in (item.suggested_group, "unknown"), item
+            checked += 1
+            agreed += assigned == item.suggested_group
+    assert checked >= 25
+    assert agreed >= checked // 2
