@@ -260,7 +260,8 @@ def status(env: CliEnv, as_json: bool) -> None:
 def export(env: CliEnv, kind: str, fmt: str, out: Path | None) -> None:
     """Export KIND as a tidy table.
 
-    KIND is documents, segments, codes, codings, participants, survey, metrics or ratings.
+    KIND is documents, segments, codes, codings, participants, survey, metrics, ratings
+    or mentions.
     """
     from earwitness.store import EXPORT_KINDS, export_table, write_table
 

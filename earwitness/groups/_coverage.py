@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -10,12 +11,10 @@ import sqlalchemy as sa
 from earwitness.errors import EarwitnessError
 from earwitness.groups._assign import MANUAL, evidence_by_author
 from earwitness.groups._rules import rule_assignment
-from earwitness.groups._vocabulary import GROUP_RULES, UNKNOWN, USER_GROUPS, GroupRule
+from earwitness.groups._vocabulary import GROUP_RULES, GROUPS, UNKNOWN, USER_GROUPS, GroupRule
 from earwitness.store.schema import UNIT_KINDS, documents, participants, segments
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from earwitness.store import Store
 
 __all__ = ["group_coverage", "nominal_alpha", "validate_group_rules"]
@@ -70,8 +69,15 @@ def group_coverage(store: Store) -> list[dict[str, Any]]:
 
 def validate_group_rules(
     store: Store, rules: tuple[GroupRule, ...] = GROUP_RULES
-) -> dict[str, Any]:
-    """Agreement of the rules with the researcher's manual labels (the validation sample)."""
+) -> list[dict[str, Any]]:
+    """The rules against the researcher's manual labels (the validation sample).
+
+    One row per group with the rules' recall (of the authors people put in the group,
+    the share the rules put there too) and precision (of the authors the rules put there,
+    the share people agree with), then an ``all`` row: agreement and Krippendorff's alpha
+    over every labelled author, and alpha over only the authors the rules assigned a group
+    (so a sample dominated by ``unknown`` cannot look reliable), with their number.
+    """
     with store.connect() as connection:
         evidence = evidence_by_author(connection)
         manual = connection.execute(
@@ -87,14 +93,52 @@ def validate_group_rules(
             "no manually labelled authors to validate against; label a sample with "
             "`earwitness groups override`"
         )
+    rows = [_group_row(group, pairs) for group in GROUPS]
+    assigned = [(h, r) for h, r in pairs if r != UNKNOWN]
     agree = sum(1 for human, rule in pairs if human == rule)
     alpha = nominal_alpha([h for h, _ in pairs], [r for _, r in pairs])
+    alpha_assigned = (
+        nominal_alpha([h for h, _ in assigned], [r for _, r in assigned])
+        if assigned
+        else float("nan")
+    )
+    rows.append(
+        {
+            "group": "all",
+            "manual": len(pairs),
+            "by_rules": len(assigned),
+            "agree": agree,
+            "recall": round(agree / len(pairs), 4),
+            "precision": round(sum(h == r for h, r in assigned) / len(assigned), 4)
+            if assigned
+            else None,
+            "alpha": _rounded(alpha),
+            "alpha_assigned": _rounded(alpha_assigned),
+            "rule_unknown": len(pairs) - len(assigned),
+        }
+    )
+    return rows
+
+
+def _group_row(group: str, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    people = sum(1 for h, _ in pairs if h == group)
+    machine = sum(1 for _, r in pairs if r == group)
+    both = sum(1 for h, r in pairs if h == r == group)
     return {
-        "authors": len(pairs),
-        "agreement": round(agree / len(pairs), 4),
-        "alpha": None if alpha != alpha else round(alpha, 4),
-        "rule_unknown": sum(1 for _, rule in pairs if rule == "unknown"),
+        "group": group,
+        "manual": people,
+        "by_rules": machine,
+        "agree": both,
+        "recall": round(both / people, 4) if people else None,
+        "precision": round(both / machine, 4) if machine else None,
+        "alpha": None,
+        "alpha_assigned": None,
+        "rule_unknown": sum(1 for h, r in pairs if h == group and r == UNKNOWN),
     }
+
+
+def _rounded(value: float) -> float | None:
+    return None if value != value else round(value, 4)
 
 
 def nominal_alpha(first: Sequence[str], second: Sequence[str]) -> float:

@@ -69,7 +69,7 @@ _SELF_ANCHOR = re.compile(
     r"I['’]ve been an?|I have been an?|I['’]?m|I am)\b",
     re.IGNORECASE,
 )
-_AS_ANCHOR = re.compile(r"\bas\b(?=\s+an?\s)", re.IGNORECASE)
+_AS_ANCHOR = re.compile(r"\b(?:as|being)\b(?=\s+an?\s)", re.IGNORECASE)
 _AFTER_AS = re.compile(r"\s*,?\s*(?:I\b|myself\b|me\b)", re.IGNORECASE)
 _CLAUSE_START = re.compile(r"(?:^|(?<=[.!?\n;(]))[ \t]*(?=\S)")
 _HERE = re.compile(r"\s*here\b", re.IGNORECASE)

@@ -4,8 +4,11 @@ that find and weigh what people say about themselves.
 Everything here is data: word tables, regular-expression fragments, the table of
 evidence patterns the collectors search every post and turn with
 (:data:`EVIDENCE_PATTERNS`), and the table of weighted voting rules that turn an
-author's evidence into a group (:data:`GROUP_RULES`). Widening the vocabulary means
-adding words or rows here; the code that applies them lives in ``_evidence`` and
+author's evidence into a group (:data:`GROUP_RULES`). The two tables must not contradict
+each other: the rules never vote evidence into another group than the one its pattern
+suggests (tests/groups/test_engineer_talk.py checks every example sentence); where no
+rule reads a suggestion, the collector's vote (weight 1) carries it. Widening the
+vocabulary means adding words or rows here; the code that applies them lives in ``_evidence`` and
 ``_rules``.
 
 The three groups follow Stebbins' amateur/professional continuum ("Amateurs,
@@ -68,7 +71,7 @@ MUSIC_HEADS = _word_set(
 AUDIO_HEADS = _word_set("engineer tech technician editor designer student operator")
 AUDIO_MODIFIERS = _word_set(
     "mix mixing mastering recording audio sound studio live foh tracking post "
-    "post-production broadcast session music dialogue film game"
+    "post-production broadcast session music dialogue film game record"
 )
 FILLERS = _word_set(
     "a an the just only merely simply basically really still currently now also actually "
@@ -267,6 +270,62 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
         "amateur",
         needs=(("paid", "professionally", "living", "money"),),
     ),
+    # how engineers describe paid work: clients, rates, credits, contract work, a studio
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:have|had|get|got|work with|worked with|mix for|master for|record for)\s+"
+        r"(?:(?:a few|some|many|lots of|a lot of|plenty of|regular|repeat|paying|my own|several|"
+        r"a couple of|a handful of)\s+)?(?:\w+\s+)?clients\b",
+        None,
+        needs=(("clients",),),
+    ),
+    EvidencePattern(
+        "paid",
+        r"\bmy\s+(?:hourly\s+|day\s+|usual\s+|standard\s+|mix(?:ing)?\s+|mastering\s+)?"
+        r"(?:rates?|fees?)\b",
+        None,
+        needs=(("my ",), ("rate", "fee")),
+    ),
+    EvidencePattern(
+        "paid",
+        r"\bmy\s+(?:discography|credits)\b|"
+        rf"{_I}(?:['’]ve| have)\s+(?:mixed|mastered|engineered|produced|recorded|worked on)"
+        r"\s+(?:[\w'’-]+\s+){0,3}?(?:records|albums|releases|eps|singles)\s+(?:for|by|with)\b",
+        "professional",
+        needs=(("credits", "discography", "records", "albums", "releases", "eps", "singles"),),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:do|did|take|took|have done|['’]ve done|get|got)\s+"
+        r"(?:some\s+|a lot of\s+|lots of\s+|mostly\s+)?(?:contract|session|for[- ]hire)\s+"
+        r"(?:mixing|mastering|work|engineering|gigs?|jobs?)\b",
+        "professional",
+        needs=(("contract", "session", "hire"),),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:run|own|operate|co-own|built)\s+(?:a|my own|my|our)\s+"
+        r"(?:(?:small|little|commercial|professional|recording|mixing|mastering|music|"
+        r"production)\s+){0,2}studio\b"
+        r"(?!\s+(?:at|in) (?:home|my (?:bedroom|house|flat|apartment)))",
+        None,
+        needs=(("studio",), ("run", "own", "operate", "built")),
+    ),
+    EvidencePattern(
+        "paid",
+        r"\b(?:mixing|mastering|engineering|audio|music|it|this|production)\s+"
+        r"pays?\s+(?:my|the)\s+(?:bills|rent|mortgage)\b",
+        "professional",
+        first_person_sentence=True,
+        needs=(("pay",), ("bills", "rent", "mortgage")),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:make|earn)\s+(?:a|my)\s+(?:full[- ]time\s+)?(?:living|income)\s+"
+        r"(?:from|with|by|as|in)\b",
+        "professional",
+        needs=(("living", "income"),),
+    ),
     # hobby
     EvidencePattern(
         "self",
@@ -329,6 +388,13 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
         "amateur",
         needs=(("new",),),
     ),
+    EvidencePattern(
+        "experience",
+        r"\bI['’]?m\s+(?:(?:just|only|still|really)\s+)?starting out\b|"
+        rf"{_I}\s+(?:just|only|recently)\s+started out\b",
+        "amateur",
+        needs=(("starting out", "started out"),),
+    ),
 )
 
 
@@ -347,9 +413,12 @@ class GroupRule:
     weight: float
     kinds: tuple[str, ...] = ()  # evidence kinds it reads; empty means all
     negatable: bool = True
+    unless: str = ""  # a quote matching this pattern gets no vote from the rule
 
     def matches(self, kind: str, quote: str) -> list[tuple[int, int]]:
         if self.kinds and kind not in self.kinds:
+            return []
+        if self.unless and re.search(self.unless, quote, flags=re.IGNORECASE):
             return []
         found = []
         for match in re.finditer(self.pattern, quote, flags=re.IGNORECASE):
@@ -365,12 +434,47 @@ GROUP_RULES: tuple[GroupRule, ...] = (
     GroupRule(
         "for-a-living",
         "professional",
-        r"\b(?:for a living|full[- ]time (?:mix|master|audio|engineer)\w*|(?:my|paying) clients"
+        r"\b(?:for a living|full[- ]time (?:mix|master|audio|engineer)\w*"
+        r"|(?:my|paying) (?:paying |mix(?:ing)? |mastering |recording |studio )?clients"
         r"|professional (?:mix|master)\w* engineer|(?:run|own) (?:a|my) (?:\w+ )?studio"
         r"|(?:mix|master)\w* (?:is|as) my (?:job|day job|profession))\b",
         3.0,
     ),
-    GroupRule("credits", "professional", r"\b(?:grammy|platinum record|major[- ]label)\b", 2.0),
+    GroupRule(
+        "credits",
+        "professional",
+        r"\b(?:grammy|platinum record|major[- ]label|my (?:credits|discography)"
+        r"|(?:mixed|mastered|engineered|produced|recorded|worked on) (?:[\w'’-]+ ){0,3}?"
+        r"(?:records|albums|releases|eps|singles) (?:for|by|with))\b",
+        2.0,
+    ),
+    GroupRule(
+        "clients-fees",
+        "professional",
+        r"\b(?:(?:have|had|get|got|work with|worked with|mix for|master for|record for) "
+        r"(?:(?:many|lots of|a lot of|plenty of|regular|repeat|paying|my own|several) )?"
+        r"(?:\w+ )?clients"
+        r"|my (?:hourly |day |usual |standard |mix(?:ing)? |mastering )?(?:rates?|fees?)"
+        r"|I (?:charge|bill)\b"
+        r"|(?:contract|session|for[- ]hire) (?:mixing|mastering|work|engineering|gigs?|jobs?)"
+        r"|pays? (?:my|the) (?:bills|rent|mortgage)|(?:make|earn) (?:a|my) (?:full[- ]time )?"
+        r"(?:living|income)"
+        r"|(?:run|own|operate|co-own|built) (?:a|my own|my|our) (?:[\w-]+ ){0,2}studio)\b",
+        2.0,
+        unless=r"\b(?:a few|some|occasional|a couple of|a handful of|semi[- ]?pro|part[- ]time"
+        r"|side)\b|\bhome studio\b",
+    ),
+    GroupRule(
+        "occupation",
+        "professional",
+        r"\b(?:(?:mastering|mix(?:ing)?|recording|audio|sound|studio|live sound|foh|session"
+        r"|tracking|post[- ]production|broadcast) (?:engineer|technician|tech)|record producer"
+        r"|(?:mastering|mix) engineer)\b",
+        2.0,
+        kinds=("self",),
+        unless=r"\b(?:aspiring|wannabe|student|hobby\w*|amateur|beginner|novice|bedroom|home"
+        r"|semi[- ]?pro\w*|part[- ]time|learning|future|want to be|wanna be|trainee|intern)\b",
+    ),
     GroupRule(
         "flair-professional",
         "professional",
@@ -383,14 +487,15 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "pro-am",
         r"\b(?:semi[- ]?pro|side (?:hustle|gig|job|income)|part[- ]time"
         r"|some paid (?:work|gigs|jobs)|occasionally (?:get )?paid|a few (?:paying )?clients"
-        r"|paid gigs?|get paid sometimes)\b",
+        r"|paid gigs?|get paid sometimes"
+        r"|(?:get|got|am|was|['’]m) (?:sometimes )?paid (?:to|for))\b",
         2.0,
     ),
     GroupRule(
         "hobbyist",
         "amateur",
         r"\b(?:hobby(?:ist)?|bedroom producer|just for fun|beginner|newbie|noob"
-        r"|never been paid|not a pro(?:fessional)?|for fun)\b",
+        r"|never been paid|not a pro(?:fessional)?|for fun|starting out|started out)\b",
         2.0,
         negatable=False,
     ),

@@ -8,7 +8,7 @@ place (``earwitness services add``). Areas may import this core package; the sto
 
 from __future__ import annotations
 
-from earwitness.services._defaults import DEFAULT_SERVICES
+from earwitness.services._defaults import DEFAULT_EXCLUDES, DEFAULT_SERVICES
 from earwitness.services._registry import (
     Service,
     ServiceIndex,
@@ -22,6 +22,7 @@ from earwitness.services._registry import (
 from earwitness.services._report import services_report
 
 __all__ = [
+    "DEFAULT_EXCLUDES",
     "DEFAULT_SERVICES",
     "Service",
     "ServiceIndex",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_SERVICES"]
+__all__ = ["DEFAULT_EXCLUDES", "DEFAULT_SERVICES"]
 
 DEFAULT_SERVICES: dict[str, list[str]] = {
     "LANDR": ["LANDR", "Landr.com", "LANDR Mastering", "Lander mastering", "LNDR"],
@@ -11,6 +11,13 @@ DEFAULT_SERVICES: dict[str, list[str]] = {
     "BandLab Mastering": ["BandLab Mastering", "BandLab master", "BandLab's mastering", "Bandlab"],
     "iZotope Ozone": [
         "iZotope Ozone",
+        "iZotope Match EQ",
+        "Ozone Match EQ",
+        "Ozone 11 match module",
+        "iZotope 11 match module",
+        "Ozone match module",
+        "Ozone 12",
+        "Master Assistant",
         "Izotope Ozone",
         "Ozone",
         "Ozone 9",
@@ -40,4 +47,38 @@ DEFAULT_SERVICES: dict[str, list[str]] = {
     "matchering": ["matchering", "Matchering 2.0", "matchering.com", "Matchring"],
     "DistroKid Mixea": ["Mixea", "DistroKid Mixea"],
     "Waves Online Mastering": ["Waves Online Mastering", "Waves mastering AI"],
+    "Logic Pro Mastering Assistant": [
+        "Mastering Assistant",
+        "Logic Mastering Assistant",
+        "Logic Pro Mastering Assistant",
+        "Logic's Mastering Assistant",
+    ],
+    # the vendor named alone: a mention of one of its AI assistants, which one unknown
+    "iZotope": ["iZotope", "Izotope", "Isotope"],
+}
+
+# Context rules: a match whose surrounding text (60 characters either side) matches one of
+# its tool's patterns is some other thing of the same name. Kept per canonical name so a
+# services table can carry them beside the aliases.
+DEFAULT_EXCLUDES: dict[str, list[str]] = {
+    "LANDR": [
+        r"github\.com/[\w.-]+/landr",
+        r"(?:pip|npm|cargo|go)\s+(?:install|get)\s+landr",
+        r"\blandr(?:\.py|\.js|\.git|/)",
+        r"\b(?:repo|repository|package|library|crate|module|fork|pull request)\b"
+        r"[^.]{0,30}\blandr\b",
+        r"\blandr\b[^.]{0,30}\b(?:repo|repository|package|library|crate|npm|pypi)\b",
+        # the static-site generator called landr (product-os/landr): npx, gh-pages, tokens
+        r"\bnpx\s+landr\b",
+        r"\blandr\b[^.]{0,60}\b(?:gh-pages|github_token|node_modules|globally|"
+        r"software projects?)\b",
+        r"\b(?:gh-pages|github_token|software projects?)\b[^.]{0,60}\blandr\b",
+    ],
+    "iZotope Neutron": [
+        r"\bneutron\s+(?:music\s+)?player\b",
+        r"\bneutron\s+(?:mp3|audio\s+player|app\s+for\s+android)\b",
+        r"\bneutron\b[^.]{0,30}\b(?:android|playback|equaliser|equalizer app|dac|hi-?res player)\b",
+        r"\b(?:player|android app)\b[^.]{0,30}\bneutron\b",
+        r"\bneutron\s+(?:star|stars|bomb|scattering|radiation|flux)\b",
+    ],
 }

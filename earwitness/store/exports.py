@@ -312,6 +312,40 @@ def _with_span_text(frame: pd.DataFrame, name: str, *, after: str) -> pd.DataFra
     return frame
 
 
+def _mentions(connection: Connection) -> pd.DataFrame:
+    """Tool mentions: machine-found ones and human stance labels, one row each."""
+    m, d = s.tool_mentions, s.documents
+    query = (
+        sa.select(
+            m.c.id.label("mention_id"),
+            m.c.tool,
+            m.c.alias,
+            m.c.start,
+            m.c.end,
+            d.c.text.label("_text"),
+            m.c.stance,
+            m.c.origin,
+            m.c.model_id,
+            m.c.score,
+            s.coders.c.name.label("coder"),
+            m.c.segment_id,
+            d.c.guid.label("document_guid"),
+            d.c.platform,
+            d.c.native_id,
+            _author.c.pseudonym.label("author_pseudonym"),
+            _author.c.user_group,
+            _author.c.group_method.label("user_group_method"),
+        )
+        .select_from(
+            m.join(d, m.c.document_id == d.c.id)
+            .outerjoin(s.coders, m.c.coder_id == s.coders.c.id)
+            .outerjoin(_author, d.c.participant_id == _author.c.id)
+        )
+        .order_by(m.c.document_id, m.c.start, m.c.origin, m.c.id)
+    )
+    return _with_span_text(_frame(connection, query), "span", after="end")
+
+
 EXPORT_KINDS: dict[str, Callable[[Connection], pd.DataFrame]] = {
     "documents": _documents,
     "segments": _segments,
@@ -321,6 +355,7 @@ EXPORT_KINDS: dict[str, Callable[[Connection], pd.DataFrame]] = {
     "survey": _survey,
     "metrics": _metrics,
     "ratings": _ratings,
+    "mentions": _mentions,
 }
 
 

@@ -95,11 +95,12 @@ def _tool(name: str) -> str:
     return {"Ozone": "iZotope Ozone", "smart:EQ": "Sonible smart:EQ"}.get(name, name)
 
 
-def test_mentions_are_stored_with_document_offsets_and_a_vader_stance(posts) -> None:
+def test_mentions_are_stored_with_document_offsets_and_a_rule_stance(posts) -> None:
     study, items, segment_ids = posts
     with study.open_store() as store:
+        assert detect_stance(store, method="vader")["method"].startswith("vader-")
         report = detect_stance(store)
-        assert report["method"].startswith("vader-")
+        assert report["method"] == "target-rules-1"
         rows = _mentions(store, origin="model")
         with store.connect() as connection:
             texts = dict(connection.execute(sa.select(documents.c.id, documents.c.text)).all())
@@ -131,12 +132,13 @@ def test_human_labels_train_a_classifier_that_is_validated(posts) -> None:
         _label(store, items, segment_ids, "ana", 120)
         _label(store, items, segment_ids, "ben", 40, flip_every=5)
         report = detect_stance(store, embedder)
-        assert report["method"].endswith("+stance-logreg")
+        assert report["method"].endswith("+target-logreg")
         assert report["human_labelled"] >= 100
         assert len(_mentions(store, origin="human")) >= 140
 
         rows = {row["method"].split("+")[-1][:5]: row for row in evaluate_stance(store, embedder)}
-        vader, logreg = rows["vader"], rows["stanc"]
+        vader, logreg = rows["vader"], rows["targe"]
+        assert {"alway", "targe"} <= set(rows)
         n_ana = len({r.segment_id for r in _mentions(store, origin="human")})
         assert vader["n_pairs"] == logreg["n_pairs"] >= n_ana
         assert logreg["n_human_units"] >= 35
@@ -199,6 +201,8 @@ def test_cli_stance(posts) -> None:
     )
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, [*base, "report", "--boot", "200", "--csv"])
-    assert result.exit_code == 0 and result.output.startswith("tool,group,n,authors")
+    assert result.exit_code == 0 and result.stdout.startswith("tool,group,n,authors")
+    assert "warning: machine stance not validated against people" in result.stderr
+    assert ",machine unvalidated," in result.stdout
     result = runner.invoke(cli, [*base, "tools", "--json"])
     assert "LANDR" in {row["tool"] for row in json.loads(result.output)}

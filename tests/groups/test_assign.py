@@ -51,7 +51,9 @@ def test_rules_read_self_descriptions(quote: str, kind: str, group: str, method:
 
 
 def test_flair_rule_reads_only_flair() -> None:
-    assert rule_assignment([_evidence("Mastering Engineer", "self")])[0] == "unknown"
+    # a self-description naming the occupation votes by the occupation rule, not the flair rule
+    assert rule_assignment([_evidence("Mastering Engineer", "self")])[2] == "rule:occupation"
+    assert rule_assignment([_evidence("Professional", "self")])[0] == "unknown"
 
 
 def test_conflicting_evidence_weighs_and_ties_stay_unknown() -> None:
@@ -134,12 +136,11 @@ def test_assign_store_override_and_coverage(any_study: Study) -> None:
         assert coverage["with a group"]["authors"] == 2
         assert coverage["with a group"]["segments_share"] == pytest.approx(5 / 10)
 
-        assert validate_group_rules(store) == {
-            "authors": 1,
-            "agreement": 0.0,
-            "alpha": 0.0,
-            "rule_unknown": 0,
-        }
+        rows = {row["group"]: row for row in validate_group_rules(store)}
+        assert rows["all"]["manual"] == 1 and rows["all"]["recall"] == 0.0
+        assert rows["all"]["alpha"] == 0.0 and rows["all"]["rule_unknown"] == 0
+        assert rows["pro-am"]["manual"] == 1 and rows["pro-am"]["recall"] == 0.0
+        assert rows["amateur"]["by_rules"] == 1 and rows["amateur"]["precision"] == 0.0
         override_group(store, "p_amateur", None)
         assign_groups(store)
         assert _participant(store, "p_amateur").user_group == "amateur"
@@ -171,7 +172,8 @@ def test_cli_groups(study: Study) -> None:
     result = runner.invoke(cli, [*base, "override", "p_two", "amateur", "--note", "checked"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, [*base, "validate", "--json"])
-    assert json.loads(result.output)["agreement"] == 1.0
+    rows = {row["group"]: row for row in json.loads(result.output)}
+    assert rows["all"]["recall"] == 1.0 and rows["amateur"]["precision"] == 1.0
     result = runner.invoke(cli, [*base, "coverage", "--csv"])
     assert result.exit_code == 0 and result.output.startswith("group,authors")
     result = runner.invoke(cli, [*base, "override", "p_two"])

@@ -268,33 +268,88 @@ def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> 
 @stance_group.command("detect", short_help="Give each segment x tool mention a stance.")
 @click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option(
+    "--method",
+    type=click.Choice(["auto", "rules", "classifier", "vader"]),
+    default="auto",
+    show_default=True,
+    help="rules: the target-centred rule scorer; classifier: trained on the human labels; "
+    "vader: VADER on the whole segment (a baseline); auto: the classifier once enough "
+    "units are labelled, else the rules.",
+)
+@click.option(
     "--min-examples",
     type=click.IntRange(2),
     default=20,
     show_default=True,
-    help="Human stance labels needed before the embedding classifier replaces VADER.",
+    help="Human stance labels needed before the classifier replaces the rules (auto).",
 )
 @report_options
 @pass_env
 def stance_detect(
     env: CliEnv,
     kinds: Sequence[str],
+    method: str,
     min_examples: int,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
 ) -> None:
-    """Find tool mentions in every segment and give each segment × tool a stance."""
+    """Find tool mentions in every segment and give each segment × tool a stance.
+
+    The study needs segments: run `earwitness code segment` first.
+    """
     from earwitness.code.assist._embeddings import Embedder
-    from earwitness.code.assist._stance import detect_stance, find_mentions
+    from earwitness.code.assist._stance import detect_stance, find_mentions, require_segments
 
     gazetteer = _gazetteer(env)
     with env.store() as store:
+        require_segments(store)
         mentions = find_mentions(store, gazetteer, kinds=list(kinds) or None)
         report = detect_stance(
-            store, Embedder.for_study(env.study, store), min_examples=min_examples
+            store,
+            Embedder.for_study(env.study, store),
+            min_examples=min_examples,
+            method=method,
         )
     emit({"mentions": mentions, **report}, as_json=as_json, as_csv=as_csv, out=out)
+
+
+@stance_group.command("sample", short_help="Draw unlabelled mentions for people to label.")
+@click.argument("n", type=click.IntRange(1))
+@click.option("--seed", type=int, default=0, show_default=True)
+@report_options
+@pass_env
+def stance_sample(
+    env: CliEnv, n: int, seed: int, as_json: bool, as_csv: bool, out: Path | None
+) -> None:
+    """Draw N unlabelled segment × tool units, stratified by tool and predicted stance.
+
+    Write them as CSV (`--csv --out sample.csv`), fill in the `stance` and `coder`
+    columns, and read them back with `earwitness code stance import sample.csv`.
+    """
+    from earwitness.code.assist._stance import sample_for_labelling
+
+    with env.store() as store:
+        rows = sample_for_labelling(store, n, seed=seed)
+    if not (as_json or as_csv):
+        rows = [{**row, "text": safe_text(row["text"])} for row in rows]
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"{len(rows)} units to label")
+
+
+@stance_group.command("import", short_help="Read human stance labels from a CSV file.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--coder", help="Coder of rows whose coder column is empty.")
+@pass_env
+def stance_import(env: CliEnv, path: Path, coder: str | None) -> None:
+    """Record the stances of PATH (columns segment_id, tool, stance, coder), one per row.
+
+    A coder's new label for a unit replaces their earlier one; empty stances are skipped.
+    """
+    from earwitness.code.assist._stance import import_stance_labels
+
+    with env.store() as store:
+        count = import_stance_labels(store, path, coder=coder)
+    click.echo(f"recorded {count} stance labels from {path.name}")
 
 
 @stance_group.command("label")
@@ -314,16 +369,80 @@ def stance_label(env: CliEnv, segment_id: int, tool: str, stance: str, coder: st
 
 @stance_group.command("evaluate", short_help="Agreement of the stance detectors with human labels.")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
+@click.option("--curve", is_flag=True, help="Print the classifier's learning curve instead.")
 @report_options
 @pass_env
-def stance_evaluate(env: CliEnv, folds: int, as_json: bool, as_csv: bool, out: Path | None) -> None:
-    """Agreement of VADER and the held-out classifier with the human stance labels."""
+def stance_evaluate(
+    env: CliEnv, folds: int, curve: bool, as_json: bool, as_csv: bool, out: Path | None
+) -> None:
+    """Agreement of each stance method with the human labels, beside always-neutral.
+
+    Accuracy and Cohen's kappa against the majority human label, Krippendorff's alpha
+    against every label, and human–human alpha; the classifier held out by document.
+    With --curve: held-out accuracy and kappa against the number of labelled units.
+    """
     from earwitness.code.assist._embeddings import Embedder
-    from earwitness.code.assist._stance import evaluate_stance
+    from earwitness.code.assist._stance import evaluate_stance, stance_learning_curve
 
     with env.store() as store:
-        rows = evaluate_stance(store, Embedder.for_study(env.study, store), folds=folds)
-    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance: model vs human coders")
+        embedder = Embedder.for_study(env.study, store)
+        if curve:
+            rows = stance_learning_curve(store, embedder, folds=folds)
+            title = "Stance classifier: learning curve (held out by document)"
+        else:
+            rows = evaluate_stance(store, embedder, folds=folds)
+            title = "Stance: methods vs human coders"
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=title)
+
+
+@stance_group.command("devset", short_help="Score the stance methods on a labelled set.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--by",
+    type=click.Choice(["method", "tool", "group"]),
+    default="method",
+    show_default=True,
+    help="Figures overall, per tool, or per author group.",
+)
+@click.option(
+    "--learned",
+    is_flag=True,
+    help="Also the learned model, held out by source (loads the embedding model).",
+)
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --learned: train on this labelled CSV and test on PATH.",
+)
+@report_options
+@pass_env
+def stance_devset(
+    env: CliEnv,
+    path: Path,
+    by: str,
+    learned: bool,
+    train_path: Path | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """Accuracy and kappa of each method on a labelled CSV (e.g. data/stance-dev.csv),
+    overall, per tool or per author group, with the always-neutral baseline beside them.
+
+    Needs no study: the CSV has the columns text, tool, stance (and author_group,
+    source_url)."""
+    from earwitness.code.assist._devset import evaluate_devset, read_devset
+
+    encode = None
+    if learned:
+        from earwitness.code.assist._embeddings import load_model, pick_device, resolve_model
+
+        model = load_model(resolve_model().location, pick_device())
+        encode = model.encode
+    train = read_devset(train_path) if train_path else []
+    rows = evaluate_devset(read_devset(path), by=by, encode=encode, train=train)
+    emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"Stance on {path.name}")
 
 
 @stance_group.command(
@@ -341,6 +460,14 @@ def stance_report(
 
     with env.store() as store:
         rows = stance_aggregates(store, n_boot=boot, seed=seed)
+    unvalidated = sorted({r["tool"] for r in rows if r["provenance"] == "machine unvalidated"})
+    if unvalidated:
+        click.echo(
+            "warning: machine stance not validated against people for "
+            f"{', '.join(unvalidated)}; label a sample (`code stance sample`, "
+            "`code stance import`) before reporting these figures",
+            err=True,
+        )
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance toward AI tools")
 
 

@@ -4,11 +4,16 @@
   study can edit it in ``earwitness.toml`` under ``[gazetteer]``: each key is a tool's
   canonical name and its value the list of aliases; an entry replaces the built-in one of
   the same name, and an empty list removes the tool.
-* **Stance** (positive, negative, mixed, neutral) is given per segment × tool. The baseline
-  is VADER (Hutto & Gilbert 2014) on the segment: compound >= 0.05 positive, <= -0.05
-  negative, else neutral, as its authors recommend; "mixed" when both the positive and the
-  negative share of the text reach 0.1 (our rule). Once human coders have labelled enough
-  units, a logistic regression on the segment embeddings takes over.
+* **Stance** (positive, negative, mixed, neutral) is given per segment × tool. The default
+  is the target-centred rule scorer of ``_target_stance`` (scope, negation, contrast,
+  comparison, questions and promotional text as neutral, mixed). Once human coders have
+  labelled enough units, a logistic regression on target-marked embeddings plus the rule
+  features takes over (``_stance_learn``). VADER on the whole segment (Hutto & Gilbert
+  2014: compound >= 0.05 positive, <= -0.05 negative; "mixed" when both shares reach 0.1)
+  stays as a baseline to compare with.
+* **Provenance.** Every aggregate says where its stances come from: human labels, a
+  machine validated against people (Cohen's kappa and n, beside human–human alpha), or
+  a machine nobody has checked.
 * **Aggregates** per tool × user group give counts and shares with 95 % percentile
   bootstrap intervals (Efron & Tibshirani 1993), resampling authors rather than segments
   because one author's segments are not independent (cluster bootstrap, Field & Welsh 2007).
@@ -16,11 +21,13 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,38 +35,60 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import GroupKFold
 
 from earwitness.code.assist._data import SegmentText, load_segments
 from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._stance_learn import (
+    StanceUnitText,
+    learning_curve,
+    marked_window,
+    rule_features,
+    unit_rule_stance,
+)
+from earwitness.code.assist._target_stance import RULES_MODEL_ID, TargetStance
 from earwitness.code.reliability import krippendorff_alpha
 from earwitness.errors import BadInputError, EarwitnessError
+from earwitness.services import DEFAULT_EXCLUDES as SERVICE_EXCLUDES
 from earwitness.services import DEFAULT_SERVICES, ServiceIndex
 from earwitness.store import ensure_coder
-from earwitness.store.schema import tool_mentions
+from earwitness.store.schema import participants, segments, tool_mentions
 
 if TYPE_CHECKING:
     from earwitness.store import Store
 
 __all__ = [
+    "DEFAULT_EXCLUDES",
     "DEFAULT_GAZETTEER",
     "STANCES",
+    "STANCE_METHODS",
     "Gazetteer",
     "StanceClassifier",
     "detect_stance",
     "evaluate_stance",
     "find_mentions",
+    "import_stance_labels",
     "label_stance",
+    "require_segments",
+    "rules_stance",
+    "sample_for_labelling",
     "stance_aggregates",
+    "stance_learning_curve",
     "vader_stance",
 ]
 
 STANCES = ("positive", "negative", "mixed", "neutral")
+STANCE_METHODS = ("auto", "rules", "classifier", "vader")
+CLASSIFIER_ID = "target-logreg"
 MIN_STANCE_EXAMPLES = 20
+MIN_VALIDATION = 20  # human-labelled units before a machine figure counts as validated
 _MIXED_SHARE = 0.1
 
 # The built-in tools live in earwitness.services (one identity per service).
 DEFAULT_GAZETTEER: dict[str, list[str]] = DEFAULT_SERVICES
+# Context rules against same-named things live with the services too.
+DEFAULT_EXCLUDES: dict[str, list[str]] = SERVICE_EXCLUDES
 
 
 def _vader_version() -> str:
@@ -70,11 +99,26 @@ def _vader_version() -> str:
 
 
 class Gazetteer:
-    """Finds tool mentions by alias, case-insensitive, at word boundaries, longest first."""
+    """Finds tool mentions by alias, case-insensitive, at word boundaries, longest first.
 
-    def __init__(self, entries: Mapping[str, Sequence[str]] | None = None) -> None:
+    ``excludes``: per tool, regular expressions on the text around a match (60 characters
+    either side) that mark the match as some other thing of the same name (a software
+    project called ``landr``, the Neutron music player).
+    """
+
+    def __init__(
+        self,
+        entries: Mapping[str, Sequence[str]] | None = None,
+        excludes: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.entries = {
             tool: list(aliases) for tool, aliases in (entries or DEFAULT_GAZETTEER).items()
+        }
+        chosen = DEFAULT_EXCLUDES if excludes is None else excludes
+        self.excludes = {
+            tool: [re.compile(p, re.IGNORECASE) for p in patterns]
+            for tool, patterns in chosen.items()
+            if tool in self.entries
         }
         self._tool_of: dict[str, str] = {}
         for tool, aliases in self.entries.items():
@@ -125,10 +169,14 @@ class Gazetteer:
         """(tool, matched text, start, end) for each mention in ``text``."""
         if self._pattern is None:
             return []
-        return [
-            (self._tool_of[_norm(m.group(0))], m.group(0), m.start(), m.end())
-            for m in self._pattern.finditer(text)
-        ]
+        found = []
+        for m in self._pattern.finditer(text):
+            tool = self._tool_of[_norm(m.group(0))]
+            window = text[max(0, m.start() - 60) : m.end() + 60]
+            if any(p.search(window) for p in self.excludes.get(tool, ())):
+                continue
+            found.append((tool, m.group(0), m.start(), m.end()))
+        return found
 
 
 def _norm(alias: str) -> str:
@@ -211,11 +259,25 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
 @dataclass(frozen=True)
 class StanceUnit:
+    """One segment × tool: the segment, the tool, and the mention spans in the segment."""
+
     segment: SegmentText
     tool: str
+    spans: tuple[tuple[int, int], ...] = ()
+    others: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.segment.id, self.tool)
+
+    def as_text(self) -> StanceUnitText:
+        return StanceUnitText(self.segment.text, self.spans, self.others)
 
 
-def _units(store: Store) -> tuple[list[StanceUnit], dict[tuple[int, str], dict[int, str]]]:
+Human = dict[tuple[int, str], dict[int, str]]
+
+
+def _units(store: Store) -> tuple[list[StanceUnit], Human]:
     """Segment × tool units with a mention, and human labels {(segment, tool): {coder: stance}}."""
     with store.connect() as connection:
         mentions = connection.execute(
@@ -225,16 +287,36 @@ def _units(store: Store) -> tuple[list[StanceUnit], dict[tuple[int, str], dict[i
                 tool_mentions.c.origin,
                 tool_mentions.c.coder_id,
                 tool_mentions.c.stance,
+                tool_mentions.c.start,
+                tool_mentions.c.end,
             ).where(tool_mentions.c.segment_id.is_not(None))
         ).all()
         ids = {row.segment_id for row in mentions}
         by_id = {s.id: s for s in load_segments(connection, segment_ids=ids)} if ids else {}
-    keys = sorted({(row.segment_id, row.tool) for row in mentions if row.segment_id in by_id})
-    human: dict[tuple[int, str], dict[int, str]] = defaultdict(dict)
+    spans: dict[int, dict[str, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
+    human: Human = defaultdict(dict)
     for row in mentions:
-        if row.origin == "human" and row.stance in STANCES and row.segment_id in by_id:
+        segment = by_id.get(row.segment_id)
+        if segment is None:
+            continue
+        if row.origin == "model":
+            spans[segment.id][row.tool].add((row.start - segment.start, row.end - segment.start))
+        elif row.origin == "human" and row.stance in STANCES:
             human[(row.segment_id, row.tool)][row.coder_id or -1] = row.stance
-    return [StanceUnit(by_id[s], tool) for s, tool in keys], dict(human)
+    units = []
+    for segment_id in sorted(spans):
+        for tool in sorted(spans[segment_id]):
+            others = {s for t, found in spans[segment_id].items() if t != tool for s in found}
+            units.append(
+                StanceUnit(
+                    by_id[segment_id],
+                    tool,
+                    tuple(sorted(spans[segment_id][tool])),
+                    tuple(sorted(others)),
+                )
+            )
+    keys = {u.key for u in units}
+    return units, {k: v for k, v in human.items() if k in keys}
 
 
 def _majority(labels: dict[int, str]) -> str:
@@ -242,32 +324,113 @@ def _majority(labels: dict[int, str]) -> str:
     return counts[0][0]
 
 
+def rules_stance(units: Sequence[StanceUnit]) -> list[tuple[str, float]]:
+    """The target-centred rule scorer's stance for each unit."""
+    model = TargetStance()
+    return [unit_rule_stance(unit.as_text(), model) for unit in units]
+
+
+def _features(units: Sequence[StanceUnit], embedder: Embedder) -> npt.NDArray[np.float64]:
+    texts = [unit.as_text() for unit in units]
+    vectors = np.asarray(embedder.embed([marked_window(t) for t in texts]), dtype=np.float64)
+    return np.hstack([vectors, rule_features(texts)])
+
+
+def _fit(X: npt.NDArray[np.float64], y: list[str]) -> StanceClassifier:
+    return StanceClassifier().fit(X, y)
+
+
+def _cross_fitted(
+    features: npt.NDArray[np.float64],
+    labels: list[str],
+    groups: list[int],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> list[str | None]:
+    """Held-out predictions for labelled units (grouped by document)."""
+    held_out: list[str | None] = [None] * len(labels)
+    n_folds = min(folds, len(set(groups)))
+    if n_folds < 2:
+        return held_out
+    splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(features, groups=groups):
+        if len({labels[i] for i in train}) < 2:
+            continue
+        model = _fit(features[train], [labels[i] for i in train])
+        for i, stance in zip(test, model.predict(features[test]), strict=True):
+            held_out[i] = str(stance)
+    return held_out
+
+
+def require_segments(store: Store) -> None:
+    """Refuse to look for mentions in a study with no segments, naming the fix."""
+    with store.connect() as connection:
+        has = connection.execute(sa.select(segments.c.id).limit(1)).first()
+    if has is None:
+        raise BadInputError(
+            "the study has no segments yet: run `earwitness code segment` first, "
+            "then `earwitness code stance detect`"
+        )
+
+
 def detect_stance(
-    store: Store, embedder: Embedder | None = None, *, min_examples: int = MIN_STANCE_EXAMPLES
+    store: Store,
+    embedder: Embedder | None = None,
+    *,
+    min_examples: int = MIN_STANCE_EXAMPLES,
+    method: str = "auto",
 ) -> dict[str, Any]:
-    """Give every machine-found mention a stance: the classifier once trained, else VADER."""
+    """Give every machine-found mention a stance.
+
+    ``method``: ``rules`` (the target-centred scorer), ``vader``, ``classifier`` (needs
+    human labels) or ``auto`` (the classifier once ``min_examples`` units are labelled
+    with two stances or more, else the rules). A labelled unit gets the classifier's
+    held-out (cross-fitted) prediction, so its agreement with people is not in-sample.
+    """
+    if method not in STANCE_METHODS:
+        raise BadInputError(f"stance method must be one of {', '.join(STANCE_METHODS)}")
     units, human = _units(store)
     if not units:
         return {"units": 0, "method": "none"}
-    texts = [unit.segment.text for unit in units]
-    labelled = [i for i, unit in enumerate(units) if (unit.segment.id, unit.tool) in human]
-    use_classifier = (
-        len(labelled) >= min_examples
-        and len({_majority(human[(units[i].segment.id, units[i].tool)]) for i in labelled}) >= 2
-    )
-    if use_classifier:
+    labelled = [i for i, unit in enumerate(units) if unit.key in human]
+    y = [_majority(human[units[i].key]) for i in labelled]
+    trainable = len(labelled) >= min_examples and len(set(y)) >= 2
+    if method == "classifier" and not trainable:
+        raise EarwitnessError(
+            f"the classifier needs {min_examples} human-labelled units with two stances or "
+            f"more; {len(labelled)} are labelled"
+        )
+    if method == "classifier" or (method == "auto" and trainable):
         embedder = embedder or Embedder(store)
-        vectors = embedder.embed(texts)
-        y = [_majority(human[(units[i].segment.id, units[i].tool)]) for i in labelled]
-        model = StanceClassifier().fit(vectors[labelled], y)
-        proba = model.predict_proba(vectors)
-        stances = [str(model.classes_[j]) for j in proba.argmax(axis=1)]
-        scores = proba.max(axis=1).tolist()
-        model_id = f"{embedder.model_id}+stance-logreg"
-    else:
-        found = vader_stance(texts)
+        features = _features(units, embedder)
+        model = _fit(features[labelled], y)
+        stances = [str(s) for s in model.predict(features)]
+        scores = model.predict_proba(features).max(axis=1).tolist()
+        groups = [units[i].segment.document_id for i in labelled]
+        for i, stance in zip(labelled, _cross_fitted(features[labelled], y, groups), strict=True):
+            if stance is not None:
+                stances[i] = stance
+        model_id = f"{embedder.model_id}+{CLASSIFIER_ID}"
+    elif method == "vader":
+        found = vader_stance([unit.segment.text for unit in units])
         stances, scores = [s for s, _ in found], [c for _, c in found]
         model_id = _vader_version()
+    else:
+        found = rules_stance(units)
+        stances, scores = [s for s, _ in found], [c for _, c in found]
+        model_id = RULES_MODEL_ID
+    _store_stances(store, units, stances, scores, model_id)
+    return {"units": len(units), "method": model_id, "human_labelled": len(labelled)}
+
+
+def _store_stances(
+    store: Store,
+    units: Sequence[StanceUnit],
+    stances: Sequence[str],
+    scores: Sequence[float],
+    model_id: str,
+) -> None:
     updates = [
         {
             "b_segment": unit.segment.id,
@@ -293,100 +456,199 @@ def detect_stance(
             ),
             updates,
         )
-    return {"units": len(units), "method": model_id, "human_labelled": len(labelled)}
 
 
 def label_stance(store: Store, segment_id: int, tool: str, stance: str, coder: str) -> None:
     """Record ``coder``'s stance for ``tool`` in a segment (replacing their earlier label)."""
+    with store.transaction() as connection:
+        _label(connection, segment_id, tool, stance, coder)
+
+
+def _label(connection: sa.Connection, segment_id: int, tool: str, stance: str, coder: str) -> None:
     if stance not in STANCES:
         raise EarwitnessError(f"stance must be one of {', '.join(STANCES)}, not {stance!r}")
+    found = connection.execute(
+        sa.select(tool_mentions).where(
+            tool_mentions.c.segment_id == segment_id,
+            tool_mentions.c.tool == tool,
+            tool_mentions.c.origin == "model",
+        )
+    ).all()
+    if not found:
+        raise EarwitnessError(
+            f"segment {segment_id} has no mention of {tool!r}; "
+            "run `earwitness code stance detect` first"
+        )
+    coder_id = ensure_coder(connection, coder)
+    connection.execute(
+        tool_mentions.delete().where(
+            tool_mentions.c.segment_id == segment_id,
+            tool_mentions.c.tool == tool,
+            tool_mentions.c.origin == "human",
+            tool_mentions.c.coder_id == coder_id,
+        )
+    )
+    connection.execute(
+        tool_mentions.insert(),
+        [
+            {
+                "document_id": row.document_id,
+                "segment_id": segment_id,
+                "tool": tool,
+                "alias": row.alias,
+                "start": row.start,
+                "end": row.end,
+                "stance": stance,
+                "origin": "human",
+                "coder_id": coder_id,
+                "model_id": None,
+            }
+            for row in found
+        ],
+    )
+
+
+def import_stance_labels(store: Store, path: Path, *, coder: str | None = None) -> int:
+    """Record the human stances of a CSV (``segment_id, tool, stance[, coder]``), in one go.
+
+    The file ``stance sample`` writes is such a CSV once its ``stance`` column is filled
+    in; rows with an empty stance are skipped. ``coder`` fills rows without a coder.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise BadInputError(f"cannot read {path}: {error.strerror}") from None
+    needed = {"segment_id", "tool", "stance"}
+    if rows and not needed <= set(rows[0]):
+        raise BadInputError(f"{path.name} needs the columns segment_id, tool, stance (and coder)")
+    count = 0
     with store.transaction() as connection:
-        found = connection.execute(
-            sa.select(tool_mentions).where(
-                tool_mentions.c.segment_id == segment_id,
-                tool_mentions.c.tool == tool,
-                tool_mentions.c.origin == "model",
+        for number, row in enumerate(rows, 2):
+            stance = (row.get("stance") or "").strip().lower()
+            if not stance:
+                continue
+            who = (row.get("coder") or "").strip() or coder
+            if not who:
+                raise BadInputError(f"{path.name} line {number}: no coder (give --coder)")
+            try:
+                segment_id = int(str(row["segment_id"]).strip())
+            except ValueError:
+                raise BadInputError(
+                    f"{path.name} line {number}: segment_id is not a number"
+                ) from None
+            try:
+                _label(connection, segment_id, str(row["tool"]).strip(), stance, who)
+            except EarwitnessError as error:
+                raise BadInputError(f"{path.name} line {number}: {error}") from None
+            count += 1
+    return count
+
+
+def sample_for_labelling(store: Store, n: int, *, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` machine-stanced units nobody has labelled, stratified by tool × predicted stance.
+
+    Each stratum gets an equal share (round-robin over strata in random order), so rare
+    tools and rare stances are drawn as often as common ones while they last.
+    """
+    units, human = _units(store)
+    with store.connect() as connection:
+        predicted = {
+            (row.segment_id, row.tool): row.stance
+            for row in connection.execute(
+                sa.select(
+                    tool_mentions.c.segment_id, tool_mentions.c.tool, tool_mentions.c.stance
+                ).where(tool_mentions.c.origin == "model")
             )
-        ).all()
-        if not found:
-            raise EarwitnessError(
-                f"segment {segment_id} has no mention of {tool!r}; "
-                "run `earwitness code stance detect` first"
-            )
-        coder_id = ensure_coder(connection, coder)
-        connection.execute(
-            tool_mentions.delete().where(
-                tool_mentions.c.segment_id == segment_id,
-                tool_mentions.c.tool == tool,
-                tool_mentions.c.origin == "human",
-                tool_mentions.c.coder_id == coder_id,
-            )
-        )
-        connection.execute(
-            tool_mentions.insert(),
-            [
-                {
-                    "document_id": row.document_id,
-                    "segment_id": segment_id,
-                    "tool": tool,
-                    "alias": row.alias,
-                    "start": row.start,
-                    "end": row.end,
-                    "stance": stance,
-                    "origin": "human",
-                    "coder_id": coder_id,
-                }
-                for row in found
-            ],
-        )
+        }
+    strata: dict[tuple[str, str], list[StanceUnit]] = defaultdict(list)
+    for unit in units:
+        if unit.key not in human:
+            strata[(unit.tool, predicted.get(unit.key) or "none")].append(unit)
+    rng = np.random.default_rng(seed)
+    queues = {key: [items[i] for i in rng.permutation(len(items))] for key, items in strata.items()}
+    order = [list(queues)[i] for i in rng.permutation(len(queues))]
+    chosen: list[tuple[StanceUnit, str]] = []
+    while len(chosen) < n and any(queues.values()):
+        for key in order:
+            if queues[key] and len(chosen) < n:
+                chosen.append((queues[key].pop(), key[1]))
+    return [
+        {
+            "segment_id": unit.segment.id,
+            "tool": unit.tool,
+            "predicted": stance,
+            "text": unit.segment.text,
+            "stance": "",
+            "coder": "",
+        }
+        for unit, stance in sorted(chosen, key=lambda c: (c[0].tool, c[0].segment.id))
+    ]
 
 
 # --- validation ------------------------------------------------------------------------
 
 
+def _agreement(predicted: Sequence[str | None], reference: Sequence[str]) -> dict[str, Any]:
+    pairs = [(p, r) for p, r in zip(predicted, reference, strict=True) if p is not None]
+    if not pairs:
+        return {"accuracy": None, "kappa": None, "n": 0}
+    p, r = [a for a, _ in pairs], [b for _, b in pairs]
+    kappa = cohen_kappa_score(r, p) if len(set(p) | set(r)) > 1 else float("nan")
+    return {
+        "accuracy": round(sum(a == b for a, b in pairs) / len(pairs), 4),
+        "kappa": None if kappa != kappa else round(float(kappa), 4),
+        "n": len(pairs),
+    }
+
+
 def evaluate_stance(
     store: Store, embedder: Embedder | None = None, *, folds: int = 5, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """Agreement of VADER and the held-out classifier with each human coder, and human–human."""
+    """Agreement of each stance method with the human labels (majority per unit), beside
+    the always-neutral baseline and human–human agreement.
+
+    The classifier's figures are held out by document; Cohen's kappa is model vs the
+    majority label, alpha model vs every human label (Krippendorff, nominal).
+    """
     units, human = _units(store)
-    labelled = [u for u in units if (u.segment.id, u.tool) in human]
+    labelled = [u for u in units if u.key in human]
     if len({u.segment.document_id for u in labelled}) < 2:
         raise EarwitnessError(
             "stance evaluation needs human stance labels in two documents or more"
         )
+    reference = [_majority(human[u.key]) for u in labelled]
     predictions: dict[str, list[str | None]] = {
-        _vader_version(): [s for s, _ in vader_stance([u.segment.text for u in labelled])]
+        "always-neutral": ["neutral"] * len(labelled),
+        _vader_version(): [s for s, _ in vader_stance([u.segment.text for u in labelled])],
+        RULES_MODEL_ID: [s for s, _ in rules_stance(labelled)],
     }
-    embedder = embedder or Embedder(store)
-    vectors = embedder.embed([u.segment.text for u in labelled])
-    reference = [_majority(human[(u.segment.id, u.tool)]) for u in labelled]
-    held_out: list[str | None] = [None] * len(labelled)
-    groups = [u.segment.document_id for u in labelled]
-    splitter = GroupKFold(n_splits=min(folds, len(set(groups))), shuffle=True, random_state=seed)
-    for train, test in splitter.split(vectors, groups=groups):
-        if len({reference[i] for i in train}) < 2:
-            continue
-        model = StanceClassifier().fit(vectors[train], [reference[i] for i in train])
-        for i, stance in zip(test, model.predict(vectors[test]), strict=True):
-            held_out[i] = str(stance)
-    predictions[f"{embedder.model_id}+stance-logreg"] = held_out
+    if len(set(reference)) >= 2:
+        embedder = embedder or Embedder(store)
+        features = _features(labelled, embedder)
+        groups = [u.segment.document_id for u in labelled]
+        predictions[f"{embedder.model_id}+{CLASSIFIER_ID}"] = _cross_fitted(
+            features, reference, groups, folds=folds, seed=seed
+        )
     human_alpha, n_shared = _human_stance_alpha(labelled, human)
     rows = []
     for method, predicted in predictions.items():
         model_row, human_row = [], []
         for unit, stance in zip(labelled, predicted, strict=True):
-            for label in human[(unit.segment.id, unit.tool)].values():
+            for label in human[unit.key].values():
                 if stance is not None:
                     model_row.append(stance)
                     human_row.append(label)
         alpha = krippendorff_alpha([model_row, human_row]) if model_row else float("nan")
-        agree = sum(m == h for m, h in zip(model_row, human_row, strict=True))
+        agreement = _agreement(predicted, reference)
         alpha_value = None if alpha != alpha else round(alpha, 4)
         rows.append(
             {
                 "method": method,
+                "accuracy": agreement["accuracy"],
+                "kappa": agreement["kappa"],
+                "n_units": agreement["n"],
                 "alpha_model_human": alpha_value,
-                "accuracy": round(agree / len(model_row), 4) if model_row else None,
                 "n_pairs": len(model_row),
                 "alpha_human_human": human_alpha,
                 "n_human_units": n_shared,
@@ -396,12 +658,26 @@ def evaluate_stance(
     return rows
 
 
-def _human_stance_alpha(
-    labelled: Sequence[StanceUnit], human: dict[tuple[int, str], dict[int, str]]
-) -> tuple[float | None, int]:
-    shared = [
-        human[(u.segment.id, u.tool)] for u in labelled if len(human[(u.segment.id, u.tool)]) >= 2
-    ]
+def stance_learning_curve(
+    store: Store, embedder: Embedder | None = None, *, folds: int = 5, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Held-out accuracy and kappa of the classifier against the number of labelled units."""
+    units, human = _units(store)
+    labelled = [u for u in units if u.key in human]
+    reference = [_majority(human[u.key]) for u in labelled]
+    if len(set(reference)) < 2 or len({u.segment.document_id for u in labelled}) < 2:
+        raise EarwitnessError(
+            "a learning curve needs human stance labels of two stances in two documents or more"
+        )
+    embedder = embedder or Embedder(store)
+    features = _features(labelled, embedder)
+    groups = [u.segment.document_id for u in labelled]
+    sizes = [s for s in (10, 20, 40, 80, 160, 320, 640) if s < len(labelled)]
+    return learning_curve(features, reference, groups, _fit, sizes=sizes, folds=folds, seed=seed)
+
+
+def _human_stance_alpha(labelled: Sequence[StanceUnit], human: Human) -> tuple[float | None, int]:
+    shared = [human[u.key] for u in labelled if len(human[u.key]) >= 2]
     if not shared:
         return None, 0
     coders = sorted({c for labels in shared for c in labels})
@@ -426,7 +702,10 @@ def stance_aggregates(
     """Per tool × user group: counts per stance and shares with bootstrap CIs over authors.
 
     Each segment × tool unit takes the human stance where coders labelled it (majority),
-    else the machine's.
+    else the machine's. ``provenance`` says which: ``human`` (every unit labelled by
+    people), ``machine validated`` (the machine's stance agrees with people on at least
+    ``MIN_VALIDATION`` labelled units: kappa and n given, beside human–human alpha) or
+    ``machine unvalidated``.
     """
     units, human = _units(store)
     with store.connect() as connection:
@@ -438,6 +717,8 @@ def stance_aggregates(
                 ).where(tool_mentions.c.origin == "model", tool_mentions.c.stance.is_not(None))
             )
         }
+    validation = stance_validation(units, human, model_stance)
+    groups = _group_provenance(store)
     cells: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
     for unit in units:
         key = (unit.segment.id, unit.tool)
@@ -466,8 +747,71 @@ def stance_aggregates(
             share, low, high = _share_ci(items, stance, rng, n_boot, confidence)
             row[f"{stance}_share"] = share
             row[f"{stance}_ci_low"], row[f"{stance}_ci_high"] = low, high
+        row.update(_provenance(row, validation))
+        row.update(_group_source(group, {a for a, _, _ in items}, groups))
         rows.append(row)
     return rows
+
+
+def _group_provenance(store: Store) -> dict[str, Any]:
+    """How authors got their group, and how the group rules fare against people."""
+    from earwitness.groups import MANUAL, validate_group_rules
+
+    with store.connect() as connection:
+        methods = dict(
+            connection.execute(sa.select(participants.c.id, participants.c.group_method)).all()
+        )
+    try:
+        overall = validate_group_rules(store)[-1]
+    except EarwitnessError:
+        overall = {"manual": 0, "alpha_assigned": None, "by_rules": 0}
+    return {"methods": methods, "manual": MANUAL, "validation": overall}
+
+
+def _group_source(group: str, authors: set[int], groups: Mapping[str, Any]) -> dict[str, Any]:
+    """``group_provenance``: human (every author's group set by people), machine validated
+    (the rules checked against at least ``MIN_VALIDATION`` people-labelled authors, alpha
+    over the assigned ones beside it), machine unvalidated, or none (``unknown``, ``all``)."""
+    validation = groups["validation"]
+    methods = [groups["methods"].get(a) for a in authors if a > 0]
+    if group in ("all", "unknown") or not methods:
+        source = "none"
+    elif all(m == groups["manual"] for m in methods):
+        source = "human"
+    elif validation["manual"] >= MIN_VALIDATION and validation["alpha_assigned"] is not None:
+        source = "machine validated"
+    else:
+        source = "machine unvalidated"
+    return {
+        "group_provenance": source,
+        "group_alpha_assigned": validation["alpha_assigned"],
+        "group_n_validation": validation["manual"],
+    }
+
+
+def stance_validation(
+    units: Sequence[StanceUnit], human: Human, model_stance: Mapping[tuple[int, str], str]
+) -> dict[str, Any]:
+    """The stored machine stance against the human majority on labelled units."""
+    keys = [u.key for u in units if u.key in human and u.key in model_stance]
+    agreement = _agreement([model_stance[k] for k in keys], [_majority(human[k]) for k in keys])
+    human_alpha, n_shared = _human_stance_alpha([u for u in units if u.key in human], human)
+    return {**agreement, "alpha_human_human": human_alpha, "n_human_units": n_shared}
+
+
+def _provenance(row: Mapping[str, Any], validation: Mapping[str, Any]) -> dict[str, Any]:
+    if row["human_labelled"] == row["n"]:
+        source = "human"
+    elif validation["n"] >= MIN_VALIDATION and validation["kappa"] is not None:
+        source = "machine validated"
+    else:
+        source = "machine unvalidated"
+    return {
+        "provenance": source,
+        "kappa_machine_human": validation["kappa"],
+        "n_validation": validation["n"],
+        "alpha_human_human": validation["alpha_human_human"],
+    }
 
 
 def _share_ci(
