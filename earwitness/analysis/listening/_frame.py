@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from earwitness.services import ServiceIndex
 from earwitness.store import Store
 from earwitness.store import schema as s
 
@@ -36,9 +37,11 @@ FRAME_COLUMNS = [
 ]
 
 
-def _service(label: Any) -> str | None:
+def _service(label: Any, services: ServiceIndex) -> str | None:
+    """The canonical service of an ``ai:SERVICE[:SETTING]`` label (the study's services),
+    else the label's SERVICE part as written."""
     if isinstance(label, str) and label.startswith("ai:"):
-        return label.split(":")[1]
+        return services.of_label(label) or label.split(":")[1]
     return None
 
 
@@ -85,7 +88,8 @@ def answers_frame(store: Store, test: str | None = None) -> pd.DataFrame:
     with store.connect() as connection:
         result = connection.execute(query)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    frame["service"] = [_service(label) for label in frame["version_label"]]
+    services = ServiceIndex.load(store)
+    frame["service"] = [_service(label, services) for label in frame["version_label"]]
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
     frame["simulated"] = frame["simulated"].astype(bool)
     frame["choice"] = [_choice(row) for row in frame.itertuples(index=False)]

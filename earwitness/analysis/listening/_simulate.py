@@ -1,9 +1,12 @@
 """Simulated listeners, for demos and tests: every row they write is flagged simulated.
 
-A listener's expected score for a stimulus follows its measured difference from the
+A listener's expected score for a condition follows its measured difference from the
 item's reference at equal loudness: the residual energy of the matched stimuli,
 ``D = 10 log10(sum (x - r)^2 / sum r^2)`` dB (recorded in the manifest when the test is
-built), mapped by a logistic curve to 0-100 (identical -> 100, D = -30 dB -> 50). In
+built), mapped by a logistic curve to 0-100 (identical -> 100, D = -12 dB -> 50, so the
+differences mastering chains make land in the upper half). The anchors are expected where
+BS.1534-3 places them on its scale (the 3.5 kHz anchor "poor", 20; the 7 kHz anchor "fair",
+45), since residual energy says little of band limiting on programme with little treble. In
 ABX the chance of a right answer rises from 1/2 with the gap in expected score. Each
 listener adds a bias and noise whose size
 depends on the user group (professionals are the most consistent); one listener in ten
@@ -40,13 +43,18 @@ CARELESS_SHARE = 0.1
 _START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _quality(difference_db: float) -> float:
+ANCHOR_EXPECTED = {"anchor35": 20.0, "anchor70": 45.0}
+
+
+def _quality(difference_db: float, role: str | None = None) -> float:
+    if role in ANCHOR_EXPECTED:
+        return ANCHOR_EXPECTED[role]
     if not math.isfinite(difference_db):
         return 100.0
-    return 100.0 / (1.0 + math.exp((difference_db + 30.0) / 4.0))
+    return 100.0 / (1.0 + math.exp((difference_db + 12.0) / 3.0))
 
 
-def _differences(connection: Any, test_id: int) -> dict[int, float]:
+def _differences(connection: Any, test_id: int) -> dict[int, tuple[float, str | None]]:
     """Each stimulus's residual against its item's reference (the manifest's measure)."""
     st, it = s.listening_stimuli, s.listening_items
     rows = connection.execute(
@@ -57,7 +65,8 @@ def _differences(connection: Any, test_id: int) -> dict[int, float]:
     out = {}
     for stimulus, manifest in rows:
         value = manifest.get("residual_vs_first_db")
-        out[int(stimulus)] = -math.inf if value is None else float(value)
+        difference = -math.inf if value is None else float(value)
+        out[int(stimulus)] = (difference, manifest.get("role"))
     return out
 
 
@@ -65,11 +74,11 @@ def _answer(
     design: str,
     plan: dict[str, Any],
     listener: dict[str, Any],
-    differences: dict[int, float],
+    differences: dict[int, tuple[float, str | None]],
     rng: np.random.Generator,
 ) -> dict[str, Any]:
     def expected(stimulus: int) -> float:
-        return _quality(differences[stimulus]) + listener["bias"]
+        return _quality(*differences[stimulus]) + listener["bias"]
 
     if design in ("mushra", "mushra-noref"):
         ratings = {}
