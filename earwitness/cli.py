@@ -28,6 +28,7 @@ AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "code": ("earwitness.code.cli:code", "code"),
     "survey": ("earwitness.survey.cli:survey", "survey"),
     "audio": ("earwitness.analysis.cli:audio", "audio"),
+    "repro": ("earwitness.analysis.eqmoves.cli:repro", "eqmoves"),
 }
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("earwitness.collect.cli:import_transcript", "collect"),

@@ -11,7 +11,7 @@ separate it from a professional's master of the same song (fewer moves, better m
   (:class:`ShternClassifier`; needs the ``eqmoves`` extra).
 * The improved method: the log-spectral ratio of long-term spectra on a log-frequency
   grid, decoded over a dictionary of operation responses (:func:`decode_on_grid`,
-  :func:`decode_free`), and :func:`estimate_moves` for two recordings.
+  :func:`select_on_grid`, :func:`decode_free`), and :func:`estimate_moves` for two recordings.
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ from earwitness.analysis.eqmoves._biquad import (
     q_from_width,
     width_from_q,
 )
-from earwitness.analysis.eqmoves._decoder import EqMovesResult, decode_free, decode_on_grid
+from earwitness.analysis.eqmoves._decoder import (
+    EqMovesResult,
+    decode_free,
+    decode_on_grid,
+    select_on_grid,
+)
 from earwitness.analysis.eqmoves._estimate import estimate_moves, spectral_ratio
 from earwitness.analysis.eqmoves._faithful import ShternClassifier
 from earwitness.analysis.eqmoves._features import (
@@ -58,6 +63,7 @@ __all__ = [
     "peaking_coefficients",
     "peaking_response_db",
     "q_from_width",
+    "select_on_grid",
     "spectral_ratio",
     "spectral_ratio_db",
     "stft_magnitude",

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import least_squares, lsq_linear
+from scipy.optimize import least_squares, nnls
 
 from earwitness.analysis.eqmoves._biquad import peaking_response_db
 from earwitness.analysis.eqmoves._operations import EqOperation
 
-__all__ = ["EqMovesResult", "decode_free", "decode_on_grid"]
+__all__ = ["EqMovesResult", "decode_free", "decode_on_grid", "select_on_grid"]
 
 _ATOM_GAIN_DB = 6.0
 _WIDTHS = (0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
@@ -84,14 +84,63 @@ def decode_on_grid(
     width_oct: float,
     gain_db: float = _ATOM_GAIN_DB,
 ) -> tuple[np.ndarray, float]:
-    """Coefficients (1 = one operation of ``gain_db`` at that centre) and overall gain."""
+    """Coefficients (1 = one operation of ``gain_db`` at that centre) and overall gain.
+
+    Non-negative least squares (Lawson & Hanson) after the overall gain is projected out
+    by removing each column's weighted mean.
+    """
     atoms = peaking_response_db(freqs_hz, centres_hz, gain_db, width_oct, sample_rate).T
-    design = np.column_stack([atoms, np.ones(len(freqs_hz))])
-    root = np.sqrt(weights)
-    lower = np.concatenate([np.zeros(len(centres_hz)), [-np.inf]])
-    upper = np.concatenate([np.full(len(centres_hz), 3.0), [np.inf]])
-    solution = lsq_linear(design * root[:, None], ratio_db * root, bounds=(lower, upper))
-    return np.asarray(solution.x[:-1]), float(solution.x[-1])
+    w = np.asarray(weights, dtype=np.float64)
+    total = max(float(w.sum()), 1e-12)
+    atoms_c = atoms - (w @ atoms) / total
+    ratio_c = ratio_db - (w @ ratio_db) / total
+    root = np.sqrt(w)
+    coefficients, _ = nnls(atoms_c * root[:, None], ratio_c * root, maxiter=50 * atoms.shape[1])
+    gain = float(w @ (ratio_db - atoms @ coefficients) / total)
+    return np.asarray(coefficients), gain
+
+
+def _sse(residual: np.ndarray, weights: np.ndarray) -> float:
+    centred = residual - (weights @ residual) / weights.sum()  # overall gain refitted
+    return float(weights @ centred**2)
+
+
+def select_on_grid(
+    ratio_db: np.ndarray,
+    weights: np.ndarray,
+    freqs_hz: np.ndarray,
+    sample_rate: float,
+    centres_hz: np.ndarray,
+    width_oct: float,
+    gain_db: float = _ATOM_GAIN_DB,
+    max_operations: int = 7,
+) -> tuple[int, ...]:
+    """The set of grid centres whose operations best explain ``ratio_db``.
+
+    Starts from :func:`decode_on_grid`'s coefficients rounded to 0 or 1, then flips one
+    centre at a time (add or remove, at most ``max_operations``) while the weighted squared
+    residual falls: a local search over binary sets, needed where neighbouring responses
+    overlap so much (2-octave widths 1/4 octave apart) that rounding alone splits a move.
+    """
+    coefficients, _ = decode_on_grid(
+        ratio_db, weights, freqs_hz, sample_rate, centres_hz, width_oct, gain_db
+    )
+    atoms = peaking_response_db(freqs_hz, centres_hz, gain_db, width_oct, sample_rate)
+    chosen = np.round(np.clip(coefficients, 0.0, 1.0)).astype(bool)
+    if not chosen.any():
+        chosen[int(np.argmax(coefficients))] = True
+    best = _sse(ratio_db - atoms[chosen].sum(0), weights)
+    while True:
+        trials = []
+        for k in range(len(centres_hz)):
+            trial = chosen.copy()
+            trial[k] = not trial[k]
+            if 0 < trial.sum() <= max_operations:
+                trials.append((_sse(ratio_db - atoms[trial].sum(0), weights), k))
+        if not trials or min(trials)[0] >= best - 1e-12:
+            return tuple(int(i) for i in np.flatnonzero(chosen))
+        best, k = min(trials)
+        chosen[k] = not chosen[k]
 
 
 @dataclass

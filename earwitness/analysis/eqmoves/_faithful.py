@@ -17,9 +17,15 @@ class ShternClassifier:
     """scikit-learn style wrapper: ``fit(D, set_index)``, ``predict(D)``."""
 
     def __init__(
-        self, iterations: int = 1000, depth: int = 5, random_seed: int = 0, thread_count: int = -1
+        self,
+        iterations: int = 1000,
+        depth: int = 5,
+        random_seed: int = 0,
+        thread_count: int = -1,
+        border_count: int | None = None,
     ) -> None:
         self.iterations = iterations
+        self.border_count = border_count
         self.depth = depth
         self.random_seed = random_seed
         self.thread_count = thread_count
@@ -35,6 +41,7 @@ class ShternClassifier:
             thread_count=self.thread_count,
             verbose=False,
             allow_writing_files=False,
+            border_count=self.border_count,  # None: CatBoost's default (254 on CPU)
         )
         self.model_.fit(np.asarray(features, dtype=np.float32), np.asarray(labels))
         self.classes_ = np.asarray(self.model_.classes_)

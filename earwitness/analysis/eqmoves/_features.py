@@ -68,7 +68,7 @@ LOG_GRID_HZ = log_frequency_grid()
 
 
 def long_term_power(
-    signal: np.ndarray, sample_rate: float, grid_hz: np.ndarray, n_fft: int = 16384
+    signal: np.ndarray, sample_rate: float, grid_hz: np.ndarray, n_fft: int = 65536
 ) -> np.ndarray:
     """Mean power spectrum (Welch, Hann, 75 % overlap) integrated in bands around ``grid_hz``.
 
