@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from earwitness.clikit import emit, report_options
-from earwitness.errors import BadInputError
+from earwitness.errors import BadInputError, EarwitnessError
 
 __all__ = ["repro"]
 
@@ -90,6 +90,13 @@ def shtern2018(
     """Shtern, Casas & Tzerpos 2018 (EQ moves between masters): Tables 1-3, both methods."""
     from earwitness.analysis.eqmoves._repro import ReproConfig, run_shtern2018
 
+    try:
+        import catboost  # noqa: F401
+    except ModuleNotFoundError:
+        raise EarwitnessError(
+            "`repro shtern2018` needs the 'eqmoves' extra (catboost is not installed): "
+            "pip install 'earwitness[eqmoves]'"
+        ) from None
     if quick:
         config = ReproConfig(songs=songs or 5, n_sets=n_sets or 7, clip_s=10.0,
                              iterations=iterations or 30, border_count=border_count or 32,
