@@ -37,34 +37,51 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("/tmp/earwitness-shtern2018"))
     args = parser.parse_args()
-    config = ReproConfig(songs=args.songs, n_sets=args.sets, iterations=args.iterations,
-                         border_count=args.border_count, workers=args.workers)  # fmt: skip
+    config = ReproConfig(
+        songs=args.songs,
+        n_sets=args.sets,
+        iterations=args.iterations,
+        border_count=args.border_count,
+        workers=args.workers,
+    )
     load_before = os.getloadavg()
     start = time.perf_counter()
     rows = run_shtern2018(config, args.out, sorted(SHARED.glob("*.ogg")))
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    report = {"config": config.__dict__, "seconds": round(seconds, 1),
-              "peak_mib": round(peak_mib, 1), "peak_child_mib": round(children_mib, 1),
-              "load_before": load_before, "load_after": os.getloadavg(), "rows": rows}  # fmt: skip
+    report = {
+        "config": config.__dict__,
+        "seconds": round(seconds, 1),
+        "peak_mib": round(peak_mib, 1),
+        "peak_child_mib": round(children_mib, 1),
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+        "rows": rows,
+    }
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
     for table in ("1", "2", "3"):
         print(f"\nTable {table}")
         chosen = [r for r in rows if r["table"] == table]
         for row in chosen:
-            print(f"  {row['dataset']:9s} {row['split']:12s} {row['method']:14s} "
-                  f"{row['accuracy_pct']:6.1f} [{row['ci95_low_pct']:5.1f}, "
-                  f"{row['ci95_high_pct']:5.1f}]  paper {row['paper_pct']}  n={row['n_test']}")
+            print(
+                f"  {row['dataset']:9s} {row['split']:12s} {row['method']:14s} "
+                f"{row['accuracy_pct']:6.1f} [{row['ci95_low_pct']:5.1f}, "
+                f"{row['ci95_high_pct']:5.1f}]  paper {row['paper_pct']}  n={row['n_test']}"
+            )
         for split in ("song", "clip", "rock->other"):
-            pairs = {(r["dataset"], r["method"]): r["correct"] for r in chosen
-                     if r["split"] == split}  # fmt: skip
+            pairs = {
+                (r["dataset"], r["method"]): r["correct"] for r in chosen if r["split"] == split
+            }
             faithful = sum(v for (_, m), v in pairs.items() if m == "faithful")
             improved = sum(v for (_, m), v in pairs.items() if m == "improved")
             if faithful:
                 print(f"  {split}: improved/faithful correct = {improved / faithful:.3f}")
-    print(f"\n{seconds:.0f} s; peak {peak_mib:.0f} MiB (workers {children_mib:.0f} MiB); "
-          f"load {load_before} -> {os.getloadavg()}", file=sys.stderr)
+    print(
+        f"\n{seconds:.0f} s; peak {peak_mib:.0f} MiB (workers {children_mib:.0f} MiB); "
+        f"load {load_before} -> {os.getloadavg()}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ def test_width_to_q_gives_the_papers_q_values() -> None:
 
 
 @pytest.mark.parametrize(
-    ("freq", "gain", "width"), [(32.7, 6.0, 0.5), (1000.0, -9.0, 1.0), (8000.0, 3.0, 2.0),
-                                (16744.0, 6.0, 0.25)]  # fmt: skip
+    ("freq", "gain", "width"),
+    [(32.7, 6.0, 0.5), (1000.0, -9.0, 1.0), (8000.0, 3.0, 2.0), (16744.0, 6.0, 0.25)],
 )
 def test_dictionary_response_matches_freqz(freq: float, gain: float, width: float) -> None:
     b, a = peaking_coefficients(freq, gain, width, RATE)
@@ -72,8 +72,11 @@ def test_dictionary_response_matches_freqz(freq: float, gain: float, width: floa
 
 
 def test_applied_set_has_the_summed_response() -> None:
-    operations = [EqOperation(100.0, 6.0, 1.0), EqOperation(2500.0, -4.0, 0.5),
-                  EqOperation(9000.0, 2.0, 2.0)]  # fmt: skip
+    operations = [
+        EqOperation(100.0, 6.0, 1.0),
+        EqOperation(2500.0, -4.0, 0.5),
+        EqOperation(9000.0, 2.0, 2.0),
+    ]
     impulse = np.zeros(1 << 17)
     impulse[0] = 1.0
     spectrum = np.fft.rfft(apply_operations(impulse, RATE, operations))
@@ -89,8 +92,9 @@ def test_stft_matches_scipy_and_librosa_conventions() -> None:
     ours = stft_magnitude(y, 2048, 512)
     assert ours.shape == (1025, 1 + len(y) // 512)  # librosa's frame count with center=True
     window = signal.get_window("hann", 2048)
-    _, _, z = signal.stft(y, window=window, nperseg=2048, noverlap=1536, boundary="zeros",
-                          padded=False, detrend=False)  # fmt: skip
+    _, _, z = signal.stft(
+        y, window=window, nperseg=2048, noverlap=1536, boundary="zeros", padded=False, detrend=False
+    )
     scipy_mag = np.abs(z) * window.sum()  # scipy scales by the window's sum
     frames = min(ours.shape[1], scipy_mag.shape[1])
     assert np.allclose(ours[:, :frames], scipy_mag[:, :frames], rtol=1e-9, atol=1e-9)
@@ -130,8 +134,12 @@ def test_grid_decoder_agrees_with_an_independent_solver() -> None:
 
 def test_known_moves_on_a_real_recording_are_recovered(clip: np.ndarray) -> None:
     """Continuous centres and widths, boosts and cuts, and an overall gain."""
-    operations = [EqOperation(72.0, 4.5, 1.3), EqOperation(410.0, -3.0, 0.7),
-                  EqOperation(2900.0, 2.5, 1.8), EqOperation(11000.0, -5.0, 0.9)]  # fmt: skip
+    operations = [
+        EqOperation(72.0, 4.5, 1.3),
+        EqOperation(410.0, -3.0, 0.7),
+        EqOperation(2900.0, 2.5, 1.8),
+        EqOperation(11000.0, -5.0, 0.9),
+    ]
     equalised = apply_operations(clip, RATE, operations) * 10 ** (-1.5 / 20)
     result = estimate_moves((clip, RATE), (equalised, RATE))
     assert result.count == len(operations)
@@ -164,8 +172,14 @@ def test_paper_sets_on_a_real_recording_are_recovered_exactly(
         truth = tuple(sorted(int(i) for i in rng.choice(grid_size, size, replace=False)))
         equalised = apply_operations(mono, RATE, set_operations(dataset, truth))  # type: ignore[arg-type]
         grid, ratio, weights, rate = spectral_ratio((mono, RATE), (equalised, RATE))
-        chosen = select_on_grid(ratio, weights, grid, rate, dataset.grid_hz,  # type: ignore[attr-defined]
-                                dataset.width_oct)  # type: ignore[attr-defined]  # fmt: skip
+        chosen = select_on_grid(
+            ratio,
+            weights,
+            grid,
+            rate,
+            dataset.grid_hz,  # type: ignore[attr-defined]
+            dataset.width_oct,
+        )  # type: ignore[attr-defined]
         assert chosen == truth
 
 
@@ -196,8 +210,18 @@ def test_midi_file_follows_the_smf_layout() -> None:
 
 def test_variable_length_quantities_match_the_specification_examples() -> None:
     # MIDI 1.0 Standard MIDI Files, "Variable Length Quantity" examples
-    examples = {0x00: "00", 0x40: "40", 0x7F: "7F", 0x80: "81 00", 0x2000: "C0 00",
-                0x3FFF: "FF 7F", 0x4000: "81 80 00", 0x100000: "C0 80 00",
-                0x1FFFFF: "FF FF 7F", 0x200000: "81 80 80 00", 0x0FFFFFFF: "FF FF FF 7F"}  # fmt: skip
+    examples = {
+        0x00: "00",
+        0x40: "40",
+        0x7F: "7F",
+        0x80: "81 00",
+        0x2000: "C0 00",
+        0x3FFF: "FF 7F",
+        0x4000: "81 80 00",
+        0x100000: "C0 80 00",
+        0x1FFFFF: "FF FF 7F",
+        0x200000: "81 80 80 00",
+        0x0FFFFFFF: "FF FF FF 7F",
+    }
     for value, expected in examples.items():
         assert _vlq(value) == bytes.fromhex(expected)

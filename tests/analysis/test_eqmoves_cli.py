@@ -21,10 +21,19 @@ def test_eq_moves_between_two_files(shared_dir: Path, tmp_path: Path) -> None:
     x = x[: 15 * rate]
     moves = [EqOperation(180.0, -3.5, 1.0), EqOperation(6000.0, 4.0, 1.5)]
     sf.write(tmp_path / "reference.wav", 0.5 * x, rate, subtype="FLOAT")
-    sf.write(tmp_path / "candidate.flac", 0.5 * apply_operations(x, rate, moves), rate,
-             subtype="PCM_24")  # fmt: skip
-    result = CliRunner().invoke(cli, ["audio", "eq-moves", str(tmp_path / "reference.wav"),
-                                      str(tmp_path / "candidate.flac"), "--json"])  # fmt: skip
+    sf.write(
+        tmp_path / "candidate.flac", 0.5 * apply_operations(x, rate, moves), rate, subtype="PCM_24"
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audio",
+            "eq-moves",
+            str(tmp_path / "reference.wav"),
+            str(tmp_path / "candidate.flac"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["count"] == 2 and set(report) >= {"operations", "count", "residual_db_rms"}
@@ -33,8 +42,10 @@ def test_eq_moves_between_two_files(shared_dir: Path, tmp_path: Path) -> None:
     assert [round(o["gain_db"]) for o in found] == [-4, 4]  # -3.5 rounds to -4
     assert found[0]["freq_hz"] == pytest.approx(180, rel=0.05)
     assert report["residual_db_rms"] < 0.2  # 24-bit quantisation is the only difference
-    table = CliRunner().invoke(cli, ["audio", "eq-moves", str(tmp_path / "reference.wav"),
-                                     str(tmp_path / "candidate.flac")])  # fmt: skip
+    table = CliRunner().invoke(
+        cli,
+        ["audio", "eq-moves", str(tmp_path / "reference.wav"), str(tmp_path / "candidate.flac")],
+    )
     assert table.exit_code == 0 and "2 EQ moves" in table.stdout
 
 
@@ -58,22 +69,54 @@ def test_quick_reproduction_runs_and_the_improved_method_is_not_worse(
     other.mkdir()
     for name in ("sorohanro_-_solo-trumpet-06.ogg", RECORDING):  # real recordings, other genres
         (other / name).symlink_to(shared_dir / "audio" / name)
-    result = CliRunner().invoke(cli, ["repro", "shtern2018", "--quick", "--out",
-                                      str(tmp_path / "run"), "--other-genres", str(other),
-                                      "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "repro",
+            "shtern2018",
+            "--quick",
+            "--out",
+            str(tmp_path / "run"),
+            "--other-genres",
+            str(other),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["rows"]
     assert len(list((tmp_path / "run" / "corpus").glob("*.wav"))) == 5  # rendered by FluidSynth
-    assert {r["dataset"] for r in rows} == {"F1W1/2", "F1/2W1/2", "F1/4W1/2", "F1W1", "F1/2W1",
-                                           "F1/4W1", "F1W2", "F1/2W2", "F1/4W2"}  # fmt: skip
+    assert {r["dataset"] for r in rows} == {
+        "F1W1/2",
+        "F1/2W1/2",
+        "F1/4W1/2",
+        "F1W1",
+        "F1/2W1",
+        "F1/4W1",
+        "F1W2",
+        "F1/2W2",
+        "F1/4W2",
+    }
     assert {(r["table"], r["split"]) for r in rows} == {
-        ("1", "song"), ("1", "clip"), ("2", "song"), ("2", "clip"), ("3", "rock->other")}
+        ("1", "song"),
+        ("1", "clip"),
+        ("2", "song"),
+        ("2", "clip"),
+        ("3", "rock->other"),
+    }
     for row in rows:
         assert 0 <= row["ci95_low_pct"] <= row["accuracy_pct"] <= row["ci95_high_pct"] <= 100
     for table, split in (("1", "song"), ("1", "clip"), ("3", "rock->other")):
-        correct = {m: sum(r["correct"] for r in rows if (r["table"], r["split"], r["method"])
-                          == (table, split, m)) for m in ("faithful", "improved")}  # fmt: skip
+        correct = {
+            m: sum(
+                r["correct"]
+                for r in rows
+                if (r["table"], r["split"], r["method"]) == (table, split, m)
+            )
+            for m in ("faithful", "improved")
+        }
         assert correct["improved"] >= correct["faithful"], (table, split, correct)
     # the faithful model is not at chance on held-out songs: the pipeline learns something
-    faithful = [r for r in rows if (r["table"], r["split"], r["method"]) == ("1", "song", "faithful")]
+    faithful = [
+        r for r in rows if (r["table"], r["split"], r["method"]) == ("1", "song", "faithful")
+    ]
     assert sum(r["correct"] for r in faithful) / sum(r["n_test"] for r in faithful) > 1.5 / 7

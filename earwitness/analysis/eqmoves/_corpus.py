@@ -24,8 +24,13 @@ __all__ = ["DEFAULT_SOUNDFONT", "render_midi", "rock_song_midi"]
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 _TPB = 480
 _PROGRESSIONS = (  # scale degrees (semitones above the key) of one chord per bar
-    (0, 7, 9, 5), (0, 5, 7, 5), (9, 5, 0, 7), (0, 10, 5, 0), (0, 3, 10, 5), (0, 5, 10, 7),
-)  # fmt: skip
+    (0, 7, 9, 5),
+    (0, 5, 7, 5),
+    (9, 5, 0, 7),
+    (0, 10, 5, 0),
+    (0, 3, 10, 5),
+    (0, 5, 10, 7),
+)
 _BASS = (33, 34, 35, 38)
 _GUITAR = (29, 30, 27, 25, 28)
 _KEYS = (0, 16, 18, 4, 48, 89, 2)
@@ -65,7 +70,9 @@ def _bass(rng: np.random.Generator, chords: list[int], key: int, volume: int) ->
         for step in range(8 if pattern != "quarters" else 4):
             length = _TPB // 2 if pattern != "quarters" else _TPB
             pitch = root + 12 if pattern == "octaves" and step % 2 else root
-            track.note(bar * 4 * _TPB + step * length, length - 20, pitch, int(rng.integers(85, 115)))
+            track.note(
+                bar * 4 * _TPB + step * length, length - 20, pitch, int(rng.integers(85, 115))
+            )
     return track
 
 
@@ -132,8 +139,11 @@ def rock_song_midi(seed: int, duration_s: float = 64.0) -> bytes:
     def level() -> int:
         return int(rng.integers(70, 120))
 
-    tracks = [_drums(rng, bars, level()), _bass(rng, chords, key, level()),
-              _guitar(rng, chords, key, 1, level(), int(rng.integers(10, 50)))]  # fmt: skip
+    tracks = [
+        _drums(rng, bars, level()),
+        _bass(rng, chords, key, level()),
+        _guitar(rng, chords, key, 1, level(), int(rng.integers(10, 50))),
+    ]
     if rng.random() < 0.6:
         tracks.append(_guitar(rng, chords, key, 4, level(), int(rng.integers(78, 118))))
     if rng.random() < 0.8:
@@ -153,8 +163,21 @@ def render_midi(
         raise EarwitnessError(
             f"soundfont {soundfont} is missing (Debian: apt-get install fluid-soundfont-gm)"
         )
-    command = [executable, "-ni", "-q", "-g", "0.35", "-r", str(sample_rate), "-T", "wav",
-               "-F", str(wav_path), str(soundfont), str(midi_path)]  # fmt: skip
+    command = [
+        executable,
+        "-ni",
+        "-q",
+        "-g",
+        "0.35",
+        "-r",
+        str(sample_rate),
+        "-T",
+        "wav",
+        "-F",
+        str(wav_path),
+        str(soundfont),
+        str(midi_path),
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if completed.returncode != 0 or not wav_path.is_file():
         raise EarwitnessError(f"fluidsynth failed on {midi_path}: {completed.stderr.strip()[:200]}")

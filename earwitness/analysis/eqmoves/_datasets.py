@@ -47,23 +47,37 @@ DATASETS = tuple(Dataset(w, s) for w in (0.5, 1.0, 2.0) for s in (1.0, 0.5, 0.25
 
 # Table 1: exact set, % (rows: width 1/2, 1, 2 octaves; columns: spacing 1, 1/2, 1/4 octave).
 PAPER_TABLE1 = {
-    (0.5, 1.0): 96.4, (0.5, 0.5): 97.6, (0.5, 0.25): 97.9,
-    (1.0, 1.0): 93.9, (1.0, 0.5): 93.6, (1.0, 0.25): 89.7,
-    (2.0, 1.0): 88.7, (2.0, 0.5): 85.8, (2.0, 0.25): 77.4,
-}  # fmt: skip
+    (0.5, 1.0): 96.4,
+    (0.5, 0.5): 97.6,
+    (0.5, 0.25): 97.9,
+    (1.0, 1.0): 93.9,
+    (1.0, 0.5): 93.6,
+    (1.0, 0.25): 89.7,
+    (2.0, 1.0): 88.7,
+    (2.0, 0.5): 85.8,
+    (2.0, 0.25): 77.4,
+}
 # Table 2: number of operations only, % (F1W1, F1W2, F1/2W1, F1/2W2).
 PAPER_TABLE2 = {(1.0, 1.0): 95.6, (2.0, 1.0): 90.5, (1.0, 0.5): 93.6, (2.0, 0.5): 85.8}
 # Table 3: rock-trained models on songs of other genres, exact set, %.
 PAPER_TABLE3 = {
-    (0.5, 1.0): 93.04, (0.5, 0.5): 95.45, (0.5, 0.25): 95.68,
-    (1.0, 1.0): 87.83, (1.0, 0.5): 88.18, (1.0, 0.25): 84.86,
-    (2.0, 1.0): 82.60, (2.0, 0.5): 76.36, (2.0, 0.25): 68.65,
-}  # fmt: skip
+    (0.5, 1.0): 93.04,
+    (0.5, 0.5): 95.45,
+    (0.5, 0.25): 95.68,
+    (1.0, 1.0): 87.83,
+    (1.0, 0.5): 88.18,
+    (1.0, 0.25): 84.86,
+    (2.0, 1.0): 82.60,
+    (2.0, 0.5): 76.36,
+    (2.0, 0.25): 68.65,
+}
 
 
 def make_sets(dataset: Dataset, n_sets: int, seed: int) -> list[tuple[int, ...]]:
     """``n_sets`` distinct sets of grid indices; sizes cycle through 1..7 so each is used."""
-    rng = np.random.default_rng([seed, round(dataset.width_oct * 4), round(dataset.spacing_oct * 4)])
+    rng = np.random.default_rng(
+        [seed, round(dataset.width_oct * 4), round(dataset.spacing_oct * 4)]
+    )
     grid = len(dataset.grid_hz)
     sets: list[tuple[int, ...]] = []
     seen: set[tuple[int, ...]] = set()

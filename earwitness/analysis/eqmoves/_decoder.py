@@ -180,12 +180,14 @@ class _Problem:
         upper = np.concatenate([[60.0], np.tile([math.log2(self.f_high), 30.0, 2.6], k)])
         start = np.clip(params, lower + 1e-9, upper - 1e-9)
         solution = least_squares(self.residual, start, bounds=(lower, upper), x_scale="jac")
-        return _Fit(solution.x, _rms(self.ratio - _model(solution.x, self.freqs,
-                                                        self.sample_rate), self.weights))  # fmt: skip
+        return _Fit(
+            solution.x,
+            _rms(self.ratio - _model(solution.x, self.freqs, self.sample_rate), self.weights),
+        )
 
 
 def _dictionary(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    steps = int(math.floor(math.log2(problem.f_high / problem.f_low) * 12)) + 1
+    steps = math.floor(math.log2(problem.f_high / problem.f_low) * 12) + 1
     centres = problem.f_low * 2.0 ** (np.arange(steps) / 12.0)
     grid_c, grid_w = np.meshgrid(centres, _WIDTHS, indexing="ij")
     atoms = peaking_response_db(
@@ -194,9 +196,7 @@ def _dictionary(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return grid_c.ravel(), grid_w.ravel(), atoms / _ATOM_GAIN_DB
 
 
-def _best_atom(
-    residual: np.ndarray, weights: np.ndarray, atoms: np.ndarray
-) -> tuple[int, float]:
+def _best_atom(residual: np.ndarray, weights: np.ndarray, atoms: np.ndarray) -> tuple[int, float]:
     """The atom (weighted mean removed) that lowers the weighted residual most, and its scale."""
     total = weights.sum()
     centred = atoms - (atoms @ weights / total)[:, None]

@@ -63,9 +63,9 @@ def operations_response_db(
         return np.zeros_like(freqs)
     responses = peaking_response_db(
         freqs,
-        [o.freq_hz for o in operations],
-        [o.gain_db for o in operations],
-        [o.width_oct for o in operations],
+        np.array([o.freq_hz for o in operations]),
+        np.array([o.gain_db for o in operations]),
+        np.array([o.width_oct for o in operations]),
         sample_rate,
     )
     return np.asarray(responses.sum(axis=0))

@@ -102,7 +102,7 @@ def _clip_features(
     path: Path, sets: dict[str, list[tuple[int, ...]]], clip_s: float
 ) -> _ClipFeatures:
     clip, rate = load_clip(path, clip_s)
-    grid = LOG_GRID_HZ[LOG_GRID_HZ < 0.49 * rate]
+    grid = LOG_GRID_HZ[0.49 * rate > LOG_GRID_HZ]
     reference = long_term_power(clip, rate, grid)
     paper, ratio, weights = {}, {}, {}
     for dataset in DATASETS:
@@ -149,18 +149,19 @@ def _splits(n_songs: int, n_sets: int, config: ReproConfig) -> dict[str, np.ndar
     return {"song": by_song.ravel(), "clip": by_clip.ravel()}
 
 
-def _grid_sets(
-    features: list[_ClipFeatures], dataset: Dataset
-) -> list[tuple[int, ...]]:
+def _grid_sets(features: list[_ClipFeatures], dataset: Dataset) -> list[tuple[int, ...]]:
     """Improved method, decoder over the dataset's dictionary: one set per (song, set) row."""
     predictions = []
     for clip in features:
         grid = LOG_GRID_HZ[: clip.ratio[dataset.name].shape[1]]
-        for ratio, weights in zip(clip.ratio[dataset.name], clip.weights[dataset.name],
-                                  strict=True):  # fmt: skip
-            predictions.append(select_on_grid(
-                ratio, weights, grid, clip.rate, dataset.grid_hz, dataset.width_oct, GAIN_DB
-            ))  # fmt: skip
+        for ratio, weights in zip(
+            clip.ratio[dataset.name], clip.weights[dataset.name], strict=True
+        ):
+            predictions.append(
+                select_on_grid(
+                    ratio, weights, grid, clip.rate, dataset.grid_hz, dataset.width_oct, GAIN_DB
+                )
+            )
     return predictions
 
 
@@ -176,8 +177,11 @@ def _free_sets(
         ratio = clip.ratio[dataset.name][row % n_sets]
         grid = LOG_GRID_HZ[: len(ratio)]
         result = decode_free(ratio, clip.weights[dataset.name][row % n_sets], grid, clip.rate)
-        snapped = {int(np.argmin(np.abs(log_grid - np.log2(o.freq_hz))))
-                   for o in result.operations if o.gain_db > GAIN_DB / 2}  # fmt: skip
+        snapped = {
+            int(np.argmin(np.abs(log_grid - np.log2(o.freq_hz))))
+            for o in result.operations
+            if o.gain_db > GAIN_DB / 2
+        }
         out[int(row)] = tuple(sorted(snapped))
     return out
 
@@ -190,15 +194,30 @@ def _score(
     return exact, count, len(truth)
 
 
-def _row(table: str, dataset: Dataset, split: str, method: str, hits: int, total: int,
-         paper: float | None) -> dict[str, Any]:  # fmt: skip
+def _row(
+    table: str,
+    dataset: Dataset,
+    split: str,
+    method: str,
+    hits: int,
+    total: int,
+    paper: float | None,
+) -> dict[str, Any]:
     low, high = wilson_interval(hits, total)
-    return {"table": table, "dataset": dataset.name, "width_oct": dataset.width_oct,
-            "spacing_oct": dataset.spacing_oct, "split": split, "method": method,
-            "correct": hits, "n_test": total,
-            "accuracy_pct": round(100.0 * hits / total, 2) if total else None,
-            "ci95_low_pct": round(100.0 * low, 2), "ci95_high_pct": round(100.0 * high, 2),
-            "paper_pct": paper}  # fmt: skip
+    return {
+        "table": table,
+        "dataset": dataset.name,
+        "width_oct": dataset.width_oct,
+        "spacing_oct": dataset.spacing_oct,
+        "split": split,
+        "method": method,
+        "correct": hits,
+        "n_test": total,
+        "accuracy_pct": round(100.0 * hits / total, 2) if total else None,
+        "ci95_low_pct": round(100.0 * low, 2),
+        "ci95_high_pct": round(100.0 * high, 2),
+        "paper_pct": paper,
+    }
 
 
 def _evaluate_dataset(
@@ -216,8 +235,9 @@ def _evaluate_dataset(
     rows: list[dict[str, Any]] = []
     key = (dataset.width_oct, dataset.spacing_oct)
     for split, test in _splits(len(rock), n_sets, config).items():
-        model = ShternClassifier(config.iterations, config.depth, config.seed,
-                                 config.workers, config.border_count)  # fmt: skip
+        model = ShternClassifier(
+            config.iterations, config.depth, config.seed, config.workers, config.border_count
+        )
         model.fit(features[~test], labels[~test])
         faithful = [sets[i] for i in model.predict(features[test])]
         test_truth = [t for t, m in zip(truth, test, strict=True) if m]
@@ -229,8 +249,7 @@ def _evaluate_dataset(
         if split == "song" and config.free_decoder:
             free = _free_sets(rock, dataset, test)
             exact, _, total = _score(list(free.values()), test_truth)
-            rows.append(_row("1", dataset, split, "improved-free", exact, total,
-                             PAPER_TABLE1[key]))  # fmt: skip
+            rows.append(_row("1", dataset, split, "improved-free", exact, total, PAPER_TABLE1[key]))
         if split == "song" and other:
             other_labels = np.tile(np.arange(n_sets), len(other))
             other_truth = [sets[i] for i in other_labels]
@@ -239,8 +258,9 @@ def _evaluate_dataset(
             improved_other = _grid_sets(other, dataset)
             for method, predicted in (("faithful", faithful_other), ("improved", improved_other)):
                 exact, _, total = _score(predicted, other_truth)
-                rows.append(_row("3", dataset, "rock->other", method, exact, total,
-                                 PAPER_TABLE3[key]))  # fmt: skip
+                rows.append(
+                    _row("3", dataset, "rock->other", method, exact, total, PAPER_TABLE3[key])
+                )
     return rows
 
 
