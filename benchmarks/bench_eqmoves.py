@@ -4,8 +4,8 @@ Task: render the seeded rock corpus, apply n sets of EQ operations to every clip
 nine datasets, and score both methods on held-out songs (and on the paper's likely split
 by clip), plus the rock-trained models on the real recordings of ../shared/audio (other
 genres, Table 3). Baseline, in the same run: the faithful method (CatBoost MultiClass
-on |A(orig) - A(eq)|). Prints Tables 1-3, the improved/faithful accuracy ratio, the
-wall time of each method's decoding, peak memory and the load average.
+on |A(orig) - A(eq)|). Prints Tables 1-3, the improved/faithful ratio of correct answers,
+the run's wall time, peak memory and the load average; writes OUT/report.json.
 
 Simulated data: the rock songs are generated MIDI rendered with FluidSynth.
 
