@@ -115,7 +115,9 @@ def _other_genres(directory: Path | None) -> list[Path]:
     "--csv", "as_csv", is_flag=True, help="Emit CSV (one row per table, dataset, split, method)."
 )
 @click.option(
-    "--report", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the --json or --csv report to FILE.",
 )
 def shtern2018(
     songs: int | None,
