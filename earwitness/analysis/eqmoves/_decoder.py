@@ -117,10 +117,11 @@ def select_on_grid(
 ) -> tuple[int, ...]:
     """The set of grid centres whose operations best explain ``ratio_db``.
 
-    Starts from :func:`decode_on_grid`'s coefficients rounded to 0 or 1, then flips one
-    centre at a time (add or remove, at most ``max_operations``) while the weighted squared
-    residual falls: a local search over binary sets, needed where neighbouring responses
-    overlap so much (2-octave widths 1/4 octave apart) that rounding alone splits a move.
+    Starts from :func:`decode_on_grid`'s coefficients rounded to 0 or 1, then takes the best
+    single step (add, remove or move one centre; at most ``max_operations``) while the
+    weighted squared residual falls: a local search over binary sets, needed where
+    neighbouring responses overlap so much (2-octave widths 1/4 octave apart) that rounding
+    alone misplaces a move.
     """
     coefficients, _ = decode_on_grid(
         ratio_db, weights, freqs_hz, sample_rate, centres_hz, width_oct, gain_db
@@ -131,16 +132,28 @@ def select_on_grid(
         chosen[int(np.argmax(coefficients))] = True
     best = _sse(ratio_db - atoms[chosen].sum(0), weights)
     while True:
-        trials = []
-        for k in range(len(centres_hz)):
-            trial = chosen.copy()
-            trial[k] = not trial[k]
-            if 0 < trial.sum() <= max_operations:
-                trials.append((_sse(ratio_db - atoms[trial].sum(0), weights), k))
+        trials = [(_sse(ratio_db - atoms[trial].sum(0), weights), i)
+                  for i, trial in enumerate(_neighbours(chosen, max_operations))]  # fmt: skip
         if not trials or min(trials)[0] >= best - 1e-12:
             return tuple(int(i) for i in np.flatnonzero(chosen))
-        best, k = min(trials)
-        chosen[k] = not chosen[k]
+        best, index = min(trials)
+        chosen = _neighbours(chosen, max_operations)[index]
+
+
+def _neighbours(chosen: np.ndarray, max_operations: int) -> list[np.ndarray]:
+    """Sets one step away: one centre added or removed, or one centre moved elsewhere."""
+    out = []
+    for k in range(len(chosen)):
+        trial = chosen.copy()
+        trial[k] = not trial[k]
+        if 0 < trial.sum() <= max_operations:
+            out.append(trial)
+    for old in np.flatnonzero(chosen):
+        for new in np.flatnonzero(~chosen):
+            trial = chosen.copy()
+            trial[old], trial[new] = False, True
+            out.append(trial)
+    return out
 
 
 @dataclass
