@@ -34,6 +34,7 @@ AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "services": ("earwitness.services.cli:services", "core"),
     "dashboard": ("earwitness.dashboard.cli:dashboard", "dashboard"),
     "demo": ("earwitness.demo.cli:demo", "all"),
+    "repro": ("earwitness.analysis.eqmoves.cli:repro", "eqmoves"),
 }
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
@@ -55,6 +56,7 @@ SUMMARIES: dict[str, str] = {
     "earwitness.services.cli:services": "Each AI service in text and audio, and what matches none.",
     "earwitness.dashboard.cli:dashboard": "Serve the read-only dashboard and print its URL.",
     "earwitness.demo.cli:demo": "The whole loop on a SIMULATED study, then its dashboard.",
+    "earwitness.analysis.eqmoves.cli:repro": "Reproduce published results on open data.",
     "earwitness.collect.cli:import_transcript": "Import interview transcripts.",
     "earwitness.survey.cli:import_survey": "Import a questionnaire export.",
 }
@@ -72,7 +74,7 @@ WORKFLOW = (
     "dashboard",
     "export",
 )
-HOUSEKEEPING = ("join", "status", "settings", "db", "purge-raw", "demo")
+HOUSEKEEPING = ("join", "status", "settings", "db", "purge-raw", "demo", "repro")
 
 
 class LazyGroup(click.Group):

@@ -242,7 +242,8 @@ def compare(
          "gain_db": r["deltas"]["gain_db"], "lra_lu": r["deltas"]["lra_lu"],
          "plr_db": r["deltas"]["plr_db"], "centroid_hz": r["deltas"]["spectral_centroid_hz"],
          "width_db": r["deltas"]["stereo_width_db"],
-         "null_residual_db": r["null_test"]["residual_db"]}
+         "null_residual_db": r["null_test"]["residual_db"],
+         "eq_moves": r["eq_moves"]["count"]}
         for r in results
     ]  # fmt: skip
     emit(rows, as_csv=as_csv, out=out, title="Versions compared (deltas at equal loudness)")
@@ -286,3 +287,36 @@ def presets(
               "distinct_curves": structure.n_distinct, "threshold_db": structure.threshold_db,
               "clusters": structure.labels}  # fmt: skip
     emit(report, as_json=as_json, as_csv=as_csv, out=out, title="Preset structure")
+
+
+@audio.command("eq-moves", short_help="The EQ moves that take one master to another.")
+@click.argument("reference", type=_FILE)
+@click.argument("candidate", type=_FILE)
+@click.option("--max-operations", type=click.IntRange(min=1, max=30), default=10,
+              show_default=True, help="Most operations to look for.")  # fmt: skip
+@report_options
+def eq_moves(
+    reference: Path,
+    candidate: Path,
+    max_operations: int,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
+    """The EQ operations (peaking boosts and cuts) that take REFERENCE to CANDIDATE."""
+    from earwitness.analysis.eqmoves import estimate_moves
+    from earwitness.analysis.metrics._io import read_audio
+
+    result = estimate_moves(
+        read_audio(reference), read_audio(candidate), max_operations=max_operations
+    )
+    report = _clean(result.as_dict())
+    if as_json:
+        emit(report, as_json=True, out=out)
+        return
+    if as_csv:
+        emit(report["operations"], as_csv=True, out=out)
+        return
+    emit(report["operations"] or [{"freq_hz": None}], out=out,
+         title=f"{report['count']} EQ moves; overall gain {report['overall_gain_db']} dB; "
+               f"unexplained {report['residual_db_rms']} dB RMS")  # fmt: skip

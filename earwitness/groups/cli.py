@@ -63,7 +63,7 @@ def groups_coverage(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) 
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="User-group coverage")
 
 
-@groups.command("validate")
+@groups.command("validate", short_help="Recall, precision and alpha of the rules per group.")
 @report_options
 @pass_env
 def groups_validate(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "ensure_participant",
     "ensure_participants",
     "insert_ignoring_conflicts",
+    "insert_survey_responses",
     "record_source",
     "rewrite_documents",
     "set_user_group",
@@ -407,3 +408,17 @@ def _document_values(record: DocumentRecord) -> dict[str, Any]:
         "end_s": record.end_s,
         "extra": record.extra,
     }
+
+
+def insert_survey_responses(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert answers as (import_id, participant_id, item_id, value, value_num, label) rows.
+
+    One executemany through the driver: these columns need no type processing, and
+    SQLAlchemy's per-row parameter handling took as long as the insert itself.
+    """
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        "INSERT INTO survey_responses (import_id, participant_id, item_id, value, value_num, "
+        f"label) VALUES ({', '.join([mark] * 6)})",
+        list(rows),
+    )

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -24,7 +23,7 @@ from earwitness.errors import EarwitnessError
 from earwitness.privacy import Masker, pseudonym
 from earwitness.store import DocumentRecord, Store, insert_ignoring_conflicts, record_source
 from earwitness.store import schema as s
-from earwitness.store.records import ensure_participants, upsert_documents
+from earwitness.store.records import ensure_participants, insert_survey_responses, upsert_documents
 from earwitness.store.schema import USER_GROUPS
 from earwitness.survey._coding import CodedRespondent, code_export, match_items
 from earwitness.survey._infer import infer_instrument
@@ -306,7 +305,7 @@ def _store_respondents(
         for r in respondent.responses
     ]
     if rows:
-        _insert_responses(connection, rows)
+        insert_survey_responses(connection, rows)
     result.n_responses += len(rows)
     free_text = {item.code: item for item in instrument.items if item.type == "text"}
     documents = [
@@ -390,17 +389,6 @@ def _delete_earlier_answers(
         for ids in _chunks([int(row.id) for row in earlier]):
             connection.execute(s.survey_responses.delete().where(r.id.in_(ids)))
     return replaced
-
-
-def _insert_responses(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """One executemany through the driver: these columns need no type processing, and
-    SQLAlchemy's per-row parameter handling took as long as the insert itself."""
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(
-        "INSERT INTO survey_responses (import_id, participant_id, item_id, value, value_num, "
-        f"label) VALUES ({', '.join([mark] * 6)})",
-        rows,
-    )
 
 
 def _chunks(values: list[int]) -> Iterator[list[int]]:

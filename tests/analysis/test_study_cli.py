@@ -81,6 +81,9 @@ def test_add_measure_compare_in_a_study(any_study: Study, versions: dict[str, Pa
     )
     assert ai_vs_mix["deltas"]["bands_third_octave"]["8000"] > 2.0  # brighter treble
     assert "ai_minus_human_db" in ai_vs_mix
+    assert human_vs_mix["eq_moves"]["count"] == 0  # a pure gain change: no EQ move
+    assert human_vs_mix["eq_moves"]["overall_gain_db"] == pytest.approx(5.1055, abs=0.01)
+    assert ai_vs_mix["eq_moves"]["count"] >= 1  # the added treble is an EQ move
 
     with any_study.open_store() as store, store.connect() as connection:
         assert connection.scalar(sa.select(sa.func.count()).select_from(s.audio_files)) == 3

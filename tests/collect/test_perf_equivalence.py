@@ -152,11 +152,13 @@ _MORE_PHRASES = [
 
 
 def _phrase_texts() -> list[str]:
+    from tests.groups.test_engineer_talk import FOUND, NOT_THE_AUTHOR
     from tests.groups.test_evidence import NEGATIVE, POSITIVE
 
     texts = [row[0] for row in POSITIVE] + [
         row if isinstance(row, str) else row[0] for row in NEGATIVE
     ]
+    texts += [row[0] for row in FOUND] + list(NOT_THE_AUTHOR)
     texts += _MORE_PHRASES
     return [variant for text in texts for variant in _variants(text)]
 

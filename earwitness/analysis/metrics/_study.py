@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 KINDS = ("mix", "human", "ai")
-_STORED = ("deltas", "eq_curve", "null_test", "ai_minus_human_db")
+_STORED = ("deltas", "eq_curve", "null_test", "ai_minus_human_db", "eq_moves")
 
 
 @dataclass(frozen=True)
@@ -283,7 +283,8 @@ def compare_song(store: Store, study: Study, song: str, reference: str) -> list[
             )
             names = {"song": song, "version": version.label, "reference": target.label}
             ids = {"version_id": version.id, "reference_id": target.id}
-            results.append({**names, **ids, **result})
+            moves = {"eq_moves": _eq_moves(load(target), load(version))}
+            results.append({**names, **ids, **result, **moves})
     _add_curve_differences(results)
     with store.transaction() as connection:
         store.upsert(
@@ -297,6 +298,13 @@ def compare_song(store: Store, study: Study, song: str, reference: str) -> list[
             update=["result", "computed_at"],
         )  # fmt: skip
     return results
+
+
+def _eq_moves(reference: AudioData, version: AudioData) -> dict[str, Any]:
+    """The EQ operations taking the reference to this version (issue 13)."""
+    from earwitness.analysis.eqmoves import estimate_moves  # numpy/scipy only
+
+    return estimate_moves(reference, version).as_dict()
 
 
 def _add_curve_differences(results: list[dict[str, Any]]) -> None:

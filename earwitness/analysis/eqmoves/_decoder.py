@@ -1,0 +1,280 @@
+"""Decoding EQ operations from a log-spectral ratio.
+
+Cascaded filters multiply, so their dB responses add: the ratio R(f) (dB) of two
+long-term spectra is g0 + sum_k H_k(f) with H_k a peaking operation's dB response.
+
+* :func:`decode_on_grid` knows the candidate centres (a note grid) and the width, as
+  the paper's datasets define them: bounded linear least squares over the dictionary of
+  operation responses (one column per centre) plus an overall gain; an operation is
+  present when its coefficient exceeds one half.
+* :func:`decode_free` knows nothing: greedy selection over a dictionary of responses on
+  a 1/12-octave grid of centres and several widths (orthogonal matching pursuit with one
+  signed atom per centre and width, since a cookbook cut is the exact inverse of the boost),
+  then a joint non-linear least-squares refinement of every centre, gain and width and of
+  the overall gain after each addition. It stops when another operation no longer lowers
+  the weighted residual by ``min_improvement`` (relative) and ``tol_db`` (absolute).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares, nnls
+
+from earwitness.analysis.eqmoves._biquad import peaking_response_db
+from earwitness.analysis.eqmoves._operations import EqOperation
+
+__all__ = ["EqMovesResult", "decode_free", "decode_on_grid", "select_on_grid"]
+
+_ATOM_GAIN_DB = 6.0
+_WIDTHS = (0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+@dataclass
+class EqMovesResult:
+    """Operations taking the reference to the candidate, with what they leave unexplained."""
+
+    operations: list[EqOperation]
+    overall_gain_db: float
+    residual_db_rms: float
+    freqs_hz: np.ndarray = field(repr=False)
+    ratio_db: np.ndarray = field(repr=False)
+    fitted_db: np.ndarray = field(repr=False)
+    weights: np.ndarray = field(repr=False)
+
+    @property
+    def count(self) -> int:
+        return len(self.operations)
+
+    @property
+    def curve_error_db_rms(self) -> float:
+        """RMS (dB) of measured minus fitted curve over the usable bands."""
+        return self.residual_db_rms
+
+    def as_dict(self, *, curve: bool = False) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "operations": [o.as_dict() for o in self.operations],
+            "count": self.count,
+            "overall_gain_db": float(self.overall_gain_db),
+            "residual_db_rms": float(self.residual_db_rms),
+        }
+        if curve:
+            report["curve"] = {
+                "freq_hz": self.freqs_hz.tolist(),
+                "ratio_db": self.ratio_db.tolist(),
+                "fitted_db": self.fitted_db.tolist(),
+            }
+        return report
+
+
+def _rms(residual: np.ndarray, weights: np.ndarray) -> float:
+    total = float(weights.sum())
+    return math.sqrt(float((weights * residual**2).sum()) / total) if total > 0 else 0.0
+
+
+def decode_on_grid(
+    ratio_db: np.ndarray,
+    weights: np.ndarray,
+    freqs_hz: np.ndarray,
+    sample_rate: float,
+    centres_hz: np.ndarray,
+    width_oct: float,
+    gain_db: float = _ATOM_GAIN_DB,
+) -> tuple[np.ndarray, float]:
+    """Coefficients (1 = one operation of ``gain_db`` at that centre) and overall gain.
+
+    Non-negative least squares (Lawson & Hanson) after the overall gain is projected out
+    by removing each column's weighted mean.
+    """
+    atoms = peaking_response_db(freqs_hz, centres_hz, gain_db, width_oct, sample_rate).T
+    w = np.asarray(weights, dtype=np.float64)
+    total = max(float(w.sum()), 1e-12)
+    atoms_c = atoms - (w @ atoms) / total
+    ratio_c = ratio_db - (w @ ratio_db) / total
+    root = np.sqrt(w)
+    coefficients, _ = nnls(atoms_c * root[:, None], ratio_c * root, maxiter=50 * atoms.shape[1])
+    gain = float(w @ (ratio_db - atoms @ coefficients) / total)
+    return np.asarray(coefficients), gain
+
+
+def _sse(residual: np.ndarray, weights: np.ndarray) -> float:
+    centred = residual - (weights @ residual) / weights.sum()  # overall gain refitted
+    return float(weights @ centred**2)
+
+
+def select_on_grid(
+    ratio_db: np.ndarray,
+    weights: np.ndarray,
+    freqs_hz: np.ndarray,
+    sample_rate: float,
+    centres_hz: np.ndarray,
+    width_oct: float,
+    gain_db: float = _ATOM_GAIN_DB,
+    max_operations: int = 7,
+) -> tuple[int, ...]:
+    """The set of grid centres whose operations best explain ``ratio_db``.
+
+    Starts from :func:`decode_on_grid`'s coefficients rounded to 0 or 1, then takes the best
+    single step (add, remove or move one centre; at most ``max_operations``) while the
+    weighted squared residual falls: a local search over binary sets, needed where
+    neighbouring responses overlap so much (2-octave widths 1/4 octave apart) that rounding
+    alone misplaces a move.
+    """
+    coefficients, _ = decode_on_grid(
+        ratio_db, weights, freqs_hz, sample_rate, centres_hz, width_oct, gain_db
+    )
+    atoms = peaking_response_db(freqs_hz, centres_hz, gain_db, width_oct, sample_rate)
+    chosen = np.round(np.clip(coefficients, 0.0, 1.0)).astype(bool)
+    if not chosen.any():
+        chosen[int(np.argmax(coefficients))] = True
+    best = _sse(ratio_db - atoms[chosen].sum(0), weights)
+    while True:
+        trials = [(_sse(ratio_db - atoms[trial].sum(0), weights), i)
+                  for i, trial in enumerate(_neighbours(chosen, max_operations))]  # fmt: skip
+        if not trials or min(trials)[0] >= best - 1e-12:
+            return tuple(int(i) for i in np.flatnonzero(chosen))
+        best, index = min(trials)
+        chosen = _neighbours(chosen, max_operations)[index]
+
+
+def _neighbours(chosen: np.ndarray, max_operations: int) -> list[np.ndarray]:
+    """Sets one step away: one centre added or removed, or one centre moved elsewhere."""
+    out = []
+    for k in range(len(chosen)):
+        trial = chosen.copy()
+        trial[k] = not trial[k]
+        if 0 < trial.sum() <= max_operations:
+            out.append(trial)
+    for old in np.flatnonzero(chosen):
+        for new in np.flatnonzero(~chosen):
+            trial = chosen.copy()
+            trial[old], trial[new] = False, True
+            out.append(trial)
+    return out
+
+
+@dataclass
+class _Fit:
+    params: np.ndarray  # [g0, (log2 f, gain, log2 width) * k]
+    rms: float
+
+
+def _unpack(params: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    ops = params[1:].reshape(-1, 3)
+    return float(params[0]), 2.0 ** ops[:, 0], ops[:, 1], 2.0 ** ops[:, 2]
+
+
+def _model(params: np.ndarray, freqs: np.ndarray, sample_rate: float) -> np.ndarray:
+    g0, centres, gains, widths = _unpack(params)
+    if len(centres) == 0:
+        return np.full(len(freqs), g0)
+    return np.asarray(g0 + peaking_response_db(freqs, centres, gains, widths, sample_rate).sum(0))
+
+
+class _Problem:
+    def __init__(
+        self, ratio: np.ndarray, weights: np.ndarray, freqs: np.ndarray, sample_rate: float
+    ) -> None:
+        self.ratio, self.weights, self.freqs, self.sample_rate = ratio, weights, freqs, sample_rate
+        self.root = np.sqrt(weights)
+        usable = freqs[weights > 0]
+        self.f_low = float(usable.min()) if len(usable) else float(freqs[0])
+        self.f_high = float(min(usable.max() if len(usable) else freqs[-1], 0.45 * sample_rate))
+
+    def residual(self, params: np.ndarray) -> np.ndarray:
+        return np.asarray(self.root * (self.ratio - _model(params, self.freqs, self.sample_rate)))
+
+    def refine(self, params: np.ndarray) -> _Fit:
+        k = (len(params) - 1) // 3
+        lower = np.concatenate([[-60.0], np.tile([math.log2(self.f_low), -30.0, -3.0], k)])
+        upper = np.concatenate([[60.0], np.tile([math.log2(self.f_high), 30.0, 2.6], k)])
+        start = np.clip(params, lower + 1e-9, upper - 1e-9)
+        solution = least_squares(self.residual, start, bounds=(lower, upper), x_scale="jac")
+        return _Fit(
+            solution.x,
+            _rms(self.ratio - _model(solution.x, self.freqs, self.sample_rate), self.weights),
+        )
+
+
+def _dictionary(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    steps = math.floor(math.log2(problem.f_high / problem.f_low) * 12) + 1
+    centres = problem.f_low * 2.0 ** (np.arange(steps) / 12.0)
+    grid_c, grid_w = np.meshgrid(centres, _WIDTHS, indexing="ij")
+    atoms = peaking_response_db(
+        problem.freqs, grid_c.ravel(), _ATOM_GAIN_DB, grid_w.ravel(), problem.sample_rate
+    )
+    return grid_c.ravel(), grid_w.ravel(), atoms / _ATOM_GAIN_DB
+
+
+def _best_atom(residual: np.ndarray, weights: np.ndarray, atoms: np.ndarray) -> tuple[int, float]:
+    """The atom (weighted mean removed) that lowers the weighted residual most, and its scale."""
+    total = weights.sum()
+    centred = atoms - (atoms @ weights / total)[:, None]
+    r = residual - (residual @ weights) / total
+    inner = centred @ (weights * r)
+    energy = np.maximum((centred**2) @ weights, 1e-12)
+    best = int(np.argmax(inner**2 / energy))
+    return best, float(inner[best] / energy[best])
+
+
+def decode_free(
+    ratio_db: np.ndarray,
+    weights: np.ndarray,
+    freqs_hz: np.ndarray,
+    sample_rate: float,
+    *,
+    max_operations: int = 10,
+    tol_db: float = 0.05,
+    min_improvement: float = 0.1,
+    min_gain_db: float = 0.25,
+) -> EqMovesResult:
+    """Operations of any gain, centre and width, and an overall gain, explaining ``ratio_db``."""
+    problem = _Problem(
+        np.asarray(ratio_db, float), np.asarray(weights, float), freqs_hz, sample_rate
+    )
+    centres, widths, atoms = _dictionary(problem)
+    g0 = float((problem.ratio * problem.weights).sum() / max(problem.weights.sum(), 1e-12))
+    fit = problem.refine(np.array([g0]))
+    while (len(fit.params) - 1) // 3 < max_operations and fit.rms > tol_db:
+        residual = problem.ratio - _model(fit.params, freqs_hz, sample_rate)
+        index, scale = _best_atom(residual, problem.weights, atoms)
+        gain = float(np.clip(scale * _ATOM_GAIN_DB, -29.0, 29.0))
+        new = [math.log2(centres[index]), gain, math.log2(widths[index])]
+        candidate = problem.refine(np.concatenate([fit.params, new]))
+        gained = fit.rms - candidate.rms
+        if gained < tol_db or gained < min_improvement * fit.rms:
+            break
+        fit = candidate
+    fit = _prune(problem, fit, min_gain_db)
+    return _result(problem, fit)
+
+
+def _prune(problem: _Problem, fit: _Fit, min_gain_db: float) -> _Fit:
+    ops = fit.params[1:].reshape(-1, 3)
+    keep = np.abs(ops[:, 1]) >= min_gain_db
+    if keep.all():
+        return fit
+    return problem.refine(np.concatenate([fit.params[:1], ops[keep].ravel()]))
+
+
+def _result(problem: _Problem, fit: _Fit) -> EqMovesResult:
+    g0, centres, gains, widths = _unpack(fit.params)
+    fitted = _model(fit.params, problem.freqs, problem.sample_rate)
+    operations = []
+    for k in range(len(centres)):
+        without = np.delete(fit.params, slice(1 + 3 * k, 4 + 3 * k))
+        rms_without = _rms(
+            problem.ratio - _model(without, problem.freqs, problem.sample_rate), problem.weights
+        )
+        added = max(rms_without - fit.rms, 0.0)
+        confidence = added / (added + fit.rms) if added + fit.rms > 0 else 1.0
+        operations.append(
+            EqOperation(float(centres[k]), float(gains[k]), float(widths[k]), confidence)
+        )
+    operations.sort(key=lambda o: o.freq_hz)
+    return EqMovesResult(
+        operations, g0, fit.rms, problem.freqs, problem.ratio, fitted, problem.weights
+    )
