@@ -124,7 +124,12 @@ def _click_a_heatmap_cell(page: Any) -> None:
     ]
     before = {code: page.get_by_text(code, exact=True).count() for code in codes}
     area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-    page.mouse.click(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.33)
+    # the row of the third code (not the one picked by default), in the first group's column
+    row = page.locator(".js-plotly-plot .ytick text").nth(2).bounding_box()
+    columns = len(page.locator(".js-plotly-plot .xtick text").all_text_contents())
+    page.mouse.click(
+        area["x"] + area["width"] / (2 * max(columns, 1)), row["y"] + row["height"] / 2
+    )
     page.wait_for_timeout(1000)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
     page.wait_for_timeout(1500)

@@ -12,6 +12,7 @@ import multiprocessing
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,10 @@ def pg_study(tmp_path: Path, pg_url: str) -> Study:
 
 
 @pytest.fixture
-def spawn() -> multiprocessing.context.SpawnContext:
+def spawn(monkeypatch: pytest.MonkeyPatch) -> multiprocessing.context.SpawnContext:
+    # Spawned workers re-run the parent's __main__; Streamlit's AppTest (tests/dashboard)
+    # leaves a page script there, so give them a plain one (the workers import what they need).
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     return multiprocessing.get_context("spawn")
 
 

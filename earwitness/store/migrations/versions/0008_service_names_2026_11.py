@@ -59,7 +59,9 @@ def _service_id(connection: sa.Connection, name: str) -> int:
 
 def upgrade() -> None:
     connection = op.get_bind()
-    taken = set(connection.execute(sa.select(_names.c.kind, _names.c.norm)).tuples())
+    taken = {
+        (kind, norm) for kind, norm in connection.execute(sa.select(_names.c.kind, _names.c.norm))
+    }
     for name, aliases in _ADDED.items():
         service = _service_id(connection, name)
         wanted = [("text", alias) for alias in [name, *aliases]]
