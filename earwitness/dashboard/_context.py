@@ -31,6 +31,7 @@ __all__ = [
     "show_figure",
     "show_table",
     "sidebar_filters",
+    "stance_provenance_note",
     "store",
     "study",
 ]
@@ -135,6 +136,24 @@ def banner(*areas: str) -> None:
             "real service does.",
             icon="⚠️",
         )
+
+
+def stance_provenance_note(key: str) -> None:
+    """Say where the stance figures come from; warn where they are unvalidated machine output."""
+    frame = load("stance_provenance")
+    if frame.empty:
+        return
+    unvalidated = frame[frame["provenance"] == "machine, unvalidated"]["service"].tolist()
+    if unvalidated:
+        st.warning(
+            "Machine stance, not checked against people, for: "
+            + ", ".join(md(name) for name in unvalidated)
+            + ". Label a sample (`earwitness code stance sample`) before reading these as "
+            "findings; see docs/code.md for the measured accuracy.",
+            icon="⚠️",
+        )
+    with st.expander("Where the stance figures come from"):
+        show_table(frame, key)
 
 
 def show_table(frame: pd.DataFrame, key: str, **kwargs: Any) -> None:

@@ -64,6 +64,7 @@ __all__ = [
     "simulated_areas",
     "stance_by_service_group",
     "stance_evidence",
+    "stance_provenance",
     "stance_trend",
     "stated_vs_blind",
     "stereo_width_bands",
@@ -542,6 +543,52 @@ def stance_by_service_group(store: Store, f: Filters, *, seed: int = 0) -> pd.Da
         out.append([service, group, len(cell), int(cell["n"].sum()), mean, low, high,
                     positive, positive / len(cell), w_low, w_high])  # fmt: skip
     return pd.DataFrame(out, columns=STANCE_COLUMNS)
+
+
+PROVENANCE_COLUMNS = ["service", "units", "human_units", "compared", "kappa", "provenance"]
+MIN_VALIDATION = 20  # machine-human pairs before a machine figure counts as checked
+
+
+def stance_provenance(store: Store) -> pd.DataFrame:
+    """Per service, where its stance figures come from (issue 17's provenance):
+
+    ``human`` when people labelled every segment x tool unit; ``machine, validated`` when
+    the machine's stance was compared with people's on at least ``MIN_VALIDATION`` units
+    (Cohen's kappa beside it); else ``machine, unvalidated``.
+    """
+    from earwitness.code import reliability
+
+    m = s.tool_mentions
+    with store.connect() as connection:
+        index = ServiceIndex(load_services(connection))
+        rows = _frame(connection.execute(
+            sa.select(m.c.segment_id, m.c.tool, m.c.origin, m.c.stance)
+            .where(m.c.stance.is_not(None))
+        ))  # fmt: skip
+    if rows.empty:
+        return pd.DataFrame(columns=PROVENANCE_COLUMNS)
+    rows["service"] = [index.of_tool(tool) or tool for tool in rows["tool"]]
+    out = []
+    for service, cell in rows.groupby("service", sort=True):
+        by_unit = cell.groupby(["segment_id", "tool"])
+        human = cell[cell["origin"] == "human"].groupby(["segment_id", "tool"])["stance"].first()
+        machine = cell[cell["origin"] != "human"].groupby(["segment_id", "tool"])["stance"].first()
+        pairs = pd.concat([human.rename("human"), machine.rename("machine")], axis=1).dropna()
+        kappa = None
+        if len(pairs) >= MIN_VALIDATION:
+            table = pd.crosstab(pairs["machine"], pairs["human"])
+            labels = sorted(set(table.index) | set(table.columns))
+            table = table.reindex(index=labels, columns=labels, fill_value=0)
+            kappa = round(float(reliability.cohen_kappa_table(table.to_numpy(float))), 3)
+        units = by_unit.ngroups
+        if len(human) == units:
+            source = "human"
+        elif kappa is not None:
+            source = "machine, validated"
+        else:
+            source = "machine, unvalidated"
+        out.append([service, units, len(human), len(pairs), kappa, source])
+    return pd.DataFrame(out, columns=PROVENANCE_COLUMNS)
 
 
 def stance_trend(store: Store, f: Filters) -> pd.DataFrame:

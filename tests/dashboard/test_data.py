@@ -296,3 +296,40 @@ def test_stated_vs_blind_keeps_its_columns_when_no_listener_answered_the_survey(
         "blind_preference",
         "trials",
     ]
+
+
+def test_stance_provenance_says_human_validated_or_unvalidated(store: Store) -> None:
+    with store.transaction() as connection:
+        connection.execute(s.sources.insert().values(platform="t", url="u", native_id="n"))
+        document = connection.execute(
+            s.documents.insert().values(
+                guid="g", platform="t", native_id="n", kind="post", text="x" * 200,
+                text_sha256="0" * 64, status="active",
+            ).returning(s.documents.c.id)
+        ).scalar_one()  # fmt: skip
+        ids = [
+            connection.execute(
+                s.segments.insert()
+                .values(document_id=document, start=i, end=i + 1, kind="post")
+                .returning(s.segments.c.id)
+            ).scalar_one()
+            for i in range(30)
+        ]
+        rows = []
+        for number, segment in enumerate(ids):
+            stance = "positive" if number % 3 else "negative"
+            base = {"document_id": document, "segment_id": segment, "alias": "a", "start": 0,
+                    "end": 1}  # fmt: skip
+            rows.append({**base, "tool": "LANDR", "origin": "model", "stance": stance})
+            if number < 25:  # people labelled 25 of LANDR's 30 units
+                rows.append({**base, "tool": "LANDR", "origin": "human", "stance": stance})
+            rows.append({**base, "tool": "eMastered", "origin": "model", "stance": stance})
+            if number < 2:
+                rows.append({**base, "tool": "RoEx", "origin": "human", "stance": stance})
+        connection.execute(s.tool_mentions.insert(), rows)
+    found = _data.stance_provenance(store).set_index("service")
+    assert found.loc["LANDR", "provenance"] == "machine, validated"
+    assert found.loc["LANDR", "kappa"] == pytest.approx(1.0)
+    assert found.loc["LANDR", "compared"] == 25
+    assert found.loc["eMastered", "provenance"] == "machine, unvalidated"
+    assert found.loc["RoEx", "provenance"] == "human"

@@ -7,7 +7,14 @@ import streamlit as st
 
 from earwitness.dashboard import _data
 from earwitness.dashboard import _figures as fig
-from earwitness.dashboard._context import banner, filters, load, show_figure, show_table
+from earwitness.dashboard._context import (
+    banner,
+    filters,
+    load,
+    show_figure,
+    show_table,
+    stance_provenance_note,
+)
 
 
 def _picked(event: object) -> tuple[str, str] | None:
@@ -33,6 +40,11 @@ def render() -> None:
         format_func=_data.AUDIO_MEASURES.__getitem__, key="sq_measure",
     )  # fmt: skip
     frame = load("sentiment_quality", f, quality)
+    st.caption(
+        "Stance per unit: people's label where coders gave one, else the machine's. "
+        "Where that comes from, per service:"
+    )
+    stance_provenance_note("sq_provenance")
     left, right = st.columns(2)
     with left:
         event = show_figure(

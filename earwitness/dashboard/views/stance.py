@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from earwitness.dashboard import _figures as fig
-from earwitness.dashboard._context import banner, filters, load, show_figure, show_table
+from earwitness.dashboard._context import (
+    banner,
+    filters,
+    load,
+    show_figure,
+    show_table,
+    stance_provenance_note,
+)
 
 
 def render() -> None:
@@ -13,6 +20,7 @@ def render() -> None:
     banner("text", "services")
     f = filters()
     frame = load("stance_by_service_group", f)
+    stance_provenance_note("s_provenance")
     show_figure(fig.stance(frame), "s_stance")
     st.caption(
         "Each participant's net stance is (positive − negative) / their mentions of the service; "
