@@ -75,7 +75,7 @@ def run_demo(directory: Path, echo: Echo = print, *, suggest: bool = True) -> St
     echo("\n== A blind listening test with SIMULATED listeners")
     ew("listen", "create", LISTENING_TEST, "--design", "mushra", "--reference", "human",
        "--conditions", "ai:*", "--excerpt-s", "4")  # fmt: skip
-    ew("listen", "simulate", LISTENING_TEST, "--n", "30", "--seed", "0")
+    ew("listen", "simulate", LISTENING_TEST, "--n", "30", "--seed", "0", "--respondents", "12")
     ew("listen", "report", LISTENING_TEST)
     ew("status")
     return find_study(root)

@@ -165,3 +165,22 @@ def test_a_session_can_be_tied_to_a_study_participant(audio_study) -> None:
     assert frame["user_group"].tolist() == ["pro-am"] and not frame["simulated"].any()
     with pytest.raises(BadInputError, match="no study participant"):
         new_session(store, study, "tied", participant="p_nobody")
+
+
+def test_simulated_sessions_can_be_tied_to_survey_respondents(audio_study) -> None:
+    study, store = audio_study
+    with store.transaction() as connection:
+        connection.execute(
+            s.participants.insert(),
+            [
+                {"pseudonym": f"p_resp{i}", "kind": "respondent", "user_group": "professional"}
+                for i in range(3)
+            ],
+        )
+    create_test(store, study, "tied", "mushra", reference="human", start=2.0)
+    simulate_listeners(store, "tied", 5, seed=2, respondents=2)
+    frame = ratings_frame(store, "tied")
+    per_session = frame.groupby("session")[["participant", "user_group"]].first()
+    tied = per_session[per_session["participant"].str.startswith("p_resp")]
+    assert len(per_session) == 5 and len(tied) == 2
+    assert set(tied["user_group"]) == {"professional"} and frame["simulated"].all()

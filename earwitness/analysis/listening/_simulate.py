@@ -123,12 +123,16 @@ def simulate_listeners(
     seed: int = 0,
     groups: Sequence[str] = GROUPS,
     study: Study | None = None,
+    respondents: int = 0,
 ) -> int:
     """Write ``n`` complete sessions by simulated listeners; the number of answers written.
 
     Each listener is a new study participant of kind ``listener`` in one of ``groups``
     (taken in turn); ``study`` is needed only for its key (pseudonyms of new listeners);
-    without it the pseudonym is keyed by the session token alone.
+    without it the pseudonym is keyed by the session token alone. With ``respondents``,
+    that many of the ``n`` sessions (drawn by ``seed``) are tied to the study's survey
+    respondents instead, in their user group, so a demo can set what they said against
+    what they heard; their sessions and answers are flagged simulated like every other.
     """
     if n < 1 or not groups:
         raise BadInputError("simulate at least one listener in at least one group", field="--n")
@@ -149,17 +153,22 @@ def simulate_listeners(
         test_id, design, config = int(row[0]), str(row[1]), dict(row[2])
         differences = _differences(connection, test_id)
     rng = np.random.default_rng(seed)
+    tied = _respondents(store, min(respondents, n), rng)
     written = 0
     for index in range(n):
         group = groups[index % len(groups)]
+        person: str | None = None
+        if index < len(tied):
+            person, group = tied[index][0], tied[index][1] or group
         listener = {
             "bias": float(rng.normal(0, 4)),
             "noise": NOISE.get(group, 10.0),
             "careless": bool(rng.random() < CARELESS_SHARE),
         }
         token = new_session(
-            store, study, test, group=group, simulated=True, seed=int(rng.integers(2**31))
-        )
+            store, study, test, participant=person, group=group, simulated=True,
+            seed=int(rng.integers(2**31)),
+        )  # fmt: skip
         with store.connect() as connection:
             session = load_session(connection, token)
         at = _START + timedelta(days=index)
@@ -172,3 +181,20 @@ def simulate_listeners(
             )
             written += len(plan["slots"]) if design.startswith("mushra") else 1
     return written
+
+
+def _respondents(
+    store: Store, count: int, rng: np.random.Generator
+) -> list[tuple[str, str | None]]:
+    """``count`` survey respondents (pseudonym, user group), drawn without replacement."""
+    if count < 1:
+        return []
+    p = s.participants
+    with store.connect() as connection:
+        people = connection.execute(
+            sa.select(p.c.pseudonym, p.c.user_group)
+            .where(p.c.kind == "respondent")
+            .order_by(p.c.id)
+        ).all()
+    picked = rng.permutation(len(people))[:count]
+    return [(str(people[i][0]), people[i][1]) for i in picked]

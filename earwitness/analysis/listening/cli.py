@@ -163,13 +163,23 @@ def serve(env: CliEnv, host: str, port: int) -> None:
 @click.argument("test")
 @click.option("--n", "count", type=int, default=12, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--respondents",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="How many of the simulated sessions to tie to the study's survey respondents "
+    "(for demos on simulated studies; every answer is still flagged simulated).",
+)
 @pass_env
-def simulate(env: CliEnv, test: str, count: int, seed: int) -> None:
+def simulate(env: CliEnv, test: str, count: int, seed: int, respondents: int) -> None:
     """Add COUNT simulated listeners' complete sessions to TEST (flagged simulated)."""
     from earwitness.analysis.listening import simulate_listeners
 
     with env.store() as store:
-        written = simulate_listeners(store, test, count, seed=seed, study=env.study)
+        written = simulate_listeners(
+            store, test, count, seed=seed, study=env.study, respondents=respondents
+        )
     click.echo(f"Wrote {written} simulated answers from {count} simulated listeners", err=True)
 
 
