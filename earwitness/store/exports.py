@@ -26,6 +26,7 @@ __all__ = [
     "EXPORT_KINDS",
     "csv_text",
     "export_table",
+    "listening_answers_query",
     "neutralise_formulas",
     "write_table",
 ]
@@ -258,8 +259,9 @@ def _metrics(connection: Connection) -> pd.DataFrame:
     return frame
 
 
-def _ratings(connection: Connection) -> pd.DataFrame:
-    """One row per listening-test answer (schema 0005), with what it was an answer about."""
+def listening_answers_query(test: str | None = None) -> sa.Select[Any]:
+    """One row per listening-test answer (schema 0005), with what it was an answer about:
+    the query behind ``export ratings`` and the listening module's ratings frame."""
     a, se, t, tr = s.listening_answers, s.listening_sessions, s.listening_tests, s.listening_trials
     st, versus, item = s.listening_stimuli, s.listening_stimuli.alias("versus"), s.listening_items
     v, vv = s.song_versions, s.song_versions.alias("versus_version")
@@ -298,6 +300,12 @@ def _ratings(connection: Connection) -> pd.DataFrame:
         )
         .order_by(a.c.id)
     )
+    return query if test is None else query.where(t.c.name == test)
+
+
+def _ratings(connection: Connection) -> pd.DataFrame:
+    """One row per listening-test answer."""
+    query = listening_answers_query()
     frame = _frame(connection, query)
     frame["tags"] = [json.dumps(x) if x else None for x in frame["tags"]]
     return frame

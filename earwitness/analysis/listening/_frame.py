@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from earwitness.services import ServiceIndex
 from earwitness.store import Store
 from earwitness.store import schema as s
+from earwitness.store.exports import listening_answers_query
 
 __all__ = ["FRAME_COLUMNS", "answers_frame", "events_frame"]
 
@@ -47,47 +48,10 @@ def _service(label: Any, services: ServiceIndex) -> str | None:
 
 def answers_frame(store: Store, test: str | None = None) -> pd.DataFrame:
     """Answers without screening columns (see :func:`ratings_frame`)."""
-    a, se, t, tr = s.listening_answers, s.listening_sessions, s.listening_tests, s.listening_trials
-    st, versus, item = s.listening_stimuli, s.listening_stimuli.alias("vs"), s.listening_items
-    v, vv, p = s.song_versions, s.song_versions.alias("vv"), s.participants
-    query = (
-        sa.select(
-            t.c.name.label("test"),
-            t.c.design,
-            se.c.token.label("session"),
-            p.c.pseudonym.label("participant"),
-            p.c.user_group,
-            tr.c.position.label("trial"),
-            a.c.presented,
-            s.songs.c.name.label("song"),
-            v.c.label.label("version_label"),
-            a.c.slot_role.label("role"),
-            vv.c.label.label("versus_label"),
-            a.c.score,
-            a.c.choice.label("answer"),
-            a.c.tags,
-            a.c.answered_at,
-            a.c.simulated,
-        )
-        .select_from(
-            a.join(se, a.c.session_id == se.c.id)
-            .join(t, se.c.test_id == t.c.id)
-            .join(tr, a.c.trial_id == tr.c.id)
-            .join(item, tr.c.item_id == item.c.id)
-            .join(s.songs, item.c.song_id == s.songs.c.id)
-            .join(st, a.c.stimulus_id == st.c.id)
-            .join(v, st.c.version_id == v.c.id)
-            .outerjoin(versus, a.c.versus_stimulus_id == versus.c.id)
-            .outerjoin(vv, versus.c.version_id == vv.c.id)
-            .outerjoin(p, se.c.participant_id == p.c.id)
-        )
-        .order_by(a.c.id)
-    )
-    if test is not None:
-        query = query.where(t.c.name == test)
     with store.connect() as connection:
-        result = connection.execute(query)
+        result = connection.execute(listening_answers_query(test))
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame = frame.rename(columns={"choice": "answer"})
     services = ServiceIndex.load(store)
     frame["service"] = [_service(label, services) for label in frame["version_label"]]
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
