@@ -143,7 +143,7 @@ def stance_provenance_note(key: str) -> None:
     frame = load("stance_provenance")
     if frame.empty:
         return
-    unvalidated = frame[frame["provenance"] == "machine, unvalidated"]["service"].tolist()
+    unvalidated = frame[frame["provenance"] == "machine unvalidated"]["service"].tolist()
     if unvalidated:
         st.warning(
             "Machine stance, not checked against people, for: "

@@ -546,17 +546,14 @@ def stance_by_service_group(store: Store, f: Filters, *, seed: int = 0) -> pd.Da
 
 
 PROVENANCE_COLUMNS = ["service", "units", "human_units", "compared", "kappa", "provenance"]
-MIN_VALIDATION = 20  # machine-human pairs before a machine figure counts as checked
 
 
 def stance_provenance(store: Store) -> pd.DataFrame:
-    """Per service, where its stance figures come from (issue 17's provenance):
-
-    ``human`` when people labelled every segment x tool unit; ``machine, validated`` when
-    the machine's stance was compared with people's on at least ``MIN_VALIDATION`` units
-    (Cohen's kappa beside it); else ``machine, unvalidated``.
-    """
+    """Per service, where its stance figures come from, by the rule of ``stance report``
+    (``earwitness.code.assist.provenance``): people's labels on every unit, or the machine
+    compared with people's majority label (Cohen's kappa over this service's units)."""
     from earwitness.code import reliability
+    from earwitness.code.assist import MIN_VALIDATION, provenance
 
     m = s.tool_mentions
     with store.connect() as connection:
@@ -568,11 +565,12 @@ def stance_provenance(store: Store) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=PROVENANCE_COLUMNS)
     rows["service"] = [index.of_tool(tool) or tool for tool in rows["tool"]]
+    unit = ["segment_id", "tool"]
     out = []
     for service, cell in rows.groupby("service", sort=True):
-        by_unit = cell.groupby(["segment_id", "tool"])
-        human = cell[cell["origin"] == "human"].groupby(["segment_id", "tool"])["stance"].first()
-        machine = cell[cell["origin"] != "human"].groupby(["segment_id", "tool"])["stance"].first()
+        people = cell[cell["origin"] == "human"].groupby(unit)["stance"]
+        human = people.agg(lambda labels: labels.mode().iloc[0])
+        machine = cell[cell["origin"] != "human"].groupby(unit)["stance"].first()
         pairs = pd.concat([human.rename("human"), machine.rename("machine")], axis=1).dropna()
         kappa = None
         if len(pairs) >= MIN_VALIDATION:
@@ -580,13 +578,8 @@ def stance_provenance(store: Store) -> pd.DataFrame:
             labels = sorted(set(table.index) | set(table.columns))
             table = table.reindex(index=labels, columns=labels, fill_value=0)
             kappa = round(float(reliability.cohen_kappa_table(table.to_numpy(float))), 3)
-        units = by_unit.ngroups
-        if len(human) == units:
-            source = "human"
-        elif kappa is not None:
-            source = "machine, validated"
-        else:
-            source = "machine, unvalidated"
+        units = cell.groupby(unit).ngroups
+        source = provenance(len(human) == units, len(pairs), kappa)
         out.append([service, units, len(human), len(pairs), kappa, source])
     return pd.DataFrame(out, columns=PROVENANCE_COLUMNS)
 

@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "MIN_VALIDATION",
     "Embedder",
     "Gazetteer",
     "Suggestion",
@@ -25,6 +26,7 @@ __all__ = [
     "label_stance",
     "pending_suggestions",
     "promote_topic",
+    "provenance",
     "reject_suggestion",
     "resolve_model",
     "rules_stance",
@@ -37,6 +39,8 @@ __all__ = [
 
 # public name -> (private module, attribute)
 _LAZY: dict[str, tuple[str, str]] = {
+    "MIN_VALIDATION": ("_provenance", "MIN_VALIDATION"),
+    "provenance": ("_provenance", "provenance"),
     "Embedder": ("_embeddings", "Embedder"),
     "Gazetteer": ("_stance", "Gazetteer"),
     "Suggestion": ("_suggest", "Suggestion"),

@@ -40,6 +40,7 @@ from sklearn.model_selection import GroupKFold
 
 from earwitness.code.assist._data import SegmentText, load_segments
 from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._provenance import provenance
 from earwitness.code.assist._stance_learn import (
     StanceUnitText,
     learning_curve,
@@ -82,7 +83,6 @@ STANCES = ("positive", "negative", "mixed", "neutral")
 STANCE_METHODS = ("auto", "rules", "classifier", "vader")
 CLASSIFIER_ID = "target-logreg"
 MIN_STANCE_EXAMPLES = 20
-MIN_VALIDATION = 20  # human-labelled units before a machine figure counts as validated
 _MIXED_SHARE = 0.1
 
 # The built-in tools live in earwitness.services (one identity per service).
@@ -776,12 +776,9 @@ def _group_source(group: str, authors: set[int], groups: Mapping[str, Any]) -> d
     methods = [groups["methods"].get(a) for a in authors if a > 0]
     if group in ("all", "unknown") or not methods:
         source = "none"
-    elif all(m == groups["manual"] for m in methods):
-        source = "human"
-    elif validation["manual"] >= MIN_VALIDATION and validation["alpha_assigned"] is not None:
-        source = "machine validated"
     else:
-        source = "machine unvalidated"
+        every = all(m == groups["manual"] for m in methods)
+        source = provenance(every, validation["manual"], validation["alpha_assigned"])
     return {
         "group_provenance": source,
         "group_alpha_assigned": validation["alpha_assigned"],
@@ -800,12 +797,7 @@ def stance_validation(
 
 
 def _provenance(row: Mapping[str, Any], validation: Mapping[str, Any]) -> dict[str, Any]:
-    if row["human_labelled"] == row["n"]:
-        source = "human"
-    elif validation["n"] >= MIN_VALIDATION and validation["kappa"] is not None:
-        source = "machine validated"
-    else:
-        source = "machine unvalidated"
+    source = provenance(row["human_labelled"] == row["n"], validation["n"], validation["kappa"])
     return {
         "provenance": source,
         "kappa_machine_human": validation["kappa"],
