@@ -18,7 +18,7 @@ import click
 
 from earwitness import __version__
 from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
-from earwitness.errors import EarwitnessError
+from earwitness.errors import EarwitnessError, Terminated
 from earwitness.settings import SETTINGS, TABLES
 
 __all__ = ["cli", "main"]
@@ -359,6 +359,9 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         print(f"earwitness: error: {_one_line(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except Terminated as exc:
+        print("earwitness: terminated", file=sys.stderr)
+        sys.exit(exc.code)
     except KeyboardInterrupt:
         print("earwitness: interrupted", file=sys.stderr)
         sys.exit(130)

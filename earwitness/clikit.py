@@ -52,6 +52,8 @@ class CliEnv:
     @contextmanager
     def store(self, *, check_schema: bool = True, read_only: bool = False) -> Iterator[Store]:
         """The study's store, open for the ``with`` block and closed after it."""
+        if not read_only:
+            self.study.sweep()
         store = self.study.open_store(check_schema=check_schema, read_only=read_only)
         try:
             yield store
