@@ -235,8 +235,10 @@ def _refuse_a_team_database(db_url: str) -> None:
     from earwitness.store import Store, check_db_url, schema
 
     parsed = check_db_url(db_url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        return  # a new SQLite file: nothing there to refuse
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not path.is_file() or path.stat().st_size == 0:
+            return  # a new SQLite file (none, or one just made empty): nothing to refuse
     with Store.open(db_url, check_schema=False, create=False) as store:
         if store.schema_version() is None:
             return
