@@ -41,13 +41,23 @@ class CliEnv:
 
     study_arg: str | None = None
     debug: bool = False
+    db_arg: str | None = None
     _study: Study | None = field(default=None, repr=False)
 
     @property
     def study(self) -> Study:
         if self._study is None:
             self._study = find_study(self.study_arg)
+            self._study.db_override = self.db_arg
         return self._study
+
+    def choose(self, *, study: str | None = None, db: str | None = None) -> None:
+        """Name the study folder or database URL (``--study``/``--db`` given after a
+        command's name count as much as before it)."""
+        if study is not None:
+            self.study_arg, self._study = study, None
+        if db is not None:
+            self.db_arg, self._study = db, None
 
     @contextmanager
     def store(self, *, check_schema: bool = True, read_only: bool = False) -> Iterator[Store]:

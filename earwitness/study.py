@@ -55,6 +55,7 @@ class Study:
 
     root: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    db_override: str | None = None  # `--db URL` for this run; never saved
 
     @property
     def config_path(self) -> Path:
@@ -78,8 +79,14 @@ class Study:
 
     @property
     def db_url(self) -> str:
-        """The database URL: EARWITNESS_DB_URL, else the config, else SQLite in the folder."""
-        url = os.environ.get("EARWITNESS_DB_URL") or self.settings.get("db_url") or ""
+        """The database URL: ``--db``, else EARWITNESS_DB_URL, else the config, else SQLite
+        in the folder."""
+        url = (
+            self.db_override
+            or os.environ.get("EARWITNESS_DB_URL")
+            or self.settings.get("db_url")
+            or ""
+        )
         return str(url) if url else f"sqlite:///{self.root / DB_NAME}"
 
     @property
