@@ -156,7 +156,7 @@ def accept_study_options(command: click.Command) -> click.Command:
             command.params.append(
                 click.Option(
                     [flag], metavar=metavar, expose_value=False, hidden=True, callback=callback
-                )  # fmt: skip
+                )
             )
     if isinstance(command, click.Group) and not isinstance(command, LazyGroup):
         for subcommand in command.commands.values():

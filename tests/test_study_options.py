@@ -62,7 +62,7 @@ def test_db_after_the_command_name_opens_that_database(study: Study, tmp_path: P
     for result in (after, before):
         assert result.code == 0, result.stderr
         assert str(second.root / "study.db") in json.loads(result.stdout)["database"]
-    assert "db_url = \"\"" in (study.root / "earwitness.toml").read_text()  # never saved
+    assert 'db_url = ""' in (study.root / "earwitness.toml").read_text()  # never saved
 
 
 def test_init_keeps_its_own_db_option(tmp_path: Path) -> None:
