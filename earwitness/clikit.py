@@ -27,9 +27,42 @@ if TYPE_CHECKING:  # pandas is imported only to print tables and CSV (slow to im
 
     from earwitness.store import Store
 
-__all__ = ["CliEnv", "console", "emit", "pass_env", "report_options", "stderr_console"]
+__all__ = [
+    "READ_ONLY_COMMANDS",
+    "CliEnv",
+    "console",
+    "emit",
+    "pass_env",
+    "report_options",
+    "stderr_console",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Commands that only read the study: they open it read-only (SQLite ``mode=ro``, PostgreSQL
+# read-only transactions), so they run on a copy on a read-only share and can never
+# change it. tests/test_read_only.py runs each of them on a read-only mount.
+READ_ONLY_COMMANDS = frozenset(
+    {
+        "status",
+        "export",
+        "dashboard",
+        "services",
+        "code agreement",
+        "code codebook show",
+        "code codebook export",
+        "code export-qdpx",
+        "code report",
+        "code retrieve",
+        "code suggestions",
+        "code stance report",
+        "code stance tools",
+        "groups coverage",
+        "survey report",
+        "listen list",
+        "listen report",
+    }
+)
 
 console = Console(highlight=False, soft_wrap=False)
 stderr_console = Console(stderr=True, highlight=False)
@@ -60,8 +93,11 @@ class CliEnv:
             self.db_arg, self._study = db, None
 
     @contextmanager
-    def store(self, *, check_schema: bool = True, read_only: bool = False) -> Iterator[Store]:
-        """The study's store, open for the ``with`` block and closed after it."""
+    def store(self, *, check_schema: bool = True, read_only: bool | None = None) -> Iterator[Store]:
+        """The study's store, open for the ``with`` block and closed after it; read-only
+        for a command in :data:`READ_ONLY_COMMANDS` unless ``read_only`` says otherwise."""
+        if read_only is None:
+            read_only = running_command() in READ_ONLY_COMMANDS
         if not read_only:
             self.study.sweep()
         store = self.study.open_store(check_schema=check_schema, read_only=read_only)
@@ -72,6 +108,18 @@ class CliEnv:
 
 
 pass_env = click.make_pass_decorator(CliEnv, ensure=True)
+
+
+def running_command() -> str:
+    """The running command's path without the program's name (``code agreement``)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return ""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
 
 
 def report_options(function: F) -> F:
