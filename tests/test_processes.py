@@ -111,6 +111,38 @@ def test_audio_measure_workers_die_with_their_parent(
         assert errors.read_text() == "earwitness: terminated\n"
 
 
+@pytest.fixture
+def two_song_study(tmp_path: Path, shared_dir: Path) -> Path:
+    """Two songs of three versions each, from a real recording (shared/audio)."""
+    from earwitness.analysis.metrics._study import add_file, parse_version
+
+    x, rate = sf.read(shared_dir / "audio/Kevin_MacLeod_-_Vibe_Ace.ogg", dtype="float32")
+    study = init_study(tmp_path / "study")
+    with study.open_store() as store:
+        for song, gain in (("one", 0.5), ("two", 0.4)):
+            for label, shape in (("human", 1.0), ("ai:landr", 0.8), ("ai:ozone", 0.6)):
+                path = tmp_path / f"{song}-{label.replace(':', '_')}.wav"
+                sf.write(path, np.tanh(x[: rate * 60] * gain * 3 * shape) * 0.7, rate)
+                add_file(store, study, song, parse_version(label), path)
+    return study.root
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_listen_create_workers_die_with_their_parent(
+    two_song_study: Path, sig: signal.Signals
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "earwitness", "--study", str(two_song_study), "listen",
+         "create", "t", "--design", "mushra", "--workers", "2", "--excerpt-s", "30"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers = _wait_for_workers(process, 2)
+    process.send_signal(sig)
+    process.wait(timeout=60)
+    _assert_gone(workers)
+
+
 _POOL_SCRIPT = textwrap.dedent(
     """
     import sys, time
