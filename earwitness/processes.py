@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import sys
@@ -45,6 +47,7 @@ def worker_pool(
     """
     pool = ProcessPoolExecutor(
         max_workers=max_workers,
+        mp_context=_context(),
         initializer=_init_worker,
         initargs=(os.getpid(), initializer),
     )
@@ -55,6 +58,12 @@ def worker_pool(
             _kill(pool)
             raise
         pool.shutdown(wait=True)
+
+
+def _context() -> multiprocessing.context.BaseContext | None:
+    """fork on Linux (Python 3.11's default there): workers are this process's children,
+    which the parent-death guards rely on; a forkserver would be their parent instead."""
+    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:

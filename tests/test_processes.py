@@ -160,9 +160,18 @@ _POOL_SCRIPT = textwrap.dedent(
 )
 
 
-def test_a_pool_s_workers_die_when_their_parent_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("guard", ["both", "watchdog only"])
+def test_a_pool_s_workers_die_when_their_parent_is_killed(tmp_path: Path, guard: str) -> None:
     script = tmp_path / "pool.py"
-    script.write_text(_POOL_SCRIPT)
+    text = _POOL_SCRIPT
+    if guard == "watchdog only":  # as on a system without prctl(2)
+        text = text.replace(
+            "from earwitness.processes import worker_pool",
+            "from earwitness import processes\n"
+            "from earwitness.processes import worker_pool\n"
+            "processes._die_with_parent = lambda: None",
+        )
+    script.write_text(text)
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
     workers = _wait_for_workers(process, 2)
     process.kill()
