@@ -178,7 +178,8 @@ def emit(
         text = csv_text(_as_frame(report))
     else:
         if out is None:
-            console.print(_as_rich(report, title, columns, console.width))
+            chosen = columns if columns is not None else _chosen_columns(title)
+            console.print(_as_rich(report, title, chosen, console.width))
             return
         text = _as_frame(report).to_string(index=False) + "\n"
     if out is not None:
@@ -227,21 +228,33 @@ def _as_rich(report: Any, title: str | None, chosen: Sequence[str] | None, width
     return table
 
 
-# Each command's choice of the columns a reader needs on a terminal, in order (JSON and
-# CSV keep every column); a report whose columns include none of these shows all of its.
+# Each report's choice of the columns a reader needs on a terminal, in order (JSON and CSV
+# keep every column), by command path, or command path and table title; a report whose
+# columns include none of these shows all of its own.
 TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "code stance report": (
         "tool", "group", "n", "positive_share", "negative_share", "provenance",
     ),
     "code agreement": ("code", "document", "documents", "kappa", "alpha", "flag"),
+    "code retrieve": ("native_id", "user_group", "coder", "text"),
+    "code report frequencies": (
+        "code", "segments", "amateur segments", "pro-am segments", "professional segments",
+    ),
+    "code report functionalities": (
+        "functionality", "frequency", "amateur", "pro-am", "professional",
+    ),
+    "services": ("service", "fictional", "mentions", "documents", "versions", "songs"),
 }  # fmt: skip
 _LONGEST_WORD = 24  # a longer word (a URL, a path) folds rather than widen its column
 _NUMBER_OR_CODE = re.compile(r"^[-+]?[\d.,:%/\[\] ]+$")
 
 
+def _chosen_columns(title: str | None) -> tuple[str, ...] | None:
+    command = running_command()
+    return TERMINAL_COLUMNS.get(f"{command} {title}") or TERMINAL_COLUMNS.get(command)
+
+
 def _preferred(columns: Sequence[Any], chosen: Sequence[str] | None) -> list[int]:
-    if chosen is None:
-        chosen = TERMINAL_COLUMNS.get(running_command())
     names = [str(column) for column in columns]
     picked = [names.index(name) for name in chosen or () if name in names]
     return picked or list(range(len(columns)))
