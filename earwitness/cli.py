@@ -18,7 +18,7 @@ import click
 
 from earwitness import __version__
 from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
-from earwitness.errors import EarwitnessError
+from earwitness.errors import EarwitnessError, Terminated
 from earwitness.settings import SETTINGS, TABLES
 
 __all__ = ["cli", "main"]
@@ -90,9 +90,10 @@ class LazyGroup(click.Group):
         return sorted(names, key=lambda name: (order.get(name, len(order)), name))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy:
-            return self._load(cmd_name)
-        return super().get_command(ctx, cmd_name)
+        command = (
+            self._load(cmd_name) if cmd_name in self.lazy else super().get_command(ctx, cmd_name)
+        )
+        return None if command is None else accept_study_options(command)
 
     def summary(self, ctx: click.Context, name: str, limit: int) -> str:
         """A command's one-line summary, without importing a lazy command that has one."""
@@ -142,6 +143,37 @@ class LazyGroup(click.Group):
         return command
 
 
+def accept_study_options(command: click.Command) -> click.Command:
+    """Let ``--study DIR`` and ``--db URL`` follow the command's name too (hidden there;
+    the root's ``--help`` shows them), for the command and every subcommand of it. A
+    command with an option of its own of that name (``init --db``) keeps it."""
+    flags = {flag for param in command.params for flag in getattr(param, "opts", ())}
+    for flag, metavar, callback in (
+        ("--study", "DIR", _study_after),
+        ("--db", "URL", _db_after),
+    ):
+        if flag not in flags:
+            command.params.append(
+                click.Option(
+                    [flag], metavar=metavar, expose_value=False, hidden=True, callback=callback
+                )
+            )
+    if isinstance(command, click.Group) and not isinstance(command, LazyGroup):
+        for subcommand in command.commands.values():
+            accept_study_options(subcommand)
+    return command
+
+
+def _study_after(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliEnv).choose(study=value)
+
+
+def _db_after(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliEnv).choose(db=value)
+
+
 @click.group(
     cls=LazyGroup, lazy=AREA_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
 )
@@ -151,12 +183,19 @@ class LazyGroup(click.Group):
     help="Study folder. Default: $EARWITNESS_STUDY, else the current folder or a parent "
     "holding earwitness.toml.",
 )
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Study database URL for this run (overrides $EARWITNESS_DB_URL and the study's "
+    "db_url). --study and --db may also follow the command's name.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="earwitness")
 @click.pass_context
-def cli(ctx: click.Context, study: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, study: str | None, db_url: str | None, debug: bool) -> None:
     """Study how musicians and audio engineers adopt AI mixing and mastering tools."""
-    ctx.obj = CliEnv(study_arg=study, debug=debug)
+    ctx.obj = CliEnv(study_arg=study, debug=debug, db_arg=db_url)
 
 
 @cli.command()
@@ -359,6 +398,9 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         print(f"earwitness: error: {_one_line(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except Terminated as exc:
+        print("earwitness: terminated", file=sys.stderr)
+        sys.exit(exc.code)
     except KeyboardInterrupt:
         print("earwitness: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -8,6 +8,7 @@ report prints as a table on a terminal and as JSON or CSV for pandas and R.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,9 +28,43 @@ if TYPE_CHECKING:  # pandas is imported only to print tables and CSV (slow to im
 
     from earwitness.store import Store
 
-__all__ = ["CliEnv", "console", "emit", "pass_env", "report_options", "stderr_console"]
+__all__ = [
+    "READ_ONLY_COMMANDS",
+    "TERMINAL_COLUMNS",
+    "CliEnv",
+    "console",
+    "emit",
+    "pass_env",
+    "report_options",
+    "stderr_console",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Commands that only read the study: they open it read-only (SQLite ``mode=ro``, PostgreSQL
+# read-only transactions), so they run on a copy on a read-only share and can never
+# change it. tests/test_read_only.py runs each of them on a read-only mount.
+READ_ONLY_COMMANDS = frozenset(
+    {
+        "status",
+        "export",
+        "dashboard",
+        "services",
+        "code agreement",
+        "code codebook show",
+        "code codebook export",
+        "code export-qdpx",
+        "code report",
+        "code retrieve",
+        "code suggestions",
+        "code stance report",
+        "code stance tools",
+        "groups coverage",
+        "survey report",
+        "listen list",
+        "listen report",
+    }
+)
 
 console = Console(highlight=False, soft_wrap=False)
 stderr_console = Console(stderr=True, highlight=False)
@@ -41,17 +76,32 @@ class CliEnv:
 
     study_arg: str | None = None
     debug: bool = False
+    db_arg: str | None = None
     _study: Study | None = field(default=None, repr=False)
 
     @property
     def study(self) -> Study:
         if self._study is None:
             self._study = find_study(self.study_arg)
+            self._study.db_override = self.db_arg
         return self._study
 
+    def choose(self, *, study: str | None = None, db: str | None = None) -> None:
+        """Name the study folder or database URL (``--study``/``--db`` given after a
+        command's name count as much as before it)."""
+        if study is not None:
+            self.study_arg, self._study = study, None
+        if db is not None:
+            self.db_arg, self._study = db, None
+
     @contextmanager
-    def store(self, *, check_schema: bool = True, read_only: bool = False) -> Iterator[Store]:
-        """The study's store, open for the ``with`` block and closed after it."""
+    def store(self, *, check_schema: bool = True, read_only: bool | None = None) -> Iterator[Store]:
+        """The study's store, open for the ``with`` block and closed after it; read-only
+        for a command in :data:`READ_ONLY_COMMANDS` unless ``read_only`` says otherwise."""
+        if read_only is None:
+            read_only = running_command() in READ_ONLY_COMMANDS
+        if not read_only:
+            self.study.sweep()
         store = self.study.open_store(check_schema=check_schema, read_only=read_only)
         try:
             yield store
@@ -60,6 +110,18 @@ class CliEnv:
 
 
 pass_env = click.make_pass_decorator(CliEnv, ensure=True)
+
+
+def running_command() -> str:
+    """The running command's path without the program's name (``code agreement``)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return ""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
 
 
 def report_options(function: F) -> F:
@@ -98,9 +160,14 @@ def emit(
     as_csv: bool = False,
     out: Path | None = None,
     title: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
     """Print a report as a rich table (default), JSON or CSV; to ``out`` if given.
 
+    JSON and CSV carry every column. The terminal table shows ``columns`` (the report's
+    choice of what a reader needs; default: the command's entry in
+    :data:`TERMINAL_COLUMNS`, else every column), as many of them as fit the terminal
+    without cutting a header or a cell, and says how to get the rest.
     Text from the study is printed escaped: rich markup in a forum post stays text.
     """
     if as_json:
@@ -111,7 +178,8 @@ def emit(
         text = csv_text(_as_frame(report))
     else:
         if out is None:
-            console.print(_as_rich(report, title))
+            chosen = columns if columns is not None else _chosen_columns(title)
+            console.print(_as_rich(report, title, chosen, console.width))
             return
         text = _as_frame(report).to_string(index=False) + "\n"
     if out is not None:
@@ -140,14 +208,95 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _as_rich(report: Any, title: str | None) -> Table:
+def _as_rich(report: Any, title: str | None, chosen: Sequence[str] | None, width: int) -> Table:
     columns, rows = _columns_and_rows(report)
-    table = Table(title=escape(title) if title else None, show_lines=False)
-    for column in columns:
-        table.add_column(escape(str(column)))
-    for row in rows:
-        table.add_row(*(escape(_cell(v)) for v in row))
+    cells = [[_cell(v) for v in row] for row in rows]
+    shown = _fit(columns, cells, _preferred(columns, chosen), width)
+    hidden = len(columns) - len(shown)
+    caption = (
+        f"{hidden} more column{'s' if hidden > 1 else ''}: use --csv or --json for every column"
+        if hidden
+        else None
+    )
+    table = Table(title=escape(title) if title else None, caption=caption, show_lines=False)
+    for index, column_width in shown:
+        table.add_column(
+            escape(str(columns[index])), width=column_width, overflow="fold", no_wrap=False
+        )
+    for row in cells:
+        table.add_row(*(escape(row[index]) for index, _ in shown))
     return table
+
+
+# Each report's choice of the columns a reader needs on a terminal, in order (JSON and CSV
+# keep every column), by command path, or command path and table title; a report whose
+# columns include none of these shows all of its own.
+TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code stance report": (
+        "tool", "group", "n", "positive_share", "negative_share", "provenance",
+    ),
+    "code agreement": ("code", "document", "documents", "kappa", "alpha", "flag"),
+    "code retrieve": ("native_id", "user_group", "coder", "text"),
+    "code report frequencies": (
+        "code", "segments", "amateur segments", "pro-am segments", "professional segments",
+    ),
+    "code report functionalities": (
+        "functionality", "frequency", "amateur", "pro-am", "professional",
+    ),
+    "services": ("service", "fictional", "mentions", "documents", "versions", "songs"),
+}  # fmt: skip
+_LONGEST_WORD = 24  # a longer word (a URL, a path) folds rather than widen its column
+_NUMBER_OR_CODE = re.compile(r"^[-+]?[\d.,:%/\[\] ]+$")
+
+
+def _chosen_columns(title: str | None) -> tuple[str, ...] | None:
+    command = running_command()
+    return TERMINAL_COLUMNS.get(f"{command} {title}") or TERMINAL_COLUMNS.get(command)
+
+
+def _preferred(columns: Sequence[Any], chosen: Sequence[str] | None) -> list[int]:
+    names = [str(column) for column in columns]
+    picked = [names.index(name) for name in chosen or () if name in names]
+    return picked or list(range(len(columns)))
+
+
+def _fit(
+    columns: Sequence[Any], cells: list[list[str]], order: list[int], width: int
+) -> list[tuple[int, int]]:
+    """(column, width) of the columns that fit ``width`` whole, in ``order``: no header
+    is cut, no word of a cell is cut; long cells wrap at spaces."""
+    bounds = [_bounds(str(columns[i]), [row[i] for row in cells]) for i in order]
+    kept = len(order)
+    while kept > 1 and sum(low for low, _ in bounds[:kept]) + 3 * kept + 1 > width:
+        kept -= 1
+    widths = _share(bounds[:kept], width - 3 * kept - 1)
+    return list(zip(order[:kept], widths, strict=True))
+
+
+def _bounds(header: str, values: list[str]) -> tuple[int, int]:
+    """(narrowest, widest) a column may be: its longest word (header, numbers whole),
+    and its longest line."""
+    words = [len(word) for word in header.split()]
+    for value in values:
+        if _NUMBER_OR_CODE.match(value):
+            words.append(len(value))
+        else:
+            words.extend(min(len(word), _LONGEST_WORD) for word in value.split())
+    lines = [len(line) for value in (header, *values) for line in value.splitlines() or [""]]
+    low = max(words, default=1)
+    return max(low, 1), max(max(lines, default=1), low)
+
+
+def _share(bounds: list[tuple[int, int]], room: int) -> list[int]:
+    """Widths within ``bounds`` summing to at most ``room``: the widest columns give up
+    space first (so a long name wraps before a number column shrinks)."""
+    widths = [high for _, high in bounds]
+    while sum(widths) > room:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - bounds[i][0])
+        if widths[widest] <= bounds[widest][0]:
+            break
+        widths[widest] -= 1
+    return widths
 
 
 def _columns_and_rows(report: Any) -> tuple[list[Any], list[list[Any]]]:

@@ -7,6 +7,7 @@ exits with status 2; tracebacks are shown only with ``--debug``.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "EarwitnessError",
     "SchemaMismatchError",
     "StudyNotFoundError",
+    "Terminated",
 ]
 
 
@@ -63,3 +65,11 @@ class BadInputError(EarwitnessError):
             where.append(f"field {self.field!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived while a command ran: it unwinds like an interruption (temporary
+    files removed, worker processes killed) and exits 143 (128 + SIGTERM)."""
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,9 +25,17 @@ __all__ = [
     "atomic_output",
     "check_replaceable",
     "disk_error",
+    "is_abandoned",
     "make_private_dir",
+    "owner_tag",
+    "remove_stale_temporaries",
     "write_text_atomic",
 ]
+
+# A temporary file names the host and process that write it, so the next run can tell an
+# abandoned one (its writer killed) from one another command is still writing.
+_OWNER = re.compile(r"\.~(?P<host>[A-Za-z0-9_-]{1,40})-(?P<pid>\d+)~")
+_UNOWNED_STALE_S = 24 * 3600  # temporaries named before owners were recorded
 
 
 def check_replaceable(path: Path) -> None:
@@ -70,7 +81,10 @@ def atomic_output(path: Path, *, mode: int | None = None) -> Iterator[Path]:
     check_replaceable(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        remove_stale_temporaries(path.parent)
+        handle, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}{owner_tag()}", suffix=".part"
+        )
         os.close(handle)
     except OSError as exc:
         raise disk_error(exc, path) from None
@@ -109,3 +123,54 @@ def make_private_dir(path: Path) -> None:
         return
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
+
+
+def owner_tag() -> str:
+    """``.~HOST-PID~``: part of a temporary name, so that a later run can tell whether
+    the process writing it is still alive."""
+    host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
+    return f".~{host}-{os.getpid()}~"
+
+
+def is_abandoned(name: str, *, age_s: float | None = None) -> bool:
+    """Whether a temporary named with :func:`owner_tag` belongs to a process of this host
+    that is gone; one named without an owner is abandoned after a day (``age_s``)."""
+    match = _OWNER.search(name)
+    if match is None:
+        return age_s is not None and age_s > _UNOWNED_STALE_S
+    host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
+    if match["host"] != host:
+        return False  # another machine's: it may be writing on a shared folder now
+    return not _alive(int(match["pid"]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the ``.*.part`` files in ``folder`` whose writer was killed; the removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(".part")):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if is_abandoned(entry.name, age_s=now - entry.stat(follow_symlinks=False).st_mtime):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 
 from earwitness.errors import EarwitnessError, StudyNotFoundError
-from earwitness.files import disk_error, make_private_dir, write_text_atomic
+from earwitness.files import (
+    disk_error,
+    is_abandoned,
+    make_private_dir,
+    owner_tag,
+    remove_stale_temporaries,
+    write_text_atomic,
+)
 from earwitness.settings import default_settings, validate_setting
 
 if TYPE_CHECKING:
@@ -34,6 +41,9 @@ CONFIG_NAME = "earwitness.toml"
 KEY_NAME = "secret.key"
 DB_NAME = "study.db"
 FOLDERS = ("raw", "audio", "exports")
+STAGING_PREFIX = ".earwitness-staging"
+# Folders where a killed command may leave a temporary file (files.atomic_output).
+_TEMPORARY_FOLDERS = ("", "audio", "exports", "listening")
 _STUDY_GITIGNORE = (
     f"# Never share or commit the pseudonym key or the raw archive.\n{KEY_NAME}\nraw/\n"
 )
@@ -45,6 +55,7 @@ class Study:
 
     root: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    db_override: str | None = None  # `--db URL` for this run; never saved
 
     @property
     def config_path(self) -> Path:
@@ -68,8 +79,14 @@ class Study:
 
     @property
     def db_url(self) -> str:
-        """The database URL: EARWITNESS_DB_URL, else the config, else SQLite in the folder."""
-        url = os.environ.get("EARWITNESS_DB_URL") or self.settings.get("db_url") or ""
+        """The database URL: ``--db``, else EARWITNESS_DB_URL, else the config, else SQLite
+        in the folder."""
+        url = (
+            self.db_override
+            or os.environ.get("EARWITNESS_DB_URL")
+            or self.settings.get("db_url")
+            or ""
+        )
         return str(url) if url else f"sqlite:///{self.root / DB_NAME}"
 
     @property
@@ -111,6 +128,14 @@ class Study:
                 raise key_mismatch(str(self.root / KEY_NAME))
         return store
 
+    def sweep(self) -> list[Path]:
+        """Remove what killed commands left in the study folder: temporary ``.part``
+        files and staging folders whose process is gone. Return what was removed."""
+        removed = remove_stale_staging(self.root)
+        for folder in _TEMPORARY_FOLDERS:
+            removed += remove_stale_temporaries(self.root / folder)
+        return removed
+
     def save_settings(self) -> None:
         write_text_atomic(self.config_path, tomli_w.dumps(self.settings))
 
@@ -148,9 +173,10 @@ def find_study(explicit: str | Path | None = None, start: Path | None = None) ->
 def init_study(root: Path, *, name: str | None = None, db_url: str | None = None) -> Study:
     """Create a study folder with its config, key, folders and an up-to-date database.
 
-    Everything is built in a hidden folder beside ``root`` and moved into place when
-    complete, ``earwitness.toml`` last: an interrupted init leaves no study behind, and
-    a failed one (a full disk) removes what it made. A database that already holds a
+    Everything is built in a private hidden folder inside ``root`` and moved into place
+    when complete, ``earwitness.toml`` last: an interrupted init leaves no study behind
+    (the next run removes its staging folder), and a failed one (a full disk) removes
+    what it made. A database that already holds a
     study is refused: a second coder joins it with :func:`join_study`.
     """
     from earwitness.store import check_db_url
@@ -216,8 +242,10 @@ def _refuse_a_team_database(db_url: str) -> None:
     from earwitness.store import Store, check_db_url, schema
 
     parsed = check_db_url(db_url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        return  # a new SQLite file: nothing there to refuse
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not path.is_file() or path.stat().st_size == 0:
+            return  # a new SQLite file (none, or one just made empty): nothing to refuse
     with Store.open(db_url, check_schema=False, create=False) as store:
         if store.schema_version() is None:
             return
@@ -269,29 +297,50 @@ def _build(root: Path, key: bytes, settings: dict[str, Any], *, new_database: bo
 
 @contextmanager
 def _staged(root: Path) -> Iterator[Path]:
-    """A staging folder whose entries end up in ``root``, all of them or none."""
+    """A private (0700) staging folder inside ``root`` whose entries end up in ``root``,
+    all of them or none; a killed run's staging is removed by the next one."""
     root = Path(root)
+    created = not root.exists()
     try:
-        root.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(staging, 0o777 & ~mask)  # mkdtemp's 0700 is for the staging only
+        root.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(root)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{owner_tag()}", dir=root))
     except OSError as exc:
         raise disk_error(exc, root) from None
     try:
         yield staging
         _move_into_place(staging, root)
-    except OSError as exc:
-        raise disk_error(exc, root) from None
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            with suppress(OSError):
+                root.rmdir()  # only if nothing else was put there meanwhile
+        if isinstance(exc, OSError):
+            raise disk_error(exc, root) from None
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def remove_stale_staging(root: Path) -> list[Path]:
+    """Delete staging folders in ``root`` left by a killed init or join (they may hold a
+    copy of the key); a staging folder whose process still runs is left alone."""
+    removed = []
+    for entry in _entries(root):
+        if entry.name.startswith(STAGING_PREFIX) and entry.is_dir() and is_abandoned(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
 def _move_into_place(staging: Path, root: Path) -> None:
-    if not root.exists() or (root.is_dir() and not any(root.iterdir())):
-        os.rename(staging, root)  # an empty folder is replaced in one step (rename(2))
-        return
     entries = sorted(staging.iterdir(), key=lambda p: p.name == CONFIG_NAME)
     taken = [entry.name for entry in entries if os.path.lexists(root / entry.name)]
     if taken:

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from earwitness.study import Study, init_study
+from earwitness.study import STAGING_PREFIX, Study, init_study
 from tests.code.conftest import add_documents
 from tests.helpers import fill_up, run_cli, small_filesystem
 
@@ -145,7 +145,8 @@ def test_kill_9_during_init_leaves_a_study_or_nothing(tmp_path: Path) -> None:
         if (root / "earwitness.toml").exists():
             assert run_cli("--study", str(root), "status").code == 0
         else:
-            assert not root.exists() or not any(root.iterdir()), sorted(root.iterdir())
+            left = sorted(root.iterdir()) if root.exists() else []
+            assert all(p.name.startswith(STAGING_PREFIX) for p in left), left  # next run's
             again = run_cli("init", str(root))
             assert again.code == 0, again.stderr
 

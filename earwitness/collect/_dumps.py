@@ -36,7 +36,7 @@ import numpy.typing as npt
 import zstandard
 
 from earwitness.collect._items import CollectedItem, ItemWriter, RunSummary
-from earwitness.errors import BadInputError
+from earwitness.errors import BadInputError, EarwitnessError
 
 if TYPE_CHECKING:
     from earwitness.store import Store
@@ -474,8 +474,25 @@ def import_dump(
     page_first_line = progress.line + 1
     lines_in_page = 0
 
+    stored = 0
+
     def flush(done: bool) -> None:
-        nonlocal page, digest, page_first_line, lines_in_page
+        nonlocal page, digest, page_first_line, lines_in_page, stored
+        try:
+            write(done)
+        except EarwitnessError as exc:
+            if stored == 0:
+                raise
+            raise EarwitnessError(
+                f"{exc} [{stored} items of {path.name} were stored before this, in whole "
+                "pages: run the same command again to resume after them]"
+            ) from None
+        stored += len(page)
+        if on_progress is not None:
+            on_progress(handle.tell(), len(page))
+        page, digest, page_first_line, lines_in_page = [], hashlib.sha256(), progress.line + 1, 0
+
+    def write(done: bool) -> None:
         writer.write_page(
             page,
             state=progress.as_state(path),
@@ -489,9 +506,6 @@ def import_dump(
             if page
             else None,
         )
-        if on_progress is not None:
-            on_progress(handle.tell(), len(page))
-        page, digest, page_first_line, lines_in_page = [], hashlib.sha256(), progress.line + 1, 0
 
     scratch = _Scratch()
     with path.open("rb") as handle:

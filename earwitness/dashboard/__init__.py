@@ -32,6 +32,8 @@ def streamlit_command(host: str = "127.0.0.1", port: int = 8501) -> list[str]:
 def serve(study: Study, host: str = "127.0.0.1", port: int = 8501) -> int:
     """Run the dashboard on ``study`` until interrupted; print the URL first."""
     env = {**os.environ, "EARWITNESS_STUDY": str(study.root)}
+    if study.db_override:  # `--db URL` for this run reaches the server too
+        env["EARWITNESS_DB_URL"] = study.db_override
     shown = f"[{host}]" if ":" in host else host
     print(f"earwitness dashboard of {study.name!r}: http://{shown}:{port}/  (Ctrl+C stops it)")
     sys.stdout.flush()

@@ -121,7 +121,7 @@ class Store:
                 pass
         except DBAPIError as exc:
             engine.dispose()
-            explained = explain_database_error(exc, store._folder())
+            explained = explain_database_error(exc, database=store._database())
             if explained is not None:
                 raise EarwitnessError(explained) from None
             raise EarwitnessError(
@@ -150,12 +150,13 @@ class Store:
     ) -> None:
         self.close()
 
-    def _folder(self) -> Path | None:
-        """The folder of an SQLite database file (to tell a full disk from a faulty one)."""
+    def _database(self) -> Path | None:
+        """An SQLite database's file (to tell a full disk from a faulty one, and to check
+        a damaged one's integrity); None for PostgreSQL and in-memory databases."""
         database = self.engine.url.database or ""
         if self.dialect != "sqlite" or not database or database == ":memory:":
             return None
-        return Path(database.removeprefix("file:")).parent
+        return Path(database.removeprefix("file:"))
 
     @property
     def dialect(self) -> str:
@@ -171,13 +172,13 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with _translate_lock_errors(self._folder()), self.engine.connect() as connection:
+        with _translate_lock_errors(self._database()), self.engine.connect() as connection:
             yield connection
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction: everything inside commits together or not at all."""
-        with _translate_lock_errors(self._folder()), self.engine.connect() as connection:
+        with _translate_lock_errors(self._database()), self.engine.connect() as connection:
             connection.execution_options(earwitness_write=True)
             with connection.begin():
                 yield connection
@@ -286,7 +287,7 @@ class Store:
 
 
 @contextmanager
-def _translate_lock_errors(folder: Path | None = None) -> Iterator[None]:
+def _translate_lock_errors(database: Path | None = None) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
@@ -294,28 +295,29 @@ def _translate_lock_errors(folder: Path | None = None) -> Iterator[None]:
             raise DatabaseLockedError(
                 "the study database is locked by another process; try again when it has finished"
             ) from None
-        explained = explain_database_error(exc, folder)
+        explained = explain_database_error(exc, database=database)
         if explained is not None:
             raise EarwitnessError(explained) from None
         raise
 
 
+_FULL = (
+    "the disk holding the study database is full: the write under way was undone, all "
+    "of it; free some space and run the command again"
+)
 # (fragment of the driver's message, what to tell the user); never the SQL or its data.
 _DATABASE_FAULTS: tuple[tuple[str, str], ...] = (
     (
         "database or disk is full",
-        "the disk holding the study database is full: nothing was written; "
-        "free some space and run the command again",
+        _FULL,
     ),
     (
         "could not extend file",
-        "the disk holding the study database is full: nothing was written; "
-        "free some space and run the command again",
+        _FULL,
     ),
     (
         "no space left on device",
-        "the disk holding the study database is full: nothing was written; "
-        "free some space and run the command again",
+        _FULL,
     ),
     (
         "database disk image is malformed",
@@ -326,6 +328,11 @@ _DATABASE_FAULTS: tuple[tuple[str, str], ...] = (
         "file is not a database",
         "the study database is not an SQLite database (corrupt or overwritten): restore "
         "study.db from a backup; earwitness changed nothing",
+    ),
+    (
+        "could not decode to utf-8",
+        "the study database is damaged (its pages hold bytes earwitness never wrote): "
+        "restore study.db from a backup; earwitness changed nothing",
     ),
     (
         "attempt to write a readonly database",
@@ -345,18 +352,29 @@ _DATABASE_FAULTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def explain_database_error(exc: BaseException, folder: Path | None = None) -> str | None:
+_DAMAGE = ("database disk image is malformed", "file is not a database", "could not decode")
+
+
+def explain_database_error(
+    exc: BaseException, folder: Path | None = None, *, database: Path | None = None
+) -> str | None:
     """One line for a database fault the user can fix (full disk, corrupt file,
     read-only folder); None for anything else. It never quotes the SQL or its data.
 
     SQLite reports a full disk met while writing its WAL as a plain "disk I/O error":
-    with the database's ``folder`` known, a folder with no free space says "full"."""
+    with the database's ``folder`` known, a folder with no free space says "full". With
+    the SQLite ``database`` file known, a damaged one is named with SQLite's integrity
+    check of it."""
     original = getattr(exc, "orig", None) or exc
     text = str(original).lower()
+    if database is not None:
+        folder = database.parent
     if "disk i/o error" in text and folder is not None and _free_bytes(folder) < _NEARLY_FULL:
         return _DATABASE_FAULTS[0][1]
     for fragment, message in _DATABASE_FAULTS:
         if fragment in text:
+            if database is not None and any(damage in text for damage in _DAMAGE):
+                return _damaged(database, text)
             return message
     if getattr(original, "errno", None) == errno.ENOSPC:
         return _DATABASE_FAULTS[0][1]
@@ -364,6 +382,43 @@ def explain_database_error(exc: BaseException, folder: Path | None = None) -> st
 
 
 _NEARLY_FULL = 256 * 1024
+_INTEGRITY_ERRORS_SHOWN = 3
+
+
+def _damaged(database: Path, text: str) -> str:
+    """What is wrong with a damaged SQLite file, what its integrity check says, and how
+    to restore it; never a byte of its data."""
+    if "could not decode" in text:
+        what = "holds text that is not UTF-8 (bytes earwitness never wrote)"
+    elif "not a database" in text:
+        what = "is not an SQLite database (corrupt or overwritten)"
+    else:
+        what = "is corrupt (malformed or truncated)"
+    return (
+        f"{database}: the study database is damaged: it {what}; SQLite integrity check: "
+        f"{integrity_check(database)}; restore study.db from a backup (or save what is "
+        f"readable with `sqlite3 {database.name} .recover`); earwitness changed nothing"
+    )
+
+
+def integrity_check(database: Path) -> str:
+    """SQLite's ``PRAGMA integrity_check`` of a database file, read-only, in one line:
+    "ok", or its first problems and how many it found."""
+    uri = f"file:{database.resolve().as_posix()}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=_SQLITE_BUSY_TIMEOUT_S)
+        try:
+            rows = [str(row[0]) for row in connection.execute("PRAGMA integrity_check(100)")]
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return f"cannot run ({_first_line(exc)})"
+    if rows == ["ok"]:
+        return "ok (the page structure is sound; values in it are not)"
+    shown = "; ".join(" ".join(row.split()) for row in rows[:_INTEGRITY_ERRORS_SHOWN])
+    more = f" (and {len(rows) - _INTEGRITY_ERRORS_SHOWN} more)" if len(rows) > 3 else ""
+    count = "100 or more problems" if len(rows) >= 100 else f"{len(rows)} problem(s)"
+    return f"{count}: {shown}{more}"
 
 
 def _free_bytes(folder: Path) -> int:
@@ -381,6 +436,12 @@ def _prepare_sqlite_file(path: Path, *, create: bool) -> None:
     if path.exists():
         if not path.is_file():
             raise EarwitnessError(f"{path}: the study database is not a regular file")
+        if not create and path.stat().st_size == 0:  # SQLite would take it for a new one
+            raise EarwitnessError(
+                f"{path}: the study database is empty (0 bytes): it was truncated (a full "
+                "disk, a crash or an interrupted copy); restore it from a backup. "
+                "earwitness changed nothing"
+            )
         return
     if not create:
         raise EarwitnessError(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from earwitness.analysis.eqmoves._features import (
 from earwitness.analysis.eqmoves._operations import apply_operations
 from earwitness.analysis.eqmoves._stats import wilson_interval
 from earwitness.analysis.metrics import read_audio
+from earwitness.processes import worker_pool
 from earwitness.progress import ProgressReporter
 
 __all__ = ["ReproConfig", "load_clip", "run_shtern2018"]
@@ -128,7 +128,7 @@ def _features(
                 results[i] = _clip_features(path, sets, config.clip_s)
                 progress.advance()
         else:
-            with ProcessPoolExecutor(max_workers=config.workers) as pool:
+            with worker_pool(config.workers) as pool:
                 futures = [pool.submit(_clip_features, p, sets, config.clip_s) for p in paths]
                 for i, future in enumerate(futures):
                     results[i] = future.result()

@@ -13,7 +13,6 @@ import itertools
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from earwitness.analysis.listening import _prepare as prep
 from earwitness.analysis.listening import _signal as sig
 from earwitness.analysis.metrics import read_audio
 from earwitness.errors import BadInputError
+from earwitness.processes import worker_pool
 from earwitness.progress import ProgressReporter
 from earwitness.store import Store
 from earwitness.store import schema as s
@@ -248,7 +248,7 @@ def _run_jobs(function: Callable[[Any], T], jobs: list[Any], workers: int, label
                 results.append(function(job))
                 progress.advance()
             return results
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        with worker_pool(min(workers, len(jobs))) as pool:
             for result in pool.map(function, jobs):
                 results.append(result)
                 progress.advance()

