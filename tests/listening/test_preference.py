@@ -348,3 +348,32 @@ def test_create_warns_that_mushra_with_the_human_reference_gives_no_preference(
     assert fine.code == 0 and "Warning" not in fine.stderr
     report = listening.listening_report(store, "ref")
     assert report["preference"]["caveat"] and report["preference"]["by_service"] == []
+
+
+def test_exports_name_services_as_the_dashboard_does_so_joins_by_service_work(
+    audio_study,
+) -> None:
+    study, store = audio_study
+    root = ["--study", str(study.root)]
+    assert invoke_cli(*root, "audio", "measure").code == 0
+    create_test(store, study, "ab", "ab", reference="human", start=2.0)
+    listening.simulate_listeners(store, "ab", 3, seed=1)
+    tables = {}
+    for kind in ("ratings", "metrics"):
+        out = study.root / f"{kind}.csv"
+        assert invoke_cli(*root, "export", kind, "--out", str(out)).code == 0
+        tables[kind] = pd.read_csv(out)
+    services = _data.services_frame(store)[["service", "fictional"]]
+    masters = _data.master_metrics(store, Filters())
+    for kind, table in tables.items():
+        ai = table[table["version" if kind == "metrics" else "version_label"].str[:3] == "ai:"]
+        # ai:landr is the built-in LANDR; ai:ozone matches no service and stays as written
+        assert set(ai["service"]) == {"LANDR", "ozone"}, kind
+        joined = ai.merge(services, on="service")
+        assert (
+            set(joined["service"]) == {"LANDR"} and len(joined) == (ai["service"] == "LANDR").sum()
+        )
+        assert set(ai["service"]) == set(masters["service"].dropna())
+    prefs = tables["ratings"].dropna(subset=["preference_service"])
+    page = _data.preference_rates(ratings_frame(store, "ab"))
+    assert set(prefs["preference_service"]) == set(page["service"]) == {"LANDR", "ozone"}
