@@ -171,7 +171,7 @@ def preference_section(frame: pd.DataFrame, test: str, caveat: str | None = None
 
     def rows(by: list[str]) -> list[dict[str, Any]]:
         return [
-            {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            {str(k): (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
             for row in preference_rates(frame, by).to_dict("records")
         ]
 

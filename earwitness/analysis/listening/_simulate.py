@@ -68,7 +68,9 @@ def _differences(connection: Any, test_id: int, design: str) -> dict[int, tuple[
         .select_from(st.join(it, st.c.item_id == it.c.id))
         .where(it.c.test_id == test_id)
     ).all()
-    out, firsts, others = {}, {}, {}
+    out: dict[int, tuple[float, str | None]] = {}
+    firsts: dict[int, int] = {}
+    others: dict[int, list[float]] = {}
     for stimulus, item, manifest in rows:
         value = manifest.get("residual_vs_first_db")
         difference = -math.inf if value is None else float(value)
