@@ -341,7 +341,7 @@ def preference(frame: pd.DataFrame) -> go.Figure:
 
 def _preference_counts(cell: pd.DataFrame) -> list[str]:
     return [
-        f"{a} of {d}, {t} ties"
+        f"{a} of {d}, {t} tied"
         for a, d, t in zip(cell["ai_preferred"], cell["decided"], cell["ties"], strict=True)
     ]
 
