@@ -18,6 +18,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from earwitness.analysis import listening
+from earwitness.analysis.listening import (
+    PREFERENCE_RATE_RULE,
+    preference_caveats,
+)
 from earwitness.analysis.listening import preference_rates as listening_preference
 from earwitness.dashboard._filters import Filters, document_clauses
 from earwitness.dashboard._stats import mean_interval, wilson
@@ -1032,6 +1036,15 @@ def stated_vs_blind(store: Store, f: Filters, item: str | None = None) -> pd.Dat
     merged = answers.rename(columns={"value_num": "stated"}).merge(prefs, on="participant")
     merged = merged[merged["user_group"].map(f.keeps_group).astype(bool)]
     return merged[columns]
+
+
+def preference_note(ratings: pd.DataFrame) -> str:
+    """How blind preference is counted, and the tests left out of it (and why)."""
+    note = f"Blind preference over human: {PREFERENCE_RATE_RULE}."
+    left_out = preference_caveats(ratings)
+    if left_out:
+        note += f" Left out: {', '.join(sorted(left_out))}. {next(iter(left_out.values()))}."
+    return note
 
 
 def preference_rates_by_participant(ratings: pd.DataFrame) -> pd.DataFrame:

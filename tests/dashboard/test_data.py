@@ -153,6 +153,10 @@ def test_preference_is_against_the_human_master_rated_as_a_condition_with_ties_a
         role=lambda r: r["role"].where(r["version_kind"] != "human", "hidden_reference")
     )
     assert _data.preference_rates(human_ref).empty
+    assert "Left out: t. MUSHRA with the human master as reference" in _data.preference_note(
+        human_ref
+    )
+    assert "Left out" not in _data.preference_note(rows)
 
 
 def test_listening_reads_nothing_until_a_test_exists(store: Store) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from earwitness.analysis import listening
 from earwitness.dashboard import _data
 from earwitness.dashboard import _figures as fig
-from earwitness.dashboard._context import banner, filters, load, show_figure, show_table
+from earwitness.dashboard._context import banner, filters, load, md, show_figure, show_table
 
 
 def render() -> None:
@@ -37,11 +37,11 @@ def render() -> None:
     show_table(summary, "l_summary")
     caveat = listening.preference_caveats(rows).get(test)
     if caveat:
-        st.warning(f"Blind preference over human: not from this test. {caveat}.")
+        st.warning(f"Blind preference over human: not from this test. {md(caveat)}.")
     else:
         prefs = _data.preference_rates(rows)
         show_figure(fig.preference(prefs), "l_pref")
-        st.caption(f"Blind preference: {listening.PREFERENCE_RATE_RULE}.")
+        st.caption(md(f"Blind preference: {listening.PREFERENCE_RATE_RULE}."))
         show_table(prefs, "l_pref_table")
     st.subheader("Screening")
     st.json(load("listening_screening", test))
