@@ -14,9 +14,9 @@ from earwitness.demo._steps import LISTENING_TEST, run_demo
 
 __all__ = [
     "FICTIONAL_SERVICES",
+    "LISTENING_TEST",
     "Chain",
     "FictionalService",
-    "LISTENING_TEST",
     "master",
     "run_demo",
     "synth_mix",
