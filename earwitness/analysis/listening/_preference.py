@@ -128,8 +128,9 @@ def _scored(rows: pd.DataFrame) -> pd.DataFrame:
 
 def preference_trials(ratings: pd.DataFrame) -> pd.DataFrame:
     """One row per blind comparison of an AI master with the human master (outcome
-    ``ai``, ``human`` or ``tie``), indexed like the AI master's answer row in
-    ``ratings`` (a ``ratings_frame``); post-screened sessions are left out."""
+    ``ai``, ``human`` or ``tie``), indexed like the answer row of ``ratings`` (a
+    ``ratings_frame``) that holds it: the pair's row in ``ab``, the AI master's rating in
+    the multi-stimulus designs. Post-screened sessions are left out."""
     kept = _kept(ratings)
     if kept.empty:
         return pd.DataFrame(columns=PREFERENCE_TRIAL_COLUMNS)
