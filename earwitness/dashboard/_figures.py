@@ -333,7 +333,8 @@ def preference(frame: pd.DataFrame) -> go.Figure:
     for group, cell in frame.groupby("user_group", sort=False):
         figure.add_bar(x=[_e(s) for s in cell["service"]], y=cell["rate"], name=_e(group),
                        error_y=_err(cell, "rate", "ci_low", "ci_high"),
-                       text=_preference_counts(cell))  # fmt: skip
+                       text=_preference_counts(cell), textposition="none",
+                       hovertemplate="%{x}: %{y:.2f} (AI preferred in %{text})")  # fmt: skip
     figure.add_hline(y=0.5, line_dash="dot", line_color="grey")
     figure.update_yaxes(range=[0, 1], title="preference rate")
     return figure

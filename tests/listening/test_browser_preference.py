@@ -31,6 +31,11 @@ ARTIFACTS = (
     )
     / "listening"
 )
+# the counts each bar of the preference figure carries (its hover text)
+BARS = (
+    "[...document.querySelectorAll('.js-plotly-plot')].flatMap(p => (p.data || [])"
+    ".filter(t => t.type === 'bar').flatMap(t => t.text || []))"
+)
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run)"),
@@ -93,7 +98,6 @@ def test_listening_page_shows_the_reports_preference_and_warns_on_a_human_refere
     expected = {
         f"{r['ai_preferred']} of {r['decided']}, {r['ties']} tied"
         for r in report["preference"]["by_service_group"]
-        if r["decided"]
     }
     assert len(expected) >= 3  # the answers differ by group: the figure has several bars
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -108,14 +112,10 @@ def test_listening_page_shows_the_reports_preference_and_warns_on_a_human_refere
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"{url}/listening", wait_until="networkidle")
         page.get_by_role("heading", name="Listening").first.wait_for(timeout=90_000)
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot text.bartext').length > 0",
-            timeout=90_000,
-        )
+        page.wait_for_function(f"() => {BARS}.length > 0", timeout=90_000)
         _settle(page)
         page.screenshot(path=str(ARTIFACTS / "listening-ab.png"), full_page=True)
-        bars = set(page.locator(".js-plotly-plot text.bartext").all_text_contents())
-        assert expected <= bars, (expected, bars)
+        assert set(page.evaluate(BARS)) == expected
         assert page.get_by_text("ties (no preference, equal scores) are left out").count() == 1
         assert page.locator("[data-testid='stException']").count() == 0
         page.get_by_test_id("stSelectbox").first.click()
@@ -123,7 +123,7 @@ def test_listening_page_shows_the_reports_preference_and_warns_on_a_human_refere
         _settle(page)
         page.screenshot(path=str(ARTIFACTS / "listening-mushra-human-ref.png"), full_page=True)
         assert page.get_by_text("cannot say whether AI or human masters are better").count() == 1
-        assert page.locator(".js-plotly-plot text.bartext").count() == 0
+        assert page.evaluate(BARS) == []
         assert page.locator("[data-testid='stException']").count() == 0
         browser.close()
     assert not errors, errors
