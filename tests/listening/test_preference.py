@@ -377,3 +377,19 @@ def test_exports_name_services_as_the_dashboard_does_so_joins_by_service_work(
     prefs = tables["ratings"].dropna(subset=["preference_service"])
     page = _data.preference_rates(ratings_frame(store, "ab"))
     assert set(prefs["preference_service"]) == set(page["service"]) == {"LANDR", "ozone"}
+
+
+def test_report_export_and_dashboard_agree_on_postgresql(pg_url, tmp_path, versions_dir) -> None:
+    from earwitness.analysis.metrics._study import add_file, parse_version
+    from earwitness.study import init_study
+
+    study = init_study(tmp_path / "pg", db_url=pg_url)
+    with study.open_store() as store:
+        for label, name in (("human", "human.wav"), ("ai:landr", "landr.wav")):
+            add_file(store, study, "vibe", parse_version(label), versions_dir / name)
+        create_test(store, study, "ab", "ab", reference="human", start=2.0, excerpt_s=3.0)
+        given = _answer_ab(store, "ab", "pro-am", lambda a, b, trial: "A")
+        given += _answer_ab(store, "ab", "pro-am", lambda a, b, trial: "none")
+        expected = _hand_count(given)
+        assert expected == {"ai:landr": {"ai": 1, "human": 1, "tie": 2}}
+        _readers_agree(study, store, "ab", expected)
