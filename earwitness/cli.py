@@ -12,7 +12,7 @@ import importlib
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,11 @@ from earwitness import __version__
 from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
 from earwitness.errors import EarwitnessError, Terminated
 from earwitness.settings import SETTINGS, TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from earwitness.store import Store
 
 __all__ = ["cli", "main"]
 
@@ -304,17 +309,31 @@ def export(env: CliEnv, kind: str, fmt: str, out: Path | None) -> None:
     KIND is documents, segments, codes, codings, participants, survey, metrics, ratings
     or mentions.
     """
-    from earwitness.store import EXPORT_KINDS, export_table, write_table
+    from earwitness.store import EXPORT_KINDS, write_table
 
     if kind not in EXPORT_KINDS:
         raise EarwitnessError(
             f"unknown export kind {kind!r}; choose one of: {', '.join(EXPORT_KINDS)}"
         )
-    with env.store(read_only=True) as store, store.connect() as connection:
-        frame = export_table(connection, kind)
+    with env.store(read_only=True) as store:
+        frame = _export_frame(store, kind)
     target = out or env.study.exports_dir / f"{kind}.{fmt}"
     write_table(frame, target, fmt)  # type: ignore[arg-type]
     click.echo(f"Wrote {len(frame)} {kind} rows to {target}")
+
+
+def _export_frame(store: Store, kind: str) -> pd.DataFrame:
+    """The table of one export kind; services named as the study's services name them."""
+    if kind == "ratings":  # with the post-screening and blind preference of the listening tests
+        from earwitness.analysis.listening import ratings_export
+
+        return ratings_export(store)
+    from earwitness.services import ServiceIndex, load_services
+    from earwitness.store import export_table
+
+    with store.connect() as connection:
+        index = ServiceIndex(load_services(connection))
+        return export_table(connection, kind, service_of=index.of_label)
 
 
 @cli.group()

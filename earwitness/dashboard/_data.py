@@ -18,6 +18,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from earwitness.analysis import listening
+from earwitness.analysis.listening import (
+    PREFERENCE_RATE_RULE,
+    preference_caveats,
+)
+from earwitness.analysis.listening import preference_rates as listening_preference
 from earwitness.dashboard._filters import Filters, document_clauses
 from earwitness.dashboard._stats import mean_interval, wilson
 from earwitness.groups import USER_GROUPS
@@ -682,31 +687,10 @@ def condition_labels(ratings: pd.DataFrame) -> pd.Series:
 
 
 def preference_rates(ratings: pd.DataFrame) -> pd.DataFrame:
-    """Per service × listener group: how often listeners preferred the AI master to the
-    human one (blind): a pairwise choice where one was made, else a higher score than the
-    hidden reference (the human master) in the same trial. Wilson CIs."""
-    kept = kept_ratings(ratings)
-    columns = ["service", "user_group", "preferred", "n", "rate", "ci_low", "ci_high"]
-    if kept.empty:
-        return pd.DataFrame(columns=columns)
-    conditions = kept[kept["role"] == "condition"]
-    chosen = conditions[conditions["choice"].notna()]
-    parts = [chosen.assign(win=chosen["choice"] == chosen["version_label"])]
-    scored = conditions[conditions["choice"].isna() & conditions["score"].notna()]
-    hidden = kept[kept["role"] == "hidden_reference"]
-    if len(scored) and len(hidden):
-        reference = hidden.groupby(["session", "trial"])["score"].mean().rename("ref_score")
-        scored = scored.join(reference, on=["session", "trial"], how="inner")
-        parts.append(scored.assign(win=scored["score"].astype(float) > scored["ref_score"]))
-    frame = pd.concat([p[["service", "user_group", "win"]] for p in parts], ignore_index=True)
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    out = []
-    for (service, group), cell in frame.groupby(["service", "user_group"]):
-        k, n = int(cell["win"].sum()), len(cell)
-        low, high = wilson(k, n)
-        out.append([service, group, k, n, k / n, low, high])
-    return pd.DataFrame(out, columns=columns)
+    """Per service × listener group: blind preference of the AI master over the human
+    master, computed by ``listening.preference_rates`` as ``listen report`` and ``export
+    ratings`` compute it (every comparison once whatever the order, ties apart)."""
+    return listening_preference(ratings, ["service", "user_group"])
 
 
 # --- masters ------------------------------------------------------------------------------
@@ -997,7 +981,7 @@ def sentiment_quality(store: Store, f: Filters, quality: str = "preference") -> 
     if quality == "preference":
         perceived = preference_rates(ratings).rename(
             columns={"rate": "quality", "ci_low": "quality_ci_low", "ci_high": "quality_ci_high",
-                     "n": "quality_n"}
+                     "decided": "quality_n"}
         )  # fmt: skip
     else:
         summary = rating_summary(ratings)
@@ -1054,14 +1038,23 @@ def stated_vs_blind(store: Store, f: Filters, item: str | None = None) -> pd.Dat
     return merged[columns]
 
 
+def preference_note(ratings: pd.DataFrame) -> str:
+    """How blind preference is counted, and the tests left out of it (and why)."""
+    note = f"Blind preference over human: {PREFERENCE_RATE_RULE}."
+    left_out = preference_caveats(ratings)
+    if left_out:
+        note += f" Left out: {', '.join(sorted(left_out))}. {next(iter(left_out.values()))}."
+    return note
+
+
 def preference_rates_by_participant(ratings: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (participant, group), cell in ratings.groupby(["participant", "user_group"]):
-        rates = preference_rates(cell)
-        if len(rates):
-            rows.append([participant, group, rates["preferred"].sum() / rates["n"].sum(),
-                         int(rates["n"].sum())])  # fmt: skip
-    return pd.DataFrame(rows, columns=["participant", "user_group", "blind_preference", "trials"])
+    rates = listening_preference(ratings, ["participant", "user_group"])
+    rates = rates[rates["decided"] > 0]
+    return pd.DataFrame(
+        {"participant": rates["participant"], "user_group": rates["user_group"],
+         "blind_preference": rates["rate"].astype(float), "trials": rates["comparisons"]},
+        columns=["participant", "user_group", "blind_preference", "trials"],
+    )  # fmt: skip
 
 
 # --- export -------------------------------------------------------------------------------

@@ -326,17 +326,25 @@ def listening_means(summary: pd.DataFrame) -> go.Figure:
 
 
 def preference(frame: pd.DataFrame) -> go.Figure:
-    title = "Blind preference for the AI master over the human master (Wilson 95 % CI)"
+    title = "Blind preference of AI over human masters (ties left out, Wilson 95 % CI)"
     if frame.empty:
-        return empty(title, "No blind comparisons with the human master.")
+        return empty(title, "No blind comparisons of an AI master with the human master.")
     figure = _figure(title, barmode="group")
     for group, cell in frame.groupby("user_group", sort=False):
         figure.add_bar(x=[_e(s) for s in cell["service"]], y=cell["rate"], name=_e(group),
                        error_y=_err(cell, "rate", "ci_low", "ci_high"),
-                       text=[f"n={n}" for n in cell["n"]])  # fmt: skip
+                       text=_preference_counts(cell), textposition="none",
+                       hovertemplate="%{x}: %{y:.2f} (AI preferred in %{text})")  # fmt: skip
     figure.add_hline(y=0.5, line_dash="dot", line_color="grey")
     figure.update_yaxes(range=[0, 1], title="preference rate")
     return figure
+
+
+def _preference_counts(cell: pd.DataFrame) -> list[str]:
+    return [
+        f"{a} of {d}, {t} tied"
+        for a, d, t in zip(cell["ai_preferred"], cell["decided"], cell["ties"], strict=True)
+    ]
 
 
 # --- sentiment × quality ----------------------------------------------------------------

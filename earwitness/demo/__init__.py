@@ -10,10 +10,11 @@ from __future__ import annotations
 from earwitness.demo._masters import master, synth_mix, write_song
 from earwitness.demo._posts import write_dump
 from earwitness.demo._services import FICTIONAL_SERVICES, Chain, FictionalService
-from earwitness.demo._steps import run_demo
+from earwitness.demo._steps import LISTENING_TEST, run_demo
 
 __all__ = [
     "FICTIONAL_SERVICES",
+    "LISTENING_TEST",
     "Chain",
     "FictionalService",
     "master",

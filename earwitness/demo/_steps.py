@@ -73,7 +73,9 @@ def run_demo(directory: Path, echo: Echo = print, *, suggest: bool = True) -> St
         ew("audio", "compare", "--song", f"SYNTHETIC song {song + 1}")
     ew("services")
     echo("\n== A blind listening test with SIMULATED listeners")
-    ew("listen", "create", LISTENING_TEST, "--design", "mushra", "--reference", "human",
+    # AI or human master, which is better? Only a design that rates the human master as
+    # one more condition can say (a MUSHRA reference is the best version by definition)
+    ew("listen", "create", LISTENING_TEST, "--design", "mushra-noref", "--reference", "human",
        "--conditions", "ai:*", "--excerpt-s", "4")  # fmt: skip
     ew("listen", "simulate", LISTENING_TEST, "--n", "30", "--seed", "0", "--respondents", "12")
     ew("listen", "report", LISTENING_TEST)

@@ -24,6 +24,8 @@ from earwitness.store import schema as s
 __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
+    "SERVICE_KINDS",
+    "ServiceOf",
     "csv_text",
     "export_table",
     "listening_answers_query",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 ExportFormat = Literal["csv", "jsonl", "parquet"]
+ServiceOf = Callable[[str], str | None]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "parquet")
 
 _author = s.participants.alias("author")
@@ -267,6 +270,7 @@ def listening_answers_query(test: str | None = None) -> sa.Select[Any]:
     v, vv = s.song_versions, s.song_versions.alias("versus_version")
     query = (
         sa.select(
+            a.c.id.label("answer_id"),
             t.c.name.label("test"),
             t.c.design,
             se.c.token.label("session"),
@@ -276,9 +280,11 @@ def listening_answers_query(test: str | None = None) -> sa.Select[Any]:
             a.c.presented,
             s.songs.c.name.label("song"),
             v.c.label.label("version_label"),
+            v.c.kind.label("version_kind"),
             v.c.service,
             a.c.slot_role.label("role"),
             vv.c.label.label("versus_label"),
+            vv.c.kind.label("versus_kind"),
             a.c.score,
             a.c.choice,
             a.c.tags,
@@ -367,15 +373,44 @@ EXPORT_KINDS: dict[str, Callable[[Connection], pd.DataFrame]] = {
 }
 
 
-def export_table(connection: Connection, kind: str) -> pd.DataFrame:
-    """The tidy table for one export kind."""
+# kinds with a service column, and the column holding each row's version label
+SERVICE_KINDS = {"metrics": "version", "ratings": "version_label"}
+
+
+def export_table(
+    connection: Connection, kind: str, *, service_of: ServiceOf | None = None
+) -> pd.DataFrame:
+    """The tidy table for one export kind.
+
+    ``service_of`` maps a version label to the study's canonical service name (pass
+    ``earwitness.services.ServiceIndex.of_label``: the store does not import the services
+    package); kinds with a service column need it, so that every export names a service
+    as the dashboard and the listening reports do.
+    """
     try:
         build = EXPORT_KINDS[kind]
     except KeyError:
         raise EarwitnessError(
             f"unknown export kind {kind!r}; choose one of: {', '.join(EXPORT_KINDS)}"
         ) from None
-    return build(connection)
+    frame = build(connection)
+    if kind in SERVICE_KINDS:
+        if service_of is None:
+            raise ValueError(f"exporting {kind} needs service_of (the study's services)")
+        frame["service"] = _service_names(frame[SERVICE_KINDS[kind]], frame["service"], service_of)
+    return frame
+
+
+def _service_names(labels: pd.Series, stored: pd.Series, service_of: ServiceOf) -> list[Any]:
+    """The canonical service of each AI version's label, else its service as stored; none
+    for the mix and human masters (as on the dashboard; ``human:ENGINEER`` stays in the
+    label)."""
+    return [
+        (service_of(label) or (raw if isinstance(raw, str) else None))
+        if isinstance(label, str) and label.startswith("ai:")
+        else None
+        for label, raw in zip(labels, stored, strict=True)
+    ]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -202,15 +202,21 @@ def ratings_frame(store: Store, test: str | None = None) -> pd.DataFrame:
     for number, (person, group) in enumerate(people):
         for trial in range(3):
             song = f"SYNTHETIC song {trial}"
-            for role, label, service in (
-                ("hidden_reference", "human", None), ("anchor35", "anchor35", None),
-                ("condition", "ai:landr", "LANDR"), ("condition", "ai:emastered", "eMastered"),
-                ("condition", "ai:aurelia-master", "Aurelia Master"),
+            # MUSHRA with the unmastered mix as reference and the human master as a
+            # condition: a design that can answer "AI or human master?"
+            for role, label, kind, service in (
+                ("hidden_reference", "mix", "mix", None), ("anchor35", "anchor35", "mix", None),
+                ("condition", "human", "human", None),
+                ("condition", "ai:landr", "ai", "LANDR"),
+                ("condition", "ai:emastered", "ai", "eMastered"),
+                ("condition", "ai:aurelia-master", "ai", "Aurelia Master"),
             ):  # fmt: skip
                 rows.append({
                     "test": "SIMULATED test", "design": "mushra", "session": number,
                     "participant": person, "user_group": group, "trial": trial, "song": song,
-                    "version_label": label, "service": service, "role": role,
+                    "version_label": label, "version_kind": kind, "service": service,
+                    "role": role, "versus_label": None, "versus_kind": None,
+                    "versus_service": None,
                     "score": float(np.clip(rng.normal(60 if role != "anchor35" else 20, 15), 0, 100)),
                     "choice": None, "answered_at": datetime(2025, 6, 1, tzinfo=UTC),
                     "simulated": True, "excluded": number == 0,

@@ -125,22 +125,38 @@ def test_vanka_tables_and_asterisks(filled_sqlite: Study) -> None:
     assert two.drop(columns="functionality").apply(lambda c: c.str.contains(r"\*")).any().any()
 
 
-def test_preference_counts_wins_over_the_hidden_reference() -> None:
+def test_preference_is_against_the_human_master_rated_as_a_condition_with_ties_apart() -> None:
+    def row(trial: int, role: str, label: str, score: float) -> dict[str, object]:
+        kind = label.split(":")[0]
+        return {"test": "t", "design": "mushra", "session": 1, "trial": trial, "role": role,
+                "version_label": label, "version_kind": kind, "score": score,
+                "service": "X" if kind == "ai" else None, "versus_label": None,
+                "versus_kind": None, "versus_service": None, "choice": None,
+                "participant": "p_1", "simulated": True}  # fmt: skip
+
     rows = pd.DataFrame(
         [
-            {"session": 1, "trial": 1, "role": "hidden_reference", "score": 50, "service": None},
-            {"session": 1, "trial": 1, "role": "condition", "score": 70, "service": "X"},
-            {"session": 1, "trial": 2, "role": "hidden_reference", "score": 80, "service": None},
-            {"session": 1, "trial": 2, "role": "condition", "score": 60, "service": "X"},
-            {"session": 2, "trial": 1, "role": "condition", "score": None, "service": "X",
-             "choice": "ai:x", "version_label": "ai:x"},
+            row(1, "hidden_reference", "mix", 100), row(1, "condition", "human", 50),
+            row(1, "condition", "ai:x", 70),
+            row(2, "hidden_reference", "mix", 100), row(2, "condition", "human", 80),
+            row(2, "condition", "ai:x", 60),
+            row(3, "hidden_reference", "mix", 100), row(3, "condition", "human", 75),
+            row(3, "condition", "ai:x", 75),
         ]
     ).assign(user_group="amateur", excluded=False)  # fmt: skip
-    for column in ("choice", "version_label"):
-        rows[column] = rows.get(column)
     rates = _data.preference_rates(rows).iloc[0]
-    assert (rates["preferred"], rates["n"]) == (2, 3)
-    assert (rates["ci_low"], rates["ci_high"]) == pytest.approx(wilson_interval(2, 3))
+    assert (rates["ai_preferred"], rates["human_preferred"], rates["ties"]) == (1, 1, 1)
+    assert rates["decided"] == 2 and rates["rate"] == pytest.approx(0.5)
+    assert (rates["ci_low"], rates["ci_high"]) == pytest.approx(wilson_interval(1, 2))
+    # the same trials with the human master as the (hidden) reference: no preference at all
+    human_ref = rows[rows["version_label"] != "mix"].assign(
+        role=lambda r: r["role"].where(r["version_kind"] != "human", "hidden_reference")
+    )
+    assert _data.preference_rates(human_ref).empty
+    assert "Left out: t. MUSHRA with the human master as reference" in _data.preference_note(
+        human_ref
+    )
+    assert "Left out" not in _data.preference_note(rows)
 
 
 def test_listening_reads_nothing_until_a_test_exists(store: Store) -> None:

@@ -78,3 +78,13 @@ def test_the_demo_runs_the_whole_loop_without_serving(tmp_path: Path) -> None:
         "Listening tests are not available" in result.output
         or "SIMULATED listeners" in result.output
     )
+    if "SIMULATED listeners" in result.output:  # a design that can answer "AI or human?"
+        from earwitness.analysis.listening import listening_report
+        from earwitness.demo import LISTENING_TEST
+
+        with study.open_store(read_only=True) as store:
+            preference = listening_report(store, LISTENING_TEST)["preference"]
+        assert preference["caveat"] is None
+        by_service = {r["service"]: r for r in preference["by_service"]}
+        assert set(by_service) == {service.name for service in FICTIONAL_SERVICES}
+        assert all(r["comparisons"] == 30 * 3 and r["simulated"] for r in by_service.values())

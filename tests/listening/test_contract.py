@@ -16,7 +16,6 @@ from earwitness.analysis.listening import (
     screening_report,
     simulate_listeners,
 )
-from earwitness.store import export_table
 from earwitness.store import schema as s
 
 CONTRACT = [
@@ -112,9 +111,15 @@ def test_list_screening_report_and_export(audio_study) -> None:
     assert report["bradley_terry"]["fitted"]
     screening = screening_report(store, "pref")
     assert len(screening["assessors"]) == 6 and screening["excluded"] == []
-    with store.connect() as connection:
-        export = export_table(connection, "ratings")
+    export = listening.ratings_export(store)
     assert len(export) == len(frame)
+    assert export["simulated"].all()
+    # every A/B answer pairs two of the three versions; those with the human master carry
+    # the outcome, the AI-versus-AI pairs do not
+    with_human = (export["version_label"] == "human") | (export["versus_label"] == "human")
+    assert export.loc[with_human, "preference"].isin(["ai", "human", "tie"]).all()
+    assert export.loc[~with_human, "preference"].isna().all()
+    assert set(export.loc[with_human, "preference_service"]) == {"LANDR", "ozone"}
     for column in (
         "test",
         "session",

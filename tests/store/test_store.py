@@ -109,9 +109,15 @@ def test_participants_and_coders_are_created_once(any_study: Study) -> None:
 @pytest.mark.parametrize("kind", list(EXPORT_KINDS))
 def test_every_export_kind_has_columns_when_empty(store: Store, kind: str) -> None:
     with store.connect() as connection:
-        frame = export_table(connection, kind)
+        frame = export_table(connection, kind, service_of=lambda label: None)
     assert len(frame) == 0
     assert len(frame.columns) >= 5
+
+
+@pytest.mark.parametrize("kind", ["metrics", "ratings"])
+def test_exports_with_services_need_the_studys_services(store: Store, kind: str) -> None:
+    with store.connect() as connection, pytest.raises(ValueError, match="service_of"):
+        export_table(connection, kind)
 
 
 def test_unknown_export_kind_is_refused(store: Store) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from earwitness.analysis.listening import _prepare as prep
 from earwitness.analysis.listening import _signal as sig
+from earwitness.analysis.listening._preference import HUMAN_REFERENCE_CAVEAT
 from earwitness.analysis.metrics import read_audio
 from earwitness.errors import BadInputError
 from earwitness.processes import worker_pool
@@ -308,7 +309,26 @@ def create_test(
         "headphone_check": headphone_check,
     }
     _record(store, name, design, config, items, starts, finished)
-    return summary(store, name)
+    warning = preference_warning(design, items)
+    return {**summary(store, name), **({"warning": warning} if warning else {})}
+
+
+def preference_warning(design: str, items: list[Any]) -> str | None:
+    """Why a test of this design and these versions cannot feed blind preference over
+    the human master, if it cannot (see ``_preference``)."""
+    if design == "abx":
+        return None
+    references = {ref.kind for *_, ref, _ in items if ref is not None}
+    if design == "mushra" and "human" in references:
+        return HUMAN_REFERENCE_CAVEAT
+    rated = {v.kind for *_, chosen in items for v in chosen}
+    rated |= references if design != "mushra" else set()
+    if not {"ai", "human"} <= rated:
+        return (
+            "this test does not rate an AI master beside the human master: it gives no "
+            "blind preference over human"
+        )
+    return None
 
 
 def _record(

@@ -15,6 +15,7 @@ from earwitness.store.exports import listening_answers_query
 __all__ = ["FRAME_COLUMNS", "answers_frame", "events_frame"]
 
 FRAME_COLUMNS = [
+    "answer_id",
     "test",
     "design",
     "session",
@@ -24,9 +25,12 @@ FRAME_COLUMNS = [
     "presented",
     "song",
     "version_label",
+    "version_kind",
     "service",
     "role",
     "versus_label",
+    "versus_kind",
+    "versus_service",
     "score",
     "choice",
     "answer",
@@ -54,6 +58,7 @@ def answers_frame(store: Store, test: str | None = None) -> pd.DataFrame:
     frame = frame.rename(columns={"choice": "answer"})
     services = ServiceIndex.load(store)
     frame["service"] = [_service(label, services) for label in frame["version_label"]]
+    frame["versus_service"] = [_service(label, services) for label in frame["versus_label"]]
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
     frame["simulated"] = frame["simulated"].astype(bool)
     frame["choice"] = [_choice(row) for row in frame.itertuples(index=False)]

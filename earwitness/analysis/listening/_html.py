@@ -55,8 +55,25 @@ def _boxes(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def _preference(section: dict[str, Any]) -> list[str]:
+    head = "<h2>Blind preference over the human master</h2>"
+    if section["caveat"]:
+        return [
+            head,
+            f"<p><strong>None from this test.</strong> {html.escape(section['caveat'])}.</p>",
+        ]
+    return [
+        head,
+        f"<p>{html.escape(section['rule'])}.</p>",
+        _table(section["by_service"]),
+        "<h3>By listener group</h3>",
+        _table(section["by_service_group"]),
+    ]
+
+
 def write_html(report: dict[str, Any], path: Path) -> None:
-    title = html.escape(f"Listening test {report['test']} ({report['design']})")
+    simulated = " · SIMULATED" if report["simulated_answers"] else ""
+    title = html.escape(f"Listening test {report['test']} ({report['design']}){simulated}")
     sections = [
         f"<h1>{title}</h1>",
         f"<p>{report['sessions']} sessions, {report['answers']} answers "
@@ -73,6 +90,8 @@ def write_html(report: dict[str, Any], path: Path) -> None:
         ]
     if "pairs" in report:
         sections += ["<h2>Preferences</h2>", _table(report["pairs"])]
+    if "preference" in report:
+        sections += _preference(report["preference"])
     if "listeners" in report:
         sections += ["<h2>ABX by listener</h2>", _table(report["listeners"])]
     sections += ["<h2>Screening</h2>", _table(report["screening"]["assessors"])]

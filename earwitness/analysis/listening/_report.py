@@ -9,6 +9,12 @@ import sqlalchemy as sa
 
 from earwitness.analysis.listening import _stats as st
 from earwitness.analysis.listening._frame import answers_frame, events_frame
+from earwitness.analysis.listening._preference import (
+    HUMAN_REFERENCE_CAVEAT,
+    PREFERENCE_RATE_RULE,
+    preference_caveats,
+    preference_rates,
+)
 from earwitness.analysis.listening._screening import behavioural_flags, post_screening
 from earwitness.errors import BadInputError
 from earwitness.store import Store
@@ -139,7 +145,42 @@ def listening_report(store: Store, test: str, *, seed: int = 0) -> dict[str, Any
         report["consistency"] = _ab_consistency(kept)
     else:
         report["listeners"] = st.abx_by_listener(kept)
+    if design != "abx":
+        human_reference = design == "mushra" and "human" in _reference_kinds(store, test)
+        caveat = HUMAN_REFERENCE_CAVEAT if human_reference else None
+        report["preference"] = preference_section(frame, test, caveat)
     return report
+
+
+def _reference_kinds(store: Store, test: str) -> set[str]:
+    """The kinds (mix, human, ai) of the versions a test uses as its reference."""
+    st, it, t, v = s.listening_stimuli, s.listening_items, s.listening_tests, s.song_versions
+    with store.connect() as connection:
+        return set(
+            connection.scalars(
+                sa.select(v.c.kind)
+                .select_from(st.join(it).join(t).join(v, st.c.version_id == v.c.id))
+                .where(t.c.name == test, st.c.role == "reference")
+                .distinct()
+            )
+        )
+
+
+def preference_section(frame: pd.DataFrame, test: str, caveat: str | None = None) -> dict[str, Any]:
+    """Blind preference over the human master, per service and per service × group."""
+
+    def rows(by: list[str]) -> list[dict[str, Any]]:
+        return [
+            {str(k): (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in preference_rates(frame, by).to_dict("records")
+        ]
+
+    return {
+        "rule": PREFERENCE_RATE_RULE,
+        "caveat": caveat or preference_caveats(frame).get(test),
+        "by_service": rows(["service"]),
+        "by_service_group": rows(["service", "user_group"]),
+    }
 
 
 def _ab_consistency(frame: pd.DataFrame) -> dict[str, Any]:

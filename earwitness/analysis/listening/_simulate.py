@@ -54,19 +54,35 @@ def _quality(difference_db: float, role: str | None = None) -> float:
     return 100.0 / (1.0 + math.exp((difference_db + 12.0) / 3.0))
 
 
-def _differences(connection: Any, test_id: int) -> dict[int, tuple[float, str | None]]:
-    """Each stimulus's residual against its item's reference (the manifest's measure)."""
+def _differences(connection: Any, test_id: int, design: str) -> dict[int, tuple[float, str | None]]:
+    """Each stimulus's residual against its item's reference (the manifest's measure).
+
+    Only ``mushra`` presents its reference as the best version. In the other designs the
+    first version is rated like any other, so it is given the median residual of the
+    item's other versions: simulated listeners then favour no version for being first
+    (the human master, in a test of AI against human masters).
+    """
     st, it = s.listening_stimuli, s.listening_items
     rows = connection.execute(
-        sa.select(st.c.id, st.c.manifest)
+        sa.select(st.c.id, st.c.item_id, st.c.manifest)
         .select_from(st.join(it, st.c.item_id == it.c.id))
         .where(it.c.test_id == test_id)
     ).all()
-    out = {}
-    for stimulus, manifest in rows:
+    out: dict[int, tuple[float, str | None]] = {}
+    firsts: dict[int, int] = {}
+    others: dict[int, list[float]] = {}
+    for stimulus, item, manifest in rows:
         value = manifest.get("residual_vs_first_db")
         difference = -math.inf if value is None else float(value)
         out[int(stimulus)] = (difference, manifest.get("role"))
+        if math.isfinite(difference):
+            others.setdefault(item, []).append(difference)
+        else:
+            firsts[int(stimulus)] = item
+    if design != "mushra":
+        for stimulus, item in firsts.items():
+            if others.get(item):
+                out[stimulus] = (float(np.median(others[item])), out[stimulus][1])
     return out
 
 
@@ -151,7 +167,7 @@ def simulate_listeners(
         if row is None:
             raise BadInputError(f"no listening test named {test!r}", field="TEST")
         test_id, design, config = int(row[0]), str(row[1]), dict(row[2])
-        differences = _differences(connection, test_id)
+        differences = _differences(connection, test_id, design)
     rng = np.random.default_rng(seed)
     tied = _respondents(store, min(respondents, n), rng)
     written = 0

@@ -83,6 +83,8 @@ def create(
             "songs": ",".join(result["songs"]),
         }
     emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Listening test created")
+    if result.get("warning"):
+        click.echo(f"Warning: {result['warning']}", err=True)
 
 
 @listen.command(name="list")
@@ -205,27 +207,50 @@ def report(
             from earwitness.analysis.listening._html import write_html
 
             write_html(result, html_file)
+    simulated = " · SIMULATED" if result["simulated_answers"] else ""
     if as_json:
         emit(result, as_json=True, out=out)
     elif as_csv:
-        emit(_table(result), as_csv=True, out=out)
+        emit(_labelled(_table(result), result), as_csv=True, out=out)
     else:
-        emit(_table(result), out=out, title=f"{test} ({result['design']})")
+        emit(_table(result), out=out, title=f"{test} ({result['design']}){simulated}")
         excluded = result["excluded_sessions"]
         click.echo(
             f"{len(excluded)} of {result['sessions']} sessions excluded by post-screening", err=True
         )
+        _echo_preference(result, simulated)
+
+
+def _rounded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
 
 
 def _table(result: dict[str, Any]) -> list[dict[str, Any]]:
     if "by_condition" in result:
-        return [
-            {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
-            for row in result["by_condition"]
-        ]
+        return _rounded(result["by_condition"])
     if "pairs" in result:
-        return result["pairs"]
-    return result.get("listeners", [])
+        return list(result["pairs"])
+    return list(result.get("listeners", []))
+
+
+def _labelled(rows: list[dict[str, Any]], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows with a ``simulated`` column when any answer of the test was simulated."""
+    if not result["simulated_answers"]:
+        return rows
+    return [{**row, "simulated": True} for row in rows]
+
+
+def _echo_preference(result: dict[str, Any], simulated: str) -> None:
+    section = result.get("preference")
+    if section is None:
+        return
+    if section["caveat"]:
+        click.echo(f"Blind preference over human: none. {section['caveat']}", err=True)
+        return
+    keep = ("service", "ai_preferred", "human_preferred", "ties", "rate", "ci_low", "ci_high")
+    rows = [{k: row[k] for k in keep} for row in section["by_service"]]
+    emit(_rounded(rows), title=f"Blind preference over the human master{simulated}")
+    click.echo(section["rule"], err=True)
 
 
 @listen.command(name="export-webmushra", short_help="Write a webMUSHRA config and its stimuli.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from earwitness.analysis import listening
 from earwitness.dashboard import _data
 from earwitness.dashboard import _figures as fig
-from earwitness.dashboard._context import banner, filters, load, show_figure, show_table
+from earwitness.dashboard._context import banner, filters, load, md, show_figure, show_table
 
 
 def render() -> None:
@@ -34,9 +35,14 @@ def render() -> None:
     summary = _data.rating_summary(rows)
     show_figure(fig.listening_means(summary), "l_means")
     show_table(summary, "l_summary")
-    prefs = _data.preference_rates(rows)
-    show_figure(fig.preference(prefs), "l_pref")
-    show_table(prefs, "l_pref_table")
+    caveat = listening.preference_caveats(rows).get(test)
+    if caveat:
+        st.warning(f"Blind preference over human: not from this test. {md(caveat)}.")
+    else:
+        prefs = _data.preference_rates(rows)
+        show_figure(fig.preference(prefs), "l_pref")
+        st.caption(md(f"Blind preference: {listening.PREFERENCE_RATE_RULE}."))
+        show_table(prefs, "l_pref_table")
     st.subheader("Screening")
     st.json(load("listening_screening", test))
 

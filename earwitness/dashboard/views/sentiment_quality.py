@@ -11,6 +11,7 @@ from earwitness.dashboard._context import (
     banner,
     filters,
     load,
+    md,
     show_figure,
     show_table,
     stance_provenance_note,
@@ -55,6 +56,8 @@ def render() -> None:
             ),
             "sq_quality_fig", on_select="rerun", selection_mode="points",
         )  # fmt: skip
+        if quality == "preference":
+            st.caption(md(_data.preference_note(load("listening_ratings"))))
     with right:
         show_figure(
             fig.quality_scatter(frame, measure, _data.AUDIO_MEASURES[measure], ci=False),
