@@ -90,19 +90,24 @@ def test_deep_nesting_and_huge_numbers_get_400_and_store_nothing(mushra) -> None
     study, store = mushra
     client = _client(study, store)
     token = new_session(store, study, "m")
-    event = '{"kind": "play", "trial": 0, "t": %s, "detail": %s}'
+
+    def event(t: str, detail: str) -> str:
+        return (
+            '{"events": [{"kind": "play", "trial": 0, "t": ' + t + ', "detail": ' + detail + "}]}"
+        )
+
     bodies = {
         "answer": [
-            '{"trial": 0, "ratings": %s}' % _nested(30_000),
-            '{"trial": 0, "ratings": {"a": %s}}' % _nested(1_000),
-            '{"trial": %s, "ratings": {}}' % ("9" * 400),
+            '{"trial": 0, "ratings": ' + _nested(30_000) + "}",
+            '{"trial": 0, "ratings": {"a": ' + _nested(1_000) + "}}",
+            '{"trial": ' + "9" * 400 + ', "ratings": {}}',
         ],
         "events": [
-            '{"events": [%s]}' % (event % ("1", '{"x": %s}' % _nested(1_000))),
-            '{"events": [%s]}' % (event % ("1", '{"x": %s}' % _nested(30_000))),
-            '{"events": [%s]}' % (event % ("9" * 400, "{}")),
-            '{"events": [%s]}' % (event % ("1e400", "{}")),
-            '{"events": [%s]}' % (event % ("NaN", "{}")),
+            event("1", '{"x": ' + _nested(1_000) + "}"),
+            event("1", '{"x": ' + _nested(30_000) + "}"),
+            event("9" * 400, "{}"),
+            event("1e400", "{}"),
+            event("NaN", "{}"),
         ],
     }
     for action, texts in bodies.items():
