@@ -36,9 +36,8 @@ class ServerLimits:
         """From a study's ``setting`` lookup; the declared defaults without one."""
         defaults = default_settings()
         get = setting or defaults.__getitem__
-        return cls(
-            **{
-                f.name: (float if f.type == "float" else int)(get(f"listen_{f.name}"))
-                for f in fields(cls)
-            }
-        )
+        values: dict[str, Any] = {
+            f.name: (float if f.type == "float" else int)(get(f"listen_{f.name}"))
+            for f in fields(cls)
+        }
+        return cls(**values)

@@ -243,4 +243,4 @@ def create_app(store: Store, root: Path, limits: ServerLimits | None = None) -> 
         Route("/api/{token}/{action}", api, methods=["GET", "POST"]),
     ]
     handlers = {404: not_found, 405: not_allowed, Exception: failed}
-    return Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    return Starlette(routes=routes, exception_handlers=handlers)
