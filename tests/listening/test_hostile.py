@@ -254,3 +254,23 @@ def test_a_longer_lock_gets_503_with_retry_after_then_the_answer_is_kept(mushra)
     assert client.post(f"/api/{token}/answer", json=answer).status_code == 200  # the retry
     assert client.post(f"/api/{token}/answer", json=answer).status_code == 409  # once only
     assert ratings_frame(store, "m")["score"].tolist() == [62.0] * 5
+
+
+def test_the_download_dither_is_tpdf_of_two_lsb_peak_to_peak() -> None:
+    import numpy as np
+
+    from earwitness.analysis.listening import _signal as sig
+
+    rng = np.random.default_rng(7)
+    codes = sig.quantise(np.clip(rng.normal(0, 0.2, (240_000, 2)), -1, 1))
+    codes[:10] = (1 << 23) - 1  # full scale stays in range
+    codes[10:20] = -(1 << 23)
+    data = sig.redither(sig.wav_bytes(codes, 48_000), np.random.default_rng(8))
+    decoded, _ = _decoded(data)
+    steps = np.rint(decoded * 2.0**23).astype(np.int64) - codes
+    values, counts = np.unique(steps, return_counts=True)
+    shares = dict(zip(values.tolist(), (counts / steps.size).tolist(), strict=True))
+    # round(x + u1 + u2 - 1) for an integer x: -1, 0, +1 with 1/8, 3/4, 1/8 (Lipshitz et al.)
+    assert set(shares) == {-1, 0, 1}
+    assert abs(shares[0] - 0.75) < 0.005 and abs(shares[1] - shares[-1]) < 0.005
+    assert len(data) == 44 + codes.size * 3 and data[:44] == sig.wav_bytes(codes, 48_000)[:44]

@@ -181,7 +181,10 @@ def redither(wav: bytes, rng: np.random.Generator) -> bytes:
     raw = np.frombuffer(wav, dtype=np.uint8, offset=_HEADER).reshape(-1, 3).astype(np.int32)
     codes = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
     codes = np.where(codes >= 1 << 23, codes - (1 << 24), codes)
-    dither = rng.random(codes.shape) + rng.random(codes.shape) - 1.0  # TPDF on (-1, 1) LSB
-    moved = np.clip(codes + np.rint(dither).astype(np.int32), -(1 << 23), (1 << 23) - 1)
+    # codes already lie on the grid, so rounding code + TPDF(-1, 1) moves a code by
+    # -1, 0 or +1 with probabilities 1/8, 3/4, 1/8: drawn directly, one byte per sample
+    draw = rng.integers(0, 8, codes.shape, dtype=np.uint8)
+    step = (draw == 7).astype(np.int32) - (draw == 0)
+    moved = np.clip(codes + step, -(1 << 23), (1 << 23) - 1)
     data = np.ascontiguousarray(moved.astype("<i4")).view(np.uint8).reshape(-1, 4)[:, :3]
     return wav[:_HEADER] + data.tobytes()
