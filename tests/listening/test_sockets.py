@@ -24,20 +24,22 @@ LIMITS = dataclasses.replace(
     header_timeout_s=1.0,
     body_timeout_s=1.0,
     keep_alive_s=1.0,
-    max_connections=40,
+    max_connections=1_100,
 )
+FEW = dataclasses.replace(LIMITS, max_connections=40)
 
 
 @pytest.fixture
-def live(audio_study) -> Iterator[tuple[tuple[str, int], str]]:
+def live(audio_study, request) -> Iterator[tuple[tuple[str, int], str]]:
     import uvicorn
 
+    limits = getattr(request, "param", LIMITS)
     study, store = audio_study
     create_test(store, study, "t", "abx", reference="human", start=3.0, excerpt_s=1.0)
     token = new_session(store, study, "t")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(server_config(store, study.root, "127.0.0.1", 0, LIMITS))
+    server = uvicorn.Server(server_config(store, study.root, "127.0.0.1", 0, limits))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     for _ in range(200):
@@ -103,10 +105,10 @@ def test_a_client_trickling_header_lines_is_dropped(live) -> None:
 
 def test_idle_and_half_open_connections_are_dropped(live) -> None:
     address, token = live
-    connections = [_connect(address) for _ in range(30)]  # connect, send nothing
+    connections = [_connect(address) for _ in range(1_000)]  # connect, send nothing
     try:
-        time.sleep(LIMITS.header_timeout_s + 1.0)
-        assert all(_closed_after(c, 1.0) is not None for c in connections)
+        time.sleep(LIMITS.header_timeout_s + 2.0)
+        assert sum(_closed_after(c, 0.5) is not None for c in connections) == 1_000
     finally:
         for connection in connections:
             connection.close()
@@ -129,9 +131,10 @@ def test_a_body_that_never_arrives_gets_408(live) -> None:
     assert time.monotonic() - started < LIMITS.body_timeout_s + 2.0
 
 
+@pytest.mark.parametrize("live", [FEW], indirect=True)
 def test_connections_past_the_limit_get_503_and_the_server_recovers(live) -> None:
     address, token = live
-    held = [_connect(address) for _ in range(LIMITS.max_connections)]
+    held = [_connect(address) for _ in range(FEW.max_connections)]
     try:
         time.sleep(0.2)
         refused = _request(address, b"GET /static/listen.css HTTP/1.1\r\nHost: x\r\n\r\n")
