@@ -274,3 +274,14 @@ def test_the_download_dither_is_tpdf_of_two_lsb_peak_to_peak() -> None:
     assert set(shares) == {-1, 0, 1}
     assert abs(shares[0] - 0.75) < 0.005 and abs(shares[1] - shares[-1]) < 0.005
     assert len(data) == 44 + codes.size * 3 and data[:44] == sig.wav_bytes(codes, 48_000)[:44]
+
+
+def test_an_unexpected_failure_is_still_a_json_error(mushra) -> None:
+    study, store = mushra
+    token = new_session(store, study, "m")
+    client = TestClient(create_app(store, study.root), raise_server_exceptions=False)
+    trial = client.get(f"/api/{token}/state").json()["trial"]
+    for path in (study.root / "listening").rglob("*.wav"):
+        path.unlink()  # the stimuli vanished from the study folder
+    response = client.get(f"/api/{token}/audio/{trial['reference']}")
+    assert response.status_code == 500 and response.json() == {"error": "internal error"}
