@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from earwitness.analysis.listening import create_test, new_session, ratings_frame
 from earwitness.analysis.listening._limits import MAX_DEPTH, ServerLimits
 from earwitness.analysis.listening._server import create_app
+from earwitness.analysis.listening._sessions import AnswerError
 from earwitness.analysis.metrics import integrated_loudness
 from earwitness.store import schema as s
 
@@ -285,3 +286,15 @@ def test_an_unexpected_failure_is_still_a_json_error(mushra) -> None:
         path.unlink()  # the stimuli vanished from the study folder
     response = client.get(f"/api/{token}/audio/{trial['reference']}")
     assert response.status_code == 500 and response.json() == {"error": "internal error"}
+
+
+def test_parsing_is_linear_in_the_body() -> None:
+    from earwitness.analysis.listening._server import parse_json
+
+    # unterminated escaped quotes made a string-skipping regular expression quadratic
+    hostile = [b'"' + b'\\"' * 32_000, b"[" * 65_000, b'{"a":' * 13_000]
+    for body in hostile:
+        started = time.process_time()
+        with pytest.raises(AnswerError) as caught:
+            parse_json(body)
+        assert caught.value.status == 400 and time.process_time() - started < 0.5

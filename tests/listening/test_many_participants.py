@@ -41,14 +41,17 @@ class Server:
             self.port = probe.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.starts: list[float] = []  # seconds each start took (printed with -s)
 
     def start(self) -> None:
         command = [sys.executable, "-m", "earwitness", "--study", str(self.study)]
         command += ["listen", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        started = time.monotonic()
         for _ in range(600):  # up to 60 s on a loaded machine
             try:
                 httpx.get(f"{self.base}/static/listen.css", timeout=1)
+                self.starts.append(time.monotonic() - started)
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -115,7 +118,9 @@ def test_no_answer_is_lost_or_duplicated_across_kills(audio_study) -> None:
         killing.join(120)
     finally:
         server.kill()
-    assert not killing.is_alive()
+    conflicts = statuses.count(409)
+    print(f"starts {[round(x, 1) for x in server.starts]} s; {conflicts} answers got 409")
+    assert not killing.is_alive() and len(server.starts) == KILLS + 1
     assert set(statuses) <= {200, 409} and len(statuses) == PARTICIPANTS * 4
     with store.connect() as connection:
         rows = connection.execute(

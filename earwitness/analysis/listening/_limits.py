@@ -12,11 +12,11 @@ from typing import Any
 
 from earwitness.settings import default_settings
 
-__all__ = ["MAX_BODY", "MAX_DEPTH", "MAX_NUMBER_CHARS", "ServerLimits"]
+__all__ = ["MAX_BODY", "MAX_DEPTH", "MAX_INT_DIGITS", "ServerLimits"]
 
 MAX_BODY = 64 * 1024  # bytes of one request body
 MAX_DEPTH = 16  # nesting of objects and arrays in one request body
-MAX_NUMBER_CHARS = 24  # characters of one JSON number (a float64 needs at most 24)
+MAX_INT_DIGITS = 24  # digits of one JSON integer (a float past 1e308 is refused too)
 
 
 @dataclass(frozen=True)

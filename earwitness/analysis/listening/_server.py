@@ -7,7 +7,8 @@ Routes (TOKEN is the session's opaque token, STIM a per-session stimulus token):
 * ``GET /api/TOKEN/state``: design, progress and the current trial's tokens.
 * ``GET /api/TOKEN/audio/STIM``: the stimulus, PCM WAV with a bare header.
 * ``POST /api/TOKEN/answer``: one trial's answer, written at once. Malformed JSON,
-  nesting deeper than ``MAX_DEPTH`` or a number longer than ``MAX_NUMBER_CHARS`` get 400,
+  nesting deeper than ``MAX_DEPTH``, an integer of more than ``MAX_INT_DIGITS`` digits
+  or an infinite number get 400,
   bodies over ``MAX_BODY`` 413, a body not sent within the body timeout 408; then the
   answer's types are checked (422), then its order (replays and skips get 409), then its
   tokens (422). A write that finds the database locked is retried for
@@ -31,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from starlette.routing import Route
 from earwitness.analysis.listening._limits import (
     MAX_BODY,
     MAX_DEPTH,
-    MAX_NUMBER_CHARS,
+    MAX_INT_DIGITS,
     ServerLimits,
 )
 from earwitness.analysis.listening._sessions import (
@@ -78,7 +78,6 @@ _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
 }
 _STATIC = {"listen.js": "text/javascript", "listen.css": "text/css", "index.html": "text/html"}
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def _asset(name: str) -> bytes:
@@ -91,20 +90,37 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     )
 
 
-def _depth(data: bytes) -> int:
-    """The deepest nesting of arrays and objects in JSON text (brackets in strings skipped)."""
-    codes = np.frombuffer(_STRING.sub(b'""', data), dtype=np.uint8)
-    step = np.isin(codes, (91, 123)).astype(np.int64) - np.isin(codes, (93, 125))
-    return int(np.cumsum(step).max(initial=0))
+_LARGEST = 10**MAX_INT_DIGITS
 
 
-def _number(text: str) -> float | int:
-    if len(text) > MAX_NUMBER_CHARS:
-        raise AnswerError(400, f"a number in the body is longer than {MAX_NUMBER_CHARS} characters")
-    value = float(text)
-    if not math.isfinite(value):
+def _refuse_number(value: Any) -> None:
+    kind = type(value)
+    if kind is int and not -_LARGEST < value < _LARGEST:
+        raise AnswerError(400, f"a number in the body has more than {MAX_INT_DIGITS} digits")
+    if kind is float and not math.isfinite(value):
         raise AnswerError(400, "a number in the body is out of range")
-    return value if any(c in text for c in ".eE") else int(text)
+
+
+def _refuse_deep_or_huge(value: Any) -> None:
+    """400 for nesting deeper than ``MAX_DEPTH`` or a number past the limits.
+
+    Level by level, without recursion: a body's items are visited once."""
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        containers = []
+        for item in level:
+            if type(item) not in (dict, list):
+                _refuse_number(item)
+                continue
+            if depth > MAX_DEPTH:
+                raise AnswerError(400, f"the body is nested deeper than {MAX_DEPTH} levels")
+            for child in item.values() if type(item) is dict else item:
+                if type(child) in (dict, list):
+                    containers.append(child)
+                elif type(child) in (int, float):
+                    _refuse_number(child)
+        level = containers
 
 
 def _no_constant(text: str) -> None:
@@ -113,12 +129,14 @@ def _no_constant(text: str) -> None:
 
 def parse_json(data: bytes) -> Any:
     """A request body parsed with limits on depth and number size; 400 when past them."""
-    if _depth(data) > MAX_DEPTH:
-        raise AnswerError(400, f"the body is nested deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(data, parse_int=_number, parse_float=_number, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        value = json.loads(data, parse_constant=_no_constant)
+    except RecursionError:  # the decoder's own guard, far deeper than MAX_DEPTH
+        raise AnswerError(400, f"the body is nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):  # also ints past Python's 4,300 digits
         raise AnswerError(400, "the body is not JSON") from None
+    _refuse_deep_or_huge(value)
+    return value
 
 
 async def _read(request: Request) -> bytes:
