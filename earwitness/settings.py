@@ -105,6 +105,56 @@ SETTINGS: tuple[Setting, ...] = (
         "human",
         "Version that `earwitness audio compare` measures the others against.",
     ),
+    # Listening-test server (`earwitness listen serve`)
+    Setting(
+        "listen_events_per_session",
+        20000,
+        "Page events (plays, switches, slider moves) one listening session may log; past it "
+        "the server answers 429.",
+        int,
+    ),
+    Setting(
+        "listen_event_bytes_per_session",
+        2_000_000,
+        "Characters of event detail (as JSON) one listening session may log; past it the "
+        "server answers 429.",
+        int,
+    ),
+    Setting(
+        "listen_header_timeout_s",
+        10.0,
+        "Seconds a client of `listen serve` has to send a request's headers, from the moment "
+        "it connects (or starts the next request); then the connection is closed.",
+        float,
+    ),
+    Setting(
+        "listen_body_timeout_s",
+        20.0,
+        "Seconds a client of `listen serve` has to send a request's body once its headers "
+        "arrived; then it gets 408 and the connection is closed.",
+        float,
+    ),
+    Setting(
+        "listen_keep_alive_s",
+        5.0,
+        "Seconds `listen serve` keeps an idle connection open between two requests.",
+        float,
+    ),
+    Setting(
+        "listen_max_connections",
+        256,
+        "Open connections `listen serve` holds at once; a connection beyond it gets 503 "
+        "with Retry-After and is closed.",
+        int,
+    ),
+    Setting(
+        "listen_busy_retry_s",
+        10.0,
+        "Seconds `listen serve` keeps retrying a write that finds the study database locked "
+        "by another command (each try waits up to 5 s) before it answers 503 with "
+        "Retry-After; the page then sends the answer again by itself.",
+        float,
+    ),
 )
 
 # Tables (``[name]`` sections) that an area reads; they are not in a new study's file.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
+import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from earwitness.analysis.listening import create_test, new_session, ratings_frame
+from earwitness.analysis.listening._limits import ServerLimits
 from earwitness.analysis.listening._server import create_app
 from earwitness.store import schema as s
 
@@ -30,28 +35,37 @@ ARGS = [
 FORBIDDEN = ("human", "landr", "ozone", "ai:", ".wav", ".flac", "vibe")
 
 
-@pytest.fixture
-def server(audio_study):
+@contextmanager
+def _serving(store, root, limits: ServerLimits | None = None) -> Iterator[str]:
     import uvicorn
 
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        create_app(store, root, limits), host="127.0.0.1", port=0, log_level="warning"
+    )
+    app_server = uvicorn.Server(config)
+    thread = threading.Thread(target=app_server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not app_server.started:
+        time.sleep(0.05)
+    host, port = listener.getsockname()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        app_server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
+@pytest.fixture
+def server(audio_study):
     if not CHROMIUM.exists():
         pytest.fail("chromium is missing: apt-get install chromium (.ci/run does)")
     study, store = audio_study
     create_test(store, study, "web", "mushra", reference="human", start=3.0, excerpt_s=4.0)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(store, study.root), host="127.0.0.1", port=port, log_level="warning"
-    )
-    app_server = uvicorn.Server(config)
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    while not app_server.started:
-        time.sleep(0.05)
-    yield study, store, f"http://127.0.0.1:{port}"
-    app_server.should_exit = True
-    thread.join(10)
+    with _serving(store, study.root) as base:
+        yield study, store, base
 
 
 @pytest.fixture
@@ -226,3 +240,93 @@ def test_the_headphone_check_is_logged_not_blocking(server, browser) -> None:
             sa.select(s.listening_events.c.detail).where(s.listening_events.c.kind == "headphone")
         ).all()
     assert len(details) == 1 and details[0]["trials"] == 6 and 0 <= details[0]["correct"] <= 6
+
+
+def _to_first_trial(page, base: str, token: str) -> None:
+    page.goto(f"{base}/s/{token}")
+    page.click("#welcome-start")
+    page.click("#volume-done")
+    page.click("#begin")
+    page.wait_for_selector("#submit")
+
+
+def _rate_all(page, first: int) -> None:
+    sliders = page.locator(".column input[type=range]")
+    for i in range(sliders.count()):
+        sliders.nth(i).fill(str(first + i))
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["phone", "desktop"])
+def test_every_slider_lies_on_the_card_on_a_phone_and_a_desktop(
+    server, browser, tmp_path, size
+) -> None:
+    study, store, base = server
+    token = new_session(store, study, "web")
+    width, height = size
+    page = browser.new_page(viewport={"width": width, "height": height})
+    _to_first_trial(page, base, token)
+    page.screenshot(path=str(tmp_path / f"mushra-{width}.png"), full_page=True)
+    card = page.locator(".card").bounding_box()
+    assert card is not None and card["x"] >= 0 and card["x"] + card["width"] <= width + 0.5
+    controls = page.locator(".column input[type=range], .column button, #submit")
+    assert controls.count() == 5 + 6 + 1  # five sliders, the reference and five slot buttons
+    for i in range(controls.count()):
+        box = controls.nth(i).bounding_box()
+        assert box is not None
+        assert card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"], i
+        assert card["y"] <= box["y"] and box["y"] + box["height"] <= card["y"] + card["height"], i
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scroll
+
+
+def test_after_a_conflicting_answer_the_page_recovers(server, browser, tmp_path) -> None:
+    import httpx
+
+    study, store, base = server
+    token = new_session(store, study, "web")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    _to_first_trial(page, base, token)
+    _rate_all(page, 20)
+    slots = httpx.get(f"{base}/api/{token}/state").json()["trial"]["slots"]
+    other_tab = {"trial": 0, "ratings": dict.fromkeys(slots, 77)}
+    assert httpx.post(f"{base}/api/{token}/answer", json=other_tab).status_code == 200
+    page.click("#submit")  # 409: this trial was answered in the other tab
+    page.wait_for_selector("#completion-code", timeout=10_000)
+    assert "already been answered" in page.inner_text("#message")
+    page.screenshot(path=str(tmp_path / "recovered.png"), full_page=True)
+    assert ratings_frame(store, "web")["score"].tolist() == [77.0] * 5  # the first answer stays
+
+
+@pytest.mark.slow
+def test_a_locked_database_makes_the_page_wait_and_retry(audio_study, browser, tmp_path) -> None:
+    study, store = audio_study
+    create_test(store, study, "web", "mushra", reference="human", start=3.0, excerpt_s=2.0)
+    token = new_session(store, study, "web")
+    limits = dataclasses.replace(ServerLimits.from_settings(), busy_retry_s=0.0)
+    with _serving(store, study.root, limits) as base:
+        page = browser.new_page()
+        _to_first_trial(page, base, token)
+        _rate_all(page, 40)
+        ready, release = threading.Event(), threading.Event()
+
+        def hold() -> None:  # another command holds the write lock until the page waits
+            connection = sqlite3.connect(study.root / "study.db", isolation_level=None)
+            connection.execute("BEGIN IMMEDIATE")
+            ready.set()
+            release.wait(30)
+            connection.execute("ROLLBACK")
+            connection.close()
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        ready.wait(10)
+        try:
+            page.click("#submit")
+            page.wait_for_selector("#message.wait", timeout=25_000)  # 5 s per busy try
+            waiting = page.inner_text("#message")
+            page.screenshot(path=str(tmp_path / "busy.png"), full_page=True)
+        finally:
+            release.set()
+            holder.join()
+        page.wait_for_selector("#completion-code", timeout=20_000)
+    assert "please wait" in waiting and "nothing is lost" in waiting
+    assert ratings_frame(store, "web")["score"].tolist() == [40.0, 41.0, 42.0, 43.0, 44.0]

@@ -76,7 +76,8 @@ def test_bad_requests_get_a_clear_4xx_and_change_nothing(served) -> None:
     assert client.get("/s/nosuchtoken").status_code == 404
     bad = [
         (client.post(f"/api/{token}/answer", content=b"{not json"), 400),
-        (client.post(f"/api/{token}/answer", json={"trial": 1, "ratings": {}}), 409),
+        (client.post(f"/api/{token}/answer", json={"trial": 1, "ratings": {}}), 422),
+        (client.post(f"/api/{token}/answer", json={"trial": 1, "ratings": {slots[0]: 5}}), 409),
         (client.post(f"/api/{token}/answer", json={"trial": 0, "ratings": {slots[0]: 50}}), 422),
         (
             client.post(

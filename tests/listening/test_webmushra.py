@@ -132,3 +132,25 @@ def test_bad_webmushra_input_is_refused(audio_study, tmp_path) -> None:
     with pytest.raises(BadInputError, match="unknown trial_id"):
         import_results(store, "wm", [unknown], tmp_path / "wm" / "earwitness-map.json")
     assert ratings_frame(store, "wm").empty
+
+
+def test_a_repeated_row_is_refused_in_one_line_and_nothing_is_written(
+    audio_study, tmp_path
+) -> None:
+    study, store = audio_study
+    create_test(store, study, "wm", "mushra", reference="human", start=2.0)
+    config = yaml.safe_load(export_webmushra(store, study, "wm", tmp_path / "wm").read_text())
+    (page,) = [p for p in config["pages"] if p["type"] == "mushra"]
+    rows = [
+        ["wm", "", "", "", uuid, page["id"], key, 50, 1, ""]
+        for uuid in ("u-1", "u-2")
+        for key in ("reference", "C1", "C2", "anchor35", "anchor70")
+    ]
+    rows.append(rows[6])  # u-2's C1 again, as a resubmitted form writes it
+    results = _write(tmp_path / "mushra.csv", MUSHRA_HEADER, rows)
+    with pytest.raises(BadInputError) as caught:
+        import_results(store, "wm", [results], tmp_path / "wm" / "earwitness-map.json")
+    message = str(caught.value)
+    assert "\n" not in message and "mushra.csv" in message and "row 12" in message
+    assert "row 8" in message and "'C1'" in message
+    assert ratings_frame(store, "wm").empty  # u-1's complete session was not written either

@@ -9,6 +9,8 @@ are drawn from a per-session seed that the session records.
 
 from __future__ import annotations
 
+import json
+import math
 import random
 import re
 import secrets
@@ -20,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from earwitness.analysis.listening._limits import ServerLimits
 from earwitness.errors import BadInputError
 from earwitness.privacy import pseudonym
 from earwitness.store import Store, ensure_participant, set_user_group
@@ -60,10 +63,11 @@ AB_CHOICES = ("A", "B", "none")
 class AnswerError(Exception):
     """A request the session refuses: ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 @dataclass
@@ -258,6 +262,40 @@ def stimulus_for(session: Session, token: str) -> int:
     raise AnswerError(404, "unknown stimulus")
 
 
+def _trial_number(answer: dict[str, Any]) -> int:
+    trial = answer.get("trial")
+    if isinstance(trial, bool) or not isinstance(trial, int) or trial < 0:
+        raise AnswerError(422, "trial is a whole number from 0 (not a boolean or a decimal)")
+    return trial
+
+
+def _check_shape(design: str, answer: dict[str, Any]) -> None:
+    """Types and ranges that do not depend on the trial: checked before the order."""
+    _trial_number(answer)
+    if design in ("mushra", "mushra-noref"):
+        ratings = answer.get("ratings")
+        if not isinstance(ratings, dict) or not ratings:
+            raise AnswerError(422, "ratings map each stimulus token to a score")
+        for score in ratings.values():
+            if (
+                isinstance(score, bool)
+                or not isinstance(score, int | float)
+                or not 0 <= score <= 100
+            ):
+                raise AnswerError(422, "scores are numbers from 0 to 100")
+        return
+    allowed = AB_CHOICES if design == "ab" else ("A", "B")
+    if answer.get("choice") not in allowed:
+        raise AnswerError(422, f"choice must be one of {', '.join(allowed)}")
+    tags = answer.get("tags", [])
+    if (
+        not isinstance(tags, list)
+        or len(tags) > 20
+        or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in tags)
+    ):
+        raise AnswerError(422, "tags are up to 20 short strings")
+
+
 def _rows(session: Session, plan: dict[str, Any], answer: dict[str, Any]) -> list[dict[str, Any]]:
     base = {
         "session_id": session.id,
@@ -267,39 +305,20 @@ def _rows(session: Session, plan: dict[str, Any], answer: dict[str, Any]) -> lis
     }
     slots = plan["slots"]
     if session.design in ("mushra", "mushra-noref"):
-        ratings = answer.get("ratings")
-        if not isinstance(ratings, dict) or set(ratings) != {slot["token"] for slot in slots}:
+        ratings = answer["ratings"]
+        if set(ratings) != {slot["token"] for slot in slots}:
             raise AnswerError(422, "rate every stimulus of the trial, and only those")
-        rows = []
-        for slot in slots:
-            score = ratings[slot["token"]]
-            if (
-                isinstance(score, bool)
-                or not isinstance(score, int | float)
-                or not 0 <= score <= 100
-            ):
-                raise AnswerError(422, "scores are numbers from 0 to 100")
-            rows.append(
-                {
-                    **base,
-                    "stimulus_id": slot["stimulus"],
-                    "slot_role": slot["role"],
-                    "score": float(score),
-                    "tags": [],
-                }
-            )
-        return rows
-    choice = answer.get("choice")
-    tags = answer.get("tags", [])
-    allowed = AB_CHOICES if session.design == "ab" else ("A", "B")
-    if choice not in allowed:
-        raise AnswerError(422, f"choice must be one of {', '.join(allowed)}")
-    if (
-        not isinstance(tags, list)
-        or len(tags) > 20
-        or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in tags)
-    ):
-        raise AnswerError(422, "tags are up to 20 short strings")
+        return [
+            {
+                **base,
+                "stimulus_id": slot["stimulus"],
+                "slot_role": slot["role"],
+                "score": float(ratings[slot["token"]]),
+                "tags": [],
+            }
+            for slot in slots
+        ]
+    choice = answer["choice"]
     score = None
     if session.design == "abx":
         score = 1.0 if choice == plan["x"]["is"] else 0.0
@@ -310,7 +329,7 @@ def _rows(session: Session, plan: dict[str, Any], answer: dict[str, Any]) -> lis
             "versus_stimulus_id": slots[1]["stimulus"],
             "slot_role": "condition",
             "choice": choice,
-            "tags": tags,
+            "tags": answer.get("tags", []),
             "score": score,
         }
     ]
@@ -322,10 +341,10 @@ def record_answer(
     """Write one trial's answer as given, in one transaction; refuse replays and skips."""
     with store.transaction() as connection:
         session = load_session(connection, token)
+        _check_shape(session.design, answer)
         if session.status == "complete":
             raise AnswerError(409, "the session is complete")
-        trial = answer.get("trial")
-        if trial != session.progress:
+        if _trial_number(answer) != session.progress:
             raise AnswerError(409, f"expected the answer to trial {session.progress}")
         plan = session.plan["trials"][session.progress]
         rows = _rows(session, plan, answer)
@@ -373,33 +392,82 @@ def set_crowd_id(store: Store, token: str, crowd_id: Any) -> bool:
     return bool(updated.rowcount)
 
 
-def add_events(store: Store, token: str, events: Any, *, simulated: bool | None = None) -> int:
-    """Append a batch of page events (kind, trial index, detail, client time)."""
+def _event_rows(session: Session, events: list[Any], simulated: bool) -> list[dict[str, Any]]:
+    trials = session.plan["trials"]
+    rows = []
+    for event in events:
+        if not isinstance(event, dict) or event.get("kind") not in EVENT_KINDS:
+            raise AnswerError(422, "each event has a known kind")
+        index = event.get("trial")
+        trial_id = None
+        if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(trials):
+            trial_id = trials[index]["trial"]
+        detail = event.get("detail", {})
+        client = event.get("t")
+        client_ms = None
+        if isinstance(client, int | float) and not isinstance(client, bool):
+            try:
+                client_ms = float(client)
+            except OverflowError:
+                raise AnswerError(422, "an event's t is a time in milliseconds") from None
+            if not math.isfinite(client_ms):
+                raise AnswerError(422, "an event's t is a time in milliseconds")
+        rows.append(
+            {
+                "session_id": session.id,
+                "trial_id": trial_id,
+                "kind": event["kind"],
+                "detail": detail if isinstance(detail, dict) else {},
+                "client_ms": client_ms,
+                "simulated": simulated,
+            }
+        )
+    return rows
+
+
+def _logged(connection: Connection, session_id: int) -> tuple[int, int]:
+    """Events a session has logged and the characters of their detail as JSON."""
+    ev, se = s.listening_events, s.listening_sessions
+    # lock the session's row (PostgreSQL) so that two batches cannot both pass the bound
+    connection.execute(sa.select(se.c.id).where(se.c.id == session_id).with_for_update())
+    count, size = connection.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.func.length(sa.cast(ev.c.detail, sa.Text))), 0),
+        ).where(ev.c.session_id == session_id)
+    ).one()
+    return int(count), int(size)
+
+
+def add_events(
+    store: Store,
+    token: str,
+    events: Any,
+    *,
+    simulated: bool | None = None,
+    limits: ServerLimits | None = None,
+) -> int:
+    """Append a batch of page events (kind, trial index, detail, client time).
+
+    A session logs at most ``limits.events_per_session`` events holding at most
+    ``limits.event_bytes_per_session`` characters of detail; a batch past either bound is
+    refused whole with 429.
+    """
+    limits = limits or ServerLimits.from_settings()
     if not isinstance(events, list) or len(events) > MAX_EVENTS:
         raise AnswerError(422, f"events are a list of at most {MAX_EVENTS}")
     with store.transaction() as connection:
         session = load_session(connection, token)
-        trials = session.plan["trials"]
-        rows = []
-        for event in events:
-            if not isinstance(event, dict) or event.get("kind") not in EVENT_KINDS:
-                raise AnswerError(422, "each event has a known kind")
-            index = event.get("trial")
-            trial_id = None
-            if isinstance(index, int) and 0 <= index < len(trials):
-                trial_id = trials[index]["trial"]
-            detail = event.get("detail", {})
-            client = event.get("t")
-            rows.append(
-                {
-                    "session_id": session.id,
-                    "trial_id": trial_id,
-                    "kind": event["kind"],
-                    "detail": detail if isinstance(detail, dict) else {},
-                    "client_ms": float(client) if isinstance(client, int | float) else None,
-                    "simulated": session.simulated if simulated is None else simulated,
-                }
+        rows = _event_rows(session, events, session.simulated if simulated is None else simulated)
+        if not rows:
+            return 0
+        count, size = _logged(connection, session.id)
+        size += sum(len(json.dumps(row["detail"])) for row in rows)
+        if count + len(rows) > limits.events_per_session or size > limits.event_bytes_per_session:
+            raise AnswerError(
+                429,
+                f"this session has logged its {limits.events_per_session} events or "
+                f"{limits.event_bytes_per_session} characters of event detail",
             )
-        if rows:
-            connection.execute(s.listening_events.insert(), rows)
+        connection.execute(s.listening_events.insert(), rows)
     return len(rows)

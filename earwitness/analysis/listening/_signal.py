@@ -15,6 +15,13 @@
 * Fades: raised-cosine (Hann half-window) fade-in and fade-out.
 * PCM: 24-bit little-endian integer, rounded and clipped; quantisation error is
   below -140 dBFS, so no dither is needed at -23 LUFS.
+* Per-download dither: every time a participant downloads a stimulus it is requantised
+  at its own 24-bit depth with fresh TPDF dither of 2 LSB peak to peak (Lipshitz,
+  Wannamaker & Vanderkooy 1992, "Quantization and dither: a theoretical survey", JAES
+  40(5): TPDF of that width makes the error's mean and variance independent of the
+  signal). Each sample moves by -1, 0 or +1 LSB (probabilities 1/8, 3/4, 1/8), an error
+  of 0.5 LSB RMS, about -144 dBFS: inaudible, loudness and length unchanged, but no two
+  downloads (the reference and the hidden reference, X and A or B) share their bytes.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ __all__ = [
     "loudest_start",
     "lowpass",
     "quantise",
+    "redither",
     "target_loudness",
     "to_rate",
     "wav_bytes",
@@ -156,3 +164,27 @@ def wav_bytes(codes: np.ndarray, rate: int) -> bytes:
         ]
     )
     return header + payload
+
+
+_HEADER = 44
+
+
+def redither(wav: bytes, rng: np.random.Generator) -> bytes:
+    """``wav`` (as :func:`wav_bytes` writes it) requantised with fresh TPDF dither."""
+    if (
+        wav[:4] != b"RIFF"
+        or wav[8:16] != b"WAVEfmt "
+        or int.from_bytes(wav[34:36], "little") != BIT_DEPTH
+        or wav[36:40] != b"data"
+    ):
+        raise ValueError("not a canonical 24-bit PCM WAVE file")
+    raw = np.frombuffer(wav, dtype=np.uint8, offset=_HEADER).reshape(-1, 3).astype(np.int32)
+    codes = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
+    codes = np.where(codes >= 1 << 23, codes - (1 << 24), codes)
+    # codes already lie on the grid, so rounding code + TPDF(-1, 1) moves a code by
+    # -1, 0 or +1 with probabilities 1/8, 3/4, 1/8: drawn directly, one byte per sample
+    draw = rng.integers(0, 8, codes.shape, dtype=np.uint8)
+    step = (draw == 7).astype(np.int32) - (draw == 0)
+    moved = np.clip(codes + step, -(1 << 23), (1 << 23) - 1)
+    data = np.ascontiguousarray(moved.astype("<i4")).view(np.uint8).reshape(-1, 4)[:, :3]
+    return wav[:_HEADER] + data.tobytes()

@@ -31,6 +31,7 @@ import json
 import secrets
 import shutil
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,8 @@ def import_results(
         raise BadInputError(
             f"{map_path.name} belongs to test {mapping.get('test')!r}", file=map_path
         )
-    by_listener: dict[str, list[tuple[str, dict[str, str]]]] = defaultdict(list)
+    by_listener: dict[str, list[_Row]] = defaultdict(list)
+    seen: dict[tuple[str, ...], tuple[Path, int]] = {}
     for file in files:
         kind, rows = _read(file)
         if (kind == "mushra") != (design == "mushra"):
@@ -212,7 +214,11 @@ def import_results(
         for number, row in enumerate(rows, start=2):
             if row["trial_id"] not in mapping["pages"]:
                 raise BadInputError(f"unknown trial_id {row['trial_id']!r}", file=file, row=number)
-            by_listener[_who(row, kind)].append((kind, row))
+            who = _who(row, kind)
+            _refuse_repeat(
+                seen, (who, row["trial_id"], row.get("rating_stimulus", "")), file, number
+            )
+            by_listener[who].append(_Row(kind, row, file, number))
     answers = 0
     with store.transaction() as connection:
         test_id = int(
@@ -226,15 +232,81 @@ def import_results(
     return {"sessions": len(by_listener), "answers": answers}
 
 
+def _refuse_repeat(
+    seen: dict[tuple[str, ...], tuple[Path, int]], key: tuple[str, ...], file: Path, number: int
+) -> None:
+    """One answer per listener, page (and stimulus): a repeated row is refused, not merged."""
+    if key in seen:
+        first_file, first_row = seen[key]
+        where = f"row {first_row}" + ("" if first_file == file else f" of {first_file.name}")
+        what = f"stimulus {key[2]!r} on page {key[1]!r}" if key[2] else f"page {key[1]!r}"
+        raise BadInputError(
+            f"repeats the same listener's answer to {what} ({where}); nothing was imported",
+            file=file,
+            row=number,
+        )
+    seen[key] = (file, number)
+
+
+@dataclass
+class _Row:
+    kind: str
+    row: dict[str, str]
+    file: Path
+    number: int
+
+
+def _answer(base: dict[str, Any], page: dict[str, Any], given: _Row) -> dict[str, Any]:
+    row = given.row
+    if given.kind == "mushra":
+        key = row["rating_stimulus"]
+        if key not in page["stimuli"]:
+            raise BadInputError(
+                f"unknown rating_stimulus {key!r} on page {row['trial_id']}",
+                file=given.file,
+                row=given.number,
+            )
+        try:
+            score = float(row["rating_score"])
+        except ValueError:
+            raise BadInputError(
+                f"rating_score {row['rating_score']!r} is not a number",
+                file=given.file,
+                row=given.number,
+            ) from None
+        role = (
+            "hidden_reference"
+            if key == "reference"
+            else (key if key.startswith("anchor") else "condition")
+        )
+        return {**base, "stimulus_id": page["stimuli"][key], "slot_role": role, "score": score}
+    answer = row["choice_answer"].strip()
+    if answer not in _PC_ANSWERS:
+        raise BadInputError(
+            f"unknown choice_answer {answer!r} on page {row['trial_id']}",
+            file=given.file,
+            row=given.number,
+        )
+    return {
+        **base,
+        "stimulus_id": page["stimuli"]["reference"],
+        "versus_stimulus_id": page["stimuli"]["C1"],
+        "slot_role": "condition",
+        "choice": answer,
+        "score": _PC_ANSWERS[answer],
+    }
+
+
 def _write_session(
     connection: Any,
     test_id: int,
     design: str,
     mapping: dict[str, Any],
     listener: str,
-    rows: list[tuple[str, dict[str, str]]],
+    rows: list[_Row],
 ) -> int:
     pages = mapping["pages"]
+    order = list(dict.fromkeys(r.row["trial_id"] for r in rows))
     session_id = connection.execute(
         s.listening_sessions.insert().values(
             test_id=test_id,
@@ -243,51 +315,20 @@ def _write_session(
             status="complete",
             plan={"trials": [], "source": "webMUSHRA"},
             crowd_id=listener[:128],
-            progress=len({r["trial_id"] for _, r in rows}),
+            progress=len(order),
             simulated=False,
         )
     ).inserted_primary_key[0]
-    order = list(dict.fromkeys(r["trial_id"] for _, r in rows))
     out = []
-    for kind, row in rows:
-        page = pages[row["trial_id"]]
+    for given in rows:
+        page = pages[given.row["trial_id"]]
         base = {
             "session_id": session_id,
             "trial_id": page["trial"],
             "tags": [],
-            "presented": order.index(row["trial_id"]),
+            "presented": order.index(given.row["trial_id"]),
             "simulated": False,
         }
-        if kind == "mushra":
-            key = row["rating_stimulus"]
-            if key not in page["stimuli"]:
-                raise BadInputError(f"unknown rating_stimulus {key!r} on page {row['trial_id']}")
-            role = (
-                "hidden_reference"
-                if key == "reference"
-                else (key if key.startswith("anchor") else "condition")
-            )
-            out.append(
-                {
-                    **base,
-                    "stimulus_id": page["stimuli"][key],
-                    "slot_role": role,
-                    "score": float(row["rating_score"]),
-                }
-            )
-        else:
-            answer = row["choice_answer"].strip()
-            if answer not in _PC_ANSWERS:
-                raise BadInputError(f"unknown choice_answer {answer!r} on page {row['trial_id']}")
-            out.append(
-                {
-                    **base,
-                    "stimulus_id": page["stimuli"]["reference"],
-                    "versus_stimulus_id": page["stimuli"]["C1"],
-                    "slot_role": "condition",
-                    "choice": answer,
-                    "score": _PC_ANSWERS[answer],
-                }
-            )
+        out.append(_answer(base, page, given))
     connection.execute(s.listening_answers.insert(), out)
     return len(out)

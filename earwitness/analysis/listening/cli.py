@@ -152,13 +152,12 @@ def link(
 @pass_env
 def serve(env: CliEnv, host: str, port: int) -> None:
     """Serve the listening-test page and API to participants."""
-    import uvicorn
-
-    from earwitness.analysis.listening._server import create_app
+    from earwitness.analysis.listening._limits import ServerLimits
+    from earwitness.analysis.listening._protocol import serve as run
 
     with env.store() as store:
         click.echo(f"Serving listening tests on http://{host}:{port}/s/TOKEN", err=True)
-        uvicorn.run(create_app(store, env.study.root), host=host, port=port, log_level="warning")
+        run(store, env.study.root, host, port, ServerLimits.from_settings(env.study.setting))
 
 
 @listen.command(short_help="Add simulated listeners' sessions (flagged).")

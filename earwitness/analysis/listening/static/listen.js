@@ -103,8 +103,9 @@ async function flush() {
   eventQueue = [];
   try {
     const r = await fetch(api("events"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
-    if (!r.ok) throw new Error(r.status);
-  } catch (e) { eventQueue = events.concat(eventQueue); }
+    // busy or unreachable: keep them for the next flush; refused (4xx, e.g. 429): drop them
+    if (r.status >= 500 || r.status === 408) throw new Error(r.status);
+  } catch (e) { eventQueue = events.concat(eventQueue).slice(0, 2000); }
 }
 setInterval(flush, 3000);
 addEventListener("pagehide", () => {
@@ -123,7 +124,10 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-function say(text) { $("message").textContent = text || ""; }
+function say(text, kind) {
+  $("message").textContent = text || "";
+  $("message").className = kind || "";
+}
 
 function audioContext() {
   if (!ctx) {
@@ -227,7 +231,7 @@ function ratingGrid(view, buttons) {
     return el("div", { class: "column" }, out, slider, buttons[i + offset]);
   });
   const scale = el("div", { class: "scale" }, ...["Excellent", "Good", "Fair", "Poor", "Bad"].map((w) => el("span", {}, w)));
-  const refs = view.reference ? el("div", { class: "column" }, buttons[0]) : "";
+  const refs = view.reference ? el("div", { class: "column ref" }, buttons[0]) : "";
   return el("div", {}, el("div", { class: "grid" }, refs, scale, ...columns), submit);
 }
 
@@ -245,15 +249,53 @@ function choiceForm(view, buttons) {
   return form;
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readJson(r) {
+  try { return await r.json(); } catch (e) { return {}; }
+}
+
+function retryDelay(r, attempt) {
+  const given = r ? Number(r.headers.get("Retry-After")) : NaN;
+  return Number.isFinite(given) && given > 0 ? Math.min(given, 30) : Math.min(2 + attempt, 10);
+}
+
+// Fetch JSON; while the server is busy (503), times out (408) or cannot be reached, wait
+// and try again, telling the participant to wait. Returns [response, body].
+async function patiently(path, options) {
+  for (let attempt = 0; ; attempt++) {
+    let r = null;
+    try { r = await fetch(api(path), options); } catch (e) { r = null; }
+    if (r && r.status !== 503 && r.status !== 502 && r.status !== 504 && r.status !== 408) {
+      const body = await readJson(r);
+      if ($("message").classList.contains("wait")) { say(""); }
+      return [r, body];
+    }
+    const wait = retryDelay(r, attempt);
+    say(`The server is busy; nothing is lost. Trying again in ${wait} s: please wait and keep this page open.`, "wait");
+    await sleep(wait * 1000);
+  }
+}
+
 async function send(answer, button) {
   button.disabled = true;
   if (engine && engine.playing) { engine.stop(); log("stop"); }
   await flush();
-  const r = await fetch(api("answer"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(answer) });
-  const body = await r.json();
+  const [r, body] = await patiently("answer", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(answer) });
+  if (r.status === 409) return recover();
   if (!r.ok) { say(body.error || `error ${r.status}`); button.disabled = false; return; }
   say("");
   state = body;
+  next();
+}
+
+// The answer clashed with the session (given in another tab, or sent twice after a lost
+// reply): the server's state is the truth, so continue from there.
+async function recover() {
+  const [r, body] = await patiently("state", {});
+  if (!r.ok) { $("stage").replaceChildren(el("p", {}, "This link is not valid.")); return; }
+  state = body;
+  say("This page had already been answered (perhaps in another tab); the test continues where it is.", "info");
   next();
 }
 
@@ -337,9 +379,9 @@ async function boot() {
   const query = new URLSearchParams(location.search);
   const crowd = query.get("crowd_id") || query.get("PROLIFIC_PID");
   if (crowd) await fetch(api("crowd"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ crowd_id: crowd }) });
-  const r = await fetch(api("state"));
+  const [r, body] = await patiently("state", {});
   if (!r.ok) { $("stage").replaceChildren(el("p", {}, "This link is not valid.")); return; }
-  state = await r.json();
+  state = body;
   $("title").textContent = state.design === "mushra" ? "MUSHRA listening test" : "Listening test";
   next();
 }
