@@ -56,7 +56,7 @@ def study() -> Study:
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
-    return Store.open(url, read_only=True)
+    return Store.open(url, read_only=True, untouched=True)
 
 
 def store() -> Store:
