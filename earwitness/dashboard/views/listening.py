@@ -6,7 +6,7 @@ import streamlit as st
 
 from earwitness.dashboard import _data
 from earwitness.dashboard import _figures as fig
-from earwitness.dashboard._context import banner, filters, load, show_figure, show_table
+from earwitness.dashboard._context import banner, filters, load, md, show_figure, show_table
 
 
 def render() -> None:
@@ -22,9 +22,7 @@ def render() -> None:
         return
     tests = sorted(set(ratings["test"]))
     test = st.selectbox("Test", tests, key="l_test")
-    rows = ratings[(ratings["test"] == test) & ratings["user_group"].map(f.keeps_group)]
-    rows = rows[rows["service"].isna() | rows["service"].map(f.keeps_service)]
-    rows = rows[rows["song"].isna() | rows["song"].map(f.keeps_song)]
+    rows = _data.filtered_ratings(ratings[ratings["test"] == test], f)
     kept = rows[~rows["excluded"].fillna(False).astype(bool)]
     st.caption(
         f"{kept['participant'].nunique()} listeners kept, "
@@ -38,7 +36,12 @@ def render() -> None:
     show_figure(fig.preference(prefs), "l_pref")
     show_table(prefs, "l_pref_table")
     st.subheader("Screening")
-    st.json(load("listening_screening", test))
+    st.caption("The screening report covers every assessor of the test; the filters do not apply.")
+    report = load("listening_screening", test)
+    st.caption(md(report.get("rules", "")) + " · sessions by short id (never their link)")
+    show_table(_data.screening_table(report), "l_screening")
+    with st.expander("The screening report as JSON"):
+        st.json(report, expanded=False)
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script
