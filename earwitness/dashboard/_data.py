@@ -916,16 +916,21 @@ def _array_metric(store: Store, f: Filters, name: str) -> pd.DataFrame:
                 a.c.name == name, a.c.file_id.in_(versions["file_id"].tolist())
             )
         ).all()
-    by_file = versions.set_index("file_id")
+    # One file may be a version of several songs (the same audio registered twice): its
+    # measurements then count for each of them.
+    by_file: dict[Any, list[tuple[Any, ...]]] = {}
+    for version in versions.itertuples(index=False):
+        by_file.setdefault(version.file_id, []).append(
+            (version.song, version.kind, version.label, version.service)
+        )
     long = []
     for file_id, data in rows:
         if not isinstance(data, dict):
             continue
-        version = by_file.loc[file_id]
-        for band, value in data.items():
-            if value is not None:
-                long.append([version["song"], version["kind"], version["label"],
-                             version["service"], float(band), float(value)])  # fmt: skip
+        for song, kind, label, service in by_file.get(file_id, []):
+            for band, value in data.items():
+                if value is not None:
+                    long.append([song, kind, label, service, float(band), float(value)])
     return pd.DataFrame(long, columns=["song", "kind", "label", "service", "band_hz", "db"])
 
 
