@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
 
@@ -354,3 +355,38 @@ def test_stance_provenance_says_human_validated_or_unvalidated(store: Store) -> 
     assert found.loc["LANDR", "compared"] == 25
     assert found.loc["eMastered", "provenance"] == "machine unvalidated"
     assert found.loc["RoEx", "provenance"] == "human"
+
+
+def test_every_export_carries_the_simulated_label_and_the_stance_provenance(
+    filled_sqlite: Study,
+) -> None:
+    from earwitness.code.assist import provenance
+    from earwitness.dashboard import _bundle
+
+    with filled_sqlite.open_store(read_only=True) as store:
+        tables = _data.bundle_tables(store, F)
+        labels = _bundle.Labels(
+            _data.simulated_areas(store, filled_sqlite.name), _data.stance_provenance(store)
+        )
+    # the filled study's stance is machine output with no human check: one rule says so
+    expected = provenance(False, 0, None)
+    assert expected == "machine unvalidated"
+    for name, frame in tables.items():
+        out = _bundle.labelled(frame, name, labels)
+        csv = pd.read_csv(io.BytesIO(_bundle.to_csv(out)))
+        assert {"data_label", "stance_provenance"} <= set(csv.columns), name
+        if len(csv):
+            assert csv["data_label"].str.startswith("SIMULATED").all(), name
+            said = csv["stance_provenance"]
+            assert said.map(lambda v: expected in v or v == "no stance for this service").all()
+            assert said.str.contains(expected).any(), name
+    stance = _bundle.labelled(tables["stance_by_service_group"], "stance_by_service_group", labels)
+    assert set(stance["stance_provenance"]) == {expected}
+    assert (
+        _bundle.labelled(tables["survey_results"], "survey_results", labels)["data_label"]
+        .str.contains("survey answers")
+        .all()
+    )
+    for name, figure in _bundle.figures(tables).items():
+        page = _bundle.to_html(figure, labels.caption(_bundle.FIGURE_TABLES[name])).decode()
+        assert "SIMULATED: " in page and expected in page, name
