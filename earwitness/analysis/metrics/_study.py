@@ -128,7 +128,7 @@ def add_file(
     return result
 
 
-def _other_songs(connection: sa.Connection, file_id: int, song_id: int) -> list[tuple[str, str]]:
+def _other_songs(connection: sa.Connection, file_id: Any, song_id: Any) -> list[tuple[str, str]]:
     """(song, version label) of the other songs that already hold this file."""
     v, sg = s.song_versions, s.songs
     rows = connection.execute(
