@@ -391,7 +391,7 @@ def listening_box(ratings: pd.DataFrame, conditions: pd.Series) -> go.Figure:
 
 
 def listening_means(summary: pd.DataFrame) -> go.Figure:
-    title = "Mean score, 95 % CI (Wilson up to 30 ratings, bootstrap above)"
+    title = "Mean score, 95 % CI (Wilson up to 10 ratings, bootstrap above)"
     if summary.empty:
         return empty(title, "No scored ratings.")
     figure = _figure(title)

@@ -33,7 +33,7 @@ __all__ = [
 
 N_BOOT = 2000
 LARGE_N = 400
-SMALL_N = 30  # up to here a bounded mean's interval is Wilson's; the bootstrap above it
+SMALL_N = 10  # up to here a bounded mean's interval is Wilson's (conservative); bootstrap above
 MIN_N = 5  # cells with fewer units are shown greyed out (and flagged in tables)
 
 

@@ -25,7 +25,7 @@ def render() -> None:
     st.caption(
         "Each participant's net stance is (positive − negative) / their mentions of the service; "
         "a cell is the mean over its participants with a 95 % interval: Wilson's (1927) on the "
-        "mean rescaled to [0, 1] up to 30 participants, a percentile bootstrap (participants "
+        "mean rescaled to [0, 1] up to 10 participants, a percentile bootstrap (participants "
         "resampled) above. The positive share is the share of participants leaning positive, "
         "with a Wilson interval. Cells of fewer than 5 participants are grey (`small_n`)."
     )
