@@ -149,6 +149,8 @@ def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Stud
             page.locator("[data-testid='stStatusWidget']").wait_for(
                 state="detached", timeout=60_000
             )
+            if path == "export":  # its list of downloads comes last
+                page.get_by_role("heading", name="Figures").wait_for(timeout=120_000)
             page.wait_for_timeout(1000)  # let the tables and charts paint
             page.screenshot(path=str(ARTIFACTS / f"{path or 'overview'}.png"), full_page=True)
             assert page.locator("[data-testid='stException']").count() == 0, path
