@@ -162,6 +162,7 @@ def _handshake(port: int, host: str, origin: str | None) -> int:
     return int(answer.split()[1])
 
 
+@pytest.mark.slow
 def test_a_rebound_page_cannot_open_the_websocket(local: Server) -> None:
     port = local.port
     evil = f"evil.example:{port}"
@@ -184,6 +185,7 @@ def test_the_served_names_and_the_protections_are_the_options(study: Study) -> N
     assert "0.0.0.0" not in allowed_hosts("0.0.0.0")
 
 
+@pytest.mark.slow
 def test_every_interface_warns_and_nothing_reaches_the_network(
     study: Study, tmp_path: Path
 ) -> None:
