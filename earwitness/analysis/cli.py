@@ -59,6 +59,8 @@ def add(
     with env.store() as store:
         result = add_file(store, env.study, song, version, file)
     emit(result, as_json=as_json, as_csv=as_csv, out=out, title="Added")
+    if "warning" in result:
+        click.echo(f"warning: {result['warning']}", err=True)
 
 
 @audio.command(short_help="Measure FILEs, or every file not measured yet.")

@@ -19,6 +19,7 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 
 from earwitness.dashboard import _data
+from earwitness.dashboard._figures import register_services
 from earwitness.dashboard._filters import Filters
 from earwitness.store import Store
 from earwitness.study import Study, find_study
@@ -56,7 +57,7 @@ def study() -> Study:
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
-    return Store.open(url, read_only=True)
+    return Store.open(url, read_only=True, untouched=True)
 
 
 def store() -> Store:
@@ -92,6 +93,7 @@ def filters() -> Filters:
 def sidebar_filters() -> Filters:
     """The sidebar's filters (source, date range, user group, service, song)."""
     options = load("filter_options")
+    register_services(options["services"])  # one colour per service, whatever the filters
     bar = st.sidebar
     bar.header("Filters")
     platforms = bar.multiselect("Source", options["platforms"], key="f_platforms")
@@ -157,7 +159,16 @@ def stance_provenance_note(key: str) -> None:
 
 
 def show_table(frame: pd.DataFrame, key: str, **kwargs: Any) -> None:
-    """A table, its text shown as cell values (never interpreted as markdown or HTML)."""
+    """A table, its text shown as cell values (never interpreted as markdown or HTML); rows
+    of cells with fewer than MIN_N units (``small_n``) greyed out."""
+    if "small_n" in frame.columns and len(frame) and frame["small_n"].astype(bool).any():
+        frame = frame.reset_index(drop=True)
+        small = frame["small_n"].astype(bool).to_numpy()
+        styled = frame.style.apply(
+            lambda row: ["color: #9a9a9a" if small[row.name] else "" for _ in row], axis=1
+        )
+        st.dataframe(styled, hide_index=True, key=key, **kwargs)
+        return
     st.dataframe(frame, hide_index=True, key=key, **kwargs)
 
 

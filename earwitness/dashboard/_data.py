@@ -24,10 +24,10 @@ from earwitness.analysis.listening import (
 )
 from earwitness.analysis.listening import preference_rates as listening_preference
 from earwitness.dashboard._filters import Filters, document_clauses
-from earwitness.dashboard._stats import mean_interval, wilson
+from earwitness.dashboard._stats import MIN_N, bounded_mean_interval, wilson
 from earwitness.groups import USER_GROUPS
 from earwitness.services import ServiceIndex, load_services
-from earwitness.store import Store, count_records
+from earwitness.store import Store
 from earwitness.store import schema as s
 
 __all__ = [
@@ -51,8 +51,10 @@ __all__ = [
     "eq_curves",
     "export_specs",
     "filter_options",
+    "filtered_ratings",
     "kept_ratings",
     "listening_ratings",
+    "listening_ratings_of",
     "listening_screening",
     "listening_tests",
     "master_metrics",
@@ -63,9 +65,11 @@ __all__ = [
     "quotes",
     "rank_correlations",
     "rating_summary",
+    "screening_table",
     "sentiment_quality",
     "service_audio_summary",
     "services_frame",
+    "session_ids",
     "simulated_areas",
     "stance_by_service_group",
     "stance_evidence",
@@ -78,6 +82,7 @@ __all__ = [
     "survey_proportions",
     "survey_proportions_of",
     "survey_report",
+    "survey_respondents",
     "survey_results",
     "tonal_balance",
     "vanka_table1",
@@ -192,14 +197,23 @@ def filter_options(store: Store) -> dict[str, Any]:
         }
 
 
+OVERVIEW_FILTERS = (
+    "Every count follows the filters it can: documents and codings by source, dates and user "
+    "group; participants and survey respondents by user group; songs and versions by song and "
+    "service; listening ratings by user group, service and song. Provenance and the services "
+    "list are the whole study."
+)
+
+
 def overview(store: Store, f: Filters, study: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What the study holds and where it came from, as small tables."""
-    d, p, src = s.documents, s.participants, s.sources
+    """What the study holds and where it came from, as small tables, under the filters
+    (:data:`OVERVIEW_FILTERS` says which apply to what)."""
+    d, p, src, k = s.documents, s.participants, s.sources, s.codings
     group = _group_col(p)
     where = document_clauses(f, d, group)
+    in_groups = [group.in_(f.groups)] if f.groups else []
     base = d.outerjoin(p, d.c.participant_id == p.c.id)
     with store.connect() as connection:
-        counts = count_records(connection)
         sources = _frame(
             connection.execute(
                 sa.select(
@@ -224,29 +238,29 @@ def overview(store: Store, f: Filters, study: dict[str, Any] | None = None) -> d
             connection.execute(
                 sa.select(p.c.kind, group.label("user_group"),
                           sa.func.count().label("participants"))
-                .where(*([group.in_(f.groups)] if f.groups else []))
-                .group_by(p.c.kind, group)
+                .where(*in_groups).group_by(p.c.kind, group)
             )
         )  # fmt: skip
         codings = _frame(
             connection.execute(
-                sa.select(s.codings.c.origin, s.codings.c.status, sa.func.count().label("codings"))
-                .group_by(s.codings.c.origin, s.codings.c.status)
+                sa.select(k.c.origin, k.c.status, sa.func.count().label("codings"))
+                .select_from(k.join(d, k.c.document_id == d.c.id)
+                             .outerjoin(p, d.c.participant_id == p.c.id))
+                .where(*where).group_by(k.c.origin, k.c.status)
             )
         )  # fmt: skip
-        versions = _frame(
-            connection.execute(
-                sa.select(
-                    s.song_versions.c.kind,
-                    sa.func.count().label("versions"),
-                    sa.func.count(sa.distinct(s.song_versions.c.song_id)).label("songs"),
-                ).group_by(s.song_versions.c.kind)
-            )
-        )
         respondents = connection.execute(
             sa.select(sa.func.count(sa.distinct(s.survey_responses.c.participant_id)))
-        ).scalar_one()
-    ratings = listening_ratings(store)
+            .select_from(s.survey_responses.join(p, s.survey_responses.c.participant_id == p.c.id))
+            .where(*in_groups)
+        ).scalar_one()  # fmt: skip
+        versions = _versions(connection, f)
+    version_counts = (
+        versions.groupby("kind").agg(versions=("version_id", "size"), songs=("song", "nunique"))
+        .reset_index()
+        if len(versions) else pd.DataFrame(columns=["kind", "versions", "songs"])
+    )  # fmt: skip
+    ratings = filtered_ratings(listening_ratings(store), f)
     listening = (
         ratings.groupby("test")
         .agg(
@@ -264,6 +278,13 @@ def overview(store: Store, f: Filters, study: dict[str, Any] | None = None) -> d
             columns=["test", "sessions", "listeners", "ratings", "excluded_listeners"]
         )
     )
+    counts = {
+        "documents": int(documents["documents"].sum()) if len(documents) else 0,
+        "participants": int(participants["participants"].sum()) if len(participants) else 0,
+        "codings": int(codings["codings"].sum()) if len(codings) else 0,
+        "songs": int(versions["song"].nunique()) if len(versions) else 0,
+        "ratings": len(ratings),
+    }
     return {
         "counts": counts,
         "respondents": int(respondents),
@@ -271,10 +292,24 @@ def overview(store: Store, f: Filters, study: dict[str, Any] | None = None) -> d
         "documents": documents,
         "participants": participants,
         "codings": codings,
-        "versions": versions,
+        "versions": version_counts,
         "listening": listening,
         "study": dict(study or {}),
+        "filters": OVERVIEW_FILTERS,
     }
+
+
+def filtered_ratings(ratings: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """Listening ratings under the filters: the listener's user group, and the rated
+    version's service and song (rows of references and anchors, which have no service,
+    stay with their trial)."""
+    if ratings.empty:
+        return ratings
+    keep = ratings["user_group"].fillna("unknown").map(f.keeps_group).astype(bool)
+    keep &= ratings["song"].isna() | ratings["song"].map(f.keeps_song).astype(bool)
+    if f.services:
+        keep &= ratings["service"].isna() | ratings["service"].map(f.keeps_service).astype(bool)
+    return ratings[keep]
 
 
 # --- voices: codes by user group ----------------------------------------------------------
@@ -526,13 +561,14 @@ def _month(store: Store, column: Any) -> Any:
 STANCE_COLUMNS = [
     "service", "user_group", "participants", "mentions", "net_stance", "net_ci_low",
     "net_ci_high", "positive_participants", "positive_share", "positive_ci_low",
-    "positive_ci_high",
+    "positive_ci_high", "small_n",
 ]  # fmt: skip
 
 
 def stance_by_service_group(store: Store, f: Filters, *, seed: int = 0) -> pd.DataFrame:
-    """Per service × user group, the participant as unit: net stance with a bootstrap CI,
-    and the share of participants leaning positive with a Wilson CI."""
+    """Per service × user group, the participant as unit: net stance with its 95 % interval
+    (Wilson's up to SMALL_N participants, bootstrap above: ``_stats``), the share of
+    participants leaning positive with a Wilson CI, and ``small_n``: fewer than MIN_N."""
     rows = _stance_rows(store, f)
     if rows.empty:
         return pd.DataFrame(columns=STANCE_COLUMNS)
@@ -542,11 +578,12 @@ def stance_by_service_group(store: Store, f: Filters, *, seed: int = 0) -> pd.Da
     per["net"] = (per["positive"] - per["negative"]) / per["n"]
     out = []
     for (service, group), cell in per.groupby(["service", "user_group"], sort=True):
-        mean, low, high = mean_interval(cell["net"].to_numpy(), seed=seed)
+        mean, low, high = bounded_mean_interval(cell["net"].to_numpy(), -1, 1, seed=seed)
         positive = int((cell["net"] > 0).sum())
         w_low, w_high = wilson(positive, len(cell))
         out.append([service, group, len(cell), int(cell["n"].sum()), mean, low, high,
-                    positive, positive / len(cell), w_low, w_high])  # fmt: skip
+                    positive, positive / len(cell), w_low, w_high,
+                    len(cell) < MIN_N])  # fmt: skip
     return pd.DataFrame(out, columns=STANCE_COLUMNS)
 
 
@@ -589,15 +626,27 @@ def stance_provenance(store: Store) -> pd.DataFrame:
     return pd.DataFrame(out, columns=PROVENANCE_COLUMNS)
 
 
+TREND_COLUMNS = ["month", "service", "net_stance", "net_ci_low", "net_ci_high", "mentions",
+                 "small_n"]  # fmt: skip
+
+
 def stance_trend(store: Store, f: Filters) -> pd.DataFrame:
-    """Net stance per service and month (mentions as unit), with its N."""
+    """Net stance per service and month (mentions as unit: +1, 0 or -1 each), with its N
+    and 95 % interval (:func:`_stats.bounded_mean_interval`)."""
     rows = _stance_rows(store, f, by_month=True)
     if rows.empty:
-        return pd.DataFrame(columns=["month", "service", "net_stance", "mentions"])
+        return pd.DataFrame(columns=TREND_COLUMNS)
     out = rows.groupby(["month", "service"], as_index=False)[["positive", "negative", "n"]].sum()
     out["net_stance"] = (out["positive"] - out["negative"]) / out["n"]
+    intervals = [
+        bounded_mean_interval(np.repeat([1.0, -1.0, 0.0], [p, q, n - p - q]), -1, 1)[1:]
+        for p, q, n in zip(out["positive"], out["negative"], out["n"], strict=True)
+    ]
+    out["net_ci_low"] = [low for low, _ in intervals]
+    out["net_ci_high"] = [high for _, high in intervals]
+    out["small_n"] = out["n"] < MIN_N
     out = out.rename(columns={"n": "mentions"})
-    return out[["month", "service", "net_stance", "mentions"]].sort_values(["service", "month"])
+    return out[TREND_COLUMNS].sort_values(["service", "month"])
 
 
 def stance_evidence(
@@ -644,13 +693,58 @@ def services_frame(store: Store) -> pd.DataFrame:
 # --- listening tests (earwitness.analysis.listening) -----------------------------------------
 
 
+def session_ids(store: Store) -> dict[str, str]:
+    """Each listening session's link token -> an opaque short id to show instead.
+
+    A token is a participant's access: whoever reads it can answer in their name, and the
+    dashboard has no login. The id is a hash of the session's row number (never of its
+    token), so it names a session in tables and exports while the listening server, which
+    knows sessions only by token, cannot resolve it."""
+    se = s.listening_sessions
+    with store.connect() as connection:
+        rows = connection.execute(sa.select(se.c.token, se.c.id)).all()
+    return {str(token): _short_id(int(number)) for token, number in rows}
+
+
+def _short_id(number: int | str) -> str:
+    """An int is a session's row number; a str (a session the table does not list, which
+    the listening module never gives) is hashed apart, with another prefix."""
+    person = b"ew-session" if isinstance(number, int) else b"ew-unlisted"
+    digest = hashlib.blake2b(str(number).encode(), digest_size=4, person=person)
+    return ("S-" if isinstance(number, int) else "S?-") + digest.hexdigest()
+
+
+def _without_tokens(value: Any, ids: dict[str, str]) -> Any:
+    """``value`` (JSON-like) with every session token replaced by its short id."""
+    if isinstance(value, str):
+        if value in ids:
+            return ids[value]
+        for token, short in ids.items():
+            if token in value:
+                value = value.replace(token, short)
+        return value
+    if isinstance(value, dict):
+        return {key: _without_tokens(item, ids) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_tokens(item, ids) for item in value]
+    return value
+
+
 def listening_ratings(store: Store, test: str | None = None) -> pd.DataFrame:
-    """Ratings of the study's listening tests (one row per answer); empty, with the
-    columns, while the study has none."""
+    """Ratings of the study's listening tests (one row per answer), sessions named by their
+    short ids (:func:`session_ids`); empty, with the columns, while the study has none."""
     frame = listening.ratings_frame(store, test)
     if not len(frame):
         return pd.DataFrame(columns=list(RATING_COLUMNS))
+    ids = session_ids(store)
+    frame = frame.copy()
+    frame["session"] = [ids.get(str(token)) or _short_id(str(token)) for token in frame["session"]]
     return frame
+
+
+def listening_ratings_of(store: Store, f: Filters) -> pd.DataFrame:
+    """:func:`listening_ratings` under the filters (:func:`filtered_ratings`)."""
+    return filtered_ratings(listening_ratings(store), f)
 
 
 def listening_tests(store: Store) -> list[dict[str, Any]]:
@@ -658,18 +752,55 @@ def listening_tests(store: Store) -> list[dict[str, Any]]:
 
 
 def listening_screening(store: Store, test: str) -> dict[str, Any]:
-    return dict(listening.screening_report(store, test))
+    """The screening report, sessions named by their short ids."""
+    report = _without_tokens(dict(listening.screening_report(store, test)), session_ids(store))
+    return dict(report)
+
+
+SCREENING_COLUMNS = ["session", "participant", "excluded", "rule", "flagged", "simulated"]
+
+
+def screening_table(report: dict[str, Any]) -> pd.DataFrame:
+    """One row per assessor: excluded or kept, by which rule, and the counts behind it."""
+    assessors = pd.DataFrame(report.get("assessors") or [])
+    if assessors.empty:
+        return pd.DataFrame(columns=SCREENING_COLUMNS)
+    for column in SCREENING_COLUMNS:
+        if column not in assessors.columns:
+            assessors[column] = None
+    counts = [c for c in assessors.columns if c not in SCREENING_COLUMNS]
+    counts = [c for c in counts if pd.api.types.is_numeric_dtype(assessors[c])]
+    assessors["rule"] = assessors["rule"].map(lambda r: RULE_NAMES.get(r, r) if r else "")
+    return (
+        assessors[[*SCREENING_COLUMNS, *counts]]
+        .sort_values(["excluded", "session"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+
+
+RULE_NAMES = {
+    "hidden_reference": "hidden reference < 90 on > 15 % of items (BS.1534-3)",
+    "mid_anchor": "mid anchor > 90 on > 15 % of items (BS.1534-3)",
+}
+ROLE_NAMES = {
+    "hidden_reference": "hidden reference",
+    "reference": "reference",
+    "anchor35": "anchor 3.5 kHz",
+    "anchor70": "anchor 7 kHz",
+}
 
 
 def rating_summary(ratings: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    """Mean score ± bootstrap CI per condition (service or role) and listener group."""
+    """Mean score and its 95 % interval per condition (service or role) and listener group
+    (scores in [0, 100]: Wilson's interval up to SMALL_N ratings, bootstrap above)."""
     kept = kept_ratings(ratings)
     if kept.empty or kept["score"].isna().all():
         return pd.DataFrame(columns=["condition", "user_group", "n", "mean", "ci_low", "ci_high"])
     kept = kept.assign(condition=condition_labels(kept))
     rows = []
     for (condition, group), cell in kept.groupby(["condition", "user_group"]):
-        mean, low, high = mean_interval(cell["score"].astype(float).to_numpy(), seed=seed)
+        scores = cell["score"].astype(float).to_numpy()
+        mean, low, high = bounded_mean_interval(scores, 0, 100, seed=seed)
         rows.append([condition, group, int(cell["score"].notna().sum()), mean, low, high])
     return pd.DataFrame(rows, columns=["condition", "user_group", "n", "mean", "ci_low", "ci_high"])
 
@@ -681,9 +812,12 @@ def kept_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
 
 
 def condition_labels(ratings: pd.DataFrame) -> pd.Series:
+    """What a chart calls each rated version: its service, else its label; the references
+    and anchors by name ("anchor 7 kHz", not ``anchor70``)."""
     is_condition = ratings["role"] == "condition"
     label = ratings["service"].where(ratings["service"].notna(), ratings["version_label"])
-    return label.where(is_condition, ratings["role"])
+    roles = ratings["role"].map(lambda r: ROLE_NAMES.get(r, r))
+    return label.where(is_condition, roles)
 
 
 def preference_rates(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -766,16 +900,21 @@ def _array_metric(store: Store, f: Filters, name: str) -> pd.DataFrame:
                 a.c.name == name, a.c.file_id.in_(versions["file_id"].tolist())
             )
         ).all()
-    by_file = versions.set_index("file_id")
+    # One file may be a version of several songs (the same audio registered twice): its
+    # measurements then count for each of them.
+    by_file: dict[Any, list[tuple[Any, ...]]] = {}
+    for version in versions.itertuples(index=False):
+        by_file.setdefault(version.file_id, []).append(
+            (version.song, version.kind, version.label, version.service)
+        )
     long = []
     for file_id, data in rows:
         if not isinstance(data, dict):
             continue
-        version = by_file.loc[file_id]
-        for band, value in data.items():
-            if value is not None:
-                long.append([version["song"], version["kind"], version["label"],
-                             version["service"], float(band), float(value)])  # fmt: skip
+        for song, kind, label, service in by_file.get(file_id, []):
+            for band, value in data.items():
+                if value is not None:
+                    long.append([song, kind, label, service, float(band), float(value)])
     return pd.DataFrame(long, columns=["song", "kind", "label", "service", "band_hz", "db"])
 
 
@@ -920,11 +1059,22 @@ def survey_report(store: Store, f: Filters) -> Any:
             data = load_responses(connection)
         except EarwitnessError:
             return None
+    responses = data.responses.assign(group=data.responses["group"].fillna("unknown"))
     if f.groups:
-        data = SurveyData(data.instrument, data.responses[data.responses["group"].isin(f.groups)])
-    if data.responses.empty:
+        responses = responses[responses["group"].isin(f.groups)]
+    if responses.empty:
         return None
-    return build_report(data)
+    return build_report(SurveyData(data.instrument, responses))
+
+
+def survey_respondents(store: Store) -> int:
+    """How many respondents the study's survey has, whatever the filters (0: no survey)."""
+    with store.connect() as connection:
+        return int(
+            connection.execute(
+                sa.select(sa.func.count(sa.distinct(s.survey_responses.c.participant_id)))
+            ).scalar_one()
+        )
 
 
 def survey_proportions(report: Any) -> pd.DataFrame:
@@ -975,9 +1125,7 @@ def sentiment_quality(store: Store, f: Filters, quality: str = "preference") -> 
     """One row per (service, user group): net stance with its CI, perceived quality with its
     CI (listeners of that group) and the service's measured audio differences."""
     stance = stance_by_service_group(store, f)
-    ratings = listening_ratings(store)
-    if len(ratings):
-        ratings = ratings[ratings["user_group"].map(f.keeps_group).astype(bool)]
+    ratings = filtered_ratings(listening_ratings(store), f)
     if quality == "preference":
         perceived = preference_rates(ratings).rename(
             columns={"rate": "quality", "ci_low": "quality_ci_low", "ci_high": "quality_ci_high",
@@ -996,6 +1144,8 @@ def sentiment_quality(store: Store, f: Filters, quality: str = "preference") -> 
     merged = merged.merge(audio, on="service", how="left")
     services = set(services_frame(store)["service"])
     merged = merged[merged["service"].isin(services)]
+    merged = merged[merged["service"].map(f.keeps_service).astype(bool)]
+    merged = merged[merged["user_group"].fillna("unknown").map(f.keeps_group).astype(bool)]
     return merged.sort_values(["service", "user_group"]).reset_index(drop=True)
 
 
@@ -1025,7 +1175,7 @@ def rank_correlations(frame: pd.DataFrame) -> pd.DataFrame:
 def stated_vs_blind(store: Store, f: Filters, item: str | None = None) -> pd.DataFrame:
     """Participants who both answered the survey and took a listening test: a stated answer
     (numeric survey item) beside their blind preference for AI masters."""
-    ratings = kept_ratings(listening_ratings(store))
+    ratings = kept_ratings(filtered_ratings(listening_ratings(store), f))
     answers = survey_numeric(store)
     columns = ["participant", "user_group", "item", "stated", "blind_preference", "trials"]
     if ratings.empty or answers.empty:
@@ -1077,7 +1227,7 @@ def export_specs(f: Filters) -> list[tuple[str, str, tuple[Any, ...]]]:
         ("stereo_width_bands", "stereo_width_bands", (f,)),
         ("preset_audit", "preset_audit", (f,)),
         ("service_audio_summary", "service_audio_summary", (f,)),
-        ("listening_ratings", "listening_ratings", ()),
+        ("listening_ratings", "listening_ratings_of", (f,)),
         ("sentiment_quality", "sentiment_quality", (f, "preference")),
     ]
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 from typing import Any
 
@@ -10,7 +11,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from earwitness.dashboard._stats import MIN_N
+
 __all__ = [
+    "colour",
     "effect_sizes",
     "empty",
     "eq_curves",
@@ -22,6 +26,7 @@ __all__ = [
     "preference",
     "proportions",
     "quality_scatter",
+    "register_services",
     "stance",
     "stance_trend",
     "stated_vs_blind",
@@ -33,6 +38,43 @@ _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
     "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
 }
+
+
+# One colour per user group and per service, the same in every chart and under any filter
+# (Okabe & Ito 2008 colour-blind-safe hues for the groups; services from another palette).
+GROUP_COLOURS = {
+    "amateur": "#E69F00",
+    "pro-am": "#56B4E9",
+    "professional": "#009E73",
+    "unknown": "#999999",
+}
+VERSION_COLOURS = {"human": "#222222", "mix": "#AAAAAA", "reference": "#222222",
+                   "hidden reference": "#222222", "anchor 3.5 kHz": "#B0B0B0",
+                   "anchor 7 kHz": "#777777"}  # fmt: skip
+SERVICE_PALETTE = ("#636EFA", "#EF553B", "#AB63FA", "#D62728", "#19D3F3", "#FF6692",
+                   "#8C564B", "#B6E880", "#FF97FF", "#1F77B4", "#FECB52", "#7F7F7F")  # fmt: skip
+_SERVICES: dict[str, str] = {}
+SMALL_N_COLOUR = "rgba(150,150,150,0.45)"
+
+
+def register_services(names: list[str]) -> None:
+    """Fix each of the study's services to a palette colour, in the study's order (every
+    service, not the filtered ones, so a filter never moves a colour)."""
+    for number, name in enumerate(names):
+        _SERVICES.setdefault(str(name), SERVICE_PALETTE[number % len(SERVICE_PALETTE)])
+
+
+def colour(name: Any) -> str:
+    """The colour of a user group, a service or a version kind, wherever it is drawn."""
+    key = str(name)
+    if key in GROUP_COLOURS:
+        return GROUP_COLOURS[key]
+    if key in VERSION_COLOURS:
+        return VERSION_COLOURS[key]
+    if key not in _SERVICES:  # a name the study did not list: a stable pick by its hash
+        digest = int(hashlib.blake2b(key.encode(), digest_size=2).hexdigest(), 16)
+        return SERVICE_PALETTE[digest % len(SERVICE_PALETTE)]
+    return _SERVICES[key]
 
 
 def _e(value: Any) -> str:
@@ -53,6 +95,13 @@ def empty(title: str, message: str) -> go.Figure:
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return figure
+
+
+def _greyed(frame: pd.DataFrame, normal: str) -> list[str] | str:
+    """Each point's colour: ``normal``, or grey where the cell has fewer than MIN_N units."""
+    if "small_n" not in frame:
+        return normal
+    return [SMALL_N_COLOUR if small else normal for small in frame["small_n"].astype(bool)]
 
 
 def _err(frame: pd.DataFrame, value: str, low: str, high: str) -> dict[str, Any]:
@@ -119,7 +168,10 @@ def heatmap(matrix: pd.DataFrame, value: str = "share", unit: str = "participant
 
 
 def stance(frame: pd.DataFrame) -> go.Figure:
-    title = "Net stance toward each service by user group (participant as unit, 95 % CI)"
+    title = (
+        "Net stance toward each service by user group (participant as unit, 95 % CI; "
+        f"grey: fewer than {MIN_N} participants)"
+    )
     if frame.empty:
         return empty(
             title, "No stance toward any service yet: run `earwitness code stance detect`."
@@ -136,6 +188,8 @@ def stance(frame: pd.DataFrame) -> go.Figure:
             mode="markers",
             orientation="h",
             name=_e(group),
+            marker={"color": _greyed(cell, colour(group)), "size": 10},
+            error_x_color=colour(group),
             text=[f"N={n}" for n in cell["participants"]],
             hovertemplate="%{y}: %{x:.2f} (%{text})<extra>%{fullData.name}</extra>",
         )
@@ -145,13 +199,16 @@ def stance(frame: pd.DataFrame) -> go.Figure:
 
 
 def stance_trend(frame: pd.DataFrame) -> go.Figure:
-    title = "Net stance over time (mentions as unit)"
+    title = f"Net stance over time (mentions as unit, 95 % CI; grey: fewer than {MIN_N})"
     if frame.empty:
         return empty(title, "No dated stance mentions match the filters.")
     figure = _figure(title)
     for service, cell in frame.groupby("service"):
         figure.add_scatter(
             x=cell["month"], y=cell["net_stance"], mode="lines+markers", name=_e(service),
+            line_color=colour(service), marker_color=_greyed(cell, colour(service)),
+            error_y=_err(cell, "net_stance", "net_ci_low", "net_ci_high")
+            if "net_ci_low" in cell else None,
             text=[f"n={n}" for n in cell["mentions"]],
             hovertemplate="%{x}: %{y:.2f} (%{text})<extra>%{fullData.name}</extra>",
         )  # fmt: skip
@@ -203,6 +260,7 @@ def proportions(frame: pd.DataFrame, item: str) -> go.Figure:
     figure = _figure(title, barmode="group")
     for group, cell in rows.groupby("group", sort=False):
         figure.add_bar(x=[_e(a) for a in cell["answer"]], y=cell["share"], name=_e(group),
+                       marker_color=colour(group),
                        error_y=_err(cell, "share", "ci_low", "ci_high"))  # fmt: skip
     figure.update_yaxes(range=[0, 1], title="share")
     return figure
@@ -237,7 +295,7 @@ def master_metric(frame: pd.DataFrame, metric: str, label: str) -> go.Figure:
     version = frame["service"].where(frame["kind"] == "ai", frame["kind"])
     for name, cell in frame.assign(version=version).groupby("version", sort=False):
         figure.add_scatter(x=[_e(s) for s in cell["song"]], y=cell[metric], mode="markers",
-                           name=_e(name), marker={"size": 10},
+                           name=_e(name), marker={"size": 10, "color": colour(name)},
                            text=[_e(x) for x in cell["label"]],
                            hovertemplate="%{x} %{text}: %{y:.2f}<extra></extra>")  # fmt: skip
     figure.update_yaxes(title=_e(label))
@@ -254,8 +312,11 @@ def tonal_balance(frame: pd.DataFrame) -> go.Figure:
         x = cell["band_hz"].tolist()
         figure.add_scatter(x=x + x[::-1], y=cell["q3_db"].tolist() + cell["q1_db"].tolist()[::-1],
                            fill="toself", opacity=0.2, line={"width": 0}, showlegend=False,
+                           fillcolor=colour(service),
                            name=_e(service), hoverinfo="skip")  # fmt: skip
-        figure.add_scatter(x=x, y=cell["median_db"], mode="lines", name=_e(service))
+        figure.add_scatter(
+            x=x, y=cell["median_db"], mode="lines", name=_e(service), line_color=colour(service)
+        )
     figure.add_hline(y=0, line_dash="dot", line_color="grey")
     figure.update_xaxes(type="log", title="Hz")
     figure.update_yaxes(title="dB (AI − human)")
@@ -279,7 +340,13 @@ def eq_curves(frame: pd.DataFrame) -> go.Figure:
         figure.update_layout(title=_e(title + ": median over songs (filter songs for each)"))
         median = frame.groupby(["service", "hz"])["gain_db"].median().reset_index()
         for service, rows in median.groupby("service"):
-            figure.add_scatter(x=rows["hz"], y=rows["gain_db"], mode="lines", name=_e(service))
+            figure.add_scatter(
+                x=rows["hz"],
+                y=rows["gain_db"],
+                mode="lines",
+                name=_e(service),
+                line_color=colour(service),
+            )
     figure.update_xaxes(type="log", title="Hz")
     figure.update_yaxes(title="gain (dB)")
     return figure
@@ -292,7 +359,13 @@ def stereo_width(frame: pd.DataFrame) -> go.Figure:
     figure = _figure(title)
     for version, cell in frame.groupby("version"):
         cell = cell.sort_values("band_hz")
-        figure.add_scatter(x=cell["band_hz"], y=cell["width_db"], mode="lines", name=_e(version))
+        figure.add_scatter(
+            x=cell["band_hz"],
+            y=cell["width_db"],
+            mode="lines",
+            name=_e(version),
+            line_color=colour(version),
+        )
     figure.update_xaxes(type="log", title="Hz")
     figure.update_yaxes(title="side − mid (dB)")
     return figure
@@ -307,13 +380,18 @@ def listening_box(ratings: pd.DataFrame, conditions: pd.Series) -> go.Figure:
         return empty(title, "No scored ratings.")
     figure = _figure(title, boxmode="group")
     for group, cell in ratings.assign(condition=conditions).groupby("user_group", sort=False):
-        figure.add_box(x=[_e(c) for c in cell["condition"]], y=cell["score"], name=_e(group))
+        figure.add_box(
+            x=[_e(c) for c in cell["condition"]],
+            y=cell["score"],
+            name=_e(group),
+            marker_color=colour(group),
+        )
     figure.update_yaxes(title="score")
     return figure
 
 
 def listening_means(summary: pd.DataFrame) -> go.Figure:
-    title = "Mean score ± 95 % bootstrap CI"
+    title = "Mean score, 95 % CI (Wilson up to 10 ratings, bootstrap above)"
     if summary.empty:
         return empty(title, "No scored ratings.")
     figure = _figure(title)
@@ -321,6 +399,7 @@ def listening_means(summary: pd.DataFrame) -> go.Figure:
         figure.add_scatter(
             x=[_e(c) for c in cell["condition"]], y=cell["mean"], mode="markers",
             name=_e(group), error_y=_err(cell, "mean", "ci_low", "ci_high"),
+            marker_color=colour(group),
         )  # fmt: skip
     return figure
 
@@ -332,6 +411,7 @@ def preference(frame: pd.DataFrame) -> go.Figure:
     figure = _figure(title, barmode="group")
     for group, cell in frame.groupby("user_group", sort=False):
         figure.add_bar(x=[_e(s) for s in cell["service"]], y=cell["rate"], name=_e(group),
+                       marker_color=colour(group),
                        error_y=_err(cell, "rate", "ci_low", "ci_high"),
                        text=_preference_counts(cell), textposition="none",
                        hovertemplate="%{x}: %{y:.2f} (AI preferred in %{text})")  # fmt: skip
@@ -377,6 +457,7 @@ def quality_scatter(
             name=_e(service),
             marker={
                 "size": 12,
+                "color": colour(service),
                 "symbol": [_SYMBOLS[groups.index(g) % 6] for g in cell["user_group"]],
             },
             error_x=_err(cell, "net_stance", "net_ci_low", "net_ci_high"),
@@ -402,7 +483,8 @@ def stated_vs_blind(frame: pd.DataFrame, item: str) -> go.Figure:
     figure = _figure(title)
     for group, cell in frame.groupby("user_group", sort=False):
         figure.add_scatter(x=cell["stated"], y=cell["blind_preference"], mode="markers",
-                           name=_e(group), text=[_e(p) for p in cell["participant"]],
+                           name=_e(group), marker_color=colour(group),
+                           text=[_e(p) for p in cell["participant"]],
                            hovertemplate="%{text}: %{x} / %{y:.2f}<extra></extra>")  # fmt: skip
     figure.update_xaxes(title=f"stated: {_e(item)}")
     figure.update_yaxes(title="blind preference rate", range=[-0.05, 1.05])

@@ -1,6 +1,12 @@
 """Intervals and rank correlations for the dashboard, on small samples.
 
 * Wilson (1927) score interval for proportions (via :func:`earwitness.survey.wilson_interval`).
+* Means of bounded values (net stance in [-1, 1], scores in [0, 100]) at small n
+  (:data:`SMALL_N` or fewer): the Wilson interval of the mean rescaled to [0, 1]. A variable
+  in [0, 1] with mean p has variance at most p(1 - p) (Bhatia & Davis 2000, "A better bound
+  on the variance", Amer. Math. Monthly 107:353-357), the binomial variance, so the interval
+  is at least as wide as a binomial one and never collapses to zero width when a few values
+  agree (a percentile bootstrap of two equal values has width 0).
 * Percentile bootstrap intervals (Efron & Tibshirani 1993, ch. 13) for means and for
   Spearman's rank correlation across services; with few services no p-value is given,
   as a test on five points says little (the interval shows how little).
@@ -14,10 +20,21 @@ from scipy import stats
 
 from earwitness.survey import wilson_interval
 
-__all__ = ["bootstrap_mean", "mean_interval", "spearman_bootstrap", "wilson"]
+__all__ = [
+    "MIN_N",
+    "SMALL_N",
+    "bootstrap_mean",
+    "bounded_mean_interval",
+    "mean_interval",
+    "spearman_bootstrap",
+    "wilson",
+    "wilson_share",
+]
 
 N_BOOT = 2000
 LARGE_N = 400
+SMALL_N = 10  # up to here a bounded mean's interval is Wilson's (conservative); bootstrap above
+MIN_N = 5  # cells with fewer units are shown greyed out (and flagged in tables)
 
 
 def wilson(successes: int, n: int) -> tuple[float | None, float | None]:
@@ -58,6 +75,33 @@ def mean_interval(
     mean = float(x.mean())
     half = 1.959964 * float(x.std(ddof=1)) / np.sqrt(len(x))
     return mean, mean - half, mean + half
+
+
+def bounded_mean_interval(
+    values: npt.ArrayLike, low: float, high: float, *, seed: int = 0
+) -> tuple[float | None, float | None, float | None]:
+    """Mean and 95 % interval of values bounded in [low, high]: up to SMALL_N values the
+    Wilson interval of the rescaled mean (see the module's note), above it
+    :func:`mean_interval` (bootstrap, then normal theory above LARGE_N)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return None, None, None
+    if len(x) > SMALL_N:
+        return mean_interval(x, seed=seed)
+    width = high - low
+    share = float(np.clip((x - low) / width, 0, 1).mean())
+    w_low, w_high = wilson_share(share, len(x))
+    mean = float(x.mean())  # the min/max only absorb rounding at the bounds
+    return mean, min(low + w_low * width, mean), max(low + w_high * width, mean)
+
+
+def wilson_share(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson (1927) score interval for an observed share ``p`` of ``n`` (not necessarily a
+    whole count of successes), clipped to [0, 1]."""
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
 def spearman_bootstrap(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from earwitness.demo._masters import master, synth_mix, write_song
 from earwitness.demo._posts import write_dump
 from earwitness.demo._services import FICTIONAL_SERVICES, Chain, FictionalService
-from earwitness.demo._steps import LISTENING_TEST, run_demo
+from earwitness.demo._steps import LISTENING_TEST, run_demo, write_inputs
 
 __all__ = [
     "FICTIONAL_SERVICES",
@@ -21,5 +21,6 @@ __all__ = [
     "run_demo",
     "synth_mix",
     "write_dump",
+    "write_inputs",
     "write_song",
 ]

@@ -12,12 +12,36 @@ from earwitness.demo._services import FICTIONAL_SERVICES
 from earwitness.resources import data_path
 from earwitness.study import Study, find_study
 
-__all__ = ["LISTENING_TEST", "SONGS", "run_demo"]
+__all__ = ["LISTENING_TEST", "SONGS", "run_demo", "write_inputs"]
 
 SONGS = 3
 LISTENING_TEST = "SIMULATED blind test"
 NAME = "earwitness demo (SIMULATED data)"
 Echo = Callable[[str], Any]
+
+
+def write_inputs(directory: Path) -> list[Path]:
+    """Write the demo's inputs into ``directory`` (for the tutorial, which runs the same
+    commands on them by hand): a SIMULATED Reddit dump and codings of its posts, the
+    ILLUSTRATIVE interviews and their codings, the SIMULATED survey and its instrument, and
+    SYNTHETIC audio (a mix, a human master and one master per FICTIONAL service per song)."""
+    import shutil
+
+    demo = data_path("demo")
+    directory.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_dump(directory / "RC_SIMULATED_demo.ndjson.zst"),
+        write_codings(directory / "codings-posts-SIMULATED.csv"),
+    ]
+    shutil.copytree(demo / "interviews", directory / "interviews", dirs_exist_ok=True)
+    for name in ("survey-SIMULATED-gforms.csv", "codings-SIMULATED.csv"):
+        written.append(Path(shutil.copyfile(demo / name, directory / name)))
+    instrument = data_path("instruments", "ai-mastering-adoption.yaml")
+    written.append(Path(shutil.copyfile(instrument, directory / instrument.name)))
+    chains = {service.label: service.chain for service in FICTIONAL_SERVICES}
+    for song in range(SONGS):
+        written.extend(write_song(directory / "audio", song, chains).values())
+    return [*written, *sorted((directory / "interviews").iterdir())]
 
 
 def _run(echo: Echo, *args: str) -> None:

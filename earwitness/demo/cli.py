@@ -15,9 +15,21 @@ __all__ = ["demo"]
 @click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-suggest", is_flag=True, help="Skip code suggestions (no embedding model).")
-def demo(directory: Path, no_serve: bool, host: str, port: int, no_suggest: bool) -> None:
+@click.option(
+    "--inputs-only",
+    is_flag=True,
+    help="Only write the demo's input files into DIRECTORY (for docs/tutorial.md); no study.",
+)
+def demo(
+    directory: Path, no_serve: bool, host: str, port: int, no_suggest: bool, inputs_only: bool
+) -> None:
     """Run the whole loop on a new SIMULATED study in DIRECTORY, then serve its dashboard."""
-    from earwitness.demo import run_demo
+    from earwitness.demo import run_demo, write_inputs
+
+    if inputs_only:
+        for path in write_inputs(directory):
+            click.echo(str(path))
+        return
 
     study = run_demo(directory, click.echo, suggest=not no_suggest)
     url = f"http://{host}:{port}/"

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from alembic import command
@@ -93,20 +94,31 @@ class Store:
 
     @classmethod
     def open(
-        cls, url: str, *, check_schema: bool = True, create: bool = True, read_only: bool = False
+        cls,
+        url: str,
+        *,
+        check_schema: bool = True,
+        create: bool = True,
+        read_only: bool = False,
+        untouched: bool = False,
     ) -> Store:
         """Open a database; ``create=False`` refuses a missing SQLite file. ``read_only``
         makes every write fail: SQLite opens with ``mode=ro`` (``immutable=1`` in a
-        read-only folder) and ``query_only``, PostgreSQL with read-only transactions."""
+        read-only folder) and ``query_only``, PostgreSQL with read-only transactions.
+        ``untouched`` (with ``read_only``) also leaves the SQLite folder as it is: see
+        :func:`_untouched_sqlite_engine`."""
         parsed = check_db_url(url)
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
                 _prepare_sqlite_file(Path(database), create=create and not read_only)
             connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_TIMEOUT_S}
-            if read_only and database and database != ":memory:":
-                parsed = _readonly_sqlite_url(parsed, Path(database))
-            engine = sa.create_engine(parsed, connect_args=connect_args)
+            if read_only and untouched and database and database != ":memory:":
+                engine = _untouched_sqlite_engine(Path(database))
+            else:
+                if read_only and database and database != ":memory:":
+                    parsed = _readonly_sqlite_url(parsed, Path(database))
+                engine = sa.create_engine(parsed, connect_args=connect_args)
             # pysqlite's own transaction handling is unreliable; emit BEGIN ourselves
             # (SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints / Transactional DDL").
             on_connect = _on_readonly_sqlite_connect if read_only else _on_sqlite_connect
@@ -465,6 +477,32 @@ def _readonly_sqlite_url(parsed: URL, path: Path) -> URL:
     if not os.access(path.parent, os.W_OK) and not (wal.exists() and wal.stat().st_size):
         query["immutable"] = "1"
     return parsed.set(database=f"file:{path.resolve().as_posix()}", query=query)
+
+
+def _untouched_sqlite_engine(path: Path) -> Engine:
+    """Read ``path`` without creating or changing any file beside it.
+
+    A WAL database opened ``mode=ro`` still creates ``-wal`` and ``-shm`` files (and leaves
+    them, as a read-only connection cannot remove them). So every connection decides anew
+    (no pool): while a WAL holds pages not yet in the file, ``mode=ro`` reads through it and
+    the ``-shm`` beside it; otherwise (no WAL, or an empty one left by a closed writer)
+    ``immutable=1`` reads the file alone, creating and changing nothing (SQLite URI docs,
+    "immutable"). A checkpoint that runs during an immutable read can give that one read an
+    error; the next read sees the WAL and opens ``mode=ro``."""
+    resolved = path.resolve()
+    wal, shm = (resolved.with_name(resolved.name + x) for x in ("-wal", "-shm"))
+
+    def connect() -> sqlite3.Connection:
+        pending = wal.exists() and wal.stat().st_size > 0 and shm.exists()
+        mode = "mode=ro" if pending else "mode=ro&immutable=1"
+        return sqlite3.connect(
+            f"file:{quote(resolved.as_posix())}?{mode}",
+            uri=True,
+            timeout=_SQLITE_BUSY_TIMEOUT_S,
+            check_same_thread=False,
+        )
+
+    return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:

@@ -226,14 +226,30 @@ def ratings_frame(store: Store, test: str | None = None) -> pd.DataFrame:
     return frame if test is None else frame[frame["test"] == test]
 
 
+def _screening(store: Store, test: str) -> dict[str, Any]:
+    """A screening report in the shape of earwitness.analysis.listening.screening_report."""
+    frame = ratings_frame(store, test)
+    assessors = [
+        {"session": session, "participant": rows["participant"].iloc[0], "simulated": True,
+         "items": 3, "hidden_reference_below_90": 3 if session == 0 else 0,
+         "mid_anchor_above_90": 0, "excluded": session == 0,
+         "rule": "hidden_reference" if session == 0 else None, "flagged": False}
+        for session, rows in frame.groupby("session")
+    ]  # fmt: skip
+    return {
+        "test": test,
+        "design": "mushra",
+        "rules": "BS.1534-3 post-screening (SIMULATED stand-in)",
+        "assessors": assessors,
+        "excluded": [a["session"] for a in assessors if a["excluded"]],
+        "behaviour_flagged": [],
+    }
+
+
 def listening_stand_in() -> types.ModuleType:
     """The readers of earwitness.analysis.listening, over ``ratings_frame``'s ratings."""
     module = types.ModuleType("listening_stand_in")
     module.ratings_frame = ratings_frame  # type: ignore[attr-defined]
     module.list_tests = lambda store: [{"name": "SIMULATED test", "design": "mushra"}]  # type: ignore[attr-defined]
-    module.screening_report = lambda store, test: {
-        "test": test,
-        "excluded": 1,
-        "rule": "hidden reference under 90",
-    }  # type: ignore[attr-defined]
+    module.screening_report = _screening  # type: ignore[attr-defined]
     return module

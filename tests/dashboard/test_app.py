@@ -127,3 +127,85 @@ def test_the_listening_page_says_when_there_is_no_test(
     for page in PAGES:
         app.switch_page(f"views/{page}.py").run()
         assert not app.exception, (page, [e.value for e in app.exception])
+
+
+def _metric(app: AppTest, label: str) -> int:
+    return int(next(m for m in app.metric if m.label == label).value.replace(",", ""))
+
+
+def test_the_overview_counts_follow_the_filters(filled: Study) -> None:
+    app = _open("overview")
+    everything = {label: _metric(app, label) for label in ("Documents", "Codings", "Songs")}
+    app.sidebar.multiselect(key="f_groups").set_value(["amateur"]).run()
+    assert _metric(app, "Documents") < everything["Documents"]
+    assert _metric(app, "Codings") < everything["Codings"]
+    app.sidebar.multiselect(key="f_songs").set_value(["SYNTHETIC song 1"]).run()
+    assert _metric(app, "Songs") == 1 < everything["Songs"]
+    assert any("Every count follows the filters" in c.value for c in app.caption)
+
+
+def test_the_evidence_follows_the_service_filter(filled: Study) -> None:
+    app = _open("sentiment_quality")
+    app.sidebar.multiselect(key="f_services").set_value(["eMastered"]).run()
+    assert not app.exception
+    assert list(app.selectbox(key="sq_service").options) == ["eMastered"]
+    heard = _table(app, "score", "role", without="net_stance")
+    assert len(heard) and set(heard["service"].dropna()) == {"eMastered"}
+    assert set(_table(app, "net_stance", "quality")["service"]) == {"eMastered"}
+
+
+def test_a_survey_with_no_answer_from_the_chosen_group_says_so(filled: Study) -> None:
+    import sqlalchemy as sa
+
+    from earwitness.store import schema as s
+
+    with filled.open_store() as store, store.transaction() as c:  # an author, no respondent
+        c.execute(sa.insert(s.participants).values(
+            pseudonym="p_unknown000", user_group="unknown", group_method="test", kind="author"
+        ))  # fmt: skip
+    app = _open("survey")
+    app.sidebar.multiselect(key="f_groups").set_value(["unknown"]).run()
+    assert not app.exception
+    assert not any("No survey yet" in i.value for i in app.info)
+    assert any("No survey respondent in unknown" in i.value for i in app.info)
+    app.sidebar.multiselect(key="f_groups").set_value(["amateur", "unknown"]).run()
+    assert not app.info and any("respondents: amateur" in c.value for c in app.caption)
+
+
+def _trace_colours(app: AppTest) -> dict[str, set[str]]:
+    """Each legend name's colours (marker or line) over every chart on the page."""
+    found: dict[str, set[str]] = {}
+    for spec in _charts(app):
+        for trace in spec["data"]:
+            name = trace.get("name")
+            shown = (trace.get("marker") or {}).get("color") or (trace.get("line") or {}).get(
+                "color"
+            )
+            shape_key = trace.get("x") == [None]  # a legend entry for a marker shape only
+            if name and isinstance(shown, str) and not shape_key:
+                found.setdefault(name, set()).add(shown)
+    return found
+
+
+def test_a_group_and_a_service_keep_one_colour_everywhere(filled: Study) -> None:
+    seen: dict[str, set[str]] = {}
+    app = _open("overview")
+    for groups in ([], ["professional", "pro-am"], ["pro-am"]):
+        app.sidebar.multiselect(key="f_groups").set_value(groups).run()
+        for page in ("stance", "listening", "masters", "sentiment_quality"):
+            app.switch_page(f"views/{page}.py").run()
+            assert not app.exception, page
+            for name, colours in _trace_colours(app).items():
+                seen.setdefault(name, set()).update(colours)
+    assert {"amateur", "pro-am", "professional", "LANDR", "eMastered"} <= set(seen)
+    assert {name: colours for name, colours in seen.items() if len(colours) > 1} == {}
+
+
+def test_the_screening_is_a_table_with_the_json_behind_an_expander(filled: Study) -> None:
+    app = _open("listening")
+    table = _table(app, "session", "rule", "excluded")
+    assert len(table) and table["excluded"].any()
+    assert any("JSON" in e.label for e in app.expander)
+    means = next(c for c in _charts(app) if c["layout"]["title"]["text"].startswith("Mean"))
+    labels = {x for trace in means["data"] for x in trace["x"]}
+    assert "anchor35" not in labels and "anchor 3.5 kHz" in labels

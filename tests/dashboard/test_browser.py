@@ -1,6 +1,8 @@
 """A real browser on the demo study's dashboard: headless Chromium from Debian, driven by
 Playwright (``executable_path``; browsers are never downloaded). Every page must render its
-charts with no exception; screenshots are saved under test-artifacts/dashboard/ to look at."""
+charts with no exception, show no participant's link token anywhere in its HTML, offer no
+Deploy button or developer menu, and leave the study folder as it was; screenshots are saved
+under test-artifacts/dashboard/ to look at."""
 
 from __future__ import annotations
 
@@ -56,6 +58,44 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _folder(root: Path) -> list[tuple[str, int, int]]:
+    """Every file and folder of the study with its size and modification time."""
+    return sorted(
+        (str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in [root, *root.rglob("*")]
+    )
+
+
+def _secrets(study: Study) -> set[str]:
+    """Every access secret of the study's listening sessions: link tokens, the per-trial
+    stimulus tokens of their plans, completion codes."""
+    import sqlalchemy as sa
+
+    from earwitness.store import schema as s
+
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "token" and isinstance(item, str):
+                    found.add(item)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    se = s.listening_sessions
+    with study.open_store(read_only=True) as store, store.connect() as connection:
+        for token, plan, code in connection.execute(
+            sa.select(se.c.token, se.c.plan, se.c.completion_code)
+        ):
+            found.add(token)
+            found.update([code] if code else [])
+            walk(plan)
+    return found
+
+
 @pytest.fixture(scope="module")
 def server(demo_study: Study) -> Iterator[str]:
     port = _free_port()
@@ -84,6 +124,9 @@ def server(demo_study: Study) -> Iterator[str]:
 def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Study) -> None:
     from playwright.sync_api import sync_playwright
 
+    secrets = _secrets(demo_study)
+    assert len(secrets) > 30  # the demo's listening test has sessions
+    before = _folder(demo_study.root)
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     errors: list[str] = []
@@ -106,15 +149,30 @@ def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Stud
             page.locator("[data-testid='stStatusWidget']").wait_for(
                 state="detached", timeout=60_000
             )
+            if path == "export":  # its list of downloads comes last
+                page.get_by_role("heading", name="Figures").wait_for(timeout=120_000)
             page.wait_for_timeout(1000)  # let the tables and charts paint
             page.screenshot(path=str(ARTIFACTS / f"{path or 'overview'}.png"), full_page=True)
             assert page.locator("[data-testid='stException']").count() == 0, path
             assert page.get_by_text("SIMULATED DATA").count() >= 1, f"{path}: no banner"
             assert page.locator("script:has-text('alert(')").count() == 0
+            html = page.content()
+            leaked = [token for token in secrets if token in html]
+            assert not leaked, f"{path}: {len(leaked)} session secrets in the page"
+            assert page.locator("[data-testid='stAppDeployButton']").count() == 0, path
+            assert page.locator("[data-testid='stMainMenu']").count() == 0, path
+            assert page.get_by_role("button", name="Deploy").count() == 0, path
             if path == "voices":
                 _click_a_heatmap_cell(page)
+            if path == "listening":
+                page.get_by_text("The screening report as JSON").click()
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(ARTIFACTS / "listening-json.png"), full_page=True)
+                html = page.content()
+                assert not [token for token in secrets if token in html], "screening JSON"
         browser.close()
     assert not errors, errors
+    assert _folder(demo_study.root) == before  # viewing wrote nothing to the study
 
 
 def _click_a_heatmap_cell(page: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
 
@@ -73,16 +74,36 @@ def test_stance_takes_the_participant_as_unit_and_human_labels_first(store: Stor
     # a: two positives and one (human) negative -> 1/3; b: -1; mean over participants -1/3
     assert amateur["participants"] == 2 and amateur["mentions"] == 4
     assert amateur["net_stance"] == pytest.approx(-1 / 3)
-    assert amateur["net_ci_low"] == pytest.approx(-1) and amateur["net_ci_high"] == pytest.approx(
-        1 / 3
+    # n = 2: Wilson's interval of the mean rescaled to [0, 1] ((1/3 + 1) / 2 and 0 -> 1/3)
+    low, high = wilson_interval(2 / 3, 2)  # type: ignore[arg-type]
+    assert (amateur["net_ci_low"], amateur["net_ci_high"]) == pytest.approx(
+        (-1 + 2 * low, -1 + 2 * high)
     )
     low, high = wilson_interval(1, 2)
     assert (amateur["positive_ci_low"], amateur["positive_ci_high"]) == pytest.approx((low, high))
-    assert table.loc[("LANDR", "professional")]["net_ci_low"] is None or np.isnan(
-        table.loc[("LANDR", "professional")]["net_ci_low"]
-    )
+    pro = table.loc[("LANDR", "professional")]  # one participant: wide, not missing
+    assert (pro["net_ci_low"], pro["net_ci_high"]) == pytest.approx((-1 + 2 * 0.20654, 1), abs=1e-4)
+    assert bool(amateur["small_n"]) and bool(pro["small_n"])  # fewer than MIN_N: greyed out
     only_pros = _data.stance_by_service_group(store, Filters(groups=("professional",)))
     assert list(only_pros["user_group"]) == ["professional"]
+
+
+def test_intervals_at_small_n_never_have_zero_width() -> None:
+    from earwitness.dashboard._stats import SMALL_N, bounded_mean_interval, wilson_share
+
+    # Wilson's score interval against Newcombe (1998, Stat. Med. 17:857-872), Table I
+    published = {(81, 263): (0.2553, 0.3662), (15, 148): (0.0624, 0.1605),
+                 (0, 20): (0.0, 0.1611), (1, 29): (0.0061, 0.1718)}  # fmt: skip
+    for (k, n), interval in published.items():
+        assert wilson_share(k / n, n) == pytest.approx(interval, abs=1e-4)
+    for values in ([1.0, 1.0], [-1.0, -1.0, -1.0], [0.5, 0.5]):
+        mean, low, high = bounded_mean_interval(values, -1, 1)
+        assert low is not None and high is not None and low <= mean <= high and high - low > 0.3
+    mean, low, high = bounded_mean_interval([90.0, 90.0], 0, 100)
+    assert low is not None and high is not None and high - low > 20
+    many = np.random.default_rng(0).uniform(-1, 1, SMALL_N + 50)  # bootstrap above SMALL_N
+    mean, low, high = bounded_mean_interval(many, -1, 1)
+    assert low is not None and high is not None and low < mean < high and high - low < 0.5
 
 
 @pytest.fixture
@@ -243,7 +264,8 @@ def test_the_dashboard_command_prints_the_url_and_runs_streamlit(
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8765/" in result.output
     args, env = calls[0]
-    assert args[1:4] == ["-m", "streamlit", "run"] and args[4].endswith("app.py")
+    assert args[1:4] == ["-m", "earwitness.dashboard._launch", "run"]
+    assert args[4].endswith("app.py")
     assert args[args.index("--server.port") + 1] == "8765"
     assert env["EARWITNESS_STUDY"] == str(study.root)
 
@@ -349,3 +371,38 @@ def test_stance_provenance_says_human_validated_or_unvalidated(store: Store) -> 
     assert found.loc["LANDR", "compared"] == 25
     assert found.loc["eMastered", "provenance"] == "machine unvalidated"
     assert found.loc["RoEx", "provenance"] == "human"
+
+
+def test_every_export_carries_the_simulated_label_and_the_stance_provenance(
+    filled_sqlite: Study,
+) -> None:
+    from earwitness.code.assist import provenance
+    from earwitness.dashboard import _bundle
+
+    with filled_sqlite.open_store(read_only=True) as store:
+        tables = _data.bundle_tables(store, F)
+        labels = _bundle.Labels(
+            _data.simulated_areas(store, filled_sqlite.name), _data.stance_provenance(store)
+        )
+    # the filled study's stance is machine output with no human check: one rule says so
+    expected = provenance(False, 0, None)
+    assert expected == "machine unvalidated"
+    for name, frame in tables.items():
+        out = _bundle.labelled(frame, name, labels)
+        csv = pd.read_csv(io.BytesIO(_bundle.to_csv(out)))
+        assert {"data_label", "stance_provenance"} <= set(csv.columns), name
+        if len(csv):
+            assert csv["data_label"].str.startswith("SIMULATED").all(), name
+            said = csv["stance_provenance"]
+            assert said.map(lambda v: expected in v or v == "no stance for this service").all()
+            assert said.str.contains(expected).any(), name
+    stance = _bundle.labelled(tables["stance_by_service_group"], "stance_by_service_group", labels)
+    assert set(stance["stance_provenance"]) == {expected}
+    assert (
+        _bundle.labelled(tables["survey_results"], "survey_results", labels)["data_label"]
+        .str.contains("survey answers")
+        .all()
+    )
+    for name, figure in _bundle.figures(tables).items():
+        page = _bundle.to_html(figure, labels.caption(_bundle.FIGURE_TABLES[name])).decode()
+        assert "SIMULATED: " in page and expected in page, name

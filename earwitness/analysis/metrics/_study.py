@@ -106,6 +106,7 @@ def add_file(
         file_id = connection.scalar(
             sa.select(s.audio_files.c.id).where(s.audio_files.c.sha256 == digest)
         )
+        elsewhere = _other_songs(connection, file_id, song_id)
         store.upsert(
             connection,
             s.song_versions,
@@ -118,7 +119,25 @@ def add_file(
               "stored": storage == "copy", "duration_s": round(info.duration_s, 3)}  # fmt: skip
     if repaired:
         result["repaired"] = "the stored copy did not match its sha256 and was replaced"
+    if elsewhere:
+        result["warning"] = (
+            f"{path.name}: the same audio (sha256 {digest[:12]}…) is already "
+            + "; ".join(f"{label} of {name!r}" for name, label in elsewhere)
+            + ": both songs share its measurements; check that this is the file you meant"
+        )
     return result
+
+
+def _other_songs(connection: sa.Connection, file_id: Any, song_id: Any) -> list[tuple[str, str]]:
+    """(song, version label) of the other songs that already hold this file."""
+    v, sg = s.song_versions, s.songs
+    rows = connection.execute(
+        sa.select(sg.c.name, v.c.label)
+        .select_from(v.join(sg, v.c.song_id == sg.c.id))
+        .where(v.c.file_id == file_id, v.c.song_id != song_id)
+        .order_by(sg.c.name)
+    ).all()
+    return [(str(name), str(label)) for name, label in rows]
 
 
 def _copy_verified(source: Path, target: Path, digest: str) -> bool:

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from earwitness.dashboard import _bundle, _data
-from earwitness.dashboard._context import banner, filters, load
+from earwitness.dashboard._context import banner, filters, load, md, study
 
 
 def render() -> None:
@@ -23,8 +23,15 @@ def render() -> None:
     f = filters()
     tables = {name: load(function, *args) for name, function, args in _data.export_specs(f)}
     tables.update(_data.derived_tables(tables))
+    labels = _bundle.Labels(load("simulated_areas", study().name), load("stance_provenance"))
+    st.caption(
+        "Every table carries `data_label` (what of it is SIMULATED) and `stance_provenance` "
+        "(human / machine validated / machine unvalidated) columns; every figure carries both "
+        "under its title. Here: " + md(labels.caption("sentiment_quality"))
+    )
     st.subheader("Tables")
-    for name, frame in tables.items():
+    for name, raw in tables.items():
+        frame = _bundle.labelled(raw, name, labels)
         c1, c2, c3 = st.columns([3, 1, 1])
         c1.write(f"{name} ({len(frame)} rows)")
         c2.download_button(
@@ -39,14 +46,15 @@ def render() -> None:
     for name, build in _bundle.figure_builders(tables).items():
         c1, c2 = st.columns([4, 1])
         c1.write(name)
+        caption = labels.caption(_bundle.FIGURE_TABLES.get(name, name))
         c2.download_button(
-            "HTML", partial(_html, build), f"{name}.html", "text/html",
+            "HTML", partial(_html, build, caption), f"{name}.html", "text/html",
             key=f"x_{name}_html", on_click="ignore",
         )  # fmt: skip
 
 
-def _html(build: Callable[[], go.Figure]) -> bytes:
-    return _bundle.to_html(build())
+def _html(build: Callable[[], go.Figure], caption: str) -> bytes:
+    return _bundle.to_html(build(), caption)
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

@@ -23,9 +23,7 @@ def render() -> None:
         return
     tests = sorted(set(ratings["test"]))
     test = st.selectbox("Test", tests, key="l_test")
-    rows = ratings[(ratings["test"] == test) & ratings["user_group"].map(f.keeps_group)]
-    rows = rows[rows["service"].isna() | rows["service"].map(f.keeps_service)]
-    rows = rows[rows["song"].isna() | rows["song"].map(f.keeps_song)]
+    rows = _data.filtered_ratings(ratings[ratings["test"] == test], f)
     kept = rows[~rows["excluded"].fillna(False).astype(bool)]
     st.caption(
         f"{kept['participant'].nunique()} listeners kept, "
@@ -44,7 +42,12 @@ def render() -> None:
         st.caption(md(f"Blind preference: {listening.PREFERENCE_RATE_RULE}."))
         show_table(prefs, "l_pref_table")
     st.subheader("Screening")
-    st.json(load("listening_screening", test))
+    st.caption("The screening report covers every assessor of the test; the filters do not apply.")
+    report = load("listening_screening", test)
+    st.caption(md(report.get("rules", "")) + " · sessions by short id (never their link)")
+    show_table(_data.screening_table(report), "l_screening")
+    with st.expander("The screening report as JSON"):
+        st.json(report, expanded=False)
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

@@ -23,11 +23,12 @@ def render() -> None:
             ("Codings", counts["codings"]),
             ("Survey respondents", info["respondents"]),
             ("Songs", counts["songs"]),
-            ("Listening ratings", int(info["listening"]["ratings"].sum())),
+            ("Listening ratings", counts["ratings"]),
         ],
         strict=True,
     ):
         column.metric(label, f"{value:,}")
+    st.caption(md(info["filters"]))
     left, right = st.columns(2)
     with left:
         st.subheader("Documents by source, kind and user group")

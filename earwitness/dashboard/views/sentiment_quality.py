@@ -88,7 +88,7 @@ def render() -> None:
         st.markdown("**What they said**")
         show_table(load("stance_evidence", f, service, group), "sq_said")
         st.markdown("**What listeners heard**")
-        ratings = load("listening_ratings")
+        ratings = load("listening_ratings_of", f)
         if len(ratings):
             ratings = ratings[(ratings["service"] == service) & (ratings["user_group"] == group)]
         show_table(ratings, "sq_heard")

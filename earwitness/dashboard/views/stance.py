@@ -24,9 +24,10 @@ def render() -> None:
     show_figure(fig.stance(frame), "s_stance")
     st.caption(
         "Each participant's net stance is (positive − negative) / their mentions of the service; "
-        "a cell is the mean over its participants with a 95 % percentile bootstrap interval "
-        "(participants resampled). The positive share is the share of participants leaning "
-        "positive, with a Wilson interval."
+        "a cell is the mean over its participants with a 95 % interval: Wilson's (1927) on the "
+        "mean rescaled to [0, 1] up to 10 participants, a percentile bootstrap (participants "
+        "resampled) above. The positive share is the share of participants leaning positive, "
+        "with a Wilson interval. Cells of fewer than 5 participants are grey (`small_n`)."
     )
     show_table(frame, "s_table")
     show_figure(fig.stance_trend(load("stance_trend", f)), "s_trend")

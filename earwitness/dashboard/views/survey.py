@@ -15,8 +15,18 @@ def render() -> None:
     f = filters()
     report = load("survey_report", f)
     if report is None:
-        st.info("No survey yet: import one with `earwitness import survey`.")
+        if load("survey_respondents"):
+            chosen = ", ".join(f.groups) or "the chosen filters"
+            st.info(
+                f"No survey respondent in {md(chosen)}: the survey has answers from other groups."
+            )
+        else:
+            st.info("No survey yet: import one with `earwitness import survey`.")
         return
+    st.caption(
+        "The survey follows the user-group filter; source, dates, service and song do not "
+        "apply to it."
+    )
     groups = " · ".join(f"{group} {n}" for group, n in report.groups.items())
     st.caption(md(report.title) + " · respondents: " + md(groups))
     for warning in report.warnings:
