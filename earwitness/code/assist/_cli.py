@@ -392,6 +392,12 @@ def stance_evaluate(
         else:
             rows = evaluate_stance(store, embedder, folds=folds)
             title = "Stance: methods vs human coders"
+    if not curve:
+        from earwitness.code.assist._provenance import warning_line
+
+        for row in rows:
+            if row["flag"] and row["method"] != "always-neutral":
+                click.echo(warning_line(row["method"], row["flag"], row["more_labels"]), err=True)
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=title)
 
 
@@ -460,15 +466,23 @@ def stance_report(
 
     with env.store() as store:
         rows = stance_aggregates(store, n_boot=boot, seed=seed)
-    unvalidated = sorted({r["tool"] for r in rows if r["provenance"] == "machine unvalidated"})
-    if unvalidated:
-        click.echo(
-            "warning: machine stance not validated against people for "
-            f"{', '.join(unvalidated)}; label a sample (`code stance sample`, "
-            "`code stance import`) before reporting these figures",
-            err=True,
-        )
+    for row in rows:
+        if row["group"] == "all" and row["provenance"] == "machine unvalidated":
+            click.echo(
+                f"warning: machine stance for {row['tool']} is unvalidated "
+                f"({_kappa_text(row)}): {row['validation_flag']}; label a sample "
+                "(`code stance sample`, `code stance import`) before reporting it",
+                err=True,
+            )
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance toward AI tools")
+
+
+def _kappa_text(row: dict[str, Any]) -> str:
+    if row["kappa_machine_human"] is None:
+        return f"kappa undefined, n {row['n_validation']}"
+    low, high = row["kappa_ci_low"], row["kappa_ci_high"]
+    interval = "no interval" if low is None else f"95 % CI {low:.2f} to {high:.2f}"
+    return f"kappa {row['kappa_machine_human']:.2f}, {interval}, n {row['n_validation']}"
 
 
 # --- topics ------------------------------------------------------------------------------
