@@ -202,7 +202,7 @@ def test_cli_stance(posts) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, [*base, "report", "--boot", "200", "--csv"])
     assert result.exit_code == 0 and result.stdout.startswith("tool,group,n,authors")
-    assert "warning: machine stance not validated against people" in result.stderr
+    assert "warning: machine stance for CloudBounce is unvalidated" in result.stderr
     assert ",machine unvalidated," in result.stdout
     result = runner.invoke(cli, [*base, "tools", "--json"])
     assert "LANDR" in {row["tool"] for row in json.loads(result.output)}

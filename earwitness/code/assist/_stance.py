@@ -126,7 +126,11 @@ class Gazetteer:
                 self._tool_of.setdefault(_norm(alias), tool)
         ordered = sorted(self._tool_of, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, alias.split())) for alias in ordered)
-        self._pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE) if body else None
+        self._pattern = (
+            re.compile(rf"(?<!{_LATIN_WORD})(?:{body})(?!{_LATIN_WORD})", re.IGNORECASE)
+            if body
+            else None
+        )
 
     @classmethod
     def from_study(
@@ -177,6 +181,12 @@ class Gazetteer:
                 continue
             found.append((tool, m.group(0), m.start(), m.end()))
         return found
+
+
+# A name ends where the Latin-script word ends: at a space or punctuation ("/" included:
+# "LANDR/eMastered" is two names) and at a change of script, since Chinese, Japanese and
+# Korean text runs words together ("Logic ProでMastering Assistantを使う").
+_LATIN_WORD = r"[0-9A-Za-z_\u00C0-\u024F]"
 
 
 def _norm(alias: str) -> str:
