@@ -31,7 +31,7 @@ from earwitness.code.assist._stance_learn import (
     learning_curve,
     marked_window,
 )
-from earwitness.code.assist._target_stance import TargetStance
+from earwitness.code.assist._target_stance import RULES_MODEL_ID, TargetStance
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store.schema import tool_mentions
 from earwitness.study import Study
@@ -262,9 +262,9 @@ def test_development_sets_are_read_and_scored_beside_the_neutral_baseline() -> N
         rows = {row["method"]: row for row in evaluate_devset(units)}
         neutral_share = sum(u.stance == "neutral" for u in units) / len(units)
         assert rows["always-neutral"]["accuracy"] == pytest.approx(neutral_share, abs=1e-4)
-        assert {"vader", "target-rules-1"} <= set(rows)
+        assert {"vader", RULES_MODEL_ID} <= set(rows)
         predictions = predict_devset(units)
-        assert all(p != "missed" for p in predictions["target-rules-1"]), "gazetteer misses"
+        assert all(p != "missed" for p in predictions[RULES_MODEL_ID]), "gazetteer misses"
     per_tool = evaluate_devset(read_devset(DATA / "stance-dev.csv"), by="tool")
     assert {"LANDR", "matchering"} <= {row["tool"] for row in per_tool}
 
