@@ -386,11 +386,11 @@ def _valences(clause: str) -> tuple[float, float]:
     lexicon = _vader_lexicon()
     spans: list[tuple[int, float]] = []
     taken: list[tuple[int, int]] = []
-    for pattern, value in _domain_patterns():
+    for pattern, weight in _domain_patterns():
         for match in pattern.finditer(clause):
             if any(a <= match.start() < b for a, b in taken):
                 continue
-            spans.append((match.start(), value))
+            spans.append((match.start(), weight))
             taken.append((match.start(), match.end()))
     for match in _phrase_pattern().finditer(clause):
         if any(a <= match.start() < b for a, b in taken):
