@@ -316,21 +316,41 @@ def stance_detect(
 
 @stance_group.command("sample", short_help="Draw unlabelled mentions for people to label.")
 @click.argument("n", type=click.IntRange(1))
+@click.option(
+    "--strategy",
+    type=click.Choice(["uncertainty", "stratified"]),
+    default="stratified",
+    show_default=True,
+    help="uncertainty: what the learned model is least sure of; stratified: by tool and "
+    "predicted stance.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @report_options
 @pass_env
 def stance_sample(
-    env: CliEnv, n: int, seed: int, as_json: bool, as_csv: bool, out: Path | None
+    env: CliEnv,
+    n: int,
+    strategy: str,
+    seed: int,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
 ) -> None:
-    """Draw N unlabelled segment × tool units, stratified by tool and predicted stance.
+    """Draw N unlabelled segment × tool units for people to label.
 
-    Write them as CSV (`--csv --out sample.csv`), fill in the `stance` and `coder`
-    columns, and read them back with `earwitness code stance import sample.csv`.
+    `--strategy uncertainty` trains the learned model on the labels so far and draws the
+    units it is least sure of (smallest margin between its two likeliest stances, one per
+    document first); with too few labels it falls back to `stratified`, which draws by
+    tool and predicted stance in turn. Write them as CSV (`--csv --out sample.csv`), fill
+    in the `stance` and `coder` columns, and read them back with
+    `earwitness code stance import sample.csv`.
     """
-    from earwitness.code.assist._stance import sample_for_labelling
+    from earwitness.code.assist._active import next_stance_units
+    from earwitness.code.assist._embeddings import Embedder
 
     with env.store() as store:
-        rows = sample_for_labelling(store, n, seed=seed)
+        embedder = Embedder.for_study(env.study, store) if strategy == "uncertainty" else None
+        rows = next_stance_units(store, n, strategy=strategy, embedder=embedder, seed=seed)
     if not (as_json or as_csv):
         rows = [{**row, "text": safe_text(row["text"])} for row in rows]
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"{len(rows)} units to label")
