@@ -29,6 +29,7 @@ __all__ = [
     "agreement_flag",
     "assess_agreement",
     "cohen_kappa_labels",
+    "curve_labels_needed",
     "labels_needed",
     "provenance",
     "warning_line",
@@ -188,6 +189,27 @@ def labels_needed(n: int, kappa: float | None, low: float | None) -> int | None:
         return short
     wanted = n * ((kappa - low) / (kappa - MIN_LOWER_BOUND)) ** 2
     return max(math.ceil(round(wanted, 6)) - n, short, 1)
+
+
+def curve_labels_needed(
+    curve: Sequence[tuple[int, float]], n_now: int, target: float = MIN_LOWER_BOUND
+) -> int | None:
+    """How many more labelled units the learning curve suggests before kappa reaches
+    ``target``: kappa is fitted as ``a + b * ln(n)`` over the curve's (n, kappa) points by
+    least squares (a simpler form than the inverse power law of Figueroa et al. 2012,
+    "Predicting sample size required for classification performance") and solved for n.
+    ``None`` when the curve has fewer than two sizes or does not rise: then labels of
+    this kind do not help. An extrapolation, to be read as an order of magnitude."""
+    points = [(n, k) for n, k in curve if n > 0 and k is not None and not math.isnan(k)]
+    if len({n for n, _ in points}) < 2:
+        return None
+    x = np.log([n for n, _ in points])
+    y = np.array([k for _, k in points])
+    slope, intercept = np.polyfit(x, y, 1)
+    if slope <= 0:
+        return None
+    wanted = math.exp((target - intercept) / slope)
+    return max(math.ceil(round(wanted, 6)) - n_now, 0)
 
 
 def warning_line(name: str, flag: str, more_labels: int | None) -> str:

@@ -17,8 +17,9 @@ from earwitness.code.assist import (
 )
 from earwitness.code.reliability import cohen_kappa
 from earwitness.dashboard import _data
+from earwitness.errors import EarwitnessError
 from earwitness.groups import override_group, validate_group_rules
-from earwitness.provenance import cohen_kappa_labels
+from earwitness.provenance import cohen_kappa_labels, curve_labels_needed
 from earwitness.store import Store
 from earwitness.store import schema as s
 from earwitness.study import Study
@@ -182,3 +183,49 @@ def test_groups_validate_flags_low_agreement(study: Study) -> None:
     result = CliRunner().invoke(cli, ["--study", str(study.root), "groups", "validate", "--json"])
     assert result.exit_code == 0, result.output
     assert "warning: group rules: only 0 units" in result.stderr
+
+
+def test_the_curve_projection_solves_a_log_fit() -> None:
+    # kappa = 0.2 + (0.1 / ln 2) * ln(n / 10): 0.2 at 10, 0.3 at 20, 0.4 at 40, 0.5 at 80
+    curve = [(10, 0.2), (20, 0.3), (40, 0.4)]
+    assert curve_labels_needed(curve, 40, target=0.5) == 40
+    assert curve_labels_needed(curve, 40) == 0
+    assert curve_labels_needed([(10, 0.3), (20, 0.3)], 20) is None, "a flat curve: no help"
+    assert curve_labels_needed([(10, 0.3)], 10) is None
+
+
+def test_stance_evaluate_flags_low_agreement_per_method(study: Study) -> None:
+    from earwitness.code.assist import evaluate_stance
+    from earwitness.code.assist._embeddings import Embedder, ModelSource
+    from earwitness.code.assist._stance import Gazetteer, detect_stance, find_mentions, label_stance
+    from tests.code import assist_synth as synth
+
+    items = list(synth.posts(60, seed=11))
+    with study.open_store() as store:
+        segment_ids = synth.add_posts(store, items)
+        find_mentions(store, Gazetteer())
+        detect_stance(store)
+        for post, sid in zip(items, segment_ids, strict=True):
+            tool = {"Ozone": "iZotope Ozone", "smart:EQ": "Sonible smart:EQ"}.get(
+                post.tool, post.tool
+            )
+            try:  # people disagree with the rules half the time: low agreement
+                label_stance(store, sid, tool, "negative" if sid % 2 else post.stance, "ana")
+            except EarwitnessError:
+                continue
+        embedder = Embedder(store, ModelSource("stand-in", "", "config"), encoder=_bag_of_words)
+        rows = {r["method"]: r for r in evaluate_stance(store, embedder, folds=3)}
+    rules = rows["target-rules-2"]
+    assert rules["kappa"] < MIN_LOWER_BOUND
+    assert "below 0.4" in rules["flag"] and rules["more_labels"] is None
+    assert rules["kappa_ci_low"] <= rules["kappa"] <= rules["kappa_ci_high"]
+    assert rows["always-neutral"]["flag"]
+    assert set(rows["stand-in+target-logreg"]) >= {"more_labels_curve", "kappa_ci_low"}
+
+
+def _bag_of_words(texts: list[str]) -> np.ndarray:
+    vectors = np.zeros((len(texts), 64), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in text.lower().split():
+            vectors[i, sum(map(ord, word)) % 64] += 1.0
+    return vectors

@@ -418,6 +418,12 @@ def stance_evaluate(
         for row in rows:
             if row["flag"] and row["method"] != "always-neutral":
                 click.echo(warning_line(row["method"], row["flag"], row["more_labels"]), err=True)
+                if row["more_labels_curve"] is not None:
+                    click.echo(
+                        f"  its learning curve suggests about {row['more_labels_curve']} more "
+                        "labelled units to reach kappa 0.4 (an extrapolation)",
+                        err=True,
+                    )
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=title)
 
 

@@ -40,7 +40,12 @@ from sklearn.model_selection import GroupKFold
 
 from earwitness.code.assist._data import SegmentText, load_segments
 from earwitness.code.assist._embeddings import Embedder
-from earwitness.code.assist._provenance import assess_agreement, provenance
+from earwitness.code.assist._provenance import (
+    MIN_LOWER_BOUND,
+    assess_agreement,
+    curve_labels_needed,
+    provenance,
+)
 from earwitness.code.assist._stance_learn import (
     StanceUnitText,
     learning_curve,
@@ -633,13 +638,20 @@ def evaluate_stance(
         _vader_version(): [s for s, _ in vader_stance([u.segment.text for u in labelled])],
         RULES_MODEL_ID: [s for s, _ in rules_stance(labelled)],
     }
+    curve_more: int | None = None
+    learned = None
     if len(set(reference)) >= 2:
         embedder = embedder or Embedder(store)
         features = _features(labelled, embedder)
         groups = [u.segment.document_id for u in labelled]
-        predictions[f"{embedder.model_id}+{CLASSIFIER_ID}"] = _cross_fitted(
-            features, reference, groups, folds=folds, seed=seed
-        )
+        learned = f"{embedder.model_id}+{CLASSIFIER_ID}"
+        predictions[learned] = _cross_fitted(features, reference, groups, folds=folds, seed=seed)
+        held = _agreement(predictions[learned], reference)["kappa"]
+        if held is None or held < MIN_LOWER_BOUND:
+            sizes = [s for s in (10, 20, 40, 80, 160, 320, 640) if s < len(labelled)]
+            curve = learning_curve(features, reference, groups, _fit, sizes=sizes, folds=folds)
+            points = [(row["train_units"], row["kappa"]) for row in curve]
+            curve_more = curve_labels_needed(points, len(labelled))
     human_alpha, n_shared = _human_stance_alpha(labelled, human)
     rows = []
     for method, predicted in predictions.items():
@@ -673,6 +685,7 @@ def evaluate_stance(
                 "n_human_units": n_shared,
                 "flag": _joined(bounds.flag, _stance_flag(alpha_value, human_alpha)),
                 "more_labels": bounds.more_labels,
+                "more_labels_curve": curve_more if method == learned else None,
             }
         )
     return rows
