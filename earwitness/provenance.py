@@ -145,17 +145,46 @@ def _interval(
     if len(groups) < 2:
         return None, None  # one document: no variation between documents to resample
     rng = np.random.default_rng(seed)
-    draws = []
-    for picks in rng.integers(0, len(groups), size=(n_boot, len(groups))):
-        rows = [i for g in picks for i in groups[g]]
-        value = statistic([machine[i] for i in rows], [human[i] for i in rows])
-        if not math.isnan(value):
-            draws.append(value)
+    picks = rng.integers(0, len(groups), size=(n_boot, len(groups)))
+    if statistic is cohen_kappa_labels:
+        draws = _kappa_draws(machine, human, groups, picks)
+    else:
+        draws = []
+        for pick in picks:
+            rows = [i for g in pick for i in groups[g]]
+            value = statistic([machine[i] for i in rows], [human[i] for i in rows])
+            if not math.isnan(value):
+                draws.append(value)
     if len(draws) < n_boot / 2:
         return None, None  # mostly undefined (one label only): no honest interval
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def _kappa_draws(
+    machine: Sequence[Hashable],
+    human: Sequence[Hashable],
+    groups: Sequence[Sequence[int]],
+    picks: np.ndarray,
+) -> list[float]:
+    """Cohen's kappa of every bootstrap draw at once: each draw's contingency table is the
+    sum of its clusters' tables, weighted by how often the draw picked each cluster."""
+    labels = sorted(set(machine) | set(human), key=repr)
+    index = {label: i for i, label in enumerate(labels)}
+    k = len(labels)
+    tables = np.zeros((len(groups), k * k))
+    for g, rows in enumerate(groups):
+        for i in rows:
+            tables[g, index[machine[i]] * k + index[human[i]]] += 1
+    counts = np.stack([np.bincount(pick, minlength=len(groups)) for pick in picks])
+    joint = (counts @ tables).reshape(len(picks), k, k)
+    total = joint.sum(axis=(1, 2))
+    observed = np.trace(joint, axis1=1, axis2=2) / total
+    chance = np.einsum("bi,bi->b", joint.sum(axis=2), joint.sum(axis=1)) / total**2
+    defined = chance < 1.0
+    kappa = (observed[defined] - chance[defined]) / (1.0 - chance[defined])
+    return [float(v) for v in kappa]
 
 
 def agreement_flag(n: int, kappa: float | None, low: float | None) -> str:

@@ -229,3 +229,15 @@ def _bag_of_words(texts: list[str]) -> np.ndarray:
         for word in text.lower().split():
             vectors[i, sum(map(ord, word)) % 64] += 1.0
     return vectors
+
+
+def test_the_vectorised_interval_equals_the_draw_by_draw_one() -> None:
+    rng = np.random.default_rng(9)
+    human = rng.choice(STANCES, 120).tolist()
+    machine = [h if rng.random() < 0.6 else "neutral" for h in human]
+    documents = [i // 4 for i in range(120)]
+    fast = assess_agreement(machine, human, documents, n_boot=300, seed=2)
+    slow = assess_agreement(
+        machine, human, documents, n_boot=300, seed=2, statistic=lambda a, b: cohen_kappa(a, b)
+    )
+    assert (fast.kappa_low, fast.kappa_high) == (slow.kappa_low, slow.kappa_high)
