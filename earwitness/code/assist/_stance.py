@@ -754,7 +754,7 @@ def stance_aggregates(
                 ).where(tool_mentions.c.origin == "model", tool_mentions.c.stance.is_not(None))
             )
         }
-    validation = stance_validation(units, human, model_stance, seed=seed)
+    validation = stance_validation(units, human, model_stance, seed=seed, n_boot=n_boot)
     groups = _group_provenance(store)
     cells: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
     for unit in units:
@@ -843,6 +843,7 @@ def stance_validation(
     model_stance: Mapping[tuple[int, str], str],
     *,
     seed: int = 0,
+    n_boot: int = 2000,
 ) -> dict[str, dict[str, Any]]:
     """Per tool, the stored machine stance against the human majority on that tool's own
     labelled units: kappa with its bootstrap interval over documents (the provenance rule)."""
@@ -859,6 +860,7 @@ def stance_validation(
             [u.segment.document_id for u in checked],
             all_human=all(u.key in human for u in items),
             seed=seed,
+            n_boot=n_boot,
         )
         found[tool] = {
             **agreement.as_row(),
