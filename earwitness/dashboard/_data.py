@@ -587,21 +587,25 @@ def stance_by_service_group(store: Store, f: Filters, *, seed: int = 0) -> pd.Da
     return pd.DataFrame(out, columns=STANCE_COLUMNS)
 
 
-PROVENANCE_COLUMNS = ["service", "units", "human_units", "compared", "kappa", "provenance"]
+PROVENANCE_COLUMNS = [
+    "service", "units", "human_units", "compared", "kappa", "kappa_low", "kappa_high",
+    "provenance",
+]  # fmt: skip
 
 
 def stance_provenance(store: Store) -> pd.DataFrame:
-    """Per service, where its stance figures come from, by the rule of ``stance report``
-    (``earwitness.code.assist.provenance``): people's labels on every unit, or the machine
-    compared with people's majority label (Cohen's kappa over this service's units)."""
-    from earwitness.code import reliability
-    from earwitness.code.assist import MIN_VALIDATION, provenance
+    """Per service, where its stance figures come from, by the one rule of ``stance report``
+    (``earwitness.code.assist.assess_agreement``): people's labels on every unit, or the
+    machine against people's majority label on this service's own units (Cohen's kappa with
+    its 95 % bootstrap interval over documents; validated only when its lower bound clears
+    the bar)."""
+    from earwitness.code.assist import assess_agreement
 
     m = s.tool_mentions
     with store.connect() as connection:
         index = ServiceIndex(load_services(connection))
         rows = _frame(connection.execute(
-            sa.select(m.c.segment_id, m.c.tool, m.c.origin, m.c.stance)
+            sa.select(m.c.document_id, m.c.segment_id, m.c.tool, m.c.origin, m.c.stance)
             .where(m.c.stance.is_not(None))
         ))  # fmt: skip
     if rows.empty:
@@ -614,15 +618,14 @@ def stance_provenance(store: Store) -> pd.DataFrame:
         human = people.agg(lambda labels: labels.mode().iloc[0])
         machine = cell[cell["origin"] != "human"].groupby(unit)["stance"].first()
         pairs = pd.concat([human.rename("human"), machine.rename("machine")], axis=1).dropna()
-        kappa = None
-        if len(pairs) >= MIN_VALIDATION:
-            table = pd.crosstab(pairs["machine"], pairs["human"])
-            labels = sorted(set(table.index) | set(table.columns))
-            table = table.reindex(index=labels, columns=labels, fill_value=0)
-            kappa = round(float(reliability.cohen_kappa_table(table.to_numpy(float))), 3)
+        document = cell.groupby(unit)["document_id"].first().reindex(pairs.index)
         units = cell.groupby(unit).ngroups
-        source = provenance(len(human) == units, len(pairs), kappa)
-        out.append([service, units, len(human), len(pairs), kappa, source])
+        found = assess_agreement(
+            pairs["machine"].tolist(), pairs["human"].tolist(), document.tolist(),
+            all_human=len(human) == units,
+        )  # fmt: skip
+        out.append([service, units, len(human), len(pairs), found.kappa, found.kappa_low,
+                    found.kappa_high, found.provenance])  # fmt: skip
     return pd.DataFrame(out, columns=PROVENANCE_COLUMNS)
 
 

@@ -12,6 +12,7 @@ from earwitness.errors import EarwitnessError
 from earwitness.groups._assign import MANUAL, evidence_by_author
 from earwitness.groups._rules import rule_assignment
 from earwitness.groups._vocabulary import GROUP_RULES, GROUPS, UNKNOWN, USER_GROUPS, GroupRule
+from earwitness.provenance import assess_agreement
 from earwitness.store.schema import UNIT_KINDS, documents, participants, segments
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def group_coverage(store: Store) -> list[dict[str, Any]]:
 
 
 def validate_group_rules(
-    store: Store, rules: tuple[GroupRule, ...] = GROUP_RULES
+    store: Store, rules: tuple[GroupRule, ...] = GROUP_RULES, *, seed: int = 0
 ) -> list[dict[str, Any]]:
     """The rules against the researcher's manual labels (the validation sample).
 
@@ -76,7 +77,11 @@ def validate_group_rules(
     the share the rules put there too) and precision (of the authors the rules put there,
     the share people agree with), then an ``all`` row: agreement and Krippendorff's alpha
     over every labelled author, and alpha over only the authors the rules assigned a group
-    (so a sample dominated by ``unknown`` cannot look reliable), with their number.
+    (so a sample dominated by ``unknown`` cannot look reliable), with their number, and
+    Cohen's kappa over those with its 95 % bootstrap interval over authors, a ``flag`` when
+    it is below the provenance rule's bar and ``more_labels`` (how many more labelled
+    authors would bring the lower bound there, if the agreement held; empty when none
+    would).
     """
     with store.connect() as connection:
         evidence = evidence_by_author(connection)
@@ -88,6 +93,7 @@ def validate_group_rules(
     pairs = [
         (row.user_group, rule_assignment(evidence.get(row.id, []), rules)[0]) for row in manual
     ]
+    assigned_ids = [row.id for row, (_, rule) in zip(manual, pairs, strict=True) if rule != UNKNOWN]
     if not pairs:
         raise EarwitnessError(
             "no manually labelled authors to validate against; label a sample with "
@@ -115,9 +121,27 @@ def validate_group_rules(
             "alpha": _rounded(alpha),
             "alpha_assigned": _rounded(alpha_assigned),
             "rule_unknown": len(pairs) - len(assigned),
+            **_assigned_agreement(assigned, assigned_ids, seed),
         }
     )
     return rows
+
+
+def _assigned_agreement(
+    assigned: Sequence[tuple[str, str]], authors: Sequence[int], seed: int
+) -> dict[str, Any]:
+    """Cohen's kappa of the rules against people over the authors the rules assigned, with
+    its bootstrap interval over authors, judged by the one provenance rule."""
+    found = assess_agreement(
+        [r for _, r in assigned], [h for h, _ in assigned], list(authors), seed=seed
+    )
+    return {
+        "kappa_assigned": found.kappa,
+        "kappa_ci_low": found.kappa_low,
+        "kappa_ci_high": found.kappa_high,
+        "flag": found.flag,
+        "more_labels": found.more_labels,
+    }
 
 
 def _group_row(group: str, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -134,6 +158,11 @@ def _group_row(group: str, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
         "alpha": None,
         "alpha_assigned": None,
         "rule_unknown": sum(1 for h, r in pairs if h == group and r == UNKNOWN),
+        "kappa_assigned": None,
+        "kappa_ci_low": None,
+        "kappa_ci_high": None,
+        "flag": "",
+        "more_labels": None,
     }
 
 

@@ -30,12 +30,14 @@ from earwitness.groups._vocabulary import (
     EVIDENCE_PATTERNS,
     FILLERS,
     FLAIR_PROFESSIONAL_WORDS,
+    HYPOTHETICAL,
     MUSIC_HEADS,
     NEGATIONS,
     PRO_AM_WORDS,
     PRO_PRODUCTS,
     PROFESSIONAL_WORDS,
     STANDALONE_HEADS,
+    STUDENT_WORDS,
     EvidencePattern,
 )
 
@@ -70,7 +72,11 @@ _SELF_ANCHOR = re.compile(
     re.IGNORECASE,
 )
 _AS_ANCHOR = re.compile(r"\b(?:as|being)\b(?=\s+an?\s)", re.IGNORECASE)
-_AFTER_AS = re.compile(r"\s*,?\s*(?:I\b|myself\b|me\b)", re.IGNORECASE)
+# "As a mastering engineer, I ...", "As a mastering engineer if I am given a good mix ..."
+_AFTER_AS = re.compile(
+    r"\s*,?\s*(?:(?:if|when|whenever|once|after|before)\s+)?(?:I\b|myself\b|me\b)",
+    re.IGNORECASE,
+)
 _CLAUSE_START = re.compile(r"(?:^|(?<=[.!?\n;(]))[ \t]*(?=\S)")
 _HERE = re.compile(r"\s*here\b", re.IGNORECASE)
 _PHRASE_WORDS = (
@@ -173,7 +179,7 @@ def _is_head(word: str, words: list[str]) -> bool:
 
 
 def _suggest(words: list[str], negated: bool) -> str | None:
-    if any(w in AMATEUR_WORDS for w in words):
+    if any(w in AMATEUR_WORDS or w in STUDENT_WORDS for w in words):
         return None if negated else "amateur"
     if any(w in PRO_AM_WORDS for w in words):
         return None if negated else "pro-am"
@@ -342,10 +348,17 @@ def find_group_evidence(text: str, *, flair: str | None = None) -> list[Evidence
     """
     folded = _ignorecase_folded(text)
     found = [*_self_descriptions(text, folded), *_rule_matches(text, folded)]
-    evidence = _without_overlaps(found)
+    evidence = _without_overlaps([e for e in found if not _played(text, e)])
     if flair:
         evidence.extend(_flair_evidence(flair))
     return evidence
+
+
+def _played(text: str, found: Evidence) -> bool:
+    """Whether the sentence before the finding makes it a role played or a supposition."""
+    start, end = _span(found)
+    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?\n") + 1
+    return HYPOTHETICAL.search(text, sentence_start, end) is not None
 
 
 def _ignorecase_folded(text: str) -> str:

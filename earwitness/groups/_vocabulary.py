@@ -28,6 +28,7 @@ __all__ = [
     "EVIDENCE_PATTERNS",
     "GROUPS",
     "GROUP_RULES",
+    "HYPOTHETICAL",
     "UNKNOWN",
     "USER_GROUPS",
     "EvidencePattern",
@@ -52,8 +53,10 @@ AMATEUR_WORDS = _word_set(
     "newbie newbies noob noobs n00b weekend aspiring enthusiast enthusiasts"
 )
 PRO_AM_WORDS = _word_set(
-    "semi-pro semipro semi-professional semi part-time pro-am proam prosumer gigging"
+    "semi-pro semipro semi-professional semi part-time part pro-am proam prosumer gigging"
 )
+# Students of a music or audio craft: learning, not yet paid (amateur in Stebbins' sense).
+STUDENT_WORDS = _word_set("student students apprentice")
 PROFESSIONAL_WORDS = _word_set(
     "professional professionals pro pros full-time full working freelance freelancer paid "
     "staff in-house commercial touring career veteran seasoned established"
@@ -142,6 +145,12 @@ _AUDIO_FIELD = (
 _WORDS_0_3 = r"(?:\s+[\w'’]+){0,3}?"
 _INDUSTRY = r"in (?:the )?(?:industry|audio|music|studio|business|game)"
 _CRAFTS = r"(?:mixing|mastering|producing|recording|engineering|production)"
+# "my discography is tiny": a modest record is not a credit
+_MODEST = (
+    r"\s+(?:is|are|['’]s|['’]re)\s+(?:\w+\s+)?(?:tiny|small|short|minimal|limited|modest|"
+    r"non-?existent|empty|thin|nothing|zero|sparse)\b"
+)
+_ROLE = r"(?:engineer|producer|mixer|masterer|musician|composer|sound designer)"
 _NEW_TO = (
     r"(?:mixing|mastering|producing|production|music production|audio|recording|"
     r"this|music|making music|engineering|the hobby)\b"
@@ -288,7 +297,7 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     ),
     EvidencePattern(
         "paid",
-        r"\bmy\s+(?:discography|credits)\b|"
+        rf"\bmy\s+(?:discography|credits)\b(?!{_MODEST})|"
         rf"{_I}(?:['’]ve| have)\s+(?:mixed|mastered|engineered|produced|recorded|worked on)"
         r"\s+(?:[\w'’-]+\s+){0,3}?(?:records|albums|releases|eps|singles)\s+(?:for|by|with)\b",
         "professional",
@@ -322,9 +331,56 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     EvidencePattern(
         "paid",
         rf"{_I}\s+(?:make|earn)\s+(?:a|my)\s+(?:full[- ]time\s+)?(?:living|income)\s+"
-        r"(?:from|with|by|as|in)\b",
+        r"(?:from|with|by|in|off|doing|mixing|mastering|producing|recording|engineering|"
+        rf"making (?:music|beats)|as an?\s+(?:[\w-]+\s+){{0,3}}?{_ROLE})\b",
         "professional",
         needs=(("living", "income"),),
+    ),
+    # a career: "I've had a fairly successful career as a mastering engineer"
+    EvidencePattern(
+        "paid",
+        rf"(?:{_I}(?:['’]ve|\s+have|\s+had|\s+have had)?\s+(?:had|have|built|made|enjoyed)\s+"
+        r"an?|\bmy)\s+(?:[\w-]+\s+){0,3}?career\s+(?:as\s+an?\s+(?:[\w-]+\s+){0,3}?"
+        rf"{_ROLE}|in\s+{_AUDIO_FIELD})",
+        "professional",
+        needs=(("career",),),
+    ),
+    # a second or side income: paid, but not a living
+    EvidencePattern(
+        "paid",
+        r"\b(?:my|a|as an?|some)\s+(?:little\s+|small\s+|nice\s+)?(?:second(?:ary)?|side|extra)\s+"
+        r"(?:income|money|cash|job|gig)\b",
+        "pro-am",
+        first_person_sentence=True,
+        needs=(("second", "side", "extra"), ("income", "money", "cash", "job", "gig")),
+    ),
+    # students of the craft
+    EvidencePattern(
+        "self",
+        r"\bI['’]?m\s+(?:(?:currently|still|just|now|also)\s+)?"
+        r"(?!(?:teaching|tutoring|mentoring|helping|training|working|talking|not|no)\b)"
+        r"(?:a\s+|an\s+)?(?:[\w-]+\s+){0,3}?student\b|"
+        r"\bI(?:['’]m|\s+am)?\s+(?:currently\s+|now\s+)?(?:study|studying)\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:audio|music|sound|recording|mixing|mastering|production)\b",
+        "amateur",
+        needs=(("student", "study", "studying"),),
+    ),
+    # a hobby, however it is said, in a sentence about the writer
+    EvidencePattern(
+        "self",
+        r"\b(?:as|for)\s+a\s+hobby\b|\ba\s+hobby\s+for\s+me\b|\bmy\s+hobby\b",
+        "amateur",
+        first_person_sentence=True,
+        needs=(("hobby",),),
+    ),
+    # releases of one's own on labels: serious, not (yet) a living
+    EvidencePattern(
+        "paid",
+        rf"{_I}(?:['’]ve|\s+have)?\s+(?:released|put out|had)\s+(?:[\w-]+\s+){{0,3}}?"
+        r"(?:releases|records|eps|singles|albums|tracks)\s+(?:on|through|with|via)\s+"
+        r"(?:[\w-]+\s+){0,3}?labels?\b",
+        "pro-am",
+        needs=(("label",),),
     ),
     # hobby
     EvidencePattern(
@@ -398,6 +454,16 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
 )
 
 
+# Words that make what follows a role played, not the writer: "let's say I'm a mastering
+# engineer", "if I were a pro", "imagine I'm a hobbyist", persona prompts.
+HYPOTHETICAL = re.compile(
+    r"\b(?:let['’]?s\s+say|say\s+(?=I\b)|suppose|supposing|imagine|pretend(?:ing)?|"
+    r"if\s+I\s+(?:were|was)|were\s+I|hypothetically|role[- ]?play(?:ing)?|act(?:ing)?\s+as|"
+    r"playing\s+the\s+(?:role|part)|persona|in\s+character)\b",
+    re.IGNORECASE,
+)
+
+
 # --- weighted voting rules ---------------------------------------------------------------
 
 NEGATION = re.compile(r"\b(?:not|never|no longer|no|isn't|am not|ain't|aren't)\W+(?:\w+\W+){0,2}$")
@@ -444,6 +510,7 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "credits",
         "professional",
         r"\b(?:grammy|platinum record|major[- ]label|my (?:credits|discography)"
+        rf"(?!{_MODEST})"
         r"|(?:mixed|mastered|engineered|produced|recorded|worked on) (?:[\w'’-]+ ){0,3}?"
         r"(?:records|albums|releases|eps|singles) (?:for|by|with))\b",
         2.0,
@@ -459,10 +526,12 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         r"|(?:contract|session|for[- ]hire) (?:mixing|mastering|work|engineering|gigs?|jobs?)"
         r"|pays? (?:my|the) (?:bills|rent|mortgage)|(?:make|earn) (?:a|my) (?:full[- ]time )?"
         r"(?:living|income)"
-        r"|(?:run|own|operate|co-own|built) (?:a|my own|my|our) (?:[\w-]+ ){0,2}studio)\b",
+        r"|(?:run|own|operate|co-own|built) (?:a|my own|my|our) (?:[\w-]+ ){0,2}studio"
+        r"|career (?:as|in)\b)\b",
         2.0,
         unless=r"\b(?:a few|some|occasional|a couple of|a handful of|semi[- ]?pro|part[- ]time"
-        r"|side)\b|\bhome studio\b",
+        r"|side|second(?:ary)? income|hope|want|dream|aspir\w*|pursue|someday|one day)\b"
+        r"|\bhome studio\b",
     ),
     GroupRule(
         "occupation",
@@ -487,7 +556,8 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "pro-am",
         r"\b(?:semi[- ]?pro|side (?:hustle|gig|job|income)|part[- ]time"
         r"|some paid (?:work|gigs|jobs)|occasionally (?:get )?paid|a few (?:paying )?clients"
-        r"|paid gigs?|get paid sometimes"
+        r"|paid gigs?|get paid sometimes|second(?:ary)? income|side (?:money|cash)"
+        r"|releases? (?:on|through|with|via) (?:[\w-]+ ){0,3}?labels?"
         r"|(?:get|got|am|was|['’]m) (?:sometimes )?paid (?:to|for))\b",
         2.0,
     ),
@@ -495,7 +565,8 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "hobbyist",
         "amateur",
         r"\b(?:hobby(?:ist)?|bedroom producer|just for fun|beginner|newbie|noob"
-        r"|never been paid|not a pro(?:fessional)?|for fun|starting out|started out)\b",
+        r"|never been paid|not a pro(?:fessional)?|for fun|starting out|started out"
+        r"|student|studying|apprentice)\b",
         2.0,
         negatable=False,
     ),

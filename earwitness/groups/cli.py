@@ -14,6 +14,7 @@ from earwitness.groups import (
     override_group,
     validate_group_rules,
 )
+from earwitness.provenance import warning_line
 
 __all__ = ["groups"]
 
@@ -71,4 +72,7 @@ def groups_validate(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) 
     and Krippendorff's alpha over all of them and over those the rules assigned."""
     with env.store() as store:
         rows = validate_group_rules(store)
+    overall = rows[-1]
+    if overall["flag"]:
+        click.echo(warning_line("group rules", overall["flag"], overall["more_labels"]), err=True)
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Rules vs manual labels")

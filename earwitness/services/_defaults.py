@@ -64,7 +64,10 @@ DEFAULT_EXCLUDES: dict[str, list[str]] = {
     "LANDR": [
         r"github\.com/[\w.-]+/landr",
         r"(?:pip|npm|cargo|go)\s+(?:install|get)\s+landr",
-        r"\blandr(?:\.py|\.js|\.git|/)",
+        # a file or folder of a software project (landr.conf.js, landr.py, landr/src), but
+        # not "LANDR/eMastered" (a list of tools) nor the service's own site, landr.com
+        r"\blandr(?:\.[a-z]+)*\.(?:py|js|mjs|cjs|ts|json|git|ya?ml|toml|lock|sh)\b",
+        r"\blandr/(?:src|lib|bin|dist|docs?|test|tests|node_modules|blob|tree|package)\b",
         r"\b(?:repo|repository|package|library|crate|module|fork|pull request)\b"
         r"[^.]{0,30}\blandr\b",
         r"\blandr\b[^.]{0,30}\b(?:repo|repository|package|library|crate|npm|pypi)\b",
@@ -80,5 +83,26 @@ DEFAULT_EXCLUDES: dict[str, list[str]] = {
         r"\bneutron\b[^.]{0,30}\b(?:android|playback|equaliser|equalizer app|dac|hi-?res player)\b",
         r"\b(?:player|android app)\b[^.]{0,30}\bneutron\b",
         r"\bneutron\s+(?:star|stars|bomb|scattering|radiation|flux)\b",
+        # the cartoon boy genius
+        r"\bjimmy\s+neutron\b",
+    ],
+    "iZotope Ozone": [
+        # the gas and the atmosphere
+        r"\bozone\s+(?:hole|holes|layer|depletion|levels?|pollution|smog|concentrations?|"
+        r"generators?|therapy|alerts?|days?)\b",
+        r"\b(?:stratospheric|ground[- ]level|tropospheric|atmospheric)\s+ozone\b",
+        # other "Master Assistant"s: a role-playing game's helper, the oXygen XML editor's
+        r"\bdungeon\s+master\s+assistant\b",
+        r"\boxygen\b[^.]{0,40}\bmaster\s+assistant\b",
+        r"\bmaster\s+assistant\b[^.]{0,40}\boxygen\b",
+    ],
+    "eMastered": [
+        # a car (the "DBA Mini eMastered")
+        r"\b(?:dba|mini|cooper)\s+(?:mini\s+)?e-?mastered\b",
+    ],
+    "Logic Pro Mastering Assistant": [
+        # "an AI mastering assistant" is any tool, not Logic's, unless Logic is named
+        r"(?s)^(?!.*\blogic\b).*\b(?:ai|an?|automatic|automated|online|smart|virtual)"
+        r"[- ](?:ai[- ])?(?:powered\s+)?mastering\s+assistants?\b",
     ],
 }

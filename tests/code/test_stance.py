@@ -19,6 +19,7 @@ from earwitness.code.assist._stance import (
     stance_aggregates,
     vader_stance,
 )
+from earwitness.code.assist._target_stance import RULES_MODEL_ID
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import Store
 from earwitness.store.schema import documents, tool_mentions
@@ -100,7 +101,7 @@ def test_mentions_are_stored_with_document_offsets_and_a_rule_stance(posts) -> N
     with study.open_store() as store:
         assert detect_stance(store, method="vader")["method"].startswith("vader-")
         report = detect_stance(store)
-        assert report["method"] == "target-rules-1"
+        assert report["method"] == RULES_MODEL_ID
         rows = _mentions(store, origin="model")
         with store.connect() as connection:
             texts = dict(connection.execute(sa.select(documents.c.id, documents.c.text)).all())
@@ -202,7 +203,7 @@ def test_cli_stance(posts) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, [*base, "report", "--boot", "200", "--csv"])
     assert result.exit_code == 0 and result.stdout.startswith("tool,group,n,authors")
-    assert "warning: machine stance not validated against people" in result.stderr
+    assert "warning: machine stance for CloudBounce is unvalidated" in result.stderr
     assert ",machine unvalidated," in result.stdout
     result = runner.invoke(cli, [*base, "tools", "--json"])
     assert "LANDR" in {row["tool"] for row in json.loads(result.output)}

@@ -172,7 +172,8 @@ def test_cli_groups(study: Study) -> None:
     result = runner.invoke(cli, [*base, "override", "p_two", "amateur", "--note", "checked"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, [*base, "validate", "--json"])
-    rows = {row["group"]: row for row in json.loads(result.output)}
+    rows = {row["group"]: row for row in json.loads(result.stdout)}
+    assert "warning: group rules: only 1 units" in result.stderr
     assert rows["all"]["recall"] == 1.0 and rows["amateur"]["precision"] == 1.0
     result = runner.invoke(cli, [*base, "coverage", "--csv"])
     assert result.exit_code == 0 and result.output.startswith("group,authors")

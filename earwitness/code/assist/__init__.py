@@ -12,11 +12,14 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "MIN_LOWER_BOUND",
     "MIN_VALIDATION",
+    "Agreement",
     "Embedder",
     "Gazetteer",
     "Suggestion",
     "accept_suggestion",
+    "assess_agreement",
     "detect_stance",
     "discover_topics",
     "evaluate_stance",
@@ -24,6 +27,8 @@ __all__ = [
     "find_mentions",
     "import_stance_labels",
     "label_stance",
+    "labels_needed",
+    "next_stance_units",
     "pending_suggestions",
     "promote_topic",
     "provenance",
@@ -39,7 +44,12 @@ __all__ = [
 
 # public name -> (private module, attribute)
 _LAZY: dict[str, tuple[str, str]] = {
+    "MIN_LOWER_BOUND": ("_provenance", "MIN_LOWER_BOUND"),
     "MIN_VALIDATION": ("_provenance", "MIN_VALIDATION"),
+    "Agreement": ("_provenance", "Agreement"),
+    "assess_agreement": ("_provenance", "assess_agreement"),
+    "labels_needed": ("_provenance", "labels_needed"),
+    "next_stance_units": ("_active", "next_stance_units"),
     "provenance": ("_provenance", "provenance"),
     "Embedder": ("_embeddings", "Embedder"),
     "Gazetteer": ("_stance", "Gazetteer"),

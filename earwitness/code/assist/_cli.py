@@ -316,21 +316,41 @@ def stance_detect(
 
 @stance_group.command("sample", short_help="Draw unlabelled mentions for people to label.")
 @click.argument("n", type=click.IntRange(1))
+@click.option(
+    "--strategy",
+    type=click.Choice(["uncertainty", "stratified"]),
+    default="stratified",
+    show_default=True,
+    help="uncertainty: what the learned model is least sure of; stratified: by tool and "
+    "predicted stance.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @report_options
 @pass_env
 def stance_sample(
-    env: CliEnv, n: int, seed: int, as_json: bool, as_csv: bool, out: Path | None
+    env: CliEnv,
+    n: int,
+    strategy: str,
+    seed: int,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
 ) -> None:
-    """Draw N unlabelled segment × tool units, stratified by tool and predicted stance.
+    """Draw N unlabelled segment × tool units for people to label.
 
-    Write them as CSV (`--csv --out sample.csv`), fill in the `stance` and `coder`
-    columns, and read them back with `earwitness code stance import sample.csv`.
+    `--strategy uncertainty` trains the learned model on the labels so far and draws the
+    units it is least sure of (smallest margin between its two likeliest stances, one per
+    document first); with too few labels it falls back to `stratified`, which draws by
+    tool and predicted stance in turn. Write them as CSV (`--csv --out sample.csv`), fill
+    in the `stance` and `coder` columns, and read them back with
+    `earwitness code stance import sample.csv`.
     """
-    from earwitness.code.assist._stance import sample_for_labelling
+    from earwitness.code.assist._active import next_stance_units
+    from earwitness.code.assist._embeddings import Embedder
 
     with env.store() as store:
-        rows = sample_for_labelling(store, n, seed=seed)
+        embedder = Embedder.for_study(env.study, store) if strategy == "uncertainty" else None
+        rows = next_stance_units(store, n, strategy=strategy, embedder=embedder, seed=seed)
     if not (as_json or as_csv):
         rows = [{**row, "text": safe_text(row["text"])} for row in rows]
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"{len(rows)} units to label")
@@ -392,6 +412,18 @@ def stance_evaluate(
         else:
             rows = evaluate_stance(store, embedder, folds=folds)
             title = "Stance: methods vs human coders"
+    if not curve:
+        from earwitness.code.assist._provenance import warning_line
+
+        for row in rows:
+            if row["flag"] and row["method"] != "always-neutral":
+                click.echo(warning_line(row["method"], row["flag"], row["more_labels"]), err=True)
+                if row["more_labels_curve"] is not None:
+                    click.echo(
+                        f"  its learning curve suggests about {row['more_labels_curve']} more "
+                        "labelled units to reach kappa 0.4 (an extrapolation)",
+                        err=True,
+                    )
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=title)
 
 
@@ -460,15 +492,23 @@ def stance_report(
 
     with env.store() as store:
         rows = stance_aggregates(store, n_boot=boot, seed=seed)
-    unvalidated = sorted({r["tool"] for r in rows if r["provenance"] == "machine unvalidated"})
-    if unvalidated:
-        click.echo(
-            "warning: machine stance not validated against people for "
-            f"{', '.join(unvalidated)}; label a sample (`code stance sample`, "
-            "`code stance import`) before reporting these figures",
-            err=True,
-        )
+    for row in rows:
+        if row["group"] == "all" and row["provenance"] == "machine unvalidated":
+            click.echo(
+                f"warning: machine stance for {row['tool']} is unvalidated "
+                f"({_kappa_text(row)}): {row['validation_flag']}; label a sample "
+                "(`code stance sample`, `code stance import`) before reporting it",
+                err=True,
+            )
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Stance toward AI tools")
+
+
+def _kappa_text(row: dict[str, Any]) -> str:
+    if row["kappa_machine_human"] is None:
+        return f"kappa undefined, n {row['n_validation']}"
+    low, high = row["kappa_ci_low"], row["kappa_ci_high"]
+    interval = "no interval" if low is None else f"95 % CI {low:.2f} to {high:.2f}"
+    return f"kappa {row['kappa_machine_human']:.2f}, {interval}, n {row['n_validation']}"
 
 
 # --- topics ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import cohen_kappa_score
 
+from earwitness.code.assist._provenance import assess_agreement
 from earwitness.code.assist._stance_learn import (
     STANCES,
     StanceUnitText,
@@ -182,21 +183,34 @@ def evaluate_devset(
     for key in sorted(keys):
         index = keys[key]
         truth = [units[i].stance for i in index]
+        sources = [units[i].source for i in index]
         for method, predicted in predictions.items():
             guess = [predicted[i] for i in index]
             rows.append(
-                {by if by != "method" else "subset": key, "method": method, **_scores(truth, guess)}
+                {
+                    by if by != "method" else "subset": key,
+                    "method": method,
+                    **_scores(truth, guess, sources),
+                }
             )
     return rows
 
 
-def _scores(truth: list[str], guess: list[str]) -> dict[str, Any]:
+def _scores(truth: list[str], guess: list[str], sources: list[str]) -> dict[str, Any]:
     accuracy = sum(t == g for t, g in zip(truth, guess, strict=True)) / len(truth)
     kappa = cohen_kappa_score(truth, guess) if len(set(truth) | set(guess)) > 1 else float("nan")
+    # the interval resamples sources, as the provenance rule resamples documents
+    bounds = assess_agreement(guess, truth, sources, n_boot=1000)
+    negatives = [g for t, g in zip(truth, guess, strict=True) if t == "negative"]
     return {
         "n": len(truth),
         "accuracy": round(accuracy, 4),
         "kappa": None if kappa != kappa else round(float(kappa), 4),
+        "kappa_ci_low": bounds.kappa_low,
+        "kappa_ci_high": bounds.kappa_high,
+        "negative_recall": (
+            round(negatives.count("negative") / len(negatives), 4) if negatives else None
+        ),
         "missed": sum(g == MISSED for g in guess),
         **{f"true_{s}": truth.count(s) for s in STANCES},
     }

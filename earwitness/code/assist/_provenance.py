@@ -1,19 +1,30 @@
-"""Where a machine-assisted figure comes from: people, a machine checked against people, or
-an unchecked machine. One rule for stance rows, group rows and the dashboard."""
+"""The provenance rule, as ``earwitness.code.assist`` publishes it (the implementation is the
+core module :mod:`earwitness.provenance`, so that the core ``groups`` package shares it)."""
 
 from __future__ import annotations
 
-__all__ = ["MIN_VALIDATION", "provenance"]
+from earwitness.provenance import (
+    MIN_LOWER_BOUND,
+    MIN_VALIDATION,
+    Agreement,
+    agreement_flag,
+    assess_agreement,
+    cohen_kappa_labels,
+    curve_labels_needed,
+    labels_needed,
+    provenance,
+    warning_line,
+)
 
-MIN_VALIDATION = 20  # human-labelled units before a machine figure counts as validated
-
-
-def provenance(all_human: bool, n_checked: int, agreement: float | None) -> str:
-    """``human`` when people decided every unit; ``machine validated`` when the machine was
-    compared with people on at least ``MIN_VALIDATION`` units (``agreement`` is that
-    comparison's kappa or alpha); else ``machine unvalidated``."""
-    if all_human:
-        return "human"
-    if n_checked >= MIN_VALIDATION and agreement is not None:
-        return "machine validated"
-    return "machine unvalidated"
+__all__ = [
+    "MIN_LOWER_BOUND",
+    "MIN_VALIDATION",
+    "Agreement",
+    "agreement_flag",
+    "assess_agreement",
+    "cohen_kappa_labels",
+    "curve_labels_needed",
+    "labels_needed",
+    "provenance",
+    "warning_line",
+]

@@ -40,7 +40,12 @@ from sklearn.model_selection import GroupKFold
 
 from earwitness.code.assist._data import SegmentText, load_segments
 from earwitness.code.assist._embeddings import Embedder
-from earwitness.code.assist._provenance import provenance
+from earwitness.code.assist._provenance import (
+    MIN_LOWER_BOUND,
+    assess_agreement,
+    curve_labels_needed,
+    provenance,
+)
 from earwitness.code.assist._stance_learn import (
     StanceUnitText,
     learning_curve,
@@ -126,7 +131,11 @@ class Gazetteer:
                 self._tool_of.setdefault(_norm(alias), tool)
         ordered = sorted(self._tool_of, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, alias.split())) for alias in ordered)
-        self._pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE) if body else None
+        self._pattern = (
+            re.compile(rf"(?<!{_LATIN_WORD})(?:{body})(?!{_LATIN_WORD})", re.IGNORECASE)
+            if body
+            else None
+        )
 
     @classmethod
     def from_study(
@@ -177,6 +186,12 @@ class Gazetteer:
                 continue
             found.append((tool, m.group(0), m.start(), m.end()))
         return found
+
+
+# A name ends where the Latin-script word ends: at a space or punctuation ("/" included:
+# "LANDR/eMastered" is two names) and at a change of script, since Chinese, Japanese and
+# Korean text runs words together ("Logic ProでMastering Assistantを使う").
+_LATIN_WORD = r"[0-9A-Za-z_\u00C0-\u024F]"
 
 
 def _norm(alias: str) -> str:
@@ -623,13 +638,20 @@ def evaluate_stance(
         _vader_version(): [s for s, _ in vader_stance([u.segment.text for u in labelled])],
         RULES_MODEL_ID: [s for s, _ in rules_stance(labelled)],
     }
+    curve_more: int | None = None
+    learned = None
     if len(set(reference)) >= 2:
         embedder = embedder or Embedder(store)
         features = _features(labelled, embedder)
         groups = [u.segment.document_id for u in labelled]
-        predictions[f"{embedder.model_id}+{CLASSIFIER_ID}"] = _cross_fitted(
-            features, reference, groups, folds=folds, seed=seed
-        )
+        learned = f"{embedder.model_id}+{CLASSIFIER_ID}"
+        predictions[learned] = _cross_fitted(features, reference, groups, folds=folds, seed=seed)
+        held = _agreement(predictions[learned], reference)["kappa"]
+        if held is None or held < MIN_LOWER_BOUND:
+            sizes = [s for s in (10, 20, 40, 80, 160, 320, 640) if s < len(labelled)]
+            curve = learning_curve(features, reference, groups, _fit, sizes=sizes, folds=folds)
+            points = [(row["train_units"], row["kappa"]) for row in curve]
+            curve_more = curve_labels_needed(points, len(labelled))
     human_alpha, n_shared = _human_stance_alpha(labelled, human)
     rows = []
     for method, predicted in predictions.items():
@@ -642,20 +664,35 @@ def evaluate_stance(
         alpha = krippendorff_alpha([model_row, human_row]) if model_row else float("nan")
         agreement = _agreement(predicted, reference)
         alpha_value = None if alpha != alpha else round(alpha, 4)
+        held = [i for i, p in enumerate(predicted) if p is not None]
+        bounds = assess_agreement(
+            [str(predicted[i]) for i in held],
+            [reference[i] for i in held],
+            [labelled[i].segment.document_id for i in held],
+            seed=seed,
+        )
         rows.append(
             {
                 "method": method,
                 "accuracy": agreement["accuracy"],
                 "kappa": agreement["kappa"],
+                "kappa_ci_low": bounds.kappa_low,
+                "kappa_ci_high": bounds.kappa_high,
                 "n_units": agreement["n"],
                 "alpha_model_human": alpha_value,
                 "n_pairs": len(model_row),
                 "alpha_human_human": human_alpha,
                 "n_human_units": n_shared,
-                "flag": _stance_flag(alpha_value, human_alpha),
+                "flag": _joined(bounds.flag, _stance_flag(alpha_value, human_alpha)),
+                "more_labels": bounds.more_labels,
+                "more_labels_curve": curve_more if method == learned else None,
             }
         )
     return rows
+
+
+def _joined(*flags: str) -> str:
+    return "; ".join(f for f in flags if f)
 
 
 def stance_learning_curve(
@@ -717,7 +754,7 @@ def stance_aggregates(
                 ).where(tool_mentions.c.origin == "model", tool_mentions.c.stance.is_not(None))
             )
         }
-    validation = stance_validation(units, human, model_stance)
+    validation = stance_validation(units, human, model_stance, seed=seed, n_boot=n_boot)
     groups = _group_provenance(store)
     cells: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
     for unit in units:
@@ -747,7 +784,7 @@ def stance_aggregates(
             share, low, high = _share_ci(items, stance, rng, n_boot, confidence)
             row[f"{stance}_share"] = share
             row[f"{stance}_ci_low"], row[f"{stance}_ci_high"] = low, high
-        row.update(_provenance(row, validation))
+        row.update(_provenance(row, validation[tool]))
         row.update(_group_source(group, {a for a, _, _ in items}, groups))
         rows.append(row)
     return rows
@@ -764,44 +801,89 @@ def _group_provenance(store: Store) -> dict[str, Any]:
     try:
         overall = validate_group_rules(store)[-1]
     except EarwitnessError:
-        overall = {"manual": 0, "alpha_assigned": None, "by_rules": 0}
+        overall = {
+            "manual": 0,
+            "alpha_assigned": None,
+            "by_rules": 0,
+            "kappa_assigned": None,
+            "kappa_ci_low": None,
+        }
     return {"methods": methods, "manual": MANUAL, "validation": overall}
 
 
 def _group_source(group: str, authors: set[int], groups: Mapping[str, Any]) -> dict[str, Any]:
     """``group_provenance``: human (every author's group set by people), machine validated
-    (the rules checked against at least ``MIN_VALIDATION`` people-labelled authors, alpha
-    over the assigned ones beside it), machine unvalidated, or none (``unknown``, ``all``)."""
+    (the rules assigned at least ``MIN_VALIDATION`` people-labelled authors and their kappa
+    against people there has a 95 % lower bound of 0.4 or more), machine unvalidated, or
+    none (``unknown``, ``all``)."""
     validation = groups["validation"]
     methods = [groups["methods"].get(a) for a in authors if a > 0]
     if group in ("all", "unknown") or not methods:
         source = "none"
     else:
         every = all(m == groups["manual"] for m in methods)
-        source = provenance(every, validation["manual"], validation["alpha_assigned"])
+        source = provenance(
+            every,
+            validation["by_rules"],
+            validation["kappa_assigned"],
+            validation["kappa_ci_low"],
+        )
     return {
         "group_provenance": source,
         "group_alpha_assigned": validation["alpha_assigned"],
+        "group_kappa_assigned": validation["kappa_assigned"],
+        "group_kappa_ci_low": validation["kappa_ci_low"],
         "group_n_validation": validation["manual"],
     }
 
 
 def stance_validation(
-    units: Sequence[StanceUnit], human: Human, model_stance: Mapping[tuple[int, str], str]
-) -> dict[str, Any]:
-    """The stored machine stance against the human majority on labelled units."""
-    keys = [u.key for u in units if u.key in human and u.key in model_stance]
-    agreement = _agreement([model_stance[k] for k in keys], [_majority(human[k]) for k in keys])
+    units: Sequence[StanceUnit],
+    human: Human,
+    model_stance: Mapping[tuple[int, str], str],
+    *,
+    seed: int = 0,
+    n_boot: int = 2000,
+) -> dict[str, dict[str, Any]]:
+    """Per tool, the stored machine stance against the human majority on that tool's own
+    labelled units: kappa with its bootstrap interval over documents (the provenance rule)."""
     human_alpha, n_shared = _human_stance_alpha([u for u in units if u.key in human], human)
-    return {**agreement, "alpha_human_human": human_alpha, "n_human_units": n_shared}
+    by_tool: dict[str, list[StanceUnit]] = defaultdict(list)
+    for unit in units:
+        by_tool[unit.tool].append(unit)
+    found = {}
+    for tool, items in by_tool.items():
+        checked = [u for u in items if u.key in human and u.key in model_stance]
+        agreement = assess_agreement(
+            [model_stance[u.key] for u in checked],
+            [_majority(human[u.key]) for u in checked],
+            [u.segment.document_id for u in checked],
+            all_human=all(u.key in human for u in items),
+            seed=seed,
+            n_boot=n_boot,
+        )
+        found[tool] = {
+            **agreement.as_row(),
+            "alpha_human_human": human_alpha,
+            "n_human_units": n_shared,
+        }
+    return found
 
 
 def _provenance(row: Mapping[str, Any], validation: Mapping[str, Any]) -> dict[str, Any]:
-    source = provenance(row["human_labelled"] == row["n"], validation["n"], validation["kappa"])
+    source = provenance(
+        row["human_labelled"] == row["n"],
+        validation["n"],
+        validation["kappa"],
+        validation["kappa_low"],
+    )
     return {
         "provenance": source,
         "kappa_machine_human": validation["kappa"],
+        "kappa_ci_low": validation["kappa_low"],
+        "kappa_ci_high": validation["kappa_high"],
         "n_validation": validation["n"],
+        "validation_flag": "" if source != "machine unvalidated" else validation["flag"],
         "alpha_human_human": validation["alpha_human_human"],
     }
 

@@ -32,7 +32,7 @@ from functools import cache
 
 __all__ = ["RULES_MODEL_ID", "TargetStance", "rule_stance"]
 
-RULES_MODEL_ID = "target-rules-1"
+RULES_MODEL_ID = "target-rules-2"
 _NEGATION_SCALAR = -0.74  # VADER's N_SCALAR
 _THRESHOLD = 1.0  # summed valence a clause needs to count as positive or negative
 
@@ -64,6 +64,9 @@ _DOMAIN_LEXICON: dict[str, float] = {
     "gimmick": -2.0,
     "gimmicky": -2.0,
     "snake oil": -2.5,
+    "garbage": -2.5,
+    "trash": -2.5,
+    "rubbish": -2.5,
     "waste of money": -3.0,
     "waste of time": -3.0,
     "not worth": -2.5,
@@ -84,15 +87,6 @@ _DOMAIN_LEXICON: dict[str, float] = {
     "destroyed": -2.0,
     "too loud": -1.5,
     "worse": -2.0,
-    "doesn't work": -2.0,
-    "does not work": -2.0,
-    "didn't work": -2.0,
-    "broken": -2.0,
-    "crash": -1.5,
-    "crashes": -1.5,
-    "error": -1.0,
-    "fails": -1.5,
-    "failed": -1.5,
     # praise without ordinary sentiment words
     "does the job": 2.0,
     "did the job": 2.0,
@@ -145,6 +139,38 @@ _DOMAIN_LEXICON: dict[str, float] = {
     "good or bad": 0.0,
 }
 
+# Inflected criticism and praise of the field, and reported mockery: regular expressions
+# with a valence, read before single words (issue 22: "squashing my dynamics", "laughed
+# Landr off in no uncertain terms", "release-ready").
+_DOMAIN_PATTERNS: tuple[tuple[str, float], ...] = (
+    (r"\bsquash(?:ed|es|ing)?\b", -2.0),
+    (r"\bbrick[- ]?wall(?:ed|s|ing)?\b", -2.5),
+    (r"\bover[- ]?(?:compress|limit|process|squash)\w*", -2.5),
+    (r"\bsmash(?:ed|es|ing)\b", -1.5),
+    (r"\bpumping\b", -1.5),
+    (r"\bfrustrat\w*", -2.0),
+    (r"\bfatiguing\b", -2.0),
+    (r"\b(?:dull|lifeless|flat|boxy|harsh(?:er|ness)?|muddy|muddier)\b", -2.0),
+    (
+        r"\b(?:kill(?:ed|s|ing)?|suck(?:ed|s|ing)? (?:out|the life))\b[^.!?]{0,20}"
+        r"\b(?:dynamics|life|punch|transients?)\b",
+        -2.0,
+    ),
+    (r"\blaugh(?:ed|s|ing)?\s+(?:[\w'’@-]+\s+){0,3}?off\b", -2.5),
+    (r"\b(?:scoff|mock|ridicul|sneer|jeer|sniff)\w*\s+at\b|\b(?:mocked|ridiculed)\b", -2.0),
+    (r"\broll(?:ed|s|ing)?\s+(?:his|her|their|my|our)\s+eyes\b", -2.0),
+    (r"\bin no uncertain terms\b", -0.5),
+    # "... is genuinely good; a mastering engineer still wins for flagship singles"
+    (
+        r"\b(?:engineers?|humans?|pros?|professionals?|people)\b[^.;!?]{0,30}\bstill\s+"
+        r"(?:wins?|beats?|better|does it better|the way to go)\b",
+        -2.0,
+    ),
+    (r"\b(?:release|radio|club|streaming)[- ]ready\b", 2.0),
+    (r"\bwarm(?:er)?\b", 1.0),
+    (r"\b(?:punchier|glued?|cohesive)\b", 1.5),
+)
+
 # VADER lexicon entries that are not sentiment in this domain.
 _NOT_SENTIMENT = frozenset(
     [
@@ -182,7 +208,7 @@ _NOT_SENTIMENT = frozenset(
         "demo",
         "demos",
         "sharp",
-        "warm",
+        "honestly",
         "warmth",
         "cut",
         "cuts",
@@ -232,8 +258,8 @@ _NEGATORS = frozenset(
     ]
 )
 _CONTRAST = re.compile(
-    r"\s*(?:,\s*)?\b(?:but|however|although|though|yet|whereas|except|while|"
-    r"on the other hand|that said|still)\b\s*,?\s*",
+    r"\s*;\s*|\s*(?:,\s*)?\b(?:but|however|although|though|yet|whereas|except|while|"
+    r"on the other hand|that said)\b\s*,?\s*",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
@@ -257,8 +283,40 @@ _PROMO = re.compile(
     r"designed to|rule of thumb|tips?|how to|make sure|"
     r"powered by|per month|a month|/mo\b|subscription|pricing|plans? start|sign up|"
     r"free trial|download|update[sd]? to|version \d|new version|supports?|"
-    r"according to|reported|users can|artists can|is an? (?:ai|online|automated|cloud|"
+    r"according to|reported|claims? to|users can|artists can|is an? (?:ai|online|automated|cloud|"
     r"free|open[- ]source)|is a (?:python|library|plugin|service|platform|tool))\b",
+    re.IGNORECASE,
+)
+# A list entry: a bullet, a numbered item, a table row, a markdown link, or a request to
+# add a tool to a list ("Add Matchering to ...", "alongside the other services (Landr, ...)").
+_LIST_ENTRY = re.compile(
+    r"^\s*(?:[-*•+]\s|\d+[.)]\s|\|)|\[[^\]]+\]\(https?://|"
+    r"\b(?:add(?:s|ed|ing)?\s+[^.]{0,60}\bto\s+(?:the\s+)?(?:list|section|readme|awesome)|"
+    r"alongside\s+(?:the\s+)?other)\b",
+    re.IGNORECASE,
+)
+# A bug report or support request: its complaints are about a defect, not a verdict on
+# the tool (issue 22: bug reports were read as negative; people label them neutral).
+_BUG_REPORT = re.compile(
+    r"\b(?:error(?:\s+code)?\s*#?\d+|crash(?:es|ed|ing)?|stack ?trace|traceback|exception|"
+    r"steps to reproduce|expected behaviou?r|actual behaviou?r|bug|segfault|"
+    r"(?:doesn't|does not|won't|will not|can't|cannot)\s+(?:load|open|start|launch|install|"
+    r"detect|export|save|find)|not (?:detected|loading|working)|incompatib\w*|"
+    r"receiving (?:an? )?error|warning:)\b",
+    re.IGNORECASE,
+)
+# A feature request or a how-to question put as a wish: no verdict on the tool.
+_REQUEST = re.compile(
+    r"\b(?:I(?:'d| would) love (?:to see|it if|\w+ to (?:have|support|add|get))|"
+    r"feature request|please add|could you (?:please )?add|would it be possible|is it possible|"
+    r"any way to|it would be (?:nice|great|cool|amazing) (?:if|to))",
+    re.IGNORECASE,
+)
+# Words of a verdict that a bug report can still carry ("this tool is garbage, it crashes").
+_JUDGEMENT = re.compile(
+    r"\b(?:hate|awful|terrible|garbage|trash|useless|worst|sucks?|(?<!would )(?<!'d )love|"
+    r"amazing|great|"
+    r"excellent|wonderful|fantastic|frustrat\w*|disappoint\w*|waste)\b",
     re.IGNORECASE,
 )
 # "we" and "our" are left out: they are the voice of vendors' copy.
@@ -318,12 +376,25 @@ def _phrase_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE)
 
 
+@cache
+def _domain_patterns() -> tuple[tuple[re.Pattern[str], float], ...]:
+    return tuple((re.compile(p, re.IGNORECASE), v) for p, v in _DOMAIN_PATTERNS)
+
+
 def _valences(clause: str) -> tuple[float, float]:
     """(positive sum, negative sum as a positive number) of one clause."""
     lexicon = _vader_lexicon()
     spans: list[tuple[int, float]] = []
     taken: list[tuple[int, int]] = []
+    for pattern, weight in _domain_patterns():
+        for match in pattern.finditer(clause):
+            if any(a <= match.start() < b for a, b in taken):
+                continue
+            spans.append((match.start(), weight))
+            taken.append((match.start(), match.end()))
     for match in _phrase_pattern().finditer(clause):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
         spans.append((match.start(), _DOMAIN_LEXICON[match.group(0).lower()]))
         taken.append((match.start(), match.end()))
     tokens = list(_TOKEN.finditer(clause))
@@ -389,6 +460,12 @@ class TargetStance:
         if sentence.rstrip().endswith("?"):
             return "neutral", 0.0
         if _PROMO.search(sentence) and not _FIRST_PERSON_JUDGEMENT.search(sentence):
+            return "neutral", 0.0
+        if _LIST_ENTRY.search(sentence) and not _FIRST_PERSON_JUDGEMENT.search(sentence):
+            return "neutral", 0.0
+        if (_BUG_REPORT.search(text) or _REQUEST.search(sentence)) and not _JUDGEMENT.search(
+            sentence
+        ):
             return "neutral", 0.0
         scopes = [c for c in _clauses(sentence, a) if self._about_tool(text, c, start, rest)]
         for na, nb in sentences[here + 1 : here + 4]:

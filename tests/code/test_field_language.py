@@ -1,0 +1,89 @@
+"""Rules that read the field's language (issue 22): the domain lexicon, reported mockery,
+frustration, bug reports, feature requests and list entries (hand-written SYNTHETIC
+sentences modelled on the issue's examples), and the new held-out sets' integrity."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from earwitness.code.assist._stance import Gazetteer
+from earwitness.code.assist._stance_learn import combine_stances
+from earwitness.code.assist._target_stance import TargetStance
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def _stance(text: str, tool: str) -> str:
+    found = Gazetteer().find(text)
+    spans = [(s, e) for _, _, s, e in found]
+    mine = [(s, e) for t, _, s, e in found if t == tool]
+    assert mine, f"{tool} not found in {text!r}"
+    return combine_stances([TargetStance().stance(text, s, e, spans)[0] for s, e in mine])
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "stance"),
+    [
+        (
+            "I'm getting really frustrated with LANDR's AI mastering, it keeps squashing "
+            "my dynamics.",
+            "LANDR",
+            "negative",
+        ),
+        ("The engineer laughed Landr off in no uncertain terms.", "LANDR", "negative"),
+        ("She just rolled her eyes at eMastered.", "eMastered", "negative"),
+        ("eMastered gave me a brickwalled, harsh master.", "eMastered", "negative"),
+        ("LANDR sounded lifeless and over-compressed.", "LANDR", "negative"),
+        ("CloudBounce left the low end muddy and pumping.", "CloudBounce", "negative"),
+        (
+            "Ozone's Master Assistant got me a warm, punchy, release-ready master.",
+            "iZotope Ozone",
+            "positive",
+        ),
+        (
+            "LANDR is genuinely good for most releases; a mastering engineer still wins for "
+            "flagship singles.",
+            "LANDR",
+            "mixed",
+        ),
+        # bug reports, requests and list entries are neutral
+        ("The LANDR plugin crashes when I load it in Ableton 11.", "LANDR", "neutral"),
+        ("I'm receiving error 4002 when I run matchering on a long file.", "matchering", "neutral"),
+        ("I would love Matchering to have a mix knob.", "matchering", "neutral"),
+        ("- LANDR: AI mastering in the browser, great presets", "LANDR", "neutral"),
+        (
+            "Adds Foo alongside the other online mastering services (Landr, Virtu).",
+            "LANDR",
+            "neutral",
+        ),
+        ("Unlike others, LANDR claims to use an artificial intelligence.", "LANDR", "neutral"),
+        # a bug report that carries a verdict keeps it
+        ("matchering crashes all the time, and honestly it is garbage.", "matchering", "negative"),
+    ],
+)
+def test_the_rules_read_the_fields_language(text: str, tool: str, stance: str) -> None:
+    assert _stance(text, tool) == stance
+
+
+def _sentences(text: str) -> set[str]:
+    return {s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.strip()) > 15}
+
+
+def test_the_held_out_sets_share_no_source_and_no_sentence_with_the_older_sets() -> None:
+    def rows(name: str) -> list[dict[str, str]]:
+        with (DATA / name).open(encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    older = rows("stance-dev.csv") + rows("stance-test.csv")
+    dev, test = rows("stance-heldout-dev.csv"), rows("stance-heldout-test.csv")
+    older_sentences = set().union(*(_sentences(r["text"]) for r in older))
+    for row in dev + test:
+        assert row["source_url"].startswith("http"), row
+        assert row["source_url"] not in {r["source_url"] for r in older}, row["source_url"]
+        assert not _sentences(row["text"]) & older_sentences, row["text"]
+    assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
+    assert {r["coder"] for r in dev + test} == {"i22-helper"}
