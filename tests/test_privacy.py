@@ -2,10 +2,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import shutil
+from pathlib import Path
 
 import pytest
 
-from earwitness.privacy import Masker, pseudonym, redact_headers, redact_url
+from earwitness._person_names import model_dir, verified
+from earwitness.errors import EarwitnessError
+from earwitness.privacy import (
+    Masker,
+    NameMask,
+    person_name_masker,
+    pseudonym,
+    redact_headers,
+    redact_url,
+)
 
 KEY = bytes(range(32))
 
@@ -170,3 +181,64 @@ def test_masker_masks_every_international_and_national_phone_form(number: str) -
 )
 def test_masker_leaves_numbers_that_are_not_phone_numbers(text: str) -> None:
     assert Masker().mask(text) == text
+
+
+# --- person names --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def people() -> NameMask:
+    return person_name_masker()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "OK Jenny, can you play the chorus again? Thanks, Tom.",
+            "OK [name], can you play the chorus again? Thanks, [name].",
+        ),
+        (
+            "Ask Mr. Schmidt or Anna-Lena about the preset.",
+            "Ask Mr. [name] or [name] about the preset.",
+        ),
+        ("p_3f9a1c2d7e said Jenny's mix was great", "p_3f9a1c2d7e said [name]'s mix was great"),
+    ],
+)
+def test_person_names_are_masked(people: NameMask, text: str, expected: str) -> None:
+    assert people(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I used LANDR and Ozone 11 on my track in Berlin, mostly lo-fi hip hop.",
+        "Serum into Pro-Q, then Logic Pro's Mastering Assistant: trap needs more low end.",
+        "yeah so i ran it through emastered and cloudbounce, both too loud",
+    ],
+)
+def test_tools_places_and_genres_stay(people: NameMask, text: str) -> None:
+    assert people(text) == text
+
+
+def test_study_tools_are_kept(people: NameMask) -> None:
+    text = "Then Sarah Marlowe fixed the low end."
+    assert people(text) == "Then [name] fixed the low end."
+    assert person_name_masker(keep=["Sarah Marlowe"])(text) == text
+
+
+def test_masking_off_is_the_identity() -> None:
+    text = "OK Jenny, can you play the chorus again?"
+    assert person_name_masker(False)(text) == text
+    assert person_name_masker(False).mask_many([text]) == [text]
+
+
+def test_a_model_file_that_is_not_the_verified_one_is_refused(tmp_path: Path) -> None:
+    folder = model_dir()
+    copy = tmp_path / "model"
+    shutil.copytree(folder, copy)
+    with (copy / "ner" / "model").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(EarwitnessError, match="not the verified one"):
+        verified(str(copy))
+    assert verified(str(folder)) == folder

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import BadInputError
-from earwitness.privacy import Masker, pseudonym
+from earwitness.privacy import Masker, pseudonym, study_name_masker
 from earwitness.store.records import (
     DocumentRecord,
     ensure_participant,
@@ -666,6 +666,9 @@ def import_transcript(
     handles = {s: _handle(s, roles[s], participant, interview_id) for s in roles}
     pseudonyms = {s: pseudonym(handles[s], key) for s in roles}
     names = _NameMasker.for_speakers(pseudonyms)
+    texts = study_name_masker(study, store).mask_many(
+        names.mask(mask(turn.text)) for turn in transcript.turns
+    )
     outcome = TranscriptImport(file=transcript.name, format=transcript.format, speakers=len(roles))
     with store.transaction() as connection:
         source_id = record_source(
@@ -686,8 +689,7 @@ def import_transcript(
         if group is not None:
             for speaker in interviewees:
                 set_user_group(connection, participant_ids[speaker], group, method=GROUP_METHOD)
-        for index, turn in enumerate(transcript.turns):
-            text = names.mask(mask(turn.text))
+        for index, (turn, text) in enumerate(zip(transcript.turns, texts, strict=True)):
             role = roles[turn.speaker]
             record = DocumentRecord(
                 platform=PLATFORM,

@@ -282,3 +282,32 @@ def test_a_bad_file_stops_the_import_before_anything_is_stored(study: Study) -> 
     )
     with study.open_store() as store, store.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(documents)).scalar() == 0
+
+
+# --- person names in running text ---------------------------------------------------------
+
+STUDENTS = ("Jenny", "Marcus", "Bell", "Priya", "Tom", "Okonkwo", "Aaliyah")
+
+
+def test_names_spoken_in_a_turn_are_masked_and_tools_places_genres_stay(study: Study) -> None:
+    code, output = _run(study, str(FIXTURES / "classroom.vtt"))
+    assert code == 0, output
+    with study.open_store() as store:
+        text = " ".join(t.text for t in _turns(store))
+        stored = database_text(store)
+    assert text.startswith("OK everyone, settle down. [name], can you play")
+    assert text.count("[name]") >= 5
+    for kept in ("LANDR", "Ozone 11", "Berlin", "lo-fi hip hop", "eMastered", "Spotify"):
+        assert kept in stored
+    for name in STUDENTS:
+        assert name not in stored, name
+
+
+def test_names_stay_when_the_study_turns_masking_off(study: Study) -> None:
+    study.settings["mask_person_names"] = False
+    study.save_settings()
+    code, output = _run(study, str(FIXTURES / "classroom.vtt"))
+    assert code == 0, output
+    with study.open_store() as store:
+        stored = database_text(store)
+    assert "Jenny" in stored and "[name]" not in stored

@@ -279,3 +279,23 @@ def test_qualtrics_legacy_layout_previews_are_left_out(
     export = read_export(path)
     assert export.n_respondents == 1
     assert dict(export.excluded) == {"Survey Preview": 1}
+
+
+def test_names_in_free_text_answers_are_masked(study: Study, tmp_path: Path) -> None:
+    path = forms_xlsx(
+        tmp_path / "names.xlsx",
+        ["ID", "Start time", "Completion time", "Which best describes you?", "Anything else?"],
+        [
+            [1, 45292.4, 45292.5, "Hobbyist", "My teacher Marcus Whitaker showed me LANDR."],
+            [2, 45292.4, 45292.5, "Pro", "Thanks, Priya Raman, I still master in Ozone 11."],
+            [3, 45292.4, 45292.5, "Hobbyist", "No, it is fine for lo-fi hip hop demos."],
+        ],
+    )
+    code, output = _import(study, str(path))
+    assert code == 0, output
+    stored = _stored(study)
+    for name in ("Marcus", "Whitaker", "Priya", "Raman"):
+        assert name not in stored, name
+    for kept in ("LANDR", "Ozone 11", "lo-fi hip hop"):
+        assert kept in stored
+    assert "showed me LANDR" in stored and "My teacher [name] showed" in stored
