@@ -114,6 +114,17 @@ class PersonNames:
         """Character spans of the person names found in ``text`` (for measuring)."""
         return list(self._spans(self._nlp(text)))
 
+    def are_names(self, answers: Iterable[str]) -> list[bool]:
+        """Whether each short answer is read as a person's name in "My name is ANSWER."
+        (and is not made of kept words)."""
+        answers = [a.strip() for a in answers]
+        docs = self._nlp.pipe((f"My name is {a}." for a in answers), batch_size=_BATCH)
+        found = []
+        for answer, doc in zip(answers, docs, strict=True):
+            person = any(e.label_ == "PERSON" and e.start_char <= 11 < e.end_char for e in doc.ents)
+            found.append(person and not self._is_kept(answer))
+        return found
+
     def _masked(self, text: str, doc: Any) -> str:
         pieces: list[str] = []
         last = 0

@@ -73,13 +73,31 @@ def sha256_text(text: str) -> str:
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# Links to a person's page on a site where people have profiles. A tool's or vendor's
+# page (linkedin.com/company/…, github.com/OWNER/REPO, bandcamp.com itself, landr.com)
+# is no person's and stays.
 _PROFILE_URL = re.compile(
     r"(?:https?://)?(?:[a-z0-9-]+\.)*"
     r"(?:reddit\.com/(?:u|user)/|facebook\.com/|instagram\.com/|(?:twitter|x)\.com/|"
     r"soundcloud\.com/|youtube\.com/(?:@|user/|c/|channel/)|tiktok\.com/@|"
-    r"gearspace\.com/board/members/|kvraudio\.com/forum/memberlist\.php\?[^\s]*u=)"
-    r"[^\s/)\]>,]+/?",
+    r"gearspace\.com/board/members/|kvraudio\.com/forum/memberlist\.php\?[^\s]*u=|"
+    r"linkedin\.com/(?:in|pub)/|open\.spotify\.com/(?:intl-[a-z]+/)?(?:artist|user)/|"
+    r"linktr\.ee/|mixcloud\.com/|patreon\.com/|twitch\.tv/|threads\.net/@|bsky\.app/profile/|"
+    r"medium\.com/@|behance\.net/|vimeo\.com/(?!\d)|beatport\.com/artist/|"
+    r"discogs\.com/(?:[a-z]{2}/)?artist/|music\.apple\.com/[a-z]{2}/artist/|"
+    r"(?:www\.)?github\.com/(?=[^\s/)\]>,]+/?(?:[\s)\]>,?#]|$)))"
+    r"[^\s/)\]>,]+/?"
+    r"|(?<![\w.-])(?:https?://)?(?!www\.|daily\.|blog\.|help\.|get\.)[a-z0-9-]+\.bandcamp\.com\b[^\s)\]>,]*",
     re.IGNORECASE,
+)
+_PROFILE_HOSTS = (
+    ".com/",
+    "linktr.ee/",
+    "twitch.tv/",
+    "threads.net/",
+    "bsky.app/",
+    "behance.net/",
+    ".bandcamp.com",
 )
 _IPV4 = re.compile(  # four dotted numbers, not five ("06.12.34.56.78" is a phone number)
     r"(?<!\d\.)\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b(?!\.\d)"
@@ -118,7 +136,8 @@ _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str], b
 
 
 def _has_profile_host(text: str) -> bool:
-    return ".com/" in text.lower()
+    lowered = text.lower()
+    return any(host in lowered for host in _PROFILE_HOSTS)
 
 
 def _has_at(text: str) -> bool:

@@ -242,3 +242,39 @@ def test_a_model_file_that_is_not_the_verified_one_is_refused(tmp_path: Path) ->
     with pytest.raises(EarwitnessError, match="not the verified one"):
         verified(str(copy))
     assert verified(str(folder)) == folder
+
+
+PROFILES = (
+    "https://www.linkedin.com/in/jane-doe-123/",
+    "https://github.com/janedoe",
+    "https://open.spotify.com/artist/4Z8W4fKeB5YxbusRsdQVPb",
+    "https://janedoe.bandcamp.com/album/first-ep",
+    "https://linktr.ee/janedoe",
+    "https://www.mixcloud.com/janedoe/",
+    "https://www.patreon.com/janedoe",
+    "https://www.twitch.tv/janedoe",
+    "https://bsky.app/profile/janedoe.bsky.social",
+    "https://www.threads.net/@janedoe",
+    "https://soundcloud.com/janedoe",
+    "https://www.instagram.com/janedoe/",
+    "https://www.youtube.com/@janedoe",
+    "https://www.tiktok.com/@janedoe",
+)
+TOOL_LINKS = (
+    "https://github.com/sergree/matchering",
+    "https://www.linkedin.com/company/landr-audio/",
+    "https://bandcamp.com/",
+    "https://daily.bandcamp.com/features/mastering",
+    "https://www.landr.com/en/online-audio-mastering/",
+    "https://www.izotope.com/en/products/ozone.html",
+)
+
+
+@pytest.mark.parametrize("url", PROFILES)
+def test_profile_links_of_people_are_masked(url: str) -> None:
+    assert Masker().mask(f"my stuff: {url} thanks") == "my stuff: [profile-url] thanks"
+
+
+@pytest.mark.parametrize("url", TOOL_LINKS)
+def test_links_to_tools_and_vendors_stay(url: str) -> None:
+    assert Masker().mask(f"see {url}") == f"see {url}"

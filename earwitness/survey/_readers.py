@@ -745,7 +745,8 @@ _PERSONAL_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for what, pattern in (
         (
             "name",
-            r"\b(?:your|full|first|last|given|family|sur|maiden|nick)\s*name\b|^name\s*[:?]?$"
+            r"\b(?:your|full|first|last|given|family|sur|maiden|nick)\s*name\b"
+            r"|^name\s*(?:\((?:optional|required|if you like|freiwillig|facultatif)\))?\s*[:?]?$"
             r"|\bname\s+(?:and|&)\s+surname\b|\bvor-?name\b|\bnachname\b|\bvotre nom\b"
             r"|\bwie hei(?:ß|ss)en sie\b|\btu nombre\b|\bsu nombre\b|\bcomo te llamas\b",
         ),
@@ -761,6 +762,7 @@ _PERSONAL_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "birth date",
             r"\bdate\s+of\s+birth\b|\bbirth\s*date\b|\bbirthday\b|\bborn\s+on\b"
+            r"|\b(?:date|day|year)\b.{0,20}\b(?:you\s+(?:are|were)|you're)\s+born\b"
             r"|\bwhen\s+were\s+you\s+born\b|^dob\b|\bgeburtsdatum\b|\bgeboren am\b"
             r"|\bdate de naissance\b|\bfecha de nacimiento\b",
         ),
@@ -775,6 +777,38 @@ _PERSONAL_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 _PERSONAL_CONTENT = (("[email]", "e-mail"), ("[phone]", "phone number"), ("[ip]", "IP address"))
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+# A full date (day, month and year) in the shapes people type: 1990-04-12, 12/04/1990,
+# 12.04.1990, 04-12-90 is too ambiguous to count; "12 April 1990", "April 12, 1990".
+_FULL_DATE = re.compile(
+    rf"^(?:(?P<y1>(?:19|20)\d\d)[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    rf"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?P<y2>(?:19|20)\d\d)"
+    rf"|(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\.?\s+(?:{_MONTHS})\.?,?\s+(?P<y3>(?:19|20)\d\d)"
+    rf"|(?:{_MONTHS})\.?\s+(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,?\s+(?P<y4>(?:19|20)\d\d))"
+    r"(?:[ T]\d\d:\d\d(?::\d\d)?)?$",
+    re.IGNORECASE,
+)
+_STREET_WORDS = (
+    r"street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|close|court|ct|place|pl|square|sq"
+    r"|boulevard|blvd|terrace|crescent|stra(?:ß|ss)e|str|weg|gasse|allee|platz|rue|avenida|calle"
+    r"|via|straat|laan|gata|vej"
+)
+_ADDRESS = re.compile(
+    rf"\d+[a-z]?,?\s+(?:[\w.'-]+\s+){{0,4}}(?:{_STREET_WORDS})\b"
+    rf"|\b[\w'-]*(?:{_STREET_WORDS})\.?\s+\d+[a-z]?\b"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b"  # UK postcode
+    r"|\b\d{5}(?:-\d{4})?\s+[A-ZÄÖÜ][a-zäöüß]+",  # German, French, US ZIP + city
+    re.IGNORECASE,
+)
+# A name as typed: one to four words, each capitalised ("Jenny", "Anna-Lena de Vries").
+_NAME_ANSWER = re.compile(
+    r"^[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|de|da|van|von|der|del|la|le)){0,3}$"
+)
+_NAME_SHARE = 0.25  # of the answers the small model reads as a person (it misses many)
+_CONTENT_SHARE = 0.5  # at least half the answers of a column
 
 
 def personal_heading(text: str) -> str:
@@ -786,8 +820,35 @@ def personal_heading(text: str) -> str:
     return ""
 
 
+def _birth_date(value: str) -> bool:
+    match = _FULL_DATE.match(value.strip())
+    if match is None:
+        return False
+    year = int(next(y for y in match.group("y1", "y2", "y3", "y4") if y))
+    return 1900 <= year <= date.today().year - 5
+
+
+def _names_by_model(answers: Sequence[str]) -> bool:
+    """Whether a column's answers are people's names: at least half are shaped like a
+    name and mostly different, and the name model reads a quarter or more of them as a
+    person in "My name is ANSWER." (en_core_web_sm knows "Jenny" and "Kwame" but takes
+    "Marcus" and "Priya" for places or organisations, so not every one has to count)."""
+    from earwitness._person_names import load_person_names
+    from earwitness.errors import EarwitnessError
+
+    short = [a.strip() for a in answers if _NAME_ANSWER.match(a.strip())]
+    if len(short) < len(answers) * _CONTENT_SHARE or len(set(short)) < len(short) * 0.8:
+        return False  # names are mostly different; the options of a choice repeat
+    try:
+        names = load_person_names()
+    except EarwitnessError:  # the model is not installed: headings and patterns only
+        return False
+    return sum(names.are_names(short[:50])) >= len(short[:50]) * _NAME_SHARE
+
+
 def personal_content(values: Sequence[str]) -> str:
-    """What personal data most answers of a column are (e-mail, phone, IP), or ""."""
+    """What personal data most answers of a column are: e-mail, phone, IP, birth date,
+    address or name, or ""."""
     from earwitness.privacy import Masker
 
     answers = [v for v in values if v.strip()][:200]
@@ -795,10 +856,17 @@ def personal_content(values: Sequence[str]) -> str:
         return ""
     masker = Masker()
     masked = [masker.mask(v) for v in answers]
+    least = len(answers) * _CONTENT_SHARE
     for token, what in _PERSONAL_CONTENT:
         whole = sum(len(m.replace(token, "").strip(" .,;")) <= 3 and token in m for m in masked)
-        if whole * 2 >= len(answers):
+        if whole >= least:
             return what
+    if sum(_birth_date(a) for a in answers) >= least:
+        return "birth date"
+    if sum(_ADDRESS.search(a) is not None for a in answers) >= least:
+        return "address"
+    if _names_by_model(answers[:50]):
+        return "name"
     return ""
 
 

@@ -299,3 +299,56 @@ def test_names_in_free_text_answers_are_masked(study: Study, tmp_path: Path) -> 
     for kept in ("LANDR", "Ozone 11", "lo-fi hip hop"):
         assert kept in stored
     assert "showed me LANDR" in stored and "My teacher [name] showed" in stored
+
+
+BIRTH_DATES = (
+    "1990-04-12",
+    "12/04/1987",
+    "3 May 1975",
+    "April 1, 2001",
+    "1968-11-30",
+    "22.07.1995",
+)
+FIRST_NAMES = ("Jenny", "Marcus", "Priya", "Tomasz", "Aaliyah", "Kwame")
+
+
+@pytest.mark.parametrize(
+    ("born", "named"),
+    [("Date you are born", "Name (optional)"), ("Q7", "Q8")],  # by wording; by answers
+)
+def test_birth_dates_and_names_are_left_out_by_wording_or_answers(
+    study: Study, tmp_path: Path, born: str, named: str
+) -> None:
+    rows = [
+        [i + 1, 45292.4, 45292.5, role, day, name, "Fine for demos."]
+        for i, (day, name, role) in enumerate(
+            zip(BIRTH_DATES, FIRST_NAMES, ["Hobbyist", "Pro"] * 3, strict=True)
+        )
+    ]
+    header = ["ID", "Start time", "Completion time", "Which best describes you?", born, named]
+    path = forms_xlsx(tmp_path / "people.xlsx", [*header, "Anything else?"], rows)
+    export = read_export(path)
+    assert {c.code: c.personal for c in export.columns if c.role == "personal"} == {
+        born: "birth date",
+        named: "name",
+    }
+    code, output = _import(study, str(path))
+    assert code == 0, output
+    stored = _stored(study)
+    for value in (*BIRTH_DATES, *FIRST_NAMES):
+        assert value not in stored, value
+    assert "Hobbyist" in stored
+
+
+def test_addresses_are_recognised_by_their_answers() -> None:
+    from earwitness.survey._readers import personal_content
+
+    assert (
+        personal_content(
+            ["12 Harbour Road, Bristol", "Hauptstraße 5, 10115 Berlin", "221B Baker Street"]
+        )
+        == "address"
+    )
+    assert personal_content(["Hobbyist", "Professional", "Hobbyist", "Professional"]) == ""
+    assert personal_content(["Logic Pro", "Ableton Live", "Reaper", "FL Studio"]) == ""
+    assert personal_content(["2023-01-04", "2024-02-03", "2022-05-06"]) == ""  # not births
