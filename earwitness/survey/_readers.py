@@ -106,6 +106,77 @@ _META = {
     "qrelevantidlaststartdate",
 }
 _RESPONDENT = {"responseid", "recordid", "id"}
+# LimeSurvey's system columns under their full-text headings, in the languages real exports
+# were seen in (public analysis scripts that read them: "Antwort ID", "Datum Abgeschickt",
+# "Zufallsstartwert"; "ID de la réponse", "Tête de série"; "ID de respuesta", "Fecha de
+# envío"). Other languages are recognised by position and values (_ls_system_columns).
+_LS_SYSTEM_HEADINGS = {
+    "respondent": (
+        "Response ID",
+        "Answer ID",
+        "Antwort ID",
+        "Antwort-ID",
+        "ID de respuesta",
+        "ID de la respuesta",
+        "ID de la réponse",
+        "ID della risposta",
+        "ID risposta",
+        "Antwoord ID",
+        "ID da resposta",
+    ),
+    "meta": (
+        "Date submitted",
+        "Datum Abgeschickt",
+        "Fecha de envío",
+        "Date de soumission",
+        "Last page",
+        "Letzte Seite",
+        "Última página",
+        "Dernière page",
+        "Start language",
+        "Start-Sprache",
+        "Idioma inicial",
+        "Lenguaje inicial",
+        "Langue de départ",
+        "Seed",
+        "Zufallsstartwert",
+        "Zufallsgeneratorstartwert",
+        "Semilla",
+        "Tête de série",
+        "Graine",
+        "Date started",
+        "Datum gestartet",
+        "Fecha de inicio",
+        "Date de lancement",
+        "Date last action",
+        "Datum letzte Aktivität",
+        "Fecha de la última acción",
+        "Date de la dernière action",
+    ),
+    "IP address": ("IP address", "IP-Adresse", "Dirección IP", "Adresse IP", "Indirizzo IP"),
+    "referrer URL": ("Referrer URL", "Referrer-URL", "URL de referencia", "URL de provenance"),
+    "recipient": (
+        "Token",
+        "Access code",
+        "Zugangsschlüssel",
+        "Zugangscode",
+        "Schlüssel",
+        "Clave de acceso",
+        "Código de acceso",
+        "Code d'accès",
+        "Jeton",
+    ),
+}
+for _role, _headings in _LS_SYSTEM_HEADINGS.items():
+    for _heading in _headings:
+        if _role == "respondent":
+            _RESPONDENT.add(_key(_heading))
+        elif _role == "meta":
+            _META.add(_key(_heading))
+        else:
+            _PERSONAL.setdefault(_key(_heading), _role)
+_LS_IDS = {_key(h) for h in _LS_SYSTEM_HEADINGS["respondent"]}
+_LS_META = {_key(h) for h in _LS_SYSTEM_HEADINGS["meta"]} | {"submitdate", "lastpage"}
 _GRID_ROW = re.compile(r"^.+?\s*\[(?P<row>[^\[\]]+)\]$")
 _TIMESTAMPS = ("timestamp", "marcatemporal", "horodateur", "zeitstempel", "tijdstempel")
 
@@ -297,7 +368,7 @@ def detect_format(path: Path, rows: Sequence[Sequence[str]] | None = None) -> st
     if head and head[0] == "v1" and "responseid" in second:
         return "qualtrics"
     if ("id" in head and ("submitdate" in head or "lastpage" in head)) or (
-        "responseid" in head and ("datesubmitted" in head or "lastpage" in head)
+        head and head[0] in _LS_IDS and len(set(head[1:4]) & _LS_META) >= 1
     ):
         return "limesurvey"
     if "responseid" in head or any(c.startswith('{"ImportId"') for c in third):
@@ -505,7 +576,13 @@ def _qualtrics(path: Path, rows: list[list[str]]) -> SurveyExport:
     has_import_ids = len(rows) > 2 and any(c.startswith('{"ImportId"') for c in rows[2])
     import_ids = [_import_id(c) for c in rows[2]] if has_import_ids else [""] * len(codes)
     import_ids += [""] * (len(codes) - len(import_ids))
-    if not legacy and not has_import_ids and texts and _key(texts[0]) not in _META:
+    if (
+        not legacy
+        and not has_import_ids
+        and texts
+        and _key(texts[0]) not in _META
+        and not _qualtrics_text_row(codes, texts)
+    ):
         header_rows = 1
         texts = list(codes)
     else:
@@ -529,6 +606,28 @@ def _qualtrics(path: Path, rows: list[list[str]]) -> SurveyExport:
     return SurveyExport(path, "qualtrics", tuple(columns), cells, numbers)
 
 
+_QUALTRICS_VALUES = {
+    "startdate": re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}/\d{1,2}/\d{2,4}|^$"),
+    "enddate": re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}/\d{1,2}/\d{2,4}|^$"),
+    "recordeddate": re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}/\d{1,2}/\d{2,4}|^$"),
+    "responseid": re.compile(r"^R_\w+$"),
+    "finished": re.compile(r"^(?:0|1|true|false|wahr|falsch)?$", re.IGNORECASE),
+    "progress": re.compile(r"^\d{0,3}$"),
+}
+
+
+def _qualtrics_text_row(codes: Sequence[str], row: Sequence[str]) -> bool:
+    """Whether the row under the codes is the question-text row (in any language: "Start
+    Date", "Anfangsdatum", "Antwort-ID") rather than a response, though no ImportId row
+    follows it: under StartDate, ResponseId, Finished … it holds no value of their shape."""
+    checked = [
+        (_QUALTRICS_VALUES[_key(code)], cell.strip())
+        for code, cell in zip(codes, row, strict=False)
+        if _key(code) in _QUALTRICS_VALUES
+    ]
+    return bool(checked) and not any(shape.match(cell) for shape, cell in checked)
+
+
 def _import_id(cell: str) -> str:
     try:
         value = json.loads(cell)
@@ -539,8 +638,10 @@ def _import_id(cell: str) -> str:
 
 _LS_CODE = re.compile(r"^(?P<base>[^\[\]]+)\[(?P<sub>[^\[\]]+)\]$")
 _LS_FULL = re.compile(r"^(?P<base>.+?)\s*\[(?P<sub>[^\[\]]+)\]$")
-_LS_SELECTED = {"y", "yes", "1"}
-_LS_UNSELECTED = {"", "n", "no", "not selected", "0"}
+# Selected / not selected as LimeSurvey writes them with full answers (the survey's
+# language: "Yes"/"No", "Ja"/"Nein", "Sí"/"No", "Oui"/"Non") and "N/A" for no answer.
+_LS_SELECTED = {"y", "yes", "1", "ja", "sí", "si", "oui", "sim"}
+_LS_UNSELECTED = {"", "n", "no", "not selected", "0", "n/a", "nein", "non", "não", "nao", "k.a."}
 
 
 def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
@@ -554,8 +655,15 @@ def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
     one column per option holding ``Y``, ``Yes`` or ``1`` (export option "Convert Y to
     1"); they are merged into one column per question.
     """
-    rows = [_unique_headings(rows[0]), *rows[1:]]
-    export = _simple(path, rows, "limesurvey")
+    if _ls_second_header(rows):
+        rows = [rows[0], *rows[2:]]  # both heading styles: codes, then question texts
+        export = _ls_system_columns(
+            _simple(path, [_unique_headings(rows[0]), *rows[1:]], "limesurvey")
+        )
+        export = replace(export, rows=tuple(n + 1 for n in export.rows))
+    else:
+        rows = [_unique_headings(rows[0]), *rows[1:]]
+        export = _ls_system_columns(_simple(path, rows, "limesurvey"))
     codes = {_key(c.code.split("[", 1)[0]) for c in export.columns}
     columns = []
     for index, column in enumerate(export.columns):
@@ -566,6 +674,64 @@ def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
             column = replace(column, role="personal", personal="uploaded files")
         columns.append(column)
     return _merge_multi(replace(export, columns=tuple(columns)))
+
+
+def _ls_second_header(rows: Sequence[Sequence[str]]) -> bool:
+    """A second heading row (question codes over question texts, or the reverse): its
+    first cells are the system columns' headings, not a response."""
+    if len(rows) < 2 or len(rows[1]) < 2:
+        return False
+    ids = _RESPONDENT | _LS_IDS
+    return _key(rows[1][0]) in ids and _key(rows[1][1]) in _LS_META | _META
+
+
+_LS_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$|^$")
+_LS_SHAPES: tuple[tuple[str, str, re.Pattern[str], bool], ...] = (
+    # (column, role or personal kind, every value's shape, always exported)
+    ("id", "respondent", re.compile(r"^\d+$"), True),
+    ("submitdate", "meta", _LS_DATETIME, True),
+    ("lastpage", "meta", re.compile(r"^-?\d{1,4}$|^$"), True),
+    ("startlanguage", "meta", re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,8})*$"), True),
+    ("seed", "meta", re.compile(r"^\d{5,12}$"), False),
+    ("token", "recipient", re.compile(r"^[A-Za-z0-9_~-]{5,36}$|^$"), False),
+    ("startdate", "meta", _LS_DATETIME, False),
+    ("datestamp", "meta", _LS_DATETIME, False),
+    ("ipaddr", "IP address", re.compile(r"^[0-9a-fA-F.:]{3,45}$|^$"), False),
+    ("refurl", "referrer URL", re.compile(r"^https?://\S*$|^$"), False),
+)
+
+
+def _ls_system_columns(export: SurveyExport) -> SurveyExport:
+    """LimeSurvey's system columns under headings in any language, by their place and
+    values: every export begins with the response id, submit date, last page and start
+    language, then optionally seed, token, start date, date of last action, IP address
+    and referrer URL, in that order. Recognised only when the four always there match."""
+    roles: list[str] = []
+    index = 0
+    for _name, role, shape, always in _LS_SHAPES:
+        if index >= len(export.columns):
+            break
+        values = [row[index] for row in export.cells]
+        fits = any(values) and all(shape.match(v) for v in values)
+        if fits and _name in ("id", "seed"):  # ids are unique, seeds random
+            fits = len(set(values)) >= len(values) * (1 if _name == "id" else 0.8)
+        if fits and _name == "ipaddr":
+            fits = any("." in v or ":" in v for v in values)
+        if fits:
+            roles.append(role)
+            index += 1
+        elif always:
+            return export
+    columns = list(export.columns)
+    for number, role in enumerate(roles):
+        column = columns[number]
+        if column.role != "answer":
+            continue
+        if role in ("respondent", "meta"):
+            columns[number] = replace(column, role=role)
+        else:
+            columns[number] = replace(column, role="personal", personal=role)
+    return replace(export, columns=tuple(columns))
 
 
 def _unique_headings(header: Sequence[str]) -> list[str]:
