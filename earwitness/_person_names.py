@@ -150,16 +150,14 @@ class PersonNames:
         return False
 
     def _is_kept(self, span: str) -> bool:
-        """A span whose words (less function words and numbers) are all kept words, a
-        pseudonym, or a span with no capital letter ("Brian Funk" is masked, "Ozone 11"
-        and "the iZotope Neutron" are not)."""
-        words = [w for w in _words(span) if w not in self._stop and not w.isdigit()]
-        return (
-            not words
-            or all(word in self._keep for word in words)
-            or any(_PSEUDONYM.match(word) for word in words)
-            or not any(ch.isalpha() and ch.isupper() for ch in span)
-        )
+        """A span whose capitalised words are all kept words (tools, vendors, genres;
+        "Brian Funk" is masked, "Ozone 11", "the iZotope Neutron" and "für Lo-Fi" are
+        not), a pseudonym, or a span without a capital letter."""
+        if any(_PSEUDONYM.match(word) for word in _words(span)):
+            return True
+        capitalised = [w for w in _CAPITALISED.findall(span) if w.casefold() not in self._stop]
+        capitalised += [w for w in re.findall(r"\b\w*[A-Z]\w*\b", span) if not w[0].isupper()]
+        return all(word.casefold() in self._keep for word in capitalised)
 
 
 _OTHER_LABELS = frozenset({"ORG", "GPE", "NORP", "PRODUCT", "WORK_OF_ART", "LOC", "FAC"})
