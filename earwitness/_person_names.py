@@ -164,17 +164,23 @@ _OTHER_LABELS = frozenset({"ORG", "GPE", "NORP", "PRODUCT", "WORK_OF_ART", "LOC"
 _BEFORE_ADDRESS = frozenset({"thanks", "thank", "hi", "hey", "hello", "ok", "okay", "and", "so"})
 
 
+_GREETINGS = frozenset({"thanks", "thank", "thx", "hi", "hey", "hello", "dear", "cheers"})
+
+
 def _addressed(doc: Any, ent: Any) -> bool:
     """A name the small model mislabels, in the place of a person spoken to or listed
-    with one: "Aaliyah, switch it off", "Marcus Bell and Priya, you two ..." (a title-case
-    entity before a comma, opening a sentence or after a greeting or "and")."""
+    with one: "Aaliyah, switch it off", "Marcus Bell and Priya, you two ...", "Thanks
+    Priya Raman!" (a title-case entity after a greeting, or before a comma or "and"
+    where it opens a sentence or follows punctuation or "so"/"ok")."""
     if ent.label_ not in _OTHER_LABELS or not all(t.is_title for t in ent):
         return False
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    if before is not None and before.lower_ in _GREETINGS:
+        return True
     if ent.end >= len(doc) or doc[ent.end].text not in (",", "and"):
         return False
-    if ent.start == 0 or doc[ent.start].is_sent_start:
+    if before is None or doc[ent.start].is_sent_start:
         return True
-    before = doc[ent.start - 1]
     return before.is_punct or before.lower_ in _BEFORE_ADDRESS
 
 
