@@ -10,6 +10,9 @@ Every importer calls this module before anything reaches the store:
 * every author handle a collector has seen (:class:`KnownHandles`) is replaced by its
   pseudonym wherever it appears in text: bare ("I know what you mean dieketzer"), in
   greetings ("Hi NAME,"), inside links;
+* person names in running text are masked as ``[name]`` by a named-entity model
+  (:func:`person_name_masker`, setting ``mask_person_names``), after handles and speaker
+  names have become pseudonyms;
 * credentials are stripped from headers and URLs before anything is archived or logged.
 """
 
@@ -20,19 +23,29 @@ import hmac
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from earwitness.store import Store
+    from earwitness.study import Study
 
 __all__ = [
     "MIN_HANDLE_CHARS",
+    "NAME_MASK",
     "KnownHandles",
     "Masker",
+    "NameMask",
     "handle_tokens",
+    "person_name_masker",
     "pseudonym",
     "redact_headers",
     "redact_url",
     "sha256_text",
+    "study_name_masker",
 ]
 
+NAME_MASK = "[name]"
 PSEUDONYM_PREFIX = "p_"
 _PSEUDONYM_HEX = 10  # 40 bits: ~0.5 % chance of any clash among 100,000 authors
 
@@ -60,13 +73,31 @@ def sha256_text(text: str) -> str:
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# Links to a person's page on a site where people have profiles. A tool's or vendor's
+# page (linkedin.com/company/…, github.com/OWNER/REPO, bandcamp.com itself, landr.com)
+# is no person's and stays.
 _PROFILE_URL = re.compile(
     r"(?:https?://)?(?:[a-z0-9-]+\.)*"
     r"(?:reddit\.com/(?:u|user)/|facebook\.com/|instagram\.com/|(?:twitter|x)\.com/|"
     r"soundcloud\.com/|youtube\.com/(?:@|user/|c/|channel/)|tiktok\.com/@|"
-    r"gearspace\.com/board/members/|kvraudio\.com/forum/memberlist\.php\?[^\s]*u=)"
-    r"[^\s/)\]>,]+/?",
+    r"gearspace\.com/board/members/|kvraudio\.com/forum/memberlist\.php\?[^\s]*u=|"
+    r"linkedin\.com/(?:in|pub)/|open\.spotify\.com/(?:intl-[a-z]+/)?(?:artist|user)/|"
+    r"linktr\.ee/|mixcloud\.com/|patreon\.com/|twitch\.tv/|threads\.net/@|bsky\.app/profile/|"
+    r"medium\.com/@|behance\.net/|vimeo\.com/(?!\d)|beatport\.com/artist/|"
+    r"discogs\.com/(?:[a-z]{2}/)?artist/|music\.apple\.com/[a-z]{2}/artist/|"
+    r"(?:www\.)?github\.com/(?=[^\s/)\]>,]+/?(?:[\s)\]>,?#]|$)))"
+    r"[^\s/)\]>,]+/?"
+    r"|(?<![\w.-])(?:https?://)?(?!www\.|daily\.|blog\.|help\.|get\.)[a-z0-9-]+\.bandcamp\.com\b[^\s)\]>,]*",
     re.IGNORECASE,
+)
+_PROFILE_HOSTS = (
+    ".com/",
+    "linktr.ee/",
+    "twitch.tv/",
+    "threads.net/",
+    "bsky.app/",
+    "behance.net/",
+    ".bandcamp.com",
 )
 _IPV4 = re.compile(  # four dotted numbers, not five ("06.12.34.56.78" is a phone number)
     r"(?<!\d\.)\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b(?!\.\d)"
@@ -105,7 +136,8 @@ _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str], b
 
 
 def _has_profile_host(text: str) -> bool:
-    return ".com/" in text.lower()
+    lowered = text.lower()
+    return any(host in lowered for host in _PROFILE_HOSTS)
 
 
 def _has_at(text: str) -> bool:
@@ -307,6 +339,54 @@ class KnownHandles:
             alternatives = "|".join(re.escape(name) for name in names)
             self._spaced_pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
         return self._spaced_pattern
+
+
+class NameMask(Protocol):
+    """Masks person names in texts (the identity when masking is turned off)."""
+
+    def __call__(self, text: str) -> str: ...
+
+    def mask_many(self, texts: Iterable[str]) -> list[str]: ...
+
+
+class _NoNames:
+    def __call__(self, text: str) -> str:
+        return text
+
+    def mask_many(self, texts: Iterable[str]) -> list[str]:
+        return list(texts)
+
+
+def person_name_masker(enabled: bool = True, keep: Iterable[str] = ()) -> NameMask:
+    """The person-name masker of a study (setting ``mask_person_names``).
+
+    ``keep`` adds the study's own tool names to the words never masked. When enabled,
+    the model must be installed with its verified files, else an error says what to do.
+    """
+    if not enabled:
+        return _NoNames()
+    from earwitness._person_names import load_person_names
+
+    return load_person_names(keep)
+
+
+def study_name_masker(study: Study, store: Store | None = None) -> NameMask:
+    """The masker a study's importers use: its setting, its services and gazetteer kept."""
+    enabled = bool(study.setting("mask_person_names"))
+    if not enabled:
+        return _NoNames()
+    gazetteer = study.setting("gazetteer") or {}
+    keep = [str(tool) for tool in gazetteer]
+    keep += [str(alias) for aliases in gazetteer.values() for alias in aliases]
+    if store is not None:
+        from earwitness.services import ServiceIndex
+
+        keep += [
+            alias
+            for tool, aliases in ServiceIndex.load(store).gazetteer().items()
+            for alias in (tool, *aliases)
+        ]
+    return person_name_masker(True, keep)
 
 
 _SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie"}

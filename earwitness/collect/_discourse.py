@@ -15,6 +15,7 @@ revisited by that run; the next run updates them in place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +118,25 @@ def _split(cooked: str) -> PostText:
     return PostText("\n".join(f"> {line}" if line else ">" for line in lines), split.quoted)
 
 
+# Discourse's own notices about a topic (pinned, closed, archived, listed, moved): posts
+# with an ``action_code`` ("pinned.enabled", "pinned_globally.enabled", "closed.enabled",
+# "autoclosed.enabled", "archived.enabled", "visible.disabled", "split_topic") or
+# written by the ``system`` user in these words. They are no one's post.
+_NOTICE_TEXT = re.compile(
+    r"^\s*(?:<p>)?\s*This topic (?:is now |was |has been |is )?(?:pinned|unpinned|"
+    r"(?:automatically )?closed|opened|archived|unarchived|listed|unlisted|"
+    r"(?:globally )?(?:pinned|banner))",
+    re.IGNORECASE,
+)
+
+
+def _notice(post: Mapping[str, Any]) -> bool:
+    if post.get("action_code"):
+        return True
+    system = str(post.get("username") or "").casefold() == "system"
+    return system and bool(_NOTICE_TEXT.match(post.get("cooked") or ""))
+
+
 def topic_items(
     topic: Mapping[str, Any], posts: list[Mapping[str, Any]], *, host: str, base_url: str
 ) -> list[CollectedItem]:
@@ -127,7 +147,7 @@ def topic_items(
     first_id = by_number.get(1)
     items = []
     for post in posts:
-        if post.get("post_type", _REGULAR) not in (_REGULAR, _MODERATOR_ACTION):
+        if post.get("post_type", _REGULAR) not in (_REGULAR, _MODERATOR_ACTION) or _notice(post):
             continue
         number = post.get("post_number")
         deleted = bool(post.get("deleted_at") or post.get("user_deleted"))

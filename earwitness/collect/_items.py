@@ -20,7 +20,14 @@ from sqlalchemy.engine import Connection
 
 from earwitness.errors import EarwitnessError
 from earwitness.groups import EVIDENCE_KEY, evidence_rows
-from earwitness.privacy import KnownHandles, Masker, handle_tokens, pseudonym, redact_url
+from earwitness.privacy import (
+    KnownHandles,
+    Masker,
+    handle_tokens,
+    pseudonym,
+    redact_url,
+    study_name_masker,
+)
 from earwitness.store import DocumentRecord, RawArchive, insert_ignoring_conflicts, record_source
 from earwitness.store.records import (
     DELETED_MARKERS,
@@ -170,6 +177,7 @@ class ItemWriter:
         self.track_seen = track_seen
         self._key = study.key()
         self._masker = Masker(self._key)
+        self._names = study_name_masker(study, store)
         self._archive = RawArchive(study.raw_dir, enabled=study.keep_raw)
         self._cursor_id: int | None = None
         self._generation = 0
@@ -334,8 +342,9 @@ class ItemWriter:
         return ids
 
     def _mask(self, text: str) -> str:
-        """Personal data masked, then every known handle replaced by its pseudonym."""
-        return self._handles.replace(self._masker.mask(text))
+        """Personal data masked, every known handle replaced by its pseudonym, then the
+        names of other people masked."""
+        return self._names(self._handles.replace(self._masker.mask(text)))
 
     def _mask_url(self, url: str | None) -> str | None:
         return self._handles.replace(Masker.mask_profile_urls(url)) if url else url

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import BadInputError
-from earwitness.privacy import Masker, pseudonym
+from earwitness.privacy import Masker, pseudonym, study_name_masker
 from earwitness.store.records import (
     DocumentRecord,
     ensure_participant,
@@ -56,7 +56,40 @@ __all__ = [
     "speaker_roles",
 ]
 
-TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "docx")
+TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "sbv", "docx")
+# Formats people try that earwitness cannot read: refused with what they are.
+_UNREADABLE_SUFFIXES = {
+    "ass": "Advanced SubStation Alpha subtitles",
+    "ssa": "SubStation Alpha subtitles",
+    "sub": "MicroDVD/SubViewer subtitles",
+    "ttml": "TTML captions",
+    "dfxp": "DFXP/TTML captions",
+    "scc": "Scenarist closed captions",
+    "stl": "EBU STL subtitles",
+    "sami": "SAMI captions",
+    "smi": "SAMI captions",
+    "lrc": "LRC lyrics",
+    "pdf": "a PDF document",
+    "rtf": "an RTF document",
+    "doc": "a Word 97-2003 document",
+    "odt": "an OpenDocument text",
+    "pages": "an Apple Pages document",
+    "json": "a JSON file",
+    "xml": "an XML file",
+    "html": "an HTML page",
+    "htm": "an HTML page",
+    "csv": "a CSV table",
+    "xlsx": "an Excel workbook",
+}
+_UNREADABLE_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\xd0\xcf\x11\xe0", "a Word 97-2003 document"),
+    (b"[Script Info]", "Advanced SubStation Alpha subtitles"),
+    (b"<?xml", "an XML file (TTML/DFXP captions?)"),
+    (b"<tt ", "TTML captions"),
+    (b"<SAMI", "SAMI captions"),
+)
 PLATFORM = "transcript"
 UNLABELLED = "Speaker"  # generic: pseudonymised within its interview only
 GROUP_METHOD = "declared at import"
@@ -101,12 +134,19 @@ class Transcript:
 
 
 def parse_transcript(
-    path: Path, *, format: str | None = None, speaker: str | None = None
+    path: Path,
+    *,
+    format: str | None = None,
+    speaker: str | None = None,
+    encoding: str | None = None,
 ) -> Transcript:
     """Read a transcript file; ``format`` is one of TRANSCRIPT_FORMATS, else guessed.
 
     Text that no label attributes (caption files without speakers, cues before the first
     label) is the turn of ``speaker``, by default the generic label "Speaker".
+    ``encoding`` names the text's encoding; without it UTF-8 and UTF-16 (with a BOM) are
+    read, and a file that is not UTF-8 is read as Windows-1252 or Mac Roman, whichever
+    gives the more plausible text.
     """
     unlabelled = (speaker or "").strip() or UNLABELLED
     try:
@@ -122,8 +162,13 @@ def parse_transcript(
     if chosen == "docx":
         turns = _parse_docx(path, unlabelled)
     else:
-        text = _decode(data, path)
-        parser = {"vtt": _parse_vtt, "srt": _parse_srt, "txt": _parse_text}[chosen]
+        text = _decode(data, path, encoding)
+        parser = {
+            "vtt": _parse_vtt,
+            "srt": _parse_srt,
+            "sbv": _parse_sbv,
+            "txt": _parse_text,
+        }[chosen]
         turns = parser(text, path, unlabelled)
     if not turns:
         raise BadInputError("no text found in the transcript", file=path)
@@ -134,25 +179,62 @@ def _guess_format(path: Path, data: bytes) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in TRANSCRIPT_FORMATS:
         return suffix
+    head = data[:200].lstrip(b"\xef\xbb\xbf").lstrip()
+    what = _UNREADABLE_SUFFIXES.get(suffix) or next(
+        (name for magic, name in _UNREADABLE_MAGIC if head.startswith(magic)), None
+    )
+    if what is None and b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        what = "a binary file"
+    if what is not None:
+        raise BadInputError(
+            f"cannot read {what}; save the transcript as plain text, WebVTT, SRT, SBV or DOCX",
+            file=path,
+        )
     if data.startswith(b"PK\x03\x04"):
         return "docx"
-    head = data[:200].lstrip(b"\xef\xbb\xbf").lstrip()
     if head.startswith(b"WEBVTT"):
         return "vtt"
     if re.match(rb"\d+\s*\r?\n\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", head):
         return "srt"
+    if _SBV_TIMING.match(head.decode("latin-1").split("\n", 1)[0]):
+        return "sbv"
     return "txt"
 
 
-def _decode(data: bytes, path: Path) -> str:
+def _decode(data: bytes, path: Path, encoding: str | None = None) -> str:
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except LookupError:
+            raise BadInputError(f"unknown encoding {encoding!r} (--encoding)", file=path) from None
+        except UnicodeDecodeError as exc:
+            raise BadInputError(
+                f"not {encoding} text (byte {exc.start}); name the file's encoding with --encoding",
+                file=path,
+            ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInputError(
-            f"not UTF-8 text (byte {exc.start}); save the transcript as UTF-8", file=path
-        ) from None
+    except UnicodeDecodeError:
+        return _legacy_text(data)
+
+
+# Characters that real Western European text holds beyond ASCII. A Mac Roman file read as
+# Windows-1252 turns its accents and quotes into others ("Ž", "Ò", "Õ"), and the reverse
+# the same; the decoding with more of these and fewer of the others wins (ties: 1252).
+_PLAUSIBLE = frozenset("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿœßÀÁÂÄÅÆÇÈÉÊËÍÎÑÓÔÖØÚÜ’‘“”–—…«»€£°·")
+
+
+def _legacy_text(data: bytes) -> str:
+    """Text in a legacy single-byte encoding: Windows-1252 or Mac Roman, the more plausible."""
+    candidates = []
+    for encoding in ("cp1252", "mac_roman"):
+        text = data.decode(encoding, errors="replace")
+        odd = [ch for ch in text if ord(ch) > 127]
+        score = sum(ch in _PLAUSIBLE for ch in odd) - sum(ch not in _PLAUSIBLE for ch in odd)
+        candidates.append((score, encoding == "cp1252", text))
+    return max(candidates)[2]
 
 
 # --- cue formats: WebVTT and SRT ------------------------------------------------------------
@@ -340,6 +422,38 @@ def _parse_srt(text: str, path: Path, unlabelled: str = UNLABELLED) -> list[Turn
     return _merge_cues(_cues(text, path, vtt=False), unlabelled)
 
 
+# YouTube's SubViewer-style captions (.sbv): "0:00:01.200,0:00:04.500", then the text;
+# YouTube's ">>" speaker-change marks are dropped (no name follows them); "Name: " labels.
+_SBV_TIMING = re.compile(
+    r"^\s*(\d+):(\d{1,2}):(\d{2})\.(\d{1,3})\s*,\s*(\d+):(\d{1,2}):(\d{2})\.(\d{1,3})\s*$"
+)
+
+
+def _parse_sbv(text: str, path: Path, unlabelled: str = UNLABELLED) -> list[Turn]:
+    cues: list[_Cue] = []
+    current: _Cue | None = None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        timing = _SBV_TIMING.match(line)
+        if timing:
+            values = timing.groups()
+            current = _Cue(_seconds(*values[:4]), _seconds(*values[4:]), line=number)
+            cues.append(current)
+        elif not line:
+            current = None
+        elif current is None:
+            raise BadInputError(
+                f"text outside a caption (expected a timing such as 0:00:01.200,0:00:04.500): "
+                f"{line[:40]!r}",
+                file=path,
+                row=number,
+            )
+        else:
+            current.lines.append(line.removeprefix(">> ").removeprefix(">>").strip())
+    return _merge_cues([cue for cue in cues if cue.lines], unlabelled)
+
+
 # --- plain text, Otter text and DOCX --------------------------------------------------------
 
 _LINE_TIME = re.compile(r"^\s*[\[(]?((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[\])]?\s+")
@@ -368,7 +482,7 @@ def _parse_text(
 ) -> list[Turn]:
     """Plain text or an Otter/Teams export; ``header``: how many leading lines may be a
     document header (a DOCX's title, date and duration) before the first turn."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _timecode_lines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     first = _first_heading(lines, header)
     if first is not None:
         return _parse_otter(lines, path, first)
@@ -384,6 +498,30 @@ def _parse_text(
     if preamble and len(preamble) <= header:
         lines = [""] * first_label + lines[first_label:]
     return _with_ends(_parse_labelled_lines(lines, path, None, repeated))
+
+
+_TIMECODE_LINE = re.compile(r"^\s*[\[(]?((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[\])]?\s*$")
+_TITLE_BLOCK_LINES = 15
+
+
+def _timecode_lines(lines: list[str]) -> list[str]:
+    """A timecode alone on its line ("00:01:05", "[00:01:05]") times the turn below it:
+    the two become one "[00:01:05] Speaker: text" line. The lines above the first such
+    timecode (at most 15: a title, date, place, the people present) are the transcript's
+    title block, not turns. Line numbers stay as in the file."""
+    stamps = [i for i, line in enumerate(lines) if _TIMECODE_LINE.match(line)]
+    if not stamps:
+        return lines
+    out = list(lines)
+    if sum(1 for line in lines[: stamps[0]] if line.strip()) <= _TITLE_BLOCK_LINES:
+        out[: stamps[0]] = [""] * stamps[0]
+    for index in stamps:
+        below = next((j for j in range(index + 1, len(out)) if out[j].strip()), None)
+        stamp = _TIMECODE_LINE.match(out[index])
+        out[index] = ""
+        if below is not None and stamp is not None and not _TIMECODE_LINE.match(out[below]):
+            out[below] = f"[{stamp.group(1)}] {out[below].strip()}"
+    return out
 
 
 def _first_heading(lines: Sequence[str], header: int) -> int | None:
@@ -666,6 +804,9 @@ def import_transcript(
     handles = {s: _handle(s, roles[s], participant, interview_id) for s in roles}
     pseudonyms = {s: pseudonym(handles[s], key) for s in roles}
     names = _NameMasker.for_speakers(pseudonyms)
+    texts = study_name_masker(study, store).mask_many(
+        names.mask(mask(turn.text)) for turn in transcript.turns
+    )
     outcome = TranscriptImport(file=transcript.name, format=transcript.format, speakers=len(roles))
     with store.transaction() as connection:
         source_id = record_source(
@@ -686,8 +827,7 @@ def import_transcript(
         if group is not None:
             for speaker in interviewees:
                 set_user_group(connection, participant_ids[speaker], group, method=GROUP_METHOD)
-        for index, turn in enumerate(transcript.turns):
-            text = names.mask(mask(turn.text))
+        for index, (turn, text) in enumerate(zip(transcript.turns, texts, strict=True)):
             role = roles[turn.speaker]
             record = DocumentRecord(
                 platform=PLATFORM,

@@ -12,15 +12,16 @@ e-mail, phone and IP), unless the instrument names it as an item with ``keep: tr
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import EarwitnessError
-from earwitness.privacy import Masker, pseudonym
+from earwitness.privacy import Masker, NameMask, pseudonym
 from earwitness.store import DocumentRecord, Store, insert_ignoring_conflicts, record_source
 from earwitness.store import schema as s
 from earwitness.store.records import ensure_participants, insert_survey_responses, upsert_documents
@@ -55,6 +56,19 @@ def respondent_pseudonym(instrument: str, response_id: str, key: bytes) -> str:
     return pseudonym(f"survey:{instrument}:{response_id}", key)
 
 
+def _cell_masker(masker: Masker, names: NameMask | None) -> Callable[[str], str]:
+    """Personal data, then person names, masked; option labels repeat, so it remembers."""
+    if names is None:
+        return masker.mask
+    people = names
+
+    @lru_cache(maxsize=65_536)
+    def mask(text: str) -> str:
+        return people(masker.mask(text))
+
+    return mask
+
+
 def import_file(
     store: Store,
     path: str | Path,
@@ -64,19 +78,25 @@ def import_file(
     instrument: Instrument | None = None,
     encoding: str | None = None,
     keep_previews: bool = False,
+    names: NameMask | None = None,
 ) -> ImportResult:
     """Read, code and store an export; without an instrument, one is inferred.
-    Qualtrics preview and test responses are left out unless ``keep_previews``."""
+    Qualtrics preview and test responses are left out unless ``keep_previews``.
+    ``names`` masks person names in the answers (the study's :func:`study_name_masker`)."""
     export = read_export(path, format=format, encoding=encoding, keep_previews=keep_previews)
-    return import_export(store, export, key, instrument=instrument)
+    return import_export(store, export, key, instrument=instrument, names=names)
 
 
 def import_export(
-    store: Store, export: SurveyExport, key: bytes, *, instrument: Instrument | None = None
+    store: Store,
+    export: SurveyExport,
+    key: bytes,
+    *,
+    instrument: Instrument | None = None,
+    names: NameMask | None = None,
 ) -> ImportResult:
     instrument = instrument or infer_instrument(export)
-    masker = Masker(key)
-    respondents = code_export(export, instrument, masker.mask)
+    respondents = code_export(export, instrument, _cell_masker(Masker(key), names))
     used = set(match_items(export, instrument).values())
     result = ImportResult(
         instrument=instrument.name,

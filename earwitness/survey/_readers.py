@@ -106,6 +106,77 @@ _META = {
     "qrelevantidlaststartdate",
 }
 _RESPONDENT = {"responseid", "recordid", "id"}
+# LimeSurvey's system columns under their full-text headings, in the languages real exports
+# were seen in (public analysis scripts that read them: "Antwort ID", "Datum Abgeschickt",
+# "Zufallsstartwert"; "ID de la réponse", "Tête de série"; "ID de respuesta", "Fecha de
+# envío"). Other languages are recognised by position and values (_ls_system_columns).
+_LS_SYSTEM_HEADINGS = {
+    "respondent": (
+        "Response ID",
+        "Answer ID",
+        "Antwort ID",
+        "Antwort-ID",
+        "ID de respuesta",
+        "ID de la respuesta",
+        "ID de la réponse",
+        "ID della risposta",
+        "ID risposta",
+        "Antwoord ID",
+        "ID da resposta",
+    ),
+    "meta": (
+        "Date submitted",
+        "Datum Abgeschickt",
+        "Fecha de envío",
+        "Date de soumission",
+        "Last page",
+        "Letzte Seite",
+        "Última página",
+        "Dernière page",
+        "Start language",
+        "Start-Sprache",
+        "Idioma inicial",
+        "Lenguaje inicial",
+        "Langue de départ",
+        "Seed",
+        "Zufallsstartwert",
+        "Zufallsgeneratorstartwert",
+        "Semilla",
+        "Tête de série",
+        "Graine",
+        "Date started",
+        "Datum gestartet",
+        "Fecha de inicio",
+        "Date de lancement",
+        "Date last action",
+        "Datum letzte Aktivität",
+        "Fecha de la última acción",
+        "Date de la dernière action",
+    ),
+    "IP address": ("IP address", "IP-Adresse", "Dirección IP", "Adresse IP", "Indirizzo IP"),
+    "referrer URL": ("Referrer URL", "Referrer-URL", "URL de referencia", "URL de provenance"),
+    "recipient": (
+        "Token",
+        "Access code",
+        "Zugangsschlüssel",
+        "Zugangscode",
+        "Schlüssel",
+        "Clave de acceso",
+        "Código de acceso",
+        "Code d'accès",
+        "Jeton",
+    ),
+}
+for _role, _headings in _LS_SYSTEM_HEADINGS.items():
+    for _heading in _headings:
+        if _role == "respondent":
+            _RESPONDENT.add(_key(_heading))
+        elif _role == "meta":
+            _META.add(_key(_heading))
+        else:
+            _PERSONAL.setdefault(_key(_heading), _role)
+_LS_IDS = {_key(h) for h in _LS_SYSTEM_HEADINGS["respondent"]}
+_LS_META = {_key(h) for h in _LS_SYSTEM_HEADINGS["meta"]} | {"submitdate", "lastpage"}
 _GRID_ROW = re.compile(r"^.+?\s*\[(?P<row>[^\[\]]+)\]$")
 _TIMESTAMPS = ("timestamp", "marcatemporal", "horodateur", "zeitstempel", "tijdstempel")
 
@@ -297,7 +368,7 @@ def detect_format(path: Path, rows: Sequence[Sequence[str]] | None = None) -> st
     if head and head[0] == "v1" and "responseid" in second:
         return "qualtrics"
     if ("id" in head and ("submitdate" in head or "lastpage" in head)) or (
-        "responseid" in head and ("datesubmitted" in head or "lastpage" in head)
+        head and head[0] in _LS_IDS and len(set(head[1:4]) & _LS_META) >= 1
     ):
         return "limesurvey"
     if "responseid" in head or any(c.startswith('{"ImportId"') for c in third):
@@ -505,7 +576,13 @@ def _qualtrics(path: Path, rows: list[list[str]]) -> SurveyExport:
     has_import_ids = len(rows) > 2 and any(c.startswith('{"ImportId"') for c in rows[2])
     import_ids = [_import_id(c) for c in rows[2]] if has_import_ids else [""] * len(codes)
     import_ids += [""] * (len(codes) - len(import_ids))
-    if not legacy and not has_import_ids and texts and _key(texts[0]) not in _META:
+    if (
+        not legacy
+        and not has_import_ids
+        and texts
+        and _key(texts[0]) not in _META
+        and not _qualtrics_text_row(codes, texts)
+    ):
         header_rows = 1
         texts = list(codes)
     else:
@@ -529,6 +606,28 @@ def _qualtrics(path: Path, rows: list[list[str]]) -> SurveyExport:
     return SurveyExport(path, "qualtrics", tuple(columns), cells, numbers)
 
 
+_QUALTRICS_VALUES = {
+    "startdate": re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}/\d{1,2}/\d{2,4}|^$"),
+    "enddate": re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}/\d{1,2}/\d{2,4}|^$"),
+    "recordeddate": re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}/\d{1,2}/\d{2,4}|^$"),
+    "responseid": re.compile(r"^R_\w+$"),
+    "finished": re.compile(r"^(?:0|1|true|false|wahr|falsch)?$", re.IGNORECASE),
+    "progress": re.compile(r"^\d{0,3}$"),
+}
+
+
+def _qualtrics_text_row(codes: Sequence[str], row: Sequence[str]) -> bool:
+    """Whether the row under the codes is the question-text row (in any language: "Start
+    Date", "Anfangsdatum", "Antwort-ID") rather than a response, though no ImportId row
+    follows it: under StartDate, ResponseId, Finished … it holds no value of their shape."""
+    checked = [
+        (_QUALTRICS_VALUES[_key(code)], cell.strip())
+        for code, cell in zip(codes, row, strict=False)
+        if _key(code) in _QUALTRICS_VALUES
+    ]
+    return bool(checked) and not any(shape.match(cell) for shape, cell in checked)
+
+
 def _import_id(cell: str) -> str:
     try:
         value = json.loads(cell)
@@ -539,8 +638,10 @@ def _import_id(cell: str) -> str:
 
 _LS_CODE = re.compile(r"^(?P<base>[^\[\]]+)\[(?P<sub>[^\[\]]+)\]$")
 _LS_FULL = re.compile(r"^(?P<base>.+?)\s*\[(?P<sub>[^\[\]]+)\]$")
-_LS_SELECTED = {"y", "yes", "1"}
-_LS_UNSELECTED = {"", "n", "no", "not selected", "0"}
+# Selected / not selected as LimeSurvey writes them with full answers (the survey's
+# language: "Yes"/"No", "Ja"/"Nein", "Sí"/"No", "Oui"/"Non") and "N/A" for no answer.
+_LS_SELECTED = {"y", "yes", "1", "ja", "sí", "si", "oui", "sim"}
+_LS_UNSELECTED = {"", "n", "no", "not selected", "0", "n/a", "nein", "non", "não", "nao", "k.a."}
 
 
 def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
@@ -554,8 +655,15 @@ def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
     one column per option holding ``Y``, ``Yes`` or ``1`` (export option "Convert Y to
     1"); they are merged into one column per question.
     """
-    rows = [_unique_headings(rows[0]), *rows[1:]]
-    export = _simple(path, rows, "limesurvey")
+    if _ls_second_header(rows):
+        rows = [rows[0], *rows[2:]]  # both heading styles: codes, then question texts
+        export = _ls_system_columns(
+            _simple(path, [_unique_headings(rows[0]), *rows[1:]], "limesurvey")
+        )
+        export = replace(export, rows=tuple(n + 1 for n in export.rows))
+    else:
+        rows = [_unique_headings(rows[0]), *rows[1:]]
+        export = _ls_system_columns(_simple(path, rows, "limesurvey"))
     codes = {_key(c.code.split("[", 1)[0]) for c in export.columns}
     columns = []
     for index, column in enumerate(export.columns):
@@ -566,6 +674,64 @@ def _limesurvey(path: Path, rows: list[list[str]]) -> SurveyExport:
             column = replace(column, role="personal", personal="uploaded files")
         columns.append(column)
     return _merge_multi(replace(export, columns=tuple(columns)))
+
+
+def _ls_second_header(rows: Sequence[Sequence[str]]) -> bool:
+    """A second heading row (question codes over question texts, or the reverse): its
+    first cells are the system columns' headings, not a response."""
+    if len(rows) < 2 or len(rows[1]) < 2:
+        return False
+    ids = _RESPONDENT | _LS_IDS
+    return _key(rows[1][0]) in ids and _key(rows[1][1]) in _LS_META | _META
+
+
+_LS_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$|^$")
+_LS_SHAPES: tuple[tuple[str, str, re.Pattern[str], bool], ...] = (
+    # (column, role or personal kind, every value's shape, always exported)
+    ("id", "respondent", re.compile(r"^\d+$"), True),
+    ("submitdate", "meta", _LS_DATETIME, True),
+    ("lastpage", "meta", re.compile(r"^-?\d{1,4}$|^$"), True),
+    ("startlanguage", "meta", re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,8})*$"), True),
+    ("seed", "meta", re.compile(r"^\d{5,12}$"), False),
+    ("token", "recipient", re.compile(r"^[A-Za-z0-9_~-]{5,36}$|^$"), False),
+    ("startdate", "meta", _LS_DATETIME, False),
+    ("datestamp", "meta", _LS_DATETIME, False),
+    ("ipaddr", "IP address", re.compile(r"^[0-9a-fA-F.:]{3,45}$|^$"), False),
+    ("refurl", "referrer URL", re.compile(r"^https?://\S*$|^$"), False),
+)
+
+
+def _ls_system_columns(export: SurveyExport) -> SurveyExport:
+    """LimeSurvey's system columns under headings in any language, by their place and
+    values: every export begins with the response id, submit date, last page and start
+    language, then optionally seed, token, start date, date of last action, IP address
+    and referrer URL, in that order. Recognised only when the four always there match."""
+    roles: list[str] = []
+    index = 0
+    for _name, role, shape, always in _LS_SHAPES:
+        if index >= len(export.columns):
+            break
+        values = [row[index] for row in export.cells]
+        fits = any(values) and all(shape.match(v) for v in values)
+        if fits and _name in ("id", "seed"):  # ids are unique, seeds random
+            fits = len(set(values)) >= len(values) * (1 if _name == "id" else 0.8)
+        if fits and _name == "ipaddr":
+            fits = any("." in v or ":" in v for v in values)
+        if fits:
+            roles.append(role)
+            index += 1
+        elif always:
+            return export
+    columns = list(export.columns)
+    for number, role in enumerate(roles):
+        column = columns[number]
+        if column.role != "answer":
+            continue
+        if role in ("respondent", "meta"):
+            columns[number] = replace(column, role=role)
+        else:
+            columns[number] = replace(column, role="personal", personal=role)
+    return replace(export, columns=tuple(columns))
 
 
 def _unique_headings(header: Sequence[str]) -> list[str]:
@@ -745,7 +911,8 @@ _PERSONAL_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for what, pattern in (
         (
             "name",
-            r"\b(?:your|full|first|last|given|family|sur|maiden|nick)\s*name\b|^name\s*[:?]?$"
+            r"\b(?:your|full|first|last|given|family|sur|maiden|nick)\s*name\b"
+            r"|^name\s*(?:\((?:optional|required|if you like|freiwillig|facultatif)\))?\s*[:?]?$"
             r"|\bname\s+(?:and|&)\s+surname\b|\bvor-?name\b|\bnachname\b|\bvotre nom\b"
             r"|\bwie hei(?:ß|ss)en sie\b|\btu nombre\b|\bsu nombre\b|\bcomo te llamas\b",
         ),
@@ -761,6 +928,7 @@ _PERSONAL_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "birth date",
             r"\bdate\s+of\s+birth\b|\bbirth\s*date\b|\bbirthday\b|\bborn\s+on\b"
+            r"|\b(?:date|day|year)\b.{0,20}\b(?:you\s+(?:are|were)|you're)\s+born\b"
             r"|\bwhen\s+were\s+you\s+born\b|^dob\b|\bgeburtsdatum\b|\bgeboren am\b"
             r"|\bdate de naissance\b|\bfecha de nacimiento\b",
         ),
@@ -775,6 +943,38 @@ _PERSONAL_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 _PERSONAL_CONTENT = (("[email]", "e-mail"), ("[phone]", "phone number"), ("[ip]", "IP address"))
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+# A full date (day, month and year) in the shapes people type: 1990-04-12, 12/04/1990,
+# 12.04.1990, 04-12-90 is too ambiguous to count; "12 April 1990", "April 12, 1990".
+_FULL_DATE = re.compile(
+    rf"^(?:(?P<y1>(?:19|20)\d\d)[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    rf"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?P<y2>(?:19|20)\d\d)"
+    rf"|(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\.?\s+(?:{_MONTHS})\.?,?\s+(?P<y3>(?:19|20)\d\d)"
+    rf"|(?:{_MONTHS})\.?\s+(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,?\s+(?P<y4>(?:19|20)\d\d))"
+    r"(?:[ T]\d\d:\d\d(?::\d\d)?)?$",
+    re.IGNORECASE,
+)
+_STREET_WORDS = (
+    r"street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|close|court|ct|place|pl|square|sq"
+    r"|boulevard|blvd|terrace|crescent|stra(?:ß|ss)e|str|weg|gasse|allee|platz|rue|avenida|calle"
+    r"|via|straat|laan|gata|vej"
+)
+_ADDRESS = re.compile(
+    rf"\d+[a-z]?,?\s+(?:[\w.'-]+\s+){{0,4}}(?:{_STREET_WORDS})\b"
+    rf"|\b[\w'-]*(?:{_STREET_WORDS})\.?\s+\d+[a-z]?\b"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b"  # UK postcode
+    r"|\b\d{5}(?:-\d{4})?\s+[A-ZÄÖÜ][a-zäöüß]+",  # German, French, US ZIP + city
+    re.IGNORECASE,
+)
+# A name as typed: one to four words, each capitalised ("Jenny", "Anna-Lena de Vries").
+_NAME_ANSWER = re.compile(
+    r"^[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|de|da|van|von|der|del|la|le)){0,3}$"
+)
+_NAME_SHARE = 0.25  # of the answers the small model reads as a person (it misses many)
+_CONTENT_SHARE = 0.5  # at least half the answers of a column
 
 
 def personal_heading(text: str) -> str:
@@ -786,8 +986,35 @@ def personal_heading(text: str) -> str:
     return ""
 
 
+def _birth_date(value: str) -> bool:
+    match = _FULL_DATE.match(value.strip())
+    if match is None:
+        return False
+    year = int(next(y for y in match.group("y1", "y2", "y3", "y4") if y))
+    return 1900 <= year <= date.today().year - 5
+
+
+def _names_by_model(answers: Sequence[str]) -> bool:
+    """Whether a column's answers are people's names: at least half are shaped like a
+    name and mostly different, and the name model reads a quarter or more of them as a
+    person in "My name is ANSWER." (en_core_web_sm knows "Jenny" and "Kwame" but takes
+    "Marcus" and "Priya" for places or organisations, so not every one has to count)."""
+    from earwitness._person_names import load_person_names
+    from earwitness.errors import EarwitnessError
+
+    short = [a.strip() for a in answers if _NAME_ANSWER.match(a.strip())]
+    if len(short) < len(answers) * _CONTENT_SHARE or len(set(short)) < len(short) * 0.8:
+        return False  # names are mostly different; the options of a choice repeat
+    try:
+        names = load_person_names()
+    except EarwitnessError:  # the model is not installed: headings and patterns only
+        return False
+    return sum(names.are_names(short[:50])) >= len(short[:50]) * _NAME_SHARE
+
+
 def personal_content(values: Sequence[str]) -> str:
-    """What personal data most answers of a column are (e-mail, phone, IP), or ""."""
+    """What personal data most answers of a column are: e-mail, phone, IP, birth date,
+    address or name, or ""."""
     from earwitness.privacy import Masker
 
     answers = [v for v in values if v.strip()][:200]
@@ -795,10 +1022,17 @@ def personal_content(values: Sequence[str]) -> str:
         return ""
     masker = Masker()
     masked = [masker.mask(v) for v in answers]
+    least = len(answers) * _CONTENT_SHARE
     for token, what in _PERSONAL_CONTENT:
         whole = sum(len(m.replace(token, "").strip(" .,;")) <= 3 and token in m for m in masked)
-        if whole * 2 >= len(answers):
+        if whole >= least:
             return what
+    if sum(_birth_date(a) for a in answers) >= least:
+        return "birth date"
+    if sum(_ADDRESS.search(a) is not None for a in answers) >= least:
+        return "address"
+    if _names_by_model(answers[:50]):
+        return "name"
     return ""
 
 

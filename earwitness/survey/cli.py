@@ -60,6 +60,7 @@ def import_survey(
 
     FILE is read; it is not copied into the study.
     """
+    from earwitness.privacy import study_name_masker
     from earwitness.survey._import import import_file
     from earwitness.survey._instrument import load_instrument
 
@@ -73,6 +74,7 @@ def import_survey(
             instrument=instrument,
             encoding=encoding,
             keep_previews=keep_previews,
+            names=study_name_masker(env.study, store),
         )
     if as_json:
         emit(vars(result), as_json=True)

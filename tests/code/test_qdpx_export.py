@@ -25,6 +25,8 @@ from earwitness.store.schema import (
     codings,
     documents,
     notes,
+    set_members,
+    sets,
 )
 from earwitness.study import Study, init_study
 
@@ -252,3 +254,63 @@ def test_export_replaces_the_target_only_when_complete(store: Store, tmp_path: P
     export_qdpx(store, target)
     assert zipfile.is_zipfile(target)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+ATLAS_QDC = """<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="ATLAS.ti Windows 23.2.1">
+  <Codes>
+    <Code guid="1b0f3b8e-3c1e-4f3c-9a55-0c6f2d1a0001" name="quality: loudness" isCodable="true"
+          color="#ff8800"/>
+    <Code guid="1b0f3b8e-3c1e-4f3c-9a55-0c6f2d1a0002" name="quality: tonal balance"
+          isCodable="true" color="#ff8800"/>
+    <Code guid="1b0f3b8e-3c1e-4f3c-9a55-0c6f2d1a0003" name="trust: black box" isCodable="true"
+          color="#3366cc"/>
+  </Codes>
+  <Sets>
+    <Set guid="7d2a9c41-0b7e-4c0e-8f4b-5a1e2c3d0001" name="Perceived quality">
+      <Description>Code group: how the master sounds</Description>
+      <MemberCode guid="1b0f3b8e-3c1e-4f3c-9a55-0c6f2d1a0001"/>
+      <MemberCode guid="1b0f3b8e-3c1e-4f3c-9a55-0c6f2d1a0002"/>
+    </Set>
+    <Set guid="7d2a9c41-0b7e-4c0e-8f4b-5a1e2c3d0002" name="Trust">
+      <MemberCode guid="1b0f3b8e-3c1e-4f3c-9a55-0c6f2d1a0003"/>
+    </Set>
+  </Sets>
+</CodeBook>
+"""
+
+
+def test_atlas_ti_code_groups_become_sets_on_codebook_import(
+    study: Study, tmp_path: Path, schemas: dict[str, etree.XMLSchema]
+) -> None:
+    """ATLAS.ti exports code groups as <Sets> of <MemberCode> in its .qdc. Written here by
+    hand in the REFI-QDA 1.0 Codebook schema's shape (whose <MemberCode> names the code by
+    ``guid``, not ``targetGUID`` as in projects); the schema validates it. No real
+    ATLAS.ti codebook file was available to verify against."""
+    from click.testing import CliRunner
+
+    from earwitness.cli import cli
+
+    path = tmp_path / "atlas-codebook.qdc"
+    path.write_text(ATLAS_QDC, encoding="utf-8")
+    schemas["Codebook"].assertValid(etree.parse(str(path)))
+    command = ["--study", str(study.root), "code", "codebook", "import", str(path)]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 codes and 2 code groups (as sets)" in result.output
+    with study.open_store() as store, store.connect() as connection:
+        groups = connection.execute(
+            sa.select(sets.c.name, codes.c.name)
+            .join(set_members, set_members.c.set_id == sets.c.id)
+            .join(codes, codes.c.id == set_members.c.member_id)
+            .where(set_members.c.member_type == "code")
+            .order_by(sets.c.name, codes.c.name)
+        ).all()
+    assert [tuple(row) for row in groups] == [
+        ("Perceived quality", "quality: loudness"),
+        ("Perceived quality", "quality: tonal balance"),
+        ("Trust", "trust: black box"),
+    ]
+    result = CliRunner().invoke(cli, command)  # again: nothing doubled
+    with study.open_store() as store, store.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(set_members)).scalar() == 3

@@ -310,3 +310,15 @@ def test_handles_are_replaced_wherever_they_appear(study: Study, forum: LocalSer
     text = _database_text(study).casefold()
     for handle in (*HANDLES, "dl-proto"):
         assert handle.casefold() not in text
+
+
+def test_pinned_closed_and_small_action_notices_are_not_posts() -> None:
+    from earwitness.collect._discourse import topic_items
+
+    topic = json.loads((FIXTURES / "t104.json").read_text(encoding="utf-8"))
+    items = topic_items(
+        topic, topic["post_stream"]["posts"], host="forum.test", base_url="https://forum.test"
+    )
+    assert [item.native_id for item in items] == ["forum.test:p7101", "forum.test:p7104"]
+    assert [item.author for item in items] == ["MasteringMod", "BedroomBeats"]
+    assert not any("pinned" in item.text or "closed" in item.text for item in items)

@@ -288,3 +288,26 @@ def test_forum_command_with_forced_engine(study: Study, local_server: LocalServe
         "xenforo1",
         "xenforo2",
     }
+
+
+@pytest.mark.parametrize("variant", ["phpbb30", "vb5", "xf2"])
+def test_a_resumed_thread_does_not_request_its_first_page_again(
+    variant: str, tmp_path: Path, local_server: LocalServer
+) -> None:
+    _serve(local_server, variant)
+    url = local_server.url + SITES[variant][2]
+    first = SITES[variant][2].split("#", 1)[0]
+    reference = init_study(tmp_path / "reference")
+    _collect(reference, ForumQuery(url))
+    expected = [(r.native_id, r.text) for r in _rows(reference)]
+    pages = [path for path in local_server.paths() if not path.endswith("robots.txt")]
+    assert len(pages) >= 2, pages  # a thread of two pages or more
+    for crash_after in range(1, len(local_server.paths())):
+        local_server.hits.clear()
+        study = init_study(tmp_path / f"crash{crash_after}")
+        share_key(reference.root, study.root)
+        with pytest.raises(Crash):
+            _collect(study, ForumQuery(url), _client(CrashingTransport(crash_after)))
+        _collect(study, ForumQuery(url))
+        assert [(r.native_id, r.text) for r in _rows(study)] == expected
+        assert local_server.paths().count(first) == 1, f"crash after {crash_after}"

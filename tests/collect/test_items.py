@@ -183,3 +183,28 @@ def test_known_handles_are_replaced_in_every_stored_field(study: Study, store: S
     text = database_text(store).casefold()
     for handle in ("dl-proto", "dieketzer", "automoderator", "mixengineer_77"):
         assert handle not in text
+
+
+def test_names_of_other_people_in_a_post_are_masked_and_the_author_pseudonymised(
+    study: Study, store: Store
+) -> None:
+    writer = _writer(study, store)
+    writer.write_page(
+        [
+            _item("t1_a", "Sent my EP to LANDR.", author="Jenny_Mixes"),
+            _item(
+                "t1_b",
+                "Jenny_Mixes, my teacher Marcus Whitaker says Ozone 11 beats it for trap.",
+                author="beatsbyx",
+                title="Thanks, Priya Raman, for the tip",
+            ),
+        ],
+        state={"after": "t1_b"},
+    )
+    with store.connect() as connection:
+        rows = dict(connection.execute(sa.select(documents.c.native_id, documents.c.text)).all())
+    author = pseudonym("Jenny_Mixes", study.key())
+    assert rows["t1_b"] == f"{author}, my teacher [name] says Ozone 11 beats it for trap."
+    stored = database_text(store)
+    for name in ("Marcus", "Whitaker", "Priya", "Raman", "Jenny_Mixes"):
+        assert name not in stored

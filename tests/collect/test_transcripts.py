@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import docx
@@ -170,10 +171,67 @@ def test_bad_transcripts_fail_with_one_clear_line(
         parse_transcript(path)
 
 
-def test_non_utf8_text_is_refused(tmp_path: Path) -> None:
+def test_mac_roman_is_detected_and_windows_1252_still_read(tmp_path: Path) -> None:
+    mac = parse_transcript(FIXTURES / "macroman.txt")
+    assert mac.turns[1].text == "Ich mag den Klang, “sehr warm” – écht gut für Lo-Fi."
+    path = tmp_path / "cp1252.txt"
+    path.write_bytes("P: déjà vu, “wirklich” – schön\n".encode("cp1252"))
+    assert parse_transcript(path).turns[0].text == "déjà vu, “wirklich” – schön"
+
+
+def test_encoding_option_is_used_and_a_wrong_one_refused(study: Study, tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes("P: déjà vu\n".encode("latin-1"))
-    with pytest.raises(BadInputError, match="not UTF-8"):
+    assert parse_transcript(path, encoding="latin-1").turns[0].text == "déjà vu"
+    with pytest.raises(BadInputError, match="not utf-8 text"):
+        parse_transcript(path, encoding="utf-8")
+    code, output = _run(study, str(FIXTURES / "macroman.txt"), "--encoding", "mac_roman")
+    assert code == 0, output
+    with study.open_store() as store:
+        assert "écht gut für Lo-Fi" in database_text(store)
+    code, output = _run(study, str(path), "--encoding", "klingon")
+    assert code != 0 and "unknown encoding 'klingon'" in output
+
+
+def test_title_block_and_timecodes_on_their_own_line() -> None:
+    turns = parse_transcript(FIXTURES / "titled.txt").turns
+    assert [(t.speaker, t.start_s) for t in turns] == [
+        ("Interviewer", 5.0),
+        ("P07", 12.0),
+        ("Interviewer", 100.0),
+    ]
+    assert turns[1].text == "Mostly bedroom stuff, then I tried LANDR in 2019."
+    assert not any(":" in t.text[:9] for t in turns)  # no timecode left in the text
+
+
+def test_youtube_sbv_captions_are_read_with_their_times() -> None:
+    transcript = parse_transcript(FIXTURES / "youtube.sbv")
+    assert transcript.format == "sbv"
+    (turn,) = transcript.turns
+    assert (turn.start_s, turn.end_s) == (1.2, 11.25)
+    assert turn.text == (
+        "hey everyone, welcome back to the channel today we run a trap beat through LANDR "
+        "and then through Ozone 11 to compare"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "what"),
+    [
+        ("talk.ass", b"[Script Info]\nTitle: x\n", "Advanced SubStation Alpha"),
+        ("talk.rtf", b"{\\rtf1\\ansi P: hello}", "an RTF document"),
+        ("talk.pdf", b"%PDF-1.7\n", "a PDF document"),
+        ("talk.ttml", b"<tt xmlns='http://www.w3.org/ns/ttml'>", "TTML captions"),
+        ("captions", b"<?xml version='1.0'?><tt/>", "an XML file"),
+        ("talk.bin", b"\x00\x01\x02P: hi", "a binary file"),
+    ],
+)
+def test_formats_that_cannot_be_read_are_refused_by_name(
+    tmp_path: Path, name: str, content: bytes, what: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(BadInputError, match=f"cannot read {re.escape(what)}"):
         parse_transcript(path)
 
 
@@ -282,3 +340,32 @@ def test_a_bad_file_stops_the_import_before_anything_is_stored(study: Study) -> 
     )
     with study.open_store() as store, store.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(documents)).scalar() == 0
+
+
+# --- person names in running text ---------------------------------------------------------
+
+STUDENTS = ("Jenny", "Marcus", "Bell", "Priya", "Tom", "Okonkwo", "Aaliyah")
+
+
+def test_names_spoken_in_a_turn_are_masked_and_tools_places_genres_stay(study: Study) -> None:
+    code, output = _run(study, str(FIXTURES / "classroom.vtt"))
+    assert code == 0, output
+    with study.open_store() as store:
+        text = " ".join(t.text for t in _turns(store))
+        stored = database_text(store)
+    assert text.startswith("OK everyone, settle down. [name], can you play")
+    assert text.count("[name]") >= 5
+    for kept in ("LANDR", "Ozone 11", "Berlin", "lo-fi hip hop", "eMastered", "Spotify"):
+        assert kept in stored
+    for name in STUDENTS:
+        assert name not in stored, name
+
+
+def test_names_stay_when_the_study_turns_masking_off(study: Study) -> None:
+    study.settings["mask_person_names"] = False
+    study.save_settings()
+    code, output = _run(study, str(FIXTURES / "classroom.vtt"))
+    assert code == 0, output
+    with study.open_store() as store:
+        stored = database_text(store)
+    assert "Jenny" in stored and "[name]" not in stored

@@ -3,6 +3,8 @@ real_layouts.py for each quirk), and personal answers recognised by heading and 
 
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
 from pathlib import Path
 
@@ -279,3 +281,197 @@ def test_qualtrics_legacy_layout_previews_are_left_out(
     export = read_export(path)
     assert export.n_respondents == 1
     assert dict(export.excluded) == {"Survey Preview": 1}
+
+
+def test_names_in_free_text_answers_are_masked(study: Study, tmp_path: Path) -> None:
+    path = forms_xlsx(
+        tmp_path / "names.xlsx",
+        ["ID", "Start time", "Completion time", "Which best describes you?", "Anything else?"],
+        [
+            [1, 45292.4, 45292.5, "Hobbyist", "My teacher Marcus Whitaker showed me LANDR."],
+            [2, 45292.4, 45292.5, "Pro", "Thanks, Priya Raman, I still master in Ozone 11."],
+            [3, 45292.4, 45292.5, "Hobbyist", "No, it is fine for lo-fi hip hop demos."],
+        ],
+    )
+    code, output = _import(study, str(path))
+    assert code == 0, output
+    stored = _stored(study)
+    for name in ("Marcus", "Whitaker", "Priya", "Raman"):
+        assert name not in stored, name
+    for kept in ("LANDR", "Ozone 11", "lo-fi hip hop"):
+        assert kept in stored
+    assert "showed me LANDR" in stored and "My teacher [name] showed" in stored
+
+
+BIRTH_DATES = (
+    "1990-04-12",
+    "12/04/1987",
+    "3 May 1975",
+    "April 1, 2001",
+    "1968-11-30",
+    "22.07.1995",
+)
+FIRST_NAMES = ("Jenny", "Marcus", "Priya", "Tomasz", "Aaliyah", "Kwame")
+
+
+@pytest.mark.parametrize(
+    ("born", "named"),
+    [("Date you are born", "Name (optional)"), ("Q7", "Q8")],  # by wording; by answers
+)
+def test_birth_dates_and_names_are_left_out_by_wording_or_answers(
+    study: Study, tmp_path: Path, born: str, named: str
+) -> None:
+    rows = [
+        [i + 1, 45292.4, 45292.5, role, day, name, "Fine for demos."]
+        for i, (day, name, role) in enumerate(
+            zip(BIRTH_DATES, FIRST_NAMES, ["Hobbyist", "Pro"] * 3, strict=True)
+        )
+    ]
+    header = ["ID", "Start time", "Completion time", "Which best describes you?", born, named]
+    path = forms_xlsx(tmp_path / "people.xlsx", [*header, "Anything else?"], rows)
+    export = read_export(path)
+    assert {c.code: c.personal for c in export.columns if c.role == "personal"} == {
+        born: "birth date",
+        named: "name",
+    }
+    code, output = _import(study, str(path))
+    assert code == 0, output
+    stored = _stored(study)
+    for value in (*BIRTH_DATES, *FIRST_NAMES):
+        assert value not in stored, value
+    assert "Hobbyist" in stored
+
+
+def test_addresses_are_recognised_by_their_answers() -> None:
+    from earwitness.survey._readers import personal_content
+
+    assert (
+        personal_content(
+            ["12 Harbour Road, Bristol", "Hauptstraße 5, 10115 Berlin", "221B Baker Street"]
+        )
+        == "address"
+    )
+    assert personal_content(["Hobbyist", "Professional", "Hobbyist", "Professional"]) == ""
+    assert personal_content(["Logic Pro", "Ableton Live", "Reaper", "FL Studio"]) == ""
+    assert personal_content(["2023-01-04", "2024-02-03", "2022-05-06"]) == ""  # not births
+
+
+# --- LimeSurvey system columns in other languages, Yes/No/N/A, second heading rows -------------
+
+LS_RESPONSE_IDS = ("9101", "9102", "9103", "9104", "9105", "9106")
+LS_SEEDS = ("483920117", "120938475", "998877661", "564738291", "302010405", "771265309")
+LS_TOKENS = ("k3Jd9xQ2mPz7aB1", "Zz8yX7wV6uT5sR4", "q1W2e3R4t5Y6u7I", "AaBbCcDdEeFf001")
+
+
+def _ls_csv(path: Path, header: list[str], extra_rows: list[list[str]] = ()) -> Path:  # type: ignore[assignment]
+    """A LimeSurvey 6 "Export responses" CSV (full headings, full answers) with the system
+    columns in the order LimeSurvey writes them. SIMULATED answers."""
+    tools = ["Ja", "Nein", "N/A"]
+    rows = [
+        [
+            rid,
+            f"2025-03-0{i + 1} 16:00:00",
+            "3",
+            "de",
+            seed,
+            LS_TOKENS[i % 4],
+            f"2025-03-0{i + 1} 15:51:00",
+            f"2025-03-0{i + 1} 16:00:00",
+            f"192.0.2.{i + 10}",
+            ["Hobbyist", "Pro"][i % 2],
+            str(3 + i),
+            tools[i % 3],
+            tools[(i + 1) % 3],
+            "Simulated: fine for demos.",
+        ]
+        for i, (rid, seed) in enumerate(zip(LS_RESPONSE_IDS, LS_SEEDS, strict=True))
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerows([header, *extra_rows, *rows])
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    return path
+
+
+LS_QUESTIONS = [
+    "Was beschreibt Sie am besten?",
+    "Wie viele Jahre mischen Sie schon?",
+    "Welche KI-Werkzeuge haben Sie benutzt? [LANDR]",
+    "Welche KI-Werkzeuge haben Sie benutzt? [iZotope Ozone]",
+    "Noch etwas?",
+]
+LS_GERMAN = [
+    "Antwort ID",
+    "Datum Abgeschickt",
+    "Letzte Seite",
+    "Start-Sprache",
+    "Zufallsstartwert",
+    "Zugangsschlüssel",
+    "Datum gestartet",
+    "Datum letzte Aktivität",
+    "IP-Adresse",
+    *LS_QUESTIONS,
+]
+# Headings in a language earwitness keeps no list for (the test's own words): the system
+# columns are recognised by their place and values.
+LS_UNLISTED = [
+    "Vastauksen tunnus",
+    "Lähetetty",
+    "Viimeinen sivu",
+    "Aloituskieli",
+    "Siemen",
+    "Avain",
+    "Aloitettu",
+    "Viimeisin toiminto",
+    "IP-osoite",
+    *LS_QUESTIONS,
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "fmt"), [(LS_GERMAN, ()), (LS_UNLISTED, ("--format", "limesurvey"))]
+)
+def test_limesurvey_system_columns_in_any_language_never_reach_the_store(
+    study: Study, tmp_path: Path, header: list[str], fmt: tuple[str, ...]
+) -> None:
+    path = _ls_csv(tmp_path / "results-survey123456.csv", header)
+    export = read_export(path, format=fmt[1] if fmt else "auto")
+    assert export.format == "limesurvey"
+    roles = [c.role for c in export.columns]
+    assert roles[:9] == ["respondent", *["meta"] * 4, "personal", "meta", "meta", "personal"]
+    merged = [c for c in export.columns if c.code == "Welche KI-Werkzeuge haben Sie benutzt?"]
+    assert len(merged) == 1  # Ja / Nein / N/A columns are one multiple-choice item
+    assert export.cells[0][export.columns.index(merged[0])] == "LANDR"
+    code, output = _import(study, str(path), *fmt)
+    assert code == 0, output
+    assert "Imported 6 respondents" in output
+    stored = _stored(study)
+    for value in (*LS_RESPONSE_IDS, *LS_SEEDS, *LS_TOKENS, "192.0.2.1", "15:51"):
+        assert value not in stored, value
+
+
+def test_limesurvey_second_heading_row_is_no_respondent(study: Study, tmp_path: Path) -> None:
+    codes = ["id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate"]
+    codes += ["datestamp", "ipaddr", "G01Q01", "G01Q02", "G01Q03[SQ001]", "G01Q03[SQ002]"]
+    path = _ls_csv(tmp_path / "two-headings.csv", [*codes, "G01Q04"], [LS_GERMAN])
+    export = read_export(path)
+    assert export.n_respondents == 6
+    assert export.respondent_ids() == list(LS_RESPONSE_IDS)
+    assert export.rows[0] == 3  # the file's third line
+    code, output = _import(study, str(path))
+    assert code == 0, output
+    assert "Imported 6 respondents" in output
+    assert "Antwort ID" not in _stored(study)
+
+
+def test_qualtrics_text_row_without_importid_row_is_no_respondent(
+    qualtrics_csv: Path, tmp_path: Path
+) -> None:
+    lines = qualtrics_csv.read_bytes().split(b"\n")
+    path = tmp_path / "no-importids.csv"
+    path.write_bytes(b"\n".join([lines[0], lines[1], *lines[3:]]))
+    full = read_export(qualtrics_csv, keep_previews=True)
+    cut = read_export(path, keep_previews=True)
+    assert cut.n_respondents == full.n_respondents
+    assert cut.respondent_ids() == full.respondent_ids()
+    assert not any(row[0] == "Anfangsdatum" for row in cut.cells)

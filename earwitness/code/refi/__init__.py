@@ -13,6 +13,7 @@ from earwitness.code.refi._exchange import (
     export_qdc,
     export_qdpx,
     import_qdc,
+    import_qdc_with_sets,
     import_qdpx,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "export_qdc",
     "export_qdpx",
     "import_qdc",
+    "import_qdc_with_sets",
     "import_qdpx",
 ]

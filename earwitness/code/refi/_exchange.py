@@ -53,7 +53,8 @@ from earwitness.code.refi._codes import inserted_id, write_codes
 from earwitness.code.refi._offsets import OffsetMap, OffsetUnit
 from earwitness.code.refi._read import (
     RefiProject,
-    read_codebook_file,
+    RefiSet,
+    read_codebook,
     read_project,
 )
 from earwitness.code.refi._write import ExportSummary, ProgressFactory, export_qdc, export_qdpx
@@ -82,6 +83,7 @@ __all__ = [
     "export_qdc",
     "export_qdpx",
     "import_qdc",
+    "import_qdc_with_sets",
     "import_qdpx",
 ]
 
@@ -120,10 +122,17 @@ class ImportSummary:
 
 def import_qdc(store: Store, path: str | Path) -> int:
     """Add or update the codes of a REFI-QDA codebook file; return how many it holds."""
-    refi_codes = read_codebook_file(path)
+    return import_qdc_with_sets(store, path)[0]
+
+
+def import_qdc_with_sets(store: Store, path: str | Path) -> tuple[int, int]:
+    """Add or update the codes and sets (ATLAS.ti's code groups) of a codebook file, in one
+    transaction; return how many codes and sets it holds."""
+    refi_codes, refi_sets = read_codebook(path)
     with store.transaction() as connection:
-        write_codes(connection, refi_codes)
-    return len(refi_codes)
+        code_ids, _new = write_codes(connection, refi_codes)
+        _insert_sets(connection, refi_sets, {}, code_ids)
+    return len(refi_codes), len(refi_sets)
 
 
 def _existing(connection: Connection, column: sa.Column[Any], values: Sequence[str]) -> set[str]:
@@ -379,14 +388,14 @@ def _insert_description(connection: Connection, project: RefiProject) -> None:
 
 def _insert_sets(
     connection: Connection,
-    project: RefiProject,
+    refi_sets: list[RefiSet],
     document_ids: dict[str, int],
     code_ids: dict[str, int],
 ) -> None:
     """Each <Set> and its members that the study holds (members are found by guid)."""
-    note_ids = _ids_by_guid(connection, notes, [g for item in project.sets for g in item.notes])
-    known = _ids_by_guid(connection, sets, [item.guid for item in project.sets])
-    for item in project.sets:
+    note_ids = _ids_by_guid(connection, notes, [g for item in refi_sets for g in item.notes])
+    known = _ids_by_guid(connection, sets, [item.guid for item in refi_sets])
+    for item in refi_sets:
         set_id = known.get(item.guid)
         if set_id is None:
             set_id = inserted_id(
@@ -490,7 +499,7 @@ def import_qdpx(
         )
         _insert_notes(connection, project, targets, coder_ids)
         _insert_cases(store, connection, project, document_ids)
-        _insert_sets(connection, project, document_ids, code_ids)
+        _insert_sets(connection, project.sets, document_ids, code_ids)
     per_coder: Counter[str] = Counter(
         _coder_of(anchor, coding.user) or ""
         for anchor in anchored

@@ -34,6 +34,7 @@ __all__ = [
     "RefiSource",
     "decode_text",
     "normalise_guid",
+    "read_codebook",
     "read_codebook_file",
     "read_project",
 ]
@@ -257,6 +258,12 @@ def read_codes(codes_element: etree._Element, file: str | Path) -> list[RefiCode
 
 def read_codebook_file(path: str | Path) -> list[RefiCode]:
     """The codes of a ``.qdc`` codebook file (a ``<CodeBook>`` XML document)."""
+    return read_codebook(path)[0]
+
+
+def read_codebook(path: str | Path) -> tuple[list[RefiCode], list[RefiSet]]:
+    """The codes and sets of a ``.qdc`` codebook file. ATLAS.ti writes its code groups as
+    ``<Sets>`` of ``<MemberCode>`` (the REFI-QDA Codebook schema allows them)."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -268,7 +275,7 @@ def read_codebook_file(path: str | Path) -> list[RefiCode]:
     if _local(root) != "CodeBook":
         raise BadInputError(f"expected a <CodeBook> document, found <{_local(root)}>", file=path)
     codes = _child(root, "Codes")
-    return read_codes(codes, path) if codes is not None else []
+    return (read_codes(codes, path) if codes is not None else []), _read_sets(root, path)
 
 
 # --- project ----------------------------------------------------------------------------
@@ -453,8 +460,12 @@ def _read_notes(root: etree._Element, archive: SafeArchive, file: Path) -> list[
 
 
 def _refs(element: etree._Element, name: str) -> list[str]:
+    """Member guids: ``targetGUID`` in a project; the Codebook schema's ``<MemberCode>``
+    names its code with ``guid`` instead."""
     return [
-        guid for ref in _children(element, name) if (guid := normalise_guid(ref.get("targetGUID")))
+        guid
+        for ref in _children(element, name)
+        if (guid := normalise_guid(ref.get("targetGUID") or ref.get("guid")))
     ]
 
 

@@ -170,6 +170,11 @@ class _Run:
         return self.engine.label if self.engine else "forum"
 
     def run(self) -> None:
+        if self.thread == self.query.start_url and self.thread_next is not None:
+            # a thread start URL cut short: its first page is stored, go on where it stopped
+            self.thread_pages(self.query.start_url)
+            self.save([], done=True)
+            return
         page = self.fetch(self.listing_url)
         if page.posts:  # the start URL is a thread
             if self.query.start_url not in self.done_on_page:
