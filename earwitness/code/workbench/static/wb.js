@@ -203,7 +203,8 @@ async function loadList() {
       el("td", { class: "num" }, p.documents)))));
   const box = document.getElementById("progress");
   if (!box) return;
-  box.replaceChildren(el("h3", { style: "font-size:.95rem;margin:.2rem 0" }, "Progress per coder"), progress);
+  box.replaceChildren(el("h3", { style: "font-size:.95rem;margin:.2rem 0" }, "Progress per coder"),
+    S.progress.length ? progress : el("p", {}, "Nobody has coded yet."));
   document.getElementById("count").textContent =
     `${data.total} documents` + (data.total > data.documents.length ? `, first ${data.documents.length} shown` : "");
   const rows = data.documents.map((d) => el("tr", {},
