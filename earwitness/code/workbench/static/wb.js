@@ -1,5 +1,5 @@
 // earwitness workbench. Study text is only ever put in the page with textContent (never
-// innerHTML). Offsets sent to and read from the server are Unicode code points, as the
+// as markup). Offsets sent to and read from the server are Unicode code points, as the
 // store and REFI-QDA count them; the page converts to and from the browser's UTF-16.
 "use strict";
 
