@@ -245,7 +245,7 @@ async function openDocument(id, keepScroll) {
   text.scrollTop = scroll;
   if (!keepScroll) text.focus();
   window.__wbLastOpenMs = performance.now() - t0;
-  say(`Document ${doc.id} opened in ${Math.round(window.__wbLastOpenMs)} ms`);
+  if (!keepScroll) say(`Document ${doc.id} opened in ${Math.round(window.__wbLastOpenMs)} ms`);
 }
 
 function renderText() {
@@ -449,9 +449,9 @@ async function applyCode(guid, pressedAt) {
     await api("apply", { document: S.doc.id, start: S.sel.start, end: S.sel.end, code: guid });
     window.__wbTimings.push({ action: "apply", ms: performance.now() - started });
     remember(guid);
-    say(`Applied ${code.path} to [${S.sel.start}, ${S.sel.end})`);
     const sel = S.sel;
     await openDocument(S.doc.id, true);
+    say(`Applied ${code.path} to [${sel.start}, ${sel.end})`);
     S.sel = sel;
     showSelection();
     document.getElementById("text").focus();
@@ -539,8 +539,8 @@ async function removeCoding(c, pressedAt) {
   try {
     await api(`remove/${c.id}`, { expected: expected(c) });
     window.__wbTimings.push({ action: "remove", ms: performance.now() - started });
-    say("Coding removed");
     await openDocument(S.doc.id, true);
+    say("Coding removed");
     const first = document.querySelector("#codings li[tabindex]");
     (first || document.getElementById("text")).focus();
   } catch (error) { failed(error); }
