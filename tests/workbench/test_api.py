@@ -54,7 +54,9 @@ def test_apply_remove_and_stale_edits_are_refused(wb_study) -> None:
     assert (coding["start"], coding["end"]) == (at, at + 2)
     expected = {"start": at, "end": at + 2, "memo": None}
     # a second tab moves it; the first tab's stale removal is refused and changes nothing
-    moved = ana.post(f"/api/adjust/{first}", json={"expected": expected, "start": at, "end": at + 1})
+    moved = ana.post(
+        f"/api/adjust/{first}", json={"expected": expected, "start": at, "end": at + 1}
+    )
     assert moved.status_code == 200
     stale = ana.post(f"/api/remove/{first}", json={"expected": expected})
     assert stale.status_code == 409 and stale.json()["conflict"]
@@ -71,11 +73,17 @@ def test_apply_remove_and_stale_edits_are_refused(wb_study) -> None:
         assert connection.scalar(sa.select(codings.c.memo).where(codings.c.id == new)) == "one"
     # another coder may not remove ana's coding
     ben = client(store, "ben")
-    theirs = ben.post(f"/api/remove/{new}", json={"expected": {"start": at, "end": at + 1, "memo": "one"}})
+    theirs = ben.post(
+        f"/api/remove/{new}", json={"expected": {"start": at, "end": at + 1, "memo": "one"}}
+    )
     assert theirs.status_code == 400 and "ana's" in theirs.json()["error"]
-    gone = ana.post(f"/api/remove/{new}", json={"expected": {"start": at, "end": at + 1, "memo": "one"}})
+    gone = ana.post(
+        f"/api/remove/{new}", json={"expected": {"start": at, "end": at + 1, "memo": "one"}}
+    )
     assert gone.status_code == 200 and view(ana, doc)["codings"] == []
-    bad = ana.post("/api/apply", json={"document": doc, "start": 5, "end": 999, "code": guid(ana, "Harsh")})
+    bad = ana.post(
+        "/api/apply", json={"document": doc, "start": 5, "end": 999, "code": guid(ana, "Harsh")}
+    )
     assert bad.status_code == 400 and "code points" in bad.json()["error"]
 
 

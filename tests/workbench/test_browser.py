@@ -50,10 +50,16 @@ def select_text(page, needle: str) -> None:
             const root = document.getElementById('text');
             const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
             const nodes = []; let all = '';
-            while (walker.nextNode()) { nodes.push([walker.currentNode, all.length]); all += walker.currentNode.data; }
+            while (walker.nextNode()) {
+              nodes.push([walker.currentNode, all.length]);
+              all += walker.currentNode.data;
+            }
             const at = all.indexOf(needle);
             if (at < 0) return false;
-            const point = (u) => { for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i][1] <= u) return [nodes[i][0], u - nodes[i][1]]; };
+            const point = (u) => {
+              for (let i = nodes.length - 1; i >= 0; i--)
+                if (nodes[i][1] <= u) return [nodes[i][0], u - nodes[i][1]];
+            };
             const [a, ao] = point(at), [b, bo] = point(at + needle.length);
             document.getSelection().setBaseAndExtent(a, ao, b, bo);
             return true;
@@ -173,7 +179,7 @@ def test_a_coders_session(wb_study, serve, browser, tmp_path: Path) -> None:
     assert ("Wants knobs", "cafe\u0301 demo") in texts
     assert ("音がきれい", "\r\n音がきれい") in texts
     assert not any(text == "hats" for _, text in texts)
-    assert UNICODE_POST.index("🎧🔥") == [s for n, s, _, _ in found if n == "Harsh"][0]
+    assert UNICODE_POST.index("🎧🔥") == next(s for n, s, _, _ in found if n == "Harsh")
     assert sum(1 for name, _ in texts if name == "Harsh") == 1
     assert len(found) == 6  # four in the Unicode post, one in each other document
     with store.connect() as connection:
@@ -207,7 +213,8 @@ def test_a_coders_session(wb_study, serve, browser, tmp_path: Path) -> None:
         tools.append(tool)
         page.keyboard.press("1234"[i % 4])
         page.wait_for_function(
-            "(n) => document.getElementById('stance-progress').textContent.startsWith('You labelled ' + n + ' ')",
+            "(n) => document.getElementById('stance-progress').textContent"
+            ".startsWith('You labelled ' + n + ' ')",
             arg=i + 1,
         )
     page.keyboard.press("u")  # take back the 21st

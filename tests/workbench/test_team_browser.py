@@ -24,9 +24,15 @@ def test_two_coders_at_once_lose_nothing_and_stale_edits_are_refused(
         ana_server, ben_server = serve(store, "ana"), serve(second_store, "ben")
         with playwright_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            ana = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
-            ana2 = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
-            ben = browser.new_context(viewport={"width": 820, "height": 1180}, bypass_csp=True).new_page()
+            ana = browser.new_context(
+                viewport={"width": 1280, "height": 800}, bypass_csp=True
+            ).new_page()
+            ana2 = browser.new_context(
+                viewport={"width": 1280, "height": 800}, bypass_csp=True
+            ).new_page()
+            ben = browser.new_context(
+                viewport={"width": 820, "height": 1180}, bypass_csp=True
+            ).new_page()
             for page, server in ((ana, ana_server), (ana2, ana_server), (ben, ben_server)):
                 page.goto(f"{server.url}/#/doc/{ids['u1']}")
                 page.wait_for_selector("#text span")

@@ -67,7 +67,9 @@ def codebook_tree(connection: Connection) -> list[dict[str, Any]]:
     return tree
 
 
-def _notes(connection: Connection, target_type: str, target_id: int | None = None) -> dict[int, Any]:
+def _notes(
+    connection: Connection, target_type: str, target_id: int | None = None
+) -> dict[int, Any]:
     """The first note of each target (the one the workbench edits), by target id."""
     query = sa.select(notes.c.id, notes.c.target_id, notes.c.text).where(
         notes.c.target_type == target_type, notes.c.target_id.is_not(None)
@@ -204,7 +206,7 @@ def filter_options(connection: Connection) -> dict[str, list[str]]:
 def progress(connection: Connection) -> list[dict[str, Any]]:
     """Per coder: documents with at least one of their codings, and documents marked done."""
     total = int(connection.scalar(sa.select(sa.func.count()).select_from(documents)) or 0)
-    coded = dict(
+    coded: dict[str, int] = dict(
         connection.execute(
             sa.select(coders.c.name, sa.func.count(sa.distinct(codings.c.document_id)))
             .join(codings, codings.c.coder_id == coders.c.id)
@@ -212,7 +214,7 @@ def progress(connection: Connection) -> list[dict[str, Any]]:
             .group_by(coders.c.name)
         ).all()
     )
-    done = dict(
+    done: dict[str, int] = dict(
         connection.execute(
             sa.select(coders.c.name, sa.func.count())
             .join(document_status, document_status.c.coder_id == coders.c.id)
@@ -220,8 +222,12 @@ def progress(connection: Connection) -> list[dict[str, Any]]:
         ).all()
     )
     return [
-        {"coder": name, "coded": int(coded.get(name, 0)), "done": int(done.get(name, 0)),
-         "documents": total}  # fmt: skip
+        {
+            "coder": name,
+            "coded": int(coded.get(name, 0)),
+            "done": int(done.get(name, 0)),
+            "documents": total,
+        }
         for name in sorted(set(coded) | set(done))
     ]
 

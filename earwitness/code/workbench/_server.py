@@ -160,8 +160,9 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
             _write.set_coding_memo(store, coder, item, prior, str(_text(body, "memo")))
             return {"id": item}
         if action == "memo":
-            note = _write.set_note(store, coder, str(_text(body, "target")), _int(body, "id"),
-                                   _text(body, "prior", required=False), str(_text(body, "text")))  # fmt: skip
+            prior = _text(body, "prior", required=False)
+            target, text = str(_text(body, "target")), str(_text(body, "text"))
+            note = _write.set_note(store, coder, target, _int(body, "id"), prior, text)
             return {"note": note}
         if action == "in-vivo":
             guid, new = _write.in_vivo(store, coder, _int(body, "document"), _int(body, "start"),

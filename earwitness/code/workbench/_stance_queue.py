@@ -14,7 +14,15 @@ from earwitness.errors import BadInputError
 from earwitness.store import Store
 from earwitness.store.schema import coders, documents, segments, tool_mentions
 
-__all__ = ["CONTEXT", "STANCE_KEYS", "label", "next_units", "sample_units", "stance_progress", "undo"]
+__all__ = [
+    "CONTEXT",
+    "STANCE_KEYS",
+    "label",
+    "next_units",
+    "sample_units",
+    "stance_progress",
+    "undo",
+]
 
 STANCE_KEYS = ("positive", "negative", "mixed", "neutral")
 CONTEXT = 300  # characters of the document shown on each side of the segment

@@ -21,8 +21,8 @@ from earwitness.code._coding import _apply, _replace_memo, apply_code, locate
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import Store, ensure_coder, insert_ignoring_conflicts
 from earwitness.store.schema import (
-    codes,
     coders,
+    codes,
     coding_resolutions,
     codings,
     document_status,
@@ -131,9 +131,7 @@ def adjust_coding(
     return new_id
 
 
-def set_coding_memo(
-    store: Store, coder: str, coding_id: int, prior: str | None, memo: str
-) -> None:
+def set_coding_memo(store: Store, coder: str, coding_id: int, prior: str | None, memo: str) -> None:
     """Replace a coding's memo if it still is ``prior`` (the code area's optimistic check)."""
     with store.transaction() as connection:
         _own(connection, coder, coding_id, Expected(*_span(connection, coding_id), prior))
@@ -200,7 +198,10 @@ def set_note(
 def mark_done(store: Store, coder: str, document_id: int, done: bool) -> None:
     """Mark the document done (or not done) for this coder."""
     with store.transaction() as connection:
-        if connection.scalar(sa.select(documents.c.id).where(documents.c.id == document_id)) is None:
+        if (
+            connection.scalar(sa.select(documents.c.id).where(documents.c.id == document_id))
+            is None
+        ):
             raise BadInputError(f"no document {document_id} in the study", field="document")
         coder_id = ensure_coder(connection, coder)
         mine = (document_status.c.document_id == document_id) & (
