@@ -694,3 +694,16 @@ coding_resolutions = sa.Table(
     sa.Column("resolved", sa.JSON, nullable=False, default=list, comment="ids of the codings"),
     _created(),
 )
+
+# Every change made to the codebook in the workbench, with the codebook as it was after it
+# (YAML, as `codebook export` writes it): the codebook's version history.
+codebook_changes = sa.Table(
+    "codebook_changes",
+    metadata,
+    _id(),
+    _fk("coder_id", "coders.id", ondelete="SET NULL"),
+    sa.Column("action", sa.String(16), nullable=False, comment="add, edit, move or merge"),
+    sa.Column("detail", sa.JSON, nullable=False, default=dict),
+    sa.Column("codebook", sa.Text, nullable=False, comment="the codebook after the change"),
+    _created(),
+)

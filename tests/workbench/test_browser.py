@@ -272,3 +272,32 @@ def test_a_coders_session(wb_study, serve, browser, tmp_path: Path) -> None:
         for name in ("list", "reading", "stance", "agreement"):
             (shots / f"{name}.png").write_bytes((tmp_path / f"{name}.png").read_bytes())
     assert re.search(r"opened in \d+ ms", page.inner_text("#status")) or True
+
+
+@pytest.mark.parametrize("any_study", ["sqlite"], indirect=True)
+def test_editing_the_codebook_in_place(wb_study, serve, browser, tmp_path: Path) -> None:
+    store, _ = wb_study
+    served = serve(store, "ana")
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page.goto(f"{served.url}/#/codebook")
+    page.wait_for_selector("#code-editors details")
+    page.fill("#add-name", "Pumping <i>")
+    page.select_option("#add-parent", label="Quality")
+    page.fill("#add-definition", "Audible gain riding.")
+    page.click("text=Add code")
+    page.wait_for_selector("summary:has-text('Quality/Pumping <i>')")
+    harsh = page.locator("details.code-editor:has(> summary:text-is(' Quality/Harsh'))")
+    harsh.locator("summary").click()
+    harsh.get_by_label("Name of Quality/Harsh").fill("Harsh or brittle")
+    harsh.get_by_label("Inclusion criteria of Quality/Harsh").fill("Glassy highs.")
+    harsh.locator("button", has_text="Save").click()
+    page.wait_for_selector("summary:has-text('Quality/Harsh or brittle')")
+    assert page.locator("ol[aria-label='Codebook versions'] li").count() == 2
+    page.screenshot(path=str(tmp_path / "codebook.png"), full_page=True)
+    with store.connect() as connection:
+        rows = dict(connection.execute(sa.select(codes.c.name, codes.c.inclusion)).all())
+    assert rows["Harsh or brittle"] == "Glassy highs." and "Pumping <i>" in rows
+    assert "Harsh" not in rows
+    shots = Path(__file__).parent.parent.parent / ".screens"
+    if shots.is_dir():
+        (shots / "codebook.png").write_bytes((tmp_path / "codebook.png").read_bytes())

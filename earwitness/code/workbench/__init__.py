@@ -10,6 +10,13 @@ through the code area's functions.
 from __future__ import annotations
 
 from earwitness.code.workbench._agreement import agreement_view, disagreements, human_coders
+from earwitness.code.workbench._codebook_edit import (
+    add_code,
+    codebook_history,
+    edit_code,
+    merge_codes,
+    move_code,
+)
 from earwitness.code.workbench._read import codebook_tree, document_view, list_documents, progress
 from earwitness.code.workbench._server import WorkbenchConfig, create_app
 from earwitness.code.workbench._stance_queue import label, next_units, sample_units, undo
@@ -30,18 +37,23 @@ __all__ = [
     "ConflictError",
     "Expected",
     "WorkbenchConfig",
+    "add_code",
     "adjust_coding",
     "agreement_view",
     "apply_span",
+    "codebook_history",
     "codebook_tree",
     "create_app",
     "disagreements",
     "document_view",
+    "edit_code",
     "human_coders",
     "in_vivo",
     "label",
     "list_documents",
     "mark_done",
+    "merge_codes",
+    "move_code",
     "next_units",
     "progress",
     "remove_coding",

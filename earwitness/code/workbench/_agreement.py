@@ -72,9 +72,9 @@ def disagreements(
     """Stretches of text where coders ``a`` and ``b`` decided differently about a code,
     with each coder's codings there; stretches already resolved say by whom."""
     ids = dict(
-        connection.execute(sa.select(coders.c.name, coders.c.id).where(coders.c.name.in_([a, b])))
-        .tuples()
-        .all()
+        connection.execute(
+            sa.select(coders.c.name, coders.c.id).where(coders.c.name.in_([a, b]))
+        ).all()
     )
     if a not in ids or b not in ids or a == b:
         raise BadInputError(f"compare two coders with codings, not {a!r} and {b!r}")
@@ -132,9 +132,7 @@ def _with_text(connection: Connection, found: list[dict[str, Any]]) -> list[dict
     texts = dict(
         connection.execute(
             sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(wanted))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     for item in found:
         text = texts[item["document"]]

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from earwitness.code.workbench import _agreement, _read, _stance_queue, _write
+from earwitness.code.workbench import _codebook_edit as _edit
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import Store
 
@@ -183,6 +184,8 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
                 _text(body, "memo", required=False),
             )  # fmt: skip
             return {"id": new}
+        if action.startswith("code-"):
+            return edit_codebook(action, body)
         if action == "stance-label":
             _stance_queue.label(store, coder, _int(body, "segment"), str(_text(body, "tool")),
                                 str(_text(body, "stance")))  # fmt: skip
@@ -192,6 +195,26 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
             return _stance_queue.stance_progress(store, coder)
         raise _Refused(404, "not found")
 
+    def edit_codebook(action: str, body: dict[str, Any]) -> Any:
+        guid = _text(body, "code", required=False)
+        parent = _text(body, "parent", required=False) or None
+        fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+        if action == "code-add":
+            new, version = _edit.add_code(store, coder, parent, fields)
+            return {"code": new, "version": version}
+        if guid is None:
+            raise BadInputError("name the code by its guid", field="code")
+        if action == "code-edit":
+            expected = body.get("expected") if isinstance(body.get("expected"), dict) else {}
+            return {"version": _edit.edit_code(store, coder, guid, expected, fields)}
+        if action == "code-move":
+            return {"version": _edit.move_code(store, coder, guid, parent)}
+        if action == "code-merge":
+            into = str(_text(body, "into"))
+            definition = _text(body, "definition", required=False)
+            return {"version": _edit.merge_codes(store, coder, guid, into, definition)}
+        raise _Refused(404, "not found")
+
     def get(action: str, item: int | None, q: dict[str, str]) -> Any:
         if action == "start":
             return start_data()
@@ -199,6 +222,8 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
             return documents(q)
         if action == "documents" and item is not None:
             return read(lambda c: _read.document_view(c, item, coder, blind=config.blind))
+        if action == "codebook-history":
+            return read(_edit.codebook_history)
         if action == "agreement":
             return read(lambda c: _agreement.agreement_view(c, config.threshold))
         if action == "disagreements":

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from earwitness.code._codebook import Code, Codebook, read_codebook, write_codebook
+from earwitness.code._codebook import Code, Codebook, read_codebook, write_codes
 from earwitness.code._coding import _apply, _replace_memo, apply_code, locate
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import Store, ensure_coder, insert_ignoring_conflicts
@@ -227,31 +227,33 @@ def in_vivo(
     name: str | None = None,
 ) -> tuple[str, int]:
     """Create a code named by the selected text (or ``name``) under ``parent_guid`` and apply
-    it to the selection; return the code's guid and the coding's id.
+    it to the selection, in one transaction; return the code's guid and the coding's id."""
+    from earwitness.code.workbench._codebook_edit import record_change
 
-    The code is written with ``write_codebook`` and the coding with ``apply_code``: two
-    transactions, the code first, so a failure leaves at most an unused code.
-    """
-    with store.connect() as connection:
+    with store.transaction() as connection:
         text = connection.scalar(sa.select(documents.c.text).where(documents.c.id == document_id))
+        if text is None:
+            raise BadInputError(f"no document {document_id} in the study", field="document")
         codebook = read_codebook(connection)
-    if text is None:
-        raise BadInputError(f"no document {document_id} in the study", field="document")
-    label = " ".join((name or str(text)[start:end]).split())[:120]
-    if not label:
-        raise BadInputError("an in-vivo code needs some selected text")
-    parent: tuple[str, ...] = ()
-    if parent_guid:
-        found = [c for c in codebook if c.guid == parent_guid]
-        if not found:
-            raise BadInputError(f"no code {parent_guid} to place the new code under")
-        parent = found[0].path
-    path = (*parent, label)
-    if any(c.path == path for c in codebook):
-        raise BadInputError(f"code {'/'.join(path)!r} exists already: apply it instead")
-    new = Code(path=path, definition=f'In-vivo code: "{label}".')
-    write_codebook(store, Codebook(codes=[*codebook.codes, new]), origin="in-vivo")
-    return new.guid, apply_span(store, coder, document_id, start, end, new.guid)
+        label = " ".join((name or str(text)[start:end]).split())[:120]
+        if not label:
+            raise BadInputError("an in-vivo code needs some selected text")
+        parent: tuple[str, ...] = ()
+        if parent_guid:
+            found = [c for c in codebook if c.guid == parent_guid]
+            if not found:
+                raise BadInputError(f"no code {parent_guid} to place the new code under")
+            parent = found[0].path
+        path = (*parent, label)
+        if any(c.path == path for c in codebook):
+            raise BadInputError(f"code {'/'.join(path)!r} exists already: apply it instead")
+        new = Code(path=path, definition=f'In-vivo code: "{label}".')
+        write_codes(connection, Codebook(codes=[*codebook.codes, new]), origin="in-vivo")
+        record_change(connection, coder, "add", {"code": new.guid, "path": list(path)})
+        code_id = connection.scalar(sa.select(codes.c.id).where(codes.c.guid == new.guid))
+        span = locate(connection, document=document_id, start=start, end=end)
+        coding_id, _ = _apply(connection, span, int(code_id), coder, None)
+    return new.guid, coding_id
 
 
 def resolve_disagreement(

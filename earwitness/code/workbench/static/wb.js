@@ -110,7 +110,7 @@ function route() {
   alertUser("");
   const hash = location.hash || "#/documents";
   const doc = hash.match(/^#\/doc\/(\d+)/);
-  for (const name of ["documents", "stance", "agreement"]) {
+  for (const name of ["documents", "stance", "agreement", "codebook"]) {
     const link = document.getElementById("nav-" + name);
     const current = hash.startsWith("#/" + name) || (name === "documents" && doc);
     if (current) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
@@ -118,6 +118,7 @@ function route() {
   if (doc) return openDocument(Number(doc[1]));
   if (hash.startsWith("#/stance")) return openStance();
   if (hash.startsWith("#/agreement")) return openAgreement();
+  if (hash.startsWith("#/codebook")) return openCodebook();
   return openList();
 }
 
@@ -759,6 +760,100 @@ async function openDisagreements(a, b) {
   }));
   const first = box.querySelector("button");
   if (first) first.focus();
+}
+
+// --- codebook editing -----------------------------------------------------------------
+
+function parentSelect(id, label, exclude) {
+  return el("select", { id, "aria-label": label }, el("option", { value: "" }, "(top level)"),
+    ...S.codebook.filter((c) => !exclude || !(c.path === exclude.path || c.path.startsWith(exclude.path + "/")))
+      .map((c) => el("option", { value: c.guid }, c.path)));
+}
+
+function field(label, node) { return el("label", { class: "field" }, label, node); }
+
+async function reloadCodebook() {
+  const start = await api("start");
+  setCodebook(start.codebook);
+  await openCodebook();
+}
+
+async function openCodebook() {
+  const history = await api("codebook-history");
+  const name = el("input", { type: "text", id: "add-name", "aria-label": "Name of the new code", required: true });
+  const definition = el("textarea", { id: "add-definition", "aria-label": "Definition of the new code" });
+  const parent = parentSelect("add-parent", "Parent of the new code");
+  const add = el("form", { class: "code-form", "aria-label": "Add a code" },
+    el("h3", {}, "Add a code"), field("Name ", name), field(" under ", parent),
+    field("Definition", definition), el("button", { type: "submit" }, "Add code"));
+  add.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("code-add", { parent: parent.value || null, fields: { name: name.value, definition: definition.value } });
+      say(`Added ${name.value}`);
+      await reloadCodebook();
+    } catch (error) { alertUser(error.message); }
+  });
+  const items = S.codebook.map((c) => codeEditor(c));
+  const changes = el("ol", { reversed: true, "aria-label": "Codebook versions" },
+    ...history.map((h) => el("li", {}, `v${h.version} · ${h.action} · ${h.coder} · ${h.at.slice(0, 19).replace("T", " ")} · `,
+      (h.detail.path || []).join("/") || h.detail.code || "")));
+  show(el("h2", {}, "Codebook"),
+    el("p", {}, "Every change is one transaction, versioned below; ",
+      el("code", {}, "earwitness code codebook export FILE"), " writes the codebook as it is now."),
+    add, el("h3", {}, "Codes"), el("div", { id: "code-editors" }, ...items),
+    el("h3", {}, "Versions"), changes.children.length ? changes : el("p", {}, "No changes yet."));
+}
+
+function codeEditor(c) {
+  const ids = (k) => `edit-${k}-${c.id}`;
+  const inputs = {
+    name: el("input", { type: "text", id: ids("name"), value: c.name, "aria-label": `Name of ${c.path}` }),
+    definition: el("textarea", { id: ids("definition"), "aria-label": `Definition of ${c.path}` }),
+    inclusion: el("textarea", { id: ids("inclusion"), "aria-label": `Inclusion criteria of ${c.path}` }),
+    exclusion: el("textarea", { id: ids("exclusion"), "aria-label": `Exclusion criteria of ${c.path}` }),
+    color: el("input", { type: "color", id: ids("color"), value: c.color, "aria-label": `Colour of ${c.path}` }),
+  };
+  for (const k of ["definition", "inclusion", "exclusion"]) inputs[k].value = c[k] || "";
+  const expected = { name: c.name, definition: c.definition, inclusion: c.inclusion, exclusion: c.exclusion };
+  const edit = el("form", { "aria-label": `Edit ${c.path}` },
+    field("Name", inputs.name), field("Definition", inputs.definition),
+    field("Inclusion", inputs.inclusion), field("Exclusion", inputs.exclusion), field("Colour ", inputs.color),
+    el("button", { type: "submit" }, "Save"));
+  edit.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fields = Object.fromEntries(Object.entries(inputs).map(([k, node]) => [k, node.value]));
+    try {
+      await api("code-edit", { code: c.guid, expected, fields });
+      say(`Saved ${fields.name}`);
+      await reloadCodebook();
+    } catch (error) { alertUser(error.message); if (error.conflict) await reloadCodebook(); }
+  });
+  const parent = parentSelect(ids("parent"), `New parent of ${c.path}`, c);
+  const move = el("form", { "aria-label": `Move ${c.path}` }, field("Move under ", parent),
+    el("button", { type: "submit" }, "Move"));
+  move.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try { await api("code-move", { code: c.guid, parent: parent.value || null }); say(`Moved ${c.name}`); await reloadCodebook(); }
+    catch (error) { alertUser(error.message); }
+  });
+  const into = el("select", { id: ids("into"), "aria-label": `Merge ${c.path} into` },
+    ...S.codebook.filter((o) => o.guid !== c.guid).map((o) => el("option", { value: o.guid }, o.path)));
+  const mergeDefinition = el("textarea", { id: ids("merged"), "aria-label": "Definition of the merged code (empty: keep the target's)" });
+  const merge = el("form", { "aria-label": `Merge ${c.path}` }, field("Merge into ", into),
+    field("Merged definition (empty: keep the target's)", mergeDefinition),
+    el("button", { type: "submit" }, "Merge"));
+  merge.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("code-merge", { code: c.guid, into: into.value, definition: mergeDefinition.value || null });
+      say(`Merged ${c.name}`);
+      await reloadCodebook();
+    } catch (error) { alertUser(error.message); }
+  });
+  return el("details", { class: "code-editor", style: `margin-left:${c.depth * 1.2}rem`, "data-guid": c.guid },
+    el("summary", {}, el("span", { class: "swatch", style: `background:${c.color}`, "aria-hidden": "true" }),
+      " ", c.path, c.codable ? "" : " (theme)"), edit, move, merge);
 }
 
 // --- keys -----------------------------------------------------------------------------

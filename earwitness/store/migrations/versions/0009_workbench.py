@@ -1,8 +1,9 @@
-"""The coding workbench: documents marked done per coder, and resolutions of disagreements
+"""The coding workbench: documents marked done per coder, resolutions, codebook versions
 
 ``document_status`` holds a coder's mark that a document is done (blind double-coding
 shows the others' codings once both are done); ``coding_resolutions`` links an
-adjudicator's resolving coding to the codings it resolved, which are kept.
+adjudicator's resolving coding to the codings it resolved, which are kept;
+``codebook_changes`` keeps every codebook edit with the codebook after it.
 
 Revision ID: 0009
 Revises: 0008
@@ -61,8 +62,29 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coding_resolutions")),
     )
+    op.create_table(
+        "codebook_changes",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("coder_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "action", sa.String(length=16), nullable=False, comment="add, edit, move or merge"
+        ),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column(
+            "codebook", sa.Text(), nullable=False, comment="the codebook after the change"
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["coder_id"],
+            ["coders.id"],
+            name=op.f("fk_codebook_changes_coder_id_coders"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_codebook_changes")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("codebook_changes")
     op.drop_table("coding_resolutions")
     op.drop_table("document_status")
