@@ -143,14 +143,10 @@ def edit_code(
         changed = {f: fields[f] for f in EDITABLE if f in fields}
         name = _name(changed.pop("name", code.name))
         codebook = _repath(codebook, code.path, (*code.parent_path, name))
-        updated = [
-            replace(
-                c, **{k: (v or None) if k == "color" else str(v or "") for k, v in changed.items()}
-            )
-            if c.guid == guid
-            else c
-            for c in codebook
-        ]
+        values: dict[str, Any] = {
+            k: (v or None) if k == "color" else str(v or "") for k, v in changed.items()
+        }
+        updated = [replace(c, **values) if c.guid == guid else c for c in codebook]
         write_codes(connection, Codebook(codes=updated))
         return record_change(connection, coder, "edit", {"code": guid, "fields": sorted(fields)})
 
@@ -223,7 +219,8 @@ def _move_codings(connection: Connection, source: int, target: int) -> None:
                       codings.c.origin).where(codings.c.code_id == target)
         )
     }  # fmt: skip
-    drop, keep = [], []
+    drop: list[int] = []
+    keep: list[int] = []
     for r in connection.execute(
         sa.select(codings.c.id, codings.c.document_id, codings.c.start, codings.c.end,
                   codings.c.coder_id, codings.c.origin).where(codings.c.code_id == source)

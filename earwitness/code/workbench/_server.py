@@ -198,14 +198,16 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
     def edit_codebook(action: str, body: dict[str, Any]) -> Any:
         guid = _text(body, "code", required=False)
         parent = _text(body, "parent", required=False) or None
-        fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+        fields: dict[str, Any] = body["fields"] if isinstance(body.get("fields"), dict) else {}
         if action == "code-add":
             new, version = _edit.add_code(store, coder, parent, fields)
             return {"code": new, "version": version}
         if guid is None:
             raise BadInputError("name the code by its guid", field="code")
         if action == "code-edit":
-            expected = body.get("expected") if isinstance(body.get("expected"), dict) else {}
+            expected: dict[str, Any] = (
+                body["expected"] if isinstance(body.get("expected"), dict) else {}
+            )
             return {"version": _edit.edit_code(store, coder, guid, expected, fields)}
         if action == "code-move":
             return {"version": _edit.move_code(store, coder, guid, parent)}

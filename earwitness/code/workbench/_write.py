@@ -250,7 +250,9 @@ def in_vivo(
         new = Code(path=path, definition=f'In-vivo code: "{label}".')
         write_codes(connection, Codebook(codes=[*codebook.codes, new]), origin="in-vivo")
         record_change(connection, coder, "add", {"code": new.guid, "path": list(path)})
-        code_id = connection.scalar(sa.select(codes.c.id).where(codes.c.guid == new.guid))
+        code_id = connection.execute(
+            sa.select(codes.c.id).where(codes.c.guid == new.guid)
+        ).scalar_one()
         span = locate(connection, document=document_id, start=start, end=end)
         coding_id, _ = _apply(connection, span, int(code_id), coder, None)
     return new.guid, coding_id
