@@ -148,7 +148,8 @@ def edit_code(
         }
         updated = [replace(c, **values) if c.guid == guid else c for c in codebook]
         write_codes(connection, Codebook(codes=updated))
-        return record_change(connection, coder, "edit", {"code": guid, "fields": sorted(fields)})
+        detail = {"code": guid, "path": [*code.parent_path, name], "fields": sorted(fields)}
+        return record_change(connection, coder, "edit", detail)
 
 
 def move_code(store: Store, coder: str, guid: str, parent_guid: str | None) -> int:
@@ -159,8 +160,8 @@ def move_code(store: Store, coder: str, guid: str, parent_guid: str | None) -> i
         parent = _find(codebook, parent_guid).path if parent_guid else ()
         write_codes(connection, _repath(codebook, code.path, (*parent, code.name)))
         return record_change(
-            connection, coder, "move", {"code": guid, "from": list(code.parent_path),
-                                        "to": list(parent)}
+            connection, coder, "move", {"code": guid, "path": [*parent, code.name],
+                                        "from": list(code.parent_path)}
         )  # fmt: skip
 
 
