@@ -17,6 +17,7 @@ from earwitness.code.workbench._codebook_edit import (
     merge_codes,
     move_code,
 )
+from earwitness.code.workbench._group_queue import label_author, next_authors, unlabel_author
 from earwitness.code.workbench._read import codebook_tree, document_view, list_documents, progress
 from earwitness.code.workbench._server import WorkbenchConfig, create_app
 from earwitness.code.workbench._stance_queue import label, next_units, sample_units, undo
@@ -50,10 +51,12 @@ __all__ = [
     "human_coders",
     "in_vivo",
     "label",
+    "label_author",
     "list_documents",
     "mark_done",
     "merge_codes",
     "move_code",
+    "next_authors",
     "next_units",
     "progress",
     "remove_coding",
@@ -62,4 +65,5 @@ __all__ = [
     "set_coding_memo",
     "set_note",
     "undo",
+    "unlabel_author",
 ]

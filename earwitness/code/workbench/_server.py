@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from earwitness.code.workbench import _agreement, _read, _stance_queue, _write
+from earwitness.code.workbench import _agreement, _group_queue, _read, _stance_queue, _write
 from earwitness.code.workbench import _codebook_edit as _edit
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import Store
@@ -186,6 +186,13 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
             return {"id": new}
         if action.startswith("code-"):
             return edit_codebook(action, body)
+        if action == "group-label":
+            pseudonym, group = str(_text(body, "author")), str(_text(body, "group"))
+            _group_queue.label_author(store, coder, pseudonym, group)
+            return {"author": pseudonym, "group": group}
+        if action == "group-undo":
+            _group_queue.unlabel_author(store, str(_text(body, "author")))
+            return {"author": body.get("author")}
         if action == "stance-label":
             _stance_queue.label(store, coder, _int(body, "segment"), str(_text(body, "tool")),
                                 str(_text(body, "stance")))  # fmt: skip
@@ -231,6 +238,11 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
         if action == "disagreements":
             a, b = q.get("a", ""), q.get("b", "")
             return read(lambda c: _agreement.disagreements(c, a, b))
+        if action == "groups":
+            n = min(_optional_int(q.get("n")) or 10, 100)
+            return {
+                "authors": _group_queue.next_authors(store, n, _optional_int(q.get("seed")) or 0)
+            }
         if action == "stance":
             n = min(_optional_int(q.get("n")) or 20, 100)
             units = _stance_queue.next_units(store, n, _optional_int(q.get("seed")) or 0)

@@ -110,13 +110,14 @@ function route() {
   alertUser("");
   const hash = location.hash || "#/documents";
   const doc = hash.match(/^#\/doc\/(\d+)/);
-  for (const name of ["documents", "stance", "agreement", "codebook"]) {
+  for (const name of ["documents", "stance", "groups", "agreement", "codebook"]) {
     const link = document.getElementById("nav-" + name);
     const current = hash.startsWith("#/" + name) || (name === "documents" && doc);
     if (current) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
   if (doc) return openDocument(Number(doc[1]));
   if (hash.startsWith("#/stance")) return openStance();
+  if (hash.startsWith("#/groups")) return openGroups();
   if (hash.startsWith("#/agreement")) return openAgreement();
   if (hash.startsWith("#/codebook")) return openCodebook();
   return openList();
@@ -140,6 +141,7 @@ const KEYS = [
   ["Escape", "clear the selection; again: back to the list"],
   ["Stance queue", ""], ["1 2 3 4", "positive, negative, mixed, neutral"], ["s", "skip"],
   ["u or Backspace", "undo the last label"],
+  ["User groups", ""], ["1 2 3 4", "amateur, pro-am, professional, unknown"], ["s / u", "skip / undo"],
 ];
 
 function buildHelp() {
@@ -700,6 +702,96 @@ async function undoLabel() {
   } catch (error) { st.history.push(last); failed(error); }
 }
 
+// --- user groups queue -----------------------------------------------------------------
+
+const GROUPS = ["amateur", "pro-am", "professional", "unknown"];
+
+async function openGroups() {
+  if (!S.groups) S.groups = { queue: [], seen: new Set(), history: [], fetched: 0, labelled: 0 };
+  show(el("h2", {}, "User groups"),
+    el("p", {}, "One author at a time: which group do their own words put them in? ",
+      "Their self-descriptions are highlighted; the rules' guess is not shown."),
+    el("p", { id: "group-progress", "aria-live": "polite" }),
+    el("section", { id: "author", class: "unit", "aria-live": "polite", tabindex: "-1" }, "Loading authors…"));
+  await refillGroups();
+  renderAuthor();
+  document.getElementById("author").focus();
+}
+
+async function refillGroups() {
+  const st = S.groups;
+  const data = await api(`groups?n=10&seed=${st.fetched++}`);
+  for (const author of data.authors) {
+    if (!st.seen.has(author.pseudonym)) { st.seen.add(author.pseudonym); st.queue.push(author); }
+  }
+}
+
+function renderAuthor() {
+  const st = S.groups;
+  const box = document.getElementById("author");
+  if (!box) return;
+  document.getElementById("group-progress").textContent =
+    `You labelled ${st.labelled} authors in this session; ${st.queue.length} in the queue.`;
+  const author = st.queue[0];
+  if (!author) { box.replaceChildren(el("p", {}, "No authors with self-descriptions left to label.")); return; }
+  box.replaceChildren(
+    el("p", { class: "tool" }, "Author: ", author.pseudonym),
+    el("ul", { class: "evidence", "aria-label": "Their self-descriptions in context" },
+      ...author.evidence.map((e) => el("li", { class: "context" },
+        el("span", { class: "kind" }, `${e.kind}: `), el("span", { class: "around" }, e.before),
+        el("mark", {}, e.quote), el("span", { class: "around" }, e.after)))),
+    el("div", { class: "stance-keys", role: "group", "aria-label": "User group" },
+      ...GROUPS.map((group, i) => el("button", { type: "button", "aria-keyshortcuts": String(i + 1),
+        onclick: () => labelAuthor(group, performance.now()) }, `${i + 1} ${group}`)),
+      el("button", { type: "button", "aria-keyshortcuts": "s", onclick: skipAuthor }, "s skip"),
+      el("button", { type: "button", "aria-keyshortcuts": "u", onclick: undoAuthor,
+        disabled: !st.history.length }, "u undo")));
+}
+
+async function labelAuthor(group, pressedAt) {
+  const st = S.groups;
+  const author = st.queue[0];
+  if (!author || st.busy) return;
+  st.busy = true;
+  try {
+    await api("group-label", { author: author.pseudonym, group });
+    window.__wbTimings.push({ action: "group", ms: performance.now() - pressedAt });
+    st.history.push({ author, group });
+    st.queue.shift();
+    st.labelled++;
+    say(`${author.pseudonym}: ${group}`);
+    if (st.queue.length < 3) refillGroups().then(renderAuthor).catch(failed);
+    renderAuthor();
+  } catch (error) { failed(error); } finally { st.busy = false; }
+}
+
+function skipAuthor() {
+  const st = S.groups;
+  if (!st.queue.length) return;
+  st.history.push({ author: st.queue.shift(), group: null });
+  if (st.queue.length < 3) refillGroups().then(renderAuthor).catch(failed);
+  renderAuthor();
+}
+
+async function undoAuthor() {
+  const st = S.groups;
+  const last = st.history.pop();
+  if (!last) return;
+  try {
+    if (last.group) { await api("group-undo", { author: last.author.pseudonym }); st.labelled--; }
+    st.queue.unshift(last.author);
+    say(last.group ? `Took back ${last.group}` : "Back to the skipped author");
+    renderAuthor();
+  } catch (error) { st.history.push(last); failed(error); }
+}
+
+function groupKey(event) {
+  const index = ["1", "2", "3", "4"].indexOf(event.key);
+  if (index >= 0) { event.preventDefault(); labelAuthor(GROUPS[index], event.timeStamp); }
+  else if (event.key === "s") { event.preventDefault(); skipAuthor(); }
+  else if (event.key === "u" || event.key === "Backspace") { event.preventDefault(); undoAuthor(); }
+}
+
 // --- agreement ------------------------------------------------------------------------
 
 async function openAgreement() {
@@ -863,6 +955,7 @@ function onKey(event) {
   if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
   const hash = location.hash || "#/documents";
   if (hash.startsWith("#/stance") && S.stance) return stanceKey(event);
+  if (hash.startsWith("#/groups") && S.groups) return groupKey(event);
   if (hash.startsWith("#/doc/") && S.doc) return readerKey(event);
   if (event.key === "/" && document.getElementById("search")) {
     event.preventDefault();
