@@ -282,7 +282,11 @@ def document_view(
             coders.c.name.label("coder"),
         )
         .outerjoin(coders, coders.c.id == codings.c.coder_id)
-        .where(codings.c.document_id == document_id, codings.c.status.in_(VISIBLE))
+        .where(
+            codings.c.document_id == document_id,
+            codings.c.origin == "human",  # an accepted suggestion is its reviewer's coding
+            codings.c.status == "applied",
+        )
         .order_by(codings.c.start, codings.c.end, codings.c.id)
     ):
         mine = coder_id is not None and coding.coder_id == coder_id
@@ -314,6 +318,7 @@ def document_view(
         "hidden": hidden,
         "done": sorted(done.values()),
         "memo": _notes(connection, "document", document_id).get(document_id),
+        "proposals": _proposals(connection, document_id),
         "segments": [
             [int(r.start), int(r.end)]
             for r in connection.execute(
@@ -323,3 +328,19 @@ def document_view(
             )
         ],
     }
+
+
+def _proposals(connection: Connection, document_id: int) -> list[dict[str, Any]]:
+    """The machine's pending suggestions in the document (``code suggest``)."""
+    query = (
+        sa.select(codings.c.id, codings.c.code_id, codings.c.start, codings.c.end,
+                  codings.c.score, codings.c.model_id)
+        .where(codings.c.document_id == document_id, codings.c.origin == "model",
+               codings.c.status == "proposed")
+        .order_by(codings.c.start, codings.c.end, codings.c.id)
+    )  # fmt: skip
+    return [
+        {"id": int(r.id), "code": int(r.code_id), "start": int(r.start), "end": int(r.end),
+         "score": r.score, "model": r.model_id or ""}
+        for r in connection.execute(query)
+    ]  # fmt: skip

@@ -186,6 +186,13 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
             return {"id": new}
         if action.startswith("code-"):
             return edit_codebook(action, body)
+        if action in ("accept", "reject") and item is not None:
+            from earwitness.code.assist import accept_suggestion, reject_suggestion
+
+            if action == "accept":
+                return {"id": accept_suggestion(store, item, coder)}
+            reject_suggestion(store, item, coder)
+            return {"rejected": item}
         if action == "group-label":
             pseudonym, group = str(_text(body, "author")), str(_text(body, "group"))
             _group_queue.label_author(store, coder, pseudonym, group)

@@ -138,6 +138,7 @@ const KEYS = [
   ["c", "search the codebook (type, ↑ ↓, Enter applies)"], ["1–9", "apply a recent code"],
   ["v", "in-vivo code from the selection"], ["m", "memo on the document"],
   ["x", "mark the document done / not done"], ["Delete", "remove the focused coding"],
+  ["a / r", "accept / reject the focused machine proposal"],
   ["Escape", "clear the selection; again: back to the list"],
   ["Stance queue", ""], ["1 2 3 4", "positive, negative, mixed, neutral"], ["s", "skip"],
   ["u or Backspace", "undo the last label"],
@@ -238,7 +239,7 @@ async function openDocument(id, keepScroll) {
   const hint = el("p", { id: "reader-hint", class: "visually-hidden" },
     "Select text with the mouse, or with j and k by sentence; then c to choose a code, 1 to 9 for a recent code.");
   const side = el("aside", { class: "side", "aria-label": "Coding tools" },
-    selectionBox(), pickerBox(), recentBox(), codingsBox(), memoBox(), doneBox());
+    selectionBox(), pickerBox(), recentBox(), proposalsBox(), codingsBox(), memoBox(), doneBox());
   show(el("div", { class: "reader" }, el("div", {}, head, hint,
     doc.hidden ? el("p", { class: "notice", role: "note" },
       `${doc.hidden} codings by other coders are hidden until you and they have marked this document done.`) : null,
@@ -256,6 +257,7 @@ function renderText() {
   const events = new Map();
   const add = (at, kind, coding) => { if (!events.has(at)) events.set(at, []); events.get(at).push([kind, coding]); };
   for (const c of doc.codings) { add(c.start, 1, c); add(c.end, -1, c); }
+  for (const p of doc.proposals) { const c = { ...p, proposal: true }; add(c.start, 1, c); add(c.end, -1, c); }
   const bounds = [...new Set([0, length, ...events.keys()])].sort((a, b) => a - b);
   const active = new Set();
   const pieces = [];
@@ -270,7 +272,17 @@ function renderText() {
       pieces.push(el("span", { "data-c": from, "data-u": c2u[from] }, content));
       continue;
     }
-    const list = [...active].sort((a, b) => (b.end - b.start) - (a.end - a.start));
+    const all = [...active];
+    const list = all.filter((c) => !c.proposal).sort((a, b) => (b.end - b.start) - (a.end - a.start));
+    const proposed = all.filter((c) => c.proposal);
+    if (!list.length) {
+      const col = (S.byId.get(proposed[0].code) || {}).color || "#999";
+      pieces.push(el("span", { class: "proposal", "data-c": from, "data-u": c2u[from],
+        "data-proposals": proposed.map((c) => c.id).join(" "),
+        title: proposed.map((c) => `proposed: ${(S.byId.get(c.code) || {}).path}`).join("\n"),
+        style: `border-bottom:2px dashed ${col}` }, content));
+      continue;
+    }
     const colours = list.map((c) => (S.byId.get(c.code) || {}).color || "#999");
     const inner = colours[colours.length - 1];
     const shadows = colours.slice(0, 3).map((col, k) => `inset 0 -${3 * (k + 1)}px 0 ${col}`).join(",");
@@ -492,6 +504,40 @@ async function inVivo() {
   document.getElementById("invivo").after(form);
   name.focus();
   name.select();
+}
+
+function proposalsBox() {
+  const list = el("ol", { class: "codings", id: "proposals" });
+  for (const p of S.doc.proposals) {
+    const code = S.byId.get(p.code) || { path: "?", color: "#999" };
+    const quote = S.doc.text.slice(S.maps.c2u[p.start], S.maps.c2u[p.end]);
+    const decide = async (verb, pressedAt) => {
+      try {
+        await api(`${verb}/${p.id}`, {});
+        window.__wbTimings.push({ action: verb, ms: performance.now() - (pressedAt || performance.now()) });
+        await openDocument(S.doc.id, true);
+        say(verb === "accept" ? `Accepted ${code.path}` : `Rejected ${code.path}`);
+        const next = document.querySelector("#proposals li[tabindex]");
+        if (next) next.focus();
+      } catch (error) { failed(error); }
+    };
+    const item = el("li", { tabindex: "0", "data-id": p.id,
+        "aria-label": `Machine proposal ${code.path} on “${short(quote, 80)}”; a accepts, r rejects` },
+      el("span", { class: "swatch", style: `background:${code.color}`, "aria-hidden": "true" }), " ",
+      el("strong", {}, code.path), ` · score ${fmt(p.score, 2)} · [${p.start}, ${p.end})`,
+      el("div", { class: "quote" }, "“" + short(quote, 160) + "”"),
+      el("div", { class: "actions" },
+        el("button", { type: "button", "aria-keyshortcuts": "a", onclick: () => decide("accept") }, "Accept (a)"),
+        el("button", { type: "button", "aria-keyshortcuts": "r", onclick: () => decide("reject") }, "Reject (r)")));
+    item.addEventListener("keydown", (event) => {
+      if (event.target !== item) return;
+      if (event.key === "a") { event.preventDefault(); event.stopPropagation(); decide("accept", event.timeStamp); }
+      if (event.key === "r") { event.preventDefault(); event.stopPropagation(); decide("reject", event.timeStamp); }
+    });
+    list.append(item);
+  }
+  return S.doc.proposals.length ? el("section", { "aria-label": "Machine proposals" },
+    el("h2", {}, `Machine proposals (${S.doc.proposals.length})`), list) : el("span", { hidden: true });
 }
 
 function codingsBox() {
