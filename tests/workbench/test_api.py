@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from earwitness.cli import cli
 from earwitness.code import apply_code
 from earwitness.code.workbench import WorkbenchConfig, create_app
 from earwitness.store import Store
-from earwitness.store.schema import codings, notes, tool_mentions
+from earwitness.store.schema import codings, documents, notes, tool_mentions
 from tests.workbench.conftest import UNICODE_POST, posts
 
 
@@ -233,3 +234,16 @@ def test_the_list_filters_and_searches(wb_study) -> None:
     progress = ana.get("/api/start").json()["progress"]
     assert progress == [{"coder": "ana", "coded": 1, "done": 0, "documents": 25}]
     assert all(d["pseudonym"].startswith("p_") for d in listing["documents"] + pros["documents"])
+    with store.transaction() as connection:
+        connection.execute(
+            documents.update()
+            .where(documents.c.id == ids["p02"])
+            .values(authored_at=datetime(2026, 3, 5, 23, 59, tzinfo=UTC))
+        )
+    day = {"since": "2026-03-05", "until": "2026-03-05"}
+    assert [d["id"] for d in ana.get("/api/documents", params=day).json()["documents"]] == [
+        ids["p02"]
+    ]
+    assert ana.get("/api/documents", params={"since": "2026-03-06"}).json()["total"] == 0
+    bad = ana.get("/api/documents", params={"since": "5 March"})
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json()["error"]

@@ -6,6 +6,7 @@ with ``textContent``. Offsets are code points, as the store and REFI-QDA export 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -91,6 +92,8 @@ def _filtered(
     coded: str | None,
     code: int | None,
     search: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> sa.Select[Any]:
     human = sa.select(codings.c.document_id).where(codings.c.status.in_(VISIBLE))
     query = sa.select(documents.c.id).outerjoin(
@@ -110,6 +113,10 @@ def _filtered(
         query = query.where(documents.c.id.in_(human.where(codings.c.coder_id == coder_id)))
     if code is not None:
         query = query.where(documents.c.id.in_(human.where(codings.c.code_id == code)))
+    if since is not None:
+        query = query.where(documents.c.authored_at >= since)
+    if until is not None:
+        query = query.where(documents.c.authored_at < until)
     if search:
         needle = search.strip().lower()
         query = query.where(
@@ -133,15 +140,20 @@ def list_documents(
     coded: str | None = None,
     code: int | None = None,
     search: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """One page of documents matching the filters, with this coder's codings and done mark."""
+    """One page of documents matching the filters, with this coder's codings and done mark.
+
+    ``since`` and ``until`` are ISO dates (UTC), ``until`` inclusive."""
     if coded not in (None, "", "coded", "uncoded", "mine"):
         raise BadInputError(f"coded must be coded, uncoded or mine, not {coded!r}", field="coded")
     coder_id = _coder_id(connection, coder)
     ids = _filtered(
-        coder_id, platform=platform, kind=kind, group=group, coded=coded, code=code, search=search
-    ).subquery()
+        coder_id, platform=platform, kind=kind, group=group, coded=coded, code=code,
+        search=search, since=_day(since, "since"), until=_day(until, "until", next_day=True),
+    ).subquery()  # fmt: skip
     total = connection.scalar(sa.select(sa.func.count()).select_from(ids))
     mine = (
         sa.select(codings.c.document_id, sa.func.count().label("n"))
@@ -188,6 +200,17 @@ def list_documents(
         for r in connection.execute(query)
     ]
     return {"total": int(total or 0), "offset": offset, "page": PAGE, "documents": rows}
+
+
+def _day(value: str | None, field: str, *, next_day: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise BadInputError(f"{field}: {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start + timedelta(days=1) if next_day else start
 
 
 def filter_options(connection: Connection) -> dict[str, list[str]]:

@@ -126,6 +126,7 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
                 c, coder, platform=q.get("platform") or None, kind=q.get("kind") or None,
                 group=q.get("group") or None, coded=q.get("coded") or None,
                 code=_optional_int(q.get("code")), search=q.get("q") or None,
+                since=q.get("since") or None, until=q.get("until") or None,
                 offset=_optional_int(q.get("offset")) or 0,
             )
         )  # fmt: skip

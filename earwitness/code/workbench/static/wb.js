@@ -179,6 +179,8 @@ async function openList() {
     select("group", "User group", S.filterOptions.group.map((v) => [v, v]), f.group),
     select("coded", "Coded", [["coded", "coded"], ["uncoded", "uncoded"], ["mine", "coded by me"]], f.coded),
     select("code", "Code", codes, f.code),
+    el("label", {}, "From", el("input", { type: "date", name: "since", value: f.since || "", "aria-label": "Written on or after" })),
+    el("label", {}, "To", el("input", { type: "date", name: "until", value: f.until || "", "aria-label": "Written on or before" })),
     el("label", {}, "Search", el("input", { type: "search", name: "q", id: "search",
       value: f.q || "", "aria-label": "Search the documents' text" })));
   let timer = null;
