@@ -111,7 +111,10 @@ def test_blind_mode_hides_other_codings_until_both_are_done(wb_study) -> None:
     assert view(ana, doc)["hidden"] == 1
     ana.post("/api/done", json={"document": doc, "done": True})
     assert view(ana, doc)["hidden"] == 1  # ben is not done yet
+    pair = {"a": "ana", "b": "ben"}
+    assert ana.get("/api/disagreements", params=pair).json() == []  # nor in the agreement view
     ben.post("/api/done", json={"document": doc, "done": True})
+    assert len(ana.get("/api/disagreements", params=pair).json()) == 1
     assert sorted(c["coder"] for c in view(ana, doc)["codings"]) == ["ana", "ben"]
     assert [c["coder"] for c in view(client(store, "ana"), ids["p00"])["codings"]] == ["ana", "ben"]
 

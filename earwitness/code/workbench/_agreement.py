@@ -18,7 +18,13 @@ from sqlalchemy.engine import Connection
 from earwitness.code._codebook import CodeIndex
 from earwitness.code.reliability import merge_spans, study_agreement
 from earwitness.errors import BadInputError
-from earwitness.store.schema import coders, coding_resolutions, codings, documents
+from earwitness.store.schema import (
+    coders,
+    coding_resolutions,
+    codings,
+    document_status,
+    documents,
+)
 
 __all__ = ["agreement_view", "disagreements", "human_coders"]
 
@@ -67,10 +73,11 @@ def _covered(spans: list[tuple[int, int, int]], region: Span) -> list[Span]:
 
 
 def disagreements(
-    connection: Connection, a: str, b: str, *, limit: int = 200
+    connection: Connection, a: str, b: str, *, limit: int = 200, done_only: bool = False
 ) -> list[dict[str, Any]]:
     """Stretches of text where coders ``a`` and ``b`` decided differently about a code,
-    with each coder's codings there; stretches already resolved say by whom."""
+    with each coder's codings there; stretches already resolved say by whom. With
+    ``done_only`` (blind double-coding), only documents both marked done are shown."""
     ids = dict(
         connection.execute(
             sa.select(coders.c.name, coders.c.id).where(coders.c.name.in_([a, b]))
@@ -93,8 +100,9 @@ def disagreements(
     resolved = _resolved(connection)
     paths = CodeIndex(connection).paths()
     found: list[dict[str, Any]] = []
+    both_done = _done_by_both(connection, ids[a], ids[b]) if done_only else None
     for (document, code), per in sorted(by.items()):
-        if len(coded[document]) < 2:
+        if len(coded[document]) < 2 or (both_done is not None and document not in both_done):
             continue
         left, right = per.get(ids[a], []), per.get(ids[b], [])
         for region in merge_spans([(s, e) for _, s, e in left + right]):
@@ -111,6 +119,14 @@ def disagreements(
             if len(found) >= limit:
                 return _with_text(connection, found)
     return _with_text(connection, found)
+
+
+def _done_by_both(connection: Connection, a: int, b: int) -> set[int]:
+    def done(coder: int) -> set[int]:
+        query = sa.select(document_status.c.document_id).where(document_status.c.coder_id == coder)
+        return set(connection.scalars(query))
+
+    return done(a) & done(b)
 
 
 def _resolved(connection: Connection) -> dict[int, str]:

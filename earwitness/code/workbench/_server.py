@@ -245,7 +245,7 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
             return read(lambda c: _agreement.agreement_view(c, config.threshold))
         if action == "disagreements":
             a, b = q.get("a", ""), q.get("b", "")
-            return read(lambda c: _agreement.disagreements(c, a, b))
+            return read(lambda c: _agreement.disagreements(c, a, b, done_only=config.blind))
         if action == "groups":
             n = min(_optional_int(q.get("n")) or 10, 100)
             return {
