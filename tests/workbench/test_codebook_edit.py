@@ -88,6 +88,8 @@ def test_a_clash_is_refused_and_writes_nothing(wb_study) -> None:
     harsh = guid(ana, "Harsh")
     clash = ana.post("/api/code-edit", json={"code": harsh, "fields": {"name": "Sounds finished"}})
     assert clash.status_code == 400 and "already" in clash.json()["error"]
+    css = ana.post("/api/code-edit", json={"code": harsh, "fields": {"color": "red;x:url(y)"}})
+    assert css.status_code == 400 and "#1f77b4" in css.json()["error"]
     with store.connect() as connection:
         assert connection.scalar(sa.select(sa.func.count()).select_from(codebook_changes)) == 0
     assert "Quality/Harsh" in {c["path"] for c in ana.get("/api/start").json()["codebook"]}

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.code._codebook import (
+    _COLOR,
     Code,
     Codebook,
     dump_codebook_yaml,
@@ -45,6 +46,15 @@ def _find(codebook: Codebook, guid: str) -> Code:
         if code.guid == guid:
             return code
     raise BadInputError(f"no code {guid} in the codebook", field="code")
+
+
+def _color(value: Any) -> str | None:
+    """A colour as the codebook's YAML takes it (``#rrggbb``), or None for the default."""
+    if not value:
+        return None
+    if not isinstance(value, str) or not _COLOR.match(value):
+        raise BadInputError(f'colour must look like "#1f77b4", not {value!r}', field="color")
+    return value.lower()
 
 
 def _name(value: Any) -> str:
@@ -117,7 +127,7 @@ def add_code(
             definition=str(fields.get("definition") or ""),
             inclusion=str(fields.get("inclusion") or ""),
             exclusion=str(fields.get("exclusion") or ""),
-            color=fields.get("color") or None,
+            color=_color(fields.get("color")),
             codable=bool(fields.get("codable", True)),
         )
         write_codes(connection, Codebook(codes=_parents_first([*codebook.codes, new])))
@@ -144,7 +154,7 @@ def edit_code(
         name = _name(changed.pop("name", code.name))
         codebook = _repath(codebook, code.path, (*code.parent_path, name))
         values: dict[str, Any] = {
-            k: (v or None) if k == "color" else str(v or "") for k, v in changed.items()
+            k: _color(v) if k == "color" else str(v or "") for k, v in changed.items()
         }
         updated = [replace(c, **values) if c.guid == guid else c for c in codebook]
         write_codes(connection, Codebook(codes=updated))

@@ -963,6 +963,7 @@ function codeEditor(c) {
   edit.addEventListener("submit", async (event) => {
     event.preventDefault();
     const fields = Object.fromEntries(Object.entries(inputs).map(([k, node]) => [k, node.value]));
+    if (fields.color === c.color) delete fields.color;  // keep a default colour the default
     try {
       await api("code-edit", { code: c.guid, expected, fields });
       say(`Saved ${fields.name}`);
