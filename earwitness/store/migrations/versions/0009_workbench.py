@@ -70,9 +70,7 @@ def upgrade() -> None:
             "action", sa.String(length=16), nullable=False, comment="add, edit, move or merge"
         ),
         sa.Column("detail", sa.JSON(), nullable=False),
-        sa.Column(
-            "codebook", sa.Text(), nullable=False, comment="the codebook after the change"
-        ),
+        sa.Column("codebook", sa.Text(), nullable=False, comment="the codebook after the change"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["coder_id"],
