@@ -32,6 +32,7 @@ __all__ = ["cli", "main"]
 AREA_COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("earwitness.collect.cli:collect", "collect"),
     "code": ("earwitness.code.cli:code", "code"),
+    "workbench": ("earwitness.code.workbench.cli:workbench", "code"),
     "survey": ("earwitness.survey.cli:survey", "survey"),
     "audio": ("earwitness.analysis.cli:audio", "audio"),
     "groups": ("earwitness.groups.cli:groups", "core"),
@@ -52,6 +53,9 @@ IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
 SUMMARIES: dict[str, str] = {
     "earwitness.collect.cli:collect": "Collect forum threads: Reddit, dumps, Discourse, forums.",
     "earwitness.code.cli:code": "Code segments against a codebook; measure agreement.",
+    "earwitness.code.workbench.cli:workbench": (
+        "Code, label stance and check agreement in the browser."
+    ),
     "earwitness.survey.cli:survey": "Analyse questionnaires by user group.",
     "earwitness.analysis.cli:audio": "Measure masters; compare AI with human mastering.",
     "earwitness.groups.cli:groups": "User groups (amateur, pro-am, professional) of authors.",
@@ -71,6 +75,7 @@ WORKFLOW = (
     "collect",
     "import",
     "code",
+    "workbench",
     "groups",
     "services",
     "survey",

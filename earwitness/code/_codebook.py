@@ -479,44 +479,51 @@ def write_codebook(store: Store, codebook: Codebook, *, origin: str = "human") -
 
     Codes in the study but not in ``codebook`` are kept: codings may point at them.
     """
-    new = updated = unchanged = 0
     with store.transaction() as connection:
-        ids = {
-            row.guid: int(row.id)
-            for row in connection.execute(sa.select(codes_table.c.guid, codes_table.c.id))
+        return write_codes(connection, codebook, origin=origin)
+
+
+def write_codes(
+    connection: Connection, codebook: Codebook, *, origin: str = "human"
+) -> CodebookWrite:
+    """:func:`write_codebook` inside the caller's transaction."""
+    new = updated = unchanged = 0
+    ids = {
+        row.guid: int(row.id)
+        for row in connection.execute(sa.select(codes_table.c.guid, codes_table.c.id))
+    }
+    guid_of = {code.path: code.guid for code in codebook}
+    positions: dict[tuple[str, ...], int] = {}
+    for code in codebook:
+        position = positions.get(code.parent_path, 0)
+        positions[code.parent_path] = position + 1
+        values = {
+            "name": code.name,
+            "parent_id": _parent_id(code, guid_of, ids),
+            "definition": code.definition,
+            "inclusion": code.inclusion,
+            "exclusion": code.exclusion,
+            "examples": code.examples,
+            "color": code.color,
+            "codable": code.codable,
+            "position": position,
         }
-        guid_of = {code.path: code.guid for code in codebook}
-        positions: dict[tuple[str, ...], int] = {}
-        for code in codebook:
-            position = positions.get(code.parent_path, 0)
-            positions[code.parent_path] = position + 1
-            values = {
-                "name": code.name,
-                "parent_id": _parent_id(code, guid_of, ids),
-                "definition": code.definition,
-                "inclusion": code.inclusion,
-                "exclusion": code.exclusion,
-                "examples": code.examples,
-                "color": code.color,
-                "codable": code.codable,
-                "position": position,
-            }
-            existing = ids.get(code.guid)
-            if existing is None:
-                result = connection.execute(
-                    codes_table.insert().values(guid=code.guid, origin=origin, extra={}, **values)
-                )
-                key = result.inserted_primary_key
-                assert key is not None
-                ids[code.guid] = int(key[0])
-                new += 1
-            elif _differs(connection, existing, values):
-                connection.execute(
-                    codes_table.update().where(codes_table.c.id == existing).values(**values)
-                )
-                updated += 1
-            else:
-                unchanged += 1
+        existing = ids.get(code.guid)
+        if existing is None:
+            result = connection.execute(
+                codes_table.insert().values(guid=code.guid, origin=origin, extra={}, **values)
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            ids[code.guid] = int(key[0])
+            new += 1
+        elif _differs(connection, existing, values):
+            connection.execute(
+                codes_table.update().where(codes_table.c.id == existing).values(**values)
+            )
+            updated += 1
+        else:
+            unchanged += 1
     return CodebookWrite(new, updated, unchanged)
 
 

@@ -669,3 +669,41 @@ service_names = sa.Table(
     sa.UniqueConstraint("kind", "norm", name="uq_service_name"),
     sa.CheckConstraint("kind IN ('text', 'audio')", name="kind"),
 )
+
+# --- the coding workbench (schema 0009) --------------------------------------------------
+
+# A coder's mark that a document is done: in blind double-coding the others' codings of a
+# document stay hidden from a coder until both have marked it done.
+document_status = sa.Table(
+    "document_status",
+    metadata,
+    _fk("document_id", "documents.id", nullable=False),
+    _fk("coder_id", "coders.id", nullable=False),
+    sa.Column("done_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.PrimaryKeyConstraint("document_id", "coder_id"),
+)
+
+# An adjudicator's resolution of a disagreement: a new coding (by the adjudicator) and the
+# codings it was resolved from, which are kept.
+coding_resolutions = sa.Table(
+    "coding_resolutions",
+    metadata,
+    _id(),
+    _fk("coding_id", "codings.id", nullable=False),
+    _fk("adjudicator_id", "coders.id", ondelete="SET NULL"),
+    sa.Column("resolved", sa.JSON, nullable=False, default=list, comment="ids of the codings"),
+    _created(),
+)
+
+# Every change made to the codebook in the workbench, with the codebook as it was after it
+# (YAML, as `codebook export` writes it): the codebook's version history.
+codebook_changes = sa.Table(
+    "codebook_changes",
+    metadata,
+    _id(),
+    _fk("coder_id", "coders.id", ondelete="SET NULL"),
+    sa.Column("action", sa.String(16), nullable=False, comment="add, edit, move or merge"),
+    sa.Column("detail", sa.JSON, nullable=False, default=dict),
+    sa.Column("codebook", sa.Text, nullable=False, comment="the codebook after the change"),
+    _created(),
+)

@@ -1,0 +1,127 @@
+"""The stance labelling queue: one unit (segment x tool) at a time, stored as human labels.
+
+Labels go through :func:`earwitness.code.assist.label_stance`, the function behind
+``code stance import``, so provenance and validation count them like imported labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from earwitness.errors import BadInputError
+from earwitness.store import Store
+from earwitness.store.schema import coders, documents, segments, tool_mentions
+
+__all__ = [
+    "CONTEXT",
+    "STANCE_KEYS",
+    "label",
+    "next_units",
+    "sample_units",
+    "stance_progress",
+    "undo",
+]
+
+STANCE_KEYS = ("positive", "negative", "mixed", "neutral")
+CONTEXT = 300  # characters of the document shown on each side of the segment
+
+
+def sample_units(store: Store, n: int, seed: int) -> list[dict[str, Any]]:
+    """The sampler's next units (each with segment_id, tool, predicted).
+
+    The one call into the stance sampler: switch its strategy here.
+    """
+    from earwitness.code.assist import sample_for_labelling
+
+    return list(sample_for_labelling(store, n, seed=seed))
+
+
+def next_units(store: Store, n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Up to ``n`` unlabelled units with their context and the tool's mention spans."""
+    units = sample_units(store, n, seed)
+    if not units:
+        return []
+    wanted = {int(u["segment_id"]) for u in units}
+    with store.connect() as connection:
+        rows = {
+            int(r.id): r
+            for r in connection.execute(
+                sa.select(segments.c.id, segments.c.document_id, segments.c.start,
+                          segments.c.end, documents.c.text)
+                .join(documents, documents.c.id == segments.c.document_id)
+                .where(segments.c.id.in_(wanted))
+            )
+        }  # fmt: skip
+        mentions: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        for m in connection.execute(
+            sa.select(tool_mentions.c.segment_id, tool_mentions.c.tool, tool_mentions.c.start,
+                      tool_mentions.c.end)
+            .where(tool_mentions.c.segment_id.in_(wanted), tool_mentions.c.origin == "model")
+        ):  # fmt: skip
+            mentions.setdefault((int(m.segment_id), str(m.tool)), []).append((m.start, m.end))
+    out = []
+    for unit in units:
+        row = rows[int(unit["segment_id"])]
+        left = max(0, row.start - CONTEXT)
+        right = min(len(row.text), row.end + CONTEXT)
+        spans = sorted(mentions.get((int(row.id), str(unit["tool"])), []))
+        out.append(
+            {
+                "segment_id": int(row.id),
+                "document": int(row.document_id),
+                "tool": unit["tool"],
+                "predicted": unit.get("predicted") or "",
+                "before": row.text[left : row.start],
+                "segment": row.text[row.start : row.end],
+                "after": row.text[row.end : right],
+                # mention spans relative to the segment, code points
+                "mentions": [[s - row.start, e - row.start] for s, e in spans],
+            }
+        )
+    return out
+
+
+def label(store: Store, coder: str, segment_id: int, tool: str, stance: str) -> None:
+    """Store the coder's stance for the unit, as ``code stance import`` does."""
+    from earwitness.code.assist import label_stance
+
+    if stance not in STANCE_KEYS:
+        raise BadInputError(f"stance must be one of {', '.join(STANCE_KEYS)}, not {stance!r}")
+    label_stance(store, segment_id, tool, stance, coder)
+
+
+def undo(store: Store, coder: str, segment_id: int, tool: str) -> int:
+    """Take back the coder's label of the unit; return how many label rows went."""
+    with store.transaction() as connection:
+        coder_id = connection.scalar(sa.select(coders.c.id).where(coders.c.name == coder))
+        if coder_id is None:
+            return 0
+        return int(
+            connection.execute(
+                tool_mentions.delete().where(
+                    tool_mentions.c.segment_id == segment_id,
+                    tool_mentions.c.tool == tool,
+                    tool_mentions.c.origin == "human",
+                    tool_mentions.c.coder_id == coder_id,
+                )
+            ).rowcount
+        )
+
+
+def stance_progress(store: Store, coder: str) -> dict[str, int]:
+    """Units this coder labelled, and units any person labelled."""
+
+    def units(*where: sa.ColumnElement[bool]) -> int:
+        found = (
+            sa.select(tool_mentions.c.segment_id, tool_mentions.c.tool)
+            .outerjoin(coders, coders.c.id == tool_mentions.c.coder_id)
+            .where(tool_mentions.c.origin == "human", *where)
+            .distinct()
+            .subquery()
+        )
+        return int(connection.scalar(sa.select(sa.func.count()).select_from(found)) or 0)
+
+    with store.connect() as connection:
+        return {"mine": units(coders.c.name == coder), "anyone": units()}
