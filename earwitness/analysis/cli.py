@@ -317,8 +317,30 @@ def eq_moves(
         emit(report, as_json=True, out=out)
         return
     if as_csv:
-        emit(report["operations"], as_csv=True, out=out)
+        emit(_eq_moves_rows(report), as_csv=True, out=out)
         return
-    emit(report["operations"] or [{"freq_hz": None}], out=out,
-         title=f"{report['count']} EQ moves; overall gain {report['overall_gain_db']} dB; "
-               f"unexplained {report['residual_db_rms']} dB RMS")  # fmt: skip
+    emit(report["operations"] or [{"freq_hz": None}], out=out, title=_eq_moves_title(report))
+
+
+_EQ_SUMMARY = ("count", "overall_gain_db", "residual_db_rms", "lowpass_hz", "dynamics_db")
+_EQ_OPERATION = ("freq_hz", "gain_db", "width_oct", "confidence")
+
+
+def _eq_moves_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per operation (one empty row when there is none), each carrying the summary:
+    overall gain, residual and what was explained as not EQ."""
+    summary = {key: report[key] for key in _EQ_SUMMARY}
+    operations = report["operations"] or [dict.fromkeys(_EQ_OPERATION)]
+    return [{**operation, **summary} for operation in operations]
+
+
+def _eq_moves_title(report: dict[str, Any]) -> str:
+    title = (
+        f"{report['count']} EQ moves; overall gain {report['overall_gain_db']} dB; "
+        f"unexplained {report['residual_db_rms']} dB RMS"
+    )
+    if report["lowpass_hz"] is not None:
+        title += f"; band-limited above {report['lowpass_hz']} Hz (not EQ)"
+    if report["dynamics_db"]:
+        title += f"; dynamics {report['dynamics_db']} dB (not EQ)"
+    return title

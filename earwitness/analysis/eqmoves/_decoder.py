@@ -44,6 +44,8 @@ class EqMovesResult:
     ratio_db: np.ndarray = field(repr=False)
     fitted_db: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
+    lowpass_hz: float | None = None
+    dynamics_db: float = 0.0
 
     @property
     def count(self) -> int:
@@ -60,6 +62,8 @@ class EqMovesResult:
             "count": self.count,
             "overall_gain_db": float(self.overall_gain_db),
             "residual_db_rms": float(self.residual_db_rms),
+            "lowpass_hz": None if self.lowpass_hz is None else float(self.lowpass_hz),
+            "dynamics_db": float(self.dynamics_db),
         }
         if curve:
             report["curve"] = {
@@ -184,6 +188,11 @@ class _Problem:
         self.f_low = float(usable.min()) if len(usable) else float(freqs[0])
         self.f_high = float(min(usable.max() if len(usable) else freqs[-1], 0.45 * sample_rate))
 
+    def well_measured(self) -> tuple[float, float]:
+        """Lowest and highest band whose weight is at least half the largest."""
+        good = self.freqs[self.weights >= 0.5 * max(float(self.weights.max()), 1e-12)]
+        return (float(good.min()), float(good.max())) if len(good) else (self.f_low, self.f_high)
+
     def residual(self, params: np.ndarray) -> np.ndarray:
         return np.asarray(self.root * (self.ratio - _model(params, self.freqs, self.sample_rate)))
 
@@ -229,7 +238,8 @@ def decode_free(
     max_operations: int = 10,
     tol_db: float = 0.05,
     min_improvement: float = 0.1,
-    min_gain_db: float = 0.25,
+    min_gain_db: float = 0.5,
+    edge_min_gain_db: float = 6.0,
 ) -> EqMovesResult:
     """Operations of any gain, centre and width, and an overall gain, explaining ``ratio_db``."""
     problem = _Problem(
@@ -248,13 +258,50 @@ def decode_free(
         if gained < tol_db or gained < min_improvement * fit.rms:
             break
         fit = candidate
-    fit = _prune(problem, fit, min_gain_db)
+    fit = _prune(problem, fit, min_gain_db, edge_min_gain_db)
+    fit = _eliminate(problem, fit, tol_db, min_improvement)
     return _result(problem, fit)
 
 
-def _prune(problem: _Problem, fit: _Fit, min_gain_db: float) -> _Fit:
+def _without(params: np.ndarray, *ks: int) -> np.ndarray:
+    drop = [1 + 3 * k + i for k in ks for i in range(3)]
+    return np.delete(params, drop)
+
+
+def _removals(params: np.ndarray) -> list[tuple[int, ...]]:
+    """Each operation alone, and each pair of a boost and a cut less than an octave apart
+    (an offsetting pair explains little together, so it must be tried together)."""
+    ops = params[1:].reshape(-1, 3)
+    singles: list[tuple[int, ...]] = [(k,) for k in range(len(ops))]
+    pairs = [(i, j) for i in range(len(ops)) for j in range(i + 1, len(ops))
+             if ops[i, 1] * ops[j, 1] < 0 and abs(ops[i, 0] - ops[j, 0]) < 1.0]  # fmt: skip
+    return singles + pairs
+
+
+def _eliminate(problem: _Problem, fit: _Fit, tol_db: float, min_improvement: float) -> _Fit:
+    """Backward elimination: once all operations are refined together, each (and each
+    offsetting pair) must still earn its place by the rule that admitted it: the residual
+    without it, refitted, is at least ``tol_db`` and ``min_improvement`` worse. One broad
+    move split in two, or offsetting moves that a codec or a limiter drew, fail it."""
+    while (len(fit.params) - 1) // 3 > 0:
+        trials = [problem.refine(_without(fit.params, *ks)) for ks in _removals(fit.params)]
+        best = min(trials, key=lambda trial: trial.rms)
+        lost = best.rms - fit.rms
+        if lost >= tol_db and lost >= min_improvement * best.rms:
+            return fit
+        fit = best
+    return fit
+
+
+def _prune(problem: _Problem, fit: _Fit, min_gain_db: float, edge_min_gain_db: float) -> _Fit:
+    """Drop operations under ``min_gain_db``, and those centred within half an octave of
+    either edge of the well-measured band (weight >= 0.5) under ``edge_min_gain_db``: there
+    only one flank of a move is seen, and leakage, a codec or dynamics processing mimic it."""
     ops = fit.params[1:].reshape(-1, 3)
-    keep = np.abs(ops[:, 1]) >= min_gain_db
+    low, high = problem.well_measured()
+    inside = (ops[:, 0] >= math.log2(low) + 0.5) & (ops[:, 0] <= math.log2(high) - 0.5)
+    gains = np.abs(ops[:, 1])
+    keep = (gains >= min_gain_db) & (inside | (gains >= edge_min_gain_db))
     if keep.all():
         return fit
     return problem.refine(np.concatenate([fit.params[:1], ops[keep].ravel()]))
@@ -265,7 +312,7 @@ def _result(problem: _Problem, fit: _Fit) -> EqMovesResult:
     fitted = _model(fit.params, problem.freqs, problem.sample_rate)
     operations = []
     for k in range(len(centres)):
-        without = np.delete(fit.params, slice(1 + 3 * k, 4 + 3 * k))
+        without = _without(fit.params, k)
         rms_without = _rms(
             problem.ratio - _model(without, problem.freqs, problem.sample_rate), problem.weights
         )

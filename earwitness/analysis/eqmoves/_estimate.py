@@ -1,23 +1,33 @@
-"""``estimate_moves``: the EQ operations that take one master to another."""
+"""``estimate_moves``: the EQ operations that take one master to another, and what separates
+them that is not EQ (sample rate, band limiting, dynamics: see ``_nonlinear``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from earwitness.analysis.eqmoves._decoder import EqMovesResult, decode_free
-from earwitness.analysis.eqmoves._features import (
-    LOG_GRID_HZ,
-    long_term_power,
-    spectral_ratio_db,
-    to_mono,
+from earwitness.analysis.eqmoves._features import LOG_GRID_HZ, long_term_power, to_mono
+from earwitness.analysis.eqmoves._nonlinear import (
+    align,
+    band_weights,
+    coherent_ratio_db,
+    common_rate,
+    detect_lowpass,
+    gain_envelope,
 )
+from earwitness.analysis.eqmoves._operations import apply_operations
 from earwitness.analysis.metrics import AudioData, read_audio
 
 __all__ = ["estimate_moves", "spectral_ratio"]
 
 Audio = AudioData | str | Path | tuple[np.ndarray, float]
+
+_MIN_CORRELATION = 0.5  # below this the two files are not one recording in time: no dynamics
+_DYNAMICS_PASSES = 2
+_RESAMPLED_TOP = 0.85
 
 
 def _load(audio: Audio) -> tuple[np.ndarray, float]:
@@ -29,18 +39,36 @@ def _load(audio: Audio) -> tuple[np.ndarray, float]:
     return to_mono(data.samples), float(data.sample_rate)
 
 
+def _db(power: np.ndarray) -> np.ndarray:
+    return np.asarray(10.0 * np.log10(np.maximum(power, np.finfo(np.float64).tiny)))
+
+
 def spectral_ratio(
     reference: Audio, candidate: Audio, grid_hz: np.ndarray = LOG_GRID_HZ
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(grid, ratio dB, weights, sample rate) of candidate over reference, mono mixdowns."""
-    ref, ref_rate = _load(reference)
-    cand, cand_rate = _load(candidate)
-    rate = min(ref_rate, cand_rate)
-    grid = grid_hz[grid_hz < 0.49 * rate]
-    ratio, weights = spectral_ratio_db(
-        long_term_power(ref, ref_rate, grid), long_term_power(cand, cand_rate, grid)
-    )
+    """(grid, ratio dB, weights, sample rate) of candidate over reference, mono mixdowns at
+    the lower of their rates; bands above a detected codec low-pass get weight 0."""
+    (ref, ref_rate), (cand, cand_rate) = _load(reference), _load(candidate)
+    ref, cand, rate = common_rate(ref, ref_rate, cand, cand_rate)
+    grid, ratio, weights, _ = _ratio(ref, cand, rate, grid_hz, ref_rate != cand_rate)
     return grid, ratio, weights, rate
+
+
+def _ratio(
+    ref: np.ndarray, cand: np.ndarray, rate: float, grid_hz: np.ndarray, resampled: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float | None]:
+    """Grid, power ratio (dB), weights and any band limit. After a change of rate the top
+    of the spectrum is shaped by the resamplers' anti-alias filters, not by the master:
+    the grid stops at ``_RESAMPLED_TOP`` of the Nyquist frequency."""
+    top = (_RESAMPLED_TOP if resampled else 0.98) * rate / 2
+    grid = grid_hz[grid_hz < top]
+    ref_db, cand_db = _db(long_term_power(ref, rate, grid)), _db(long_term_power(cand, rate, grid))
+    ratio = cand_db - ref_db
+    weights = band_weights(ref_db, cand_db)
+    lowpass = detect_lowpass(grid, ratio, weights)
+    if lowpass is not None:
+        weights = np.where(grid >= lowpass * 2.0 ** (-1 / 3), 0.0, weights)
+    return grid, ratio, weights, lowpass
 
 
 def estimate_moves(
@@ -50,7 +78,28 @@ def estimate_moves(
     to candidate, each with a confidence; ``count`` is the rating (fewer is closer) and
     ``residual_db_rms`` the part of the spectral difference they do not explain.
 
-    Both are mixed to mono; their long-term spectra need not be time-aligned.
+    What is not EQ is modelled and reported beside the operations: ``lowpass_hz`` (a codec's
+    band limit, left out of the fit) and ``dynamics_db`` (the spread of a level-dependent
+    broadband gain, such as a limiter's, taken out before decoding). Both are mixed to mono
+    and brought to one sample rate; they need not be time-aligned (dynamics are modelled
+    only when they are one recording in time, at any lag within 1 s).
     """
-    grid, ratio, weights, rate = spectral_ratio(reference, candidate)
-    return decode_free(ratio, weights, grid, rate, max_operations=max_operations)
+    (ref, ref_rate), (cand, cand_rate) = _load(reference), _load(candidate)
+    ref, cand, rate = common_rate(ref, ref_rate, cand, cand_rate)
+    grid, ratio, weights, lowpass = _ratio(ref, cand, rate, LOG_GRID_HZ, ref_rate != cand_rate)
+    lag, correlation = align(ref, cand, rate)
+    if correlation < _MIN_CORRELATION:  # not one recording in time: the power ratio only
+        result = decode_free(ratio, weights, grid, rate, max_operations=max_operations)
+        return replace(result, lowpass_hz=lowpass)
+    ratio, coherent = coherent_ratio_db(ref, cand, lag, rate, grid)
+    result = decode_free(ratio, weights * coherent, grid, rate, max_operations=max_operations)
+    dynamics = 0.0
+    for _ in range(_DYNAMICS_PASSES):
+        shaped = apply_operations(ref, rate, result.operations)
+        envelope = gain_envelope(shaped * 10 ** (result.overall_gain_db / 20), cand, lag)
+        if envelope is None:
+            break
+        gain, dynamics = envelope
+        ratio, coherent = coherent_ratio_db(ref * gain, cand, lag, rate, grid)
+        result = decode_free(ratio, weights * coherent, grid, rate, max_operations=max_operations)
+    return replace(result, lowpass_hz=lowpass, dynamics_db=dynamics)

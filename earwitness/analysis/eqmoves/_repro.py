@@ -8,7 +8,9 @@ Learning". See docs/eqmoves.md for the protocol, the choices the paper leaves op
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from earwitness.analysis.eqmoves._features import (
 from earwitness.analysis.eqmoves._operations import apply_operations
 from earwitness.analysis.eqmoves._stats import wilson_interval
 from earwitness.analysis.metrics import read_audio
+from earwitness.errors import EarwitnessError
 from earwitness.processes import worker_pool
 from earwitness.progress import ProgressReporter
 
@@ -119,21 +122,41 @@ def _clip_features(
 
 
 def _features(
-    paths: Sequence[Path], sets: dict[str, list[tuple[int, ...]]], config: ReproConfig, label: str
+    paths: Sequence[Path],
+    sets: dict[str, list[tuple[int, ...]]],
+    config: ReproConfig,
+    label: str,
+    on_skip: Callable[[Path, str], None],
 ) -> list[_ClipFeatures]:
+    """Features of every clip that can be read; a file that cannot is passed to ``on_skip``
+    with the reason and left out, so one bad file does not end a long run."""
     results: list[_ClipFeatures | None] = [None] * len(paths)
-    with ProgressReporter(f"Equalising and measuring {label}", total=len(paths)) as progress:
-        if config.workers <= 1:
-            for i, path in enumerate(paths):
-                results[i] = _clip_features(path, sets, config.clip_s)
-                progress.advance()
-        else:
-            with worker_pool(config.workers) as pool:
-                futures = [pool.submit(_clip_features, p, sets, config.clip_s) for p in paths]
-                for i, future in enumerate(futures):
-                    results[i] = future.result()
-                    progress.advance()
+    reporter = ProgressReporter(f"Equalising and measuring {label}", total=len(paths))
+    with reporter as progress, _pool(config.workers) as pool:
+        futures = [pool.submit(_clip_features, p, sets, config.clip_s) for p in paths]
+        for i, future in enumerate(futures):
+            try:
+                results[i] = future.result()
+            except EarwitnessError as exc:
+                on_skip(paths[i], str(exc))
+            progress.advance()
     return [r for r in results if r is not None]
+
+
+def _pool(workers: int) -> AbstractContextManager[Executor]:
+    """A pool whose workers die with this process, or an executor that runs each job at
+    once when ``workers`` is 1."""
+    return worker_pool(workers) if workers > 1 else _InlineExecutor()
+
+
+class _InlineExecutor(Executor):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to the caller through the future, as a pool does
+            future.set_exception(exc)
+        return future
 
 
 def _splits(n_songs: int, n_sets: int, config: ReproConfig) -> dict[str, np.ndarray]:
@@ -265,14 +288,21 @@ def _evaluate_dataset(
 
 
 def run_shtern2018(
-    config: ReproConfig, out: Path, other_genres: Sequence[Path] = ()
+    config: ReproConfig,
+    out: Path,
+    other_genres: Sequence[Path] = (),
+    on_skip: Callable[[Path, str], None] = lambda path, reason: None,
 ) -> list[dict[str, Any]]:
-    """Build the corpus in ``out``, run both methods on the nine datasets; rows of Tables 1-3."""
+    """Build the corpus in ``out``, run both methods on the nine datasets; rows of Tables 1-3.
+
+    A recording that cannot be read is left out and passed to ``on_skip`` with the reason.
+    """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    rock_paths = build_rock_corpus(out / "corpus", config.songs, config.seed)
     sets = {d.name: make_sets(d, config.n_sets, config.seed) for d in DATASETS}
-    rock = _features(rock_paths, sets, config, "rock clips")
-    other = _features(list(other_genres), sets, config, "other genres") if other_genres else []
+    # other genres first: a file that cannot be read is reported before the long part
+    other = _features(list(other_genres), sets, config, "other genres", on_skip)
+    rock_paths = build_rock_corpus(out / "corpus", config.songs, config.seed)
+    rock = _features(rock_paths, sets, config, "rock clips", on_skip)
     rows: list[dict[str, Any]] = []
     with ProgressReporter("Training and decoding", total=len(DATASETS)) as progress:
         for dataset in DATASETS:

@@ -65,6 +65,10 @@ def _other_genres(directory: Path | None) -> list[Path]:
     return paths
 
 
+def _say_skipped(path: Path, reason: str) -> None:
+    click.echo(f"skipped {path}: {reason}", err=True)
+
+
 @repro.command(short_help="Shtern, Casas & Tzerpos 2018: EQ moves, Tables 1-3.")
 @click.option("--songs", type=click.IntRange(min=4), help="Rock songs to render [default: 40].")
 @click.option(
@@ -165,7 +169,7 @@ def shtern2018(
             workers=workers,
             free_decoder=not no_free,
         )
-    rows = run_shtern2018(config, out_dir, _other_genres(other_genres))
+    rows = run_shtern2018(config, out_dir, _other_genres(other_genres), on_skip=_say_skipped)
     if as_json:
         emit({"config": config.__dict__, "rows": rows}, as_json=True, out=report)
     elif as_csv:

@@ -1,0 +1,220 @@
+"""What separates two masters but is not EQ, so that it is not counted as an EQ move.
+
+* **Sample rate.** Both signals are brought to the lower of their rates by polyphase
+  resampling (``scipy.signal.resample_poly``, Kaiser-windowed FIR) before any spectrum is
+  taken; otherwise the two Welch estimates resolve the lowest bands differently.
+* **Band limiting.** A codec's low-pass (MP3 encoders cut at 16-20 kHz) makes the ratio
+  fall tens of dB at the top of the spectrum, far more than any peaking move; the bands
+  from a third of an octave below the cut-off are left out and the cut-off is reported as
+  ``lowpass_hz``.
+* **Noise floor.** A band counts fully only while both signals are within
+  ``FULL_WEIGHT_DB`` of their loudest band, and not at all below ``FLOOR_DB``: at bands
+  where a recording has (almost) no energy the ratio measures codec noise or dither, not
+  an equaliser.
+* **Dynamics.** A limiter or a single-band compressor is a broadband gain that varies in
+  time with the level, y(t) = g(t) x(t). Its long-term spectrum differs from x's wherever
+  loud and quiet passages differ in spectrum (Sum_t g_t^2 P_t(f) / Sum_t P_t(f)), which a
+  decoder would otherwise read as EQ. :func:`gain_envelope` estimates g(t) frame by frame
+  from the aligned signals (after the EQ found so far); applying it to the reference makes
+  a reference that already carries the dynamics, and only the remaining difference is
+  decoded as EQ. Because g varies slowly against an EQ's impulse response, g(h * x) is
+  close to h * (g x), so the order of EQ and dynamics in the chain does not matter.
+  ``dynamics_db`` reports how much more the loud frames are turned down than the quiet ones
+  (dB, from the slope of gain on level).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.signal import fftconvolve, resample_poly
+
+__all__ = [
+    "FLOOR_DB",
+    "FULL_WEIGHT_DB",
+    "align",
+    "band_weights",
+    "coherent_ratio_db",
+    "common_rate",
+    "detect_lowpass",
+    "gain_envelope",
+]
+
+FULL_WEIGHT_DB = 70.0
+FLOOR_DB = 90.0
+_LOWPASS_DROP_DB = 10.0
+_COHERENT_SNR = 20.0
+_NOISE_FLOOR_SNR = 4.0
+_FRAME = 1024
+_HOP = 256
+_MIN_SPREAD_DB = 1.0
+
+
+def common_rate(
+    reference: np.ndarray, ref_rate: float, candidate: np.ndarray, cand_rate: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Both signals at the lower of the two rates."""
+    rate = min(ref_rate, cand_rate)
+    return _resample(reference, ref_rate, rate), _resample(candidate, cand_rate, rate), rate
+
+
+def _resample(x: np.ndarray, rate: float, target: float) -> np.ndarray:
+    if rate == target:
+        return x
+    up, down = round(target), round(rate)
+    common = math.gcd(up, down)
+    return np.asarray(resample_poly(x, up // common, down // common))
+
+
+def band_weights(ref_db: np.ndarray, cand_db: np.ndarray) -> np.ndarray:
+    """1 where both bands are within FULL_WEIGHT_DB of their loudest band, falling linearly
+    (in dB) to 0 at FLOOR_DB below it."""
+    depth = np.maximum(ref_db.max() - ref_db, cand_db.max() - cand_db)
+    return np.asarray(np.clip((FLOOR_DB - depth) / (FLOOR_DB - FULL_WEIGHT_DB), 0.0, 1.0))
+
+
+def coherent_ratio_db(
+    reference: np.ndarray, candidate: np.ndarray, lag: int, rate: float, grid_hz: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """|H1(f)|^2 in dB per band, H1 = S_xy / S_xx: the transfer-function estimator that is
+    unbiased by noise added to the output (Bendat & Piersol, *Random Data*, 4th ed., sec.
+    9.1.4), here the quantisation noise of a codec on the candidate.
+
+    Welch estimates (Hann, 65536 points, 75 % overlap, as :func:`long_term_power`) on the
+    aligned overlap of the two signals; per band, sum |S_xy| / sum S_xx over its bins (the
+    magnitude per bin, so a fractional-sample delay does not cancel within a band).
+
+    Also returns each band's weight from its coherence g^2 = |S_xy|^2 / (S_xx S_yy): the
+    H1 estimate's error variance grows as (1 - g^2) / g^2 (ibid., sec. 9.2.3), so a band
+    counts in proportion to g^2 / (1 - g^2), in full from ``_COHERENT_SNR``, and not at all
+    below 1, where the part of the candidate that is not the reference (the noise floor) is
+    as strong as the part that is. An equaliser
+    keeps g^2 at 1; codec noise and the distortion a fast limiter adds to low notes lower it.
+    """
+    ref, cand = _overlap(reference, candidate, lag)
+    n_fft = min(65536, 1 << int(np.floor(np.log2(max(len(ref), 256)))))
+    window = np.hanning(n_fft + 1)[:-1]
+    xx, yy = np.zeros(n_fft // 2 + 1), np.zeros(n_fft // 2 + 1)
+    xy = np.zeros(n_fft // 2 + 1, complex)
+    frames_x = np.lib.stride_tricks.sliding_window_view(ref, n_fft)[:: n_fft // 4]
+    frames_y = np.lib.stride_tricks.sliding_window_view(cand, n_fft)[:: n_fft // 4]
+    for start in range(0, len(frames_x), 32):  # bounded memory for long files
+        x = np.fft.rfft(frames_x[start : start + 32] * window, axis=1)
+        y = np.fft.rfft(frames_y[start : start + 32] * window, axis=1)
+        xx += (np.abs(x) ** 2).sum(0)
+        yy += (np.abs(y) ** 2).sum(0)
+        xy += (np.conj(x) * y).sum(0)
+    cross, auto_x, auto_y = (_band_sums(v, rate, n_fft, grid_hz) for v in (np.abs(xy), xx, yy))
+    tiny = np.finfo(np.float64).tiny
+    ratio = 20 * np.log10(np.maximum(cross, tiny) / np.maximum(auto_x, tiny))
+    coherence = np.clip(cross**2 / np.maximum(auto_x * auto_y, tiny), 0.0, 1.0 - 1e-12)
+    snr = coherence / (1.0 - coherence)
+    weights = np.where(snr >= _NOISE_FLOOR_SNR, np.minimum(snr / _COHERENT_SNR, 1.0), 0.0)
+    return np.asarray(ratio), np.asarray(weights)
+
+
+def _band_sums(values: np.ndarray, rate: float, n_fft: int, grid_hz: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over the FFT bins of each band (as :func:`long_term_power` bands)."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
+    step = np.log2(grid_hz[1] / grid_hz[0]) if len(grid_hz) > 1 else 1.0
+    edges = np.concatenate([grid_hz * 2.0 ** (-step / 2), [grid_hz[-1] * 2.0 ** (step / 2)]])
+    lo, hi = np.searchsorted(freqs, edges[:-1]), np.searchsorted(freqs, edges[1:])
+    nearest = np.clip(np.rint(grid_hz / freqs[1]).astype(int), 0, len(freqs) - 1)
+    empty = hi <= lo  # a band narrower than one bin takes the nearest bin
+    lo, hi = np.where(empty, nearest, lo), np.where(empty, nearest + 1, hi)
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    return np.asarray(cumulative[hi] - cumulative[lo])
+
+
+def detect_lowpass(freqs_hz: np.ndarray, ratio_db: np.ndarray, weights: np.ndarray) -> float | None:
+    """The frequency above which one signal is band-limited, or None.
+
+    Relative to the median ratio of 200 Hz-5 kHz, the ratio must stay more than
+    ``_LOWPASS_DROP_DB`` away (either sign: the reference may be the encoded one) in every
+    band from some frequency to the top of the spectrum; the cut-off is where it last
+    crosses 3 dB on the way there.
+    """
+    mid = (freqs_hz >= 200.0) & (freqs_hz <= 5000.0) & (weights > 0)
+    if not mid.any():
+        return None
+    deviation = np.abs(ratio_db - np.median(ratio_db[mid]))
+    top = len(freqs_hz)
+    while top > 0 and weights[top - 1] == 0:
+        top -= 1
+    start = top
+    while start > 0 and deviation[start - 1] > _LOWPASS_DROP_DB:
+        start -= 1
+    if start == top or freqs_hz[start] < 4000.0:
+        return None
+    while start > 0 and deviation[start - 1] > 3.0:
+        start -= 1
+    return float(freqs_hz[start])
+
+
+def align(reference: np.ndarray, candidate: np.ndarray, rate: float) -> tuple[int, float]:
+    """Lag (samples, candidate later when positive) and normalised correlation at that lag,
+    searched within +-1 s by FFT cross-correlation."""
+    n = min(len(reference), len(candidate))
+    if n < _FRAME:
+        return 0, 0.0
+    correlation = fftconvolve(candidate[:n], reference[:n][::-1], mode="full")
+    centre = n - 1
+    reach = min(int(rate), n - 1)
+    window = correlation[centre - reach : centre + reach + 1]
+    lag = int(np.argmax(np.abs(window))) - reach
+    norm = math.sqrt(float(reference[:n] @ reference[:n]) * float(candidate[:n] @ candidate[:n]))
+    return lag, float(abs(window[lag + reach]) / norm) if norm > 0 else 0.0
+
+
+def _frame_energy(x: np.ndarray) -> np.ndarray:
+    frames = np.lib.stride_tricks.sliding_window_view(x, _FRAME)[::_HOP]
+    window = np.hanning(_FRAME) ** 2
+    return np.asarray(frames**2 @ window)
+
+
+def gain_envelope(
+    shaped_reference: np.ndarray, candidate: np.ndarray, lag: int
+) -> tuple[np.ndarray, float] | None:
+    """Per-sample broadband gain g taking ``shaped_reference`` (the reference after the EQ
+    found so far) to the aligned candidate, and how much it depends on level: the slope of
+    frame gain (dB) on frame level (dB), times the level's 5-95 % range, in dB of reduction
+    (positive for a limiter or compressor). None below ``_MIN_SPREAD_DB``: gain that wanders
+    without following the level is codec noise or an EQ not yet found, not dynamics.
+
+    Frames of 1024 samples every 256; frames more than 50 dB below the loudest frame carry
+    too little energy to estimate a gain and take the median gain.
+    """
+    ref, cand = _overlap(shaped_reference, candidate, lag)
+    if len(ref) < 4 * _FRAME:
+        return None
+    e_ref, e_cand = _frame_energy(ref), _frame_energy(cand)
+    loud = e_ref > e_ref.max() * 10 ** (-50 / 10)
+    gain_db = np.full(len(e_ref), 0.0)
+    gain_db[loud] = 10 * np.log10(np.maximum(e_cand[loud], 1e-30) / e_ref[loud])
+    median = float(np.median(gain_db[loud]))
+    gain_db[~loud] = median
+    strong = e_ref > e_ref.max() * 10 ** (-30 / 10)
+    level = 10 * np.log10(e_ref[strong])
+    slope = np.polyfit(level, gain_db[strong], 1)[0] if np.ptp(level) > 0 else 0.0
+    dynamics = float(-slope * (np.percentile(level, 95) - np.percentile(level, 5)))
+    if dynamics < _MIN_SPREAD_DB:
+        return None
+    # frame centres in the reference's own sample positions (the overlap starts at -lag)
+    centres = np.arange(len(gain_db)) * _HOP + _FRAME / 2 + max(-lag, 0)
+    samples = np.interp(np.arange(len(shaped_reference)), centres, gain_db)
+    return np.asarray(10 ** ((samples - median) / 20)), dynamics
+
+
+def _overlap(
+    reference: np.ndarray, candidate: np.ndarray, lag: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of both signals that play at the same time, given the lag."""
+    if lag >= 0:
+        cand = candidate[lag:]
+        ref = reference
+    else:
+        cand = candidate
+        ref = reference[-lag:]
+    n = min(len(ref), len(cand))
+    return ref[:n], cand[:n]

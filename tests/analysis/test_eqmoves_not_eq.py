@@ -1,0 +1,173 @@
+"""EQ moves count only EQ (issue 25): a limiter, an MP3 round trip and a change of sample
+rate, each made by the real tool (ffmpeg's alimiter, libmp3lame, swresample) on a real
+recording, are explained as what they are, not as moves; known moves survive them."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from earwitness.analysis.eqmoves import EqOperation, apply_operations, estimate_moves
+from earwitness.analysis.eqmoves._nonlinear import band_weights, detect_lowpass
+from earwitness.cli import cli
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+
+RATE = 44100
+MOVES = [
+    EqOperation(120.0, 4.0, 1.0),
+    EqOperation(900.0, -6.0, 0.5),
+    EqOperation(5000.0, 3.0, 2.0),
+]
+
+
+RECORDINGS = ["Kevin_MacLeod_-_Vibe_Ace.ogg", "Karissa_Hobbs_-_Lets_Go_Fishin.ogg"]
+
+
+@pytest.fixture(scope="module", params=RECORDINGS)
+def clip(request: pytest.FixtureRequest, shared_dir: Path) -> np.ndarray:
+    """20 s of a real recording, mono, peak at -12 dBFS."""
+    x, rate = sf.read(shared_dir / "audio" / request.param, always_2d=True)
+    assert rate == RATE
+    mono = x.mean(axis=1)[30 * RATE : 50 * RATE]
+    return np.asarray(mono / np.abs(mono).max() * 10 ** (-12 / 20))
+
+
+def _ffmpeg(tmp: Path, x: np.ndarray, *args: str, via: str = "wav") -> tuple[np.ndarray, int]:
+    source, coded, back = tmp / "in.wav", tmp / f"coded.{via}", tmp / "back.wav"
+    sf.write(source, x, RATE, subtype="FLOAT")
+    run = ["ffmpeg", "-v", "error", "-y"]
+    subprocess.run([*run, "-i", str(source), *args, str(coded)], check=True)
+    if via != "wav":
+        subprocess.run([*run, "-i", str(coded), "-c:a", "pcm_f32le", str(back)], check=True)
+        coded = back
+    y, rate = sf.read(coded, dtype="float64")
+    return y, rate
+
+
+def _limit(tmp: Path, x: np.ndarray, reduction_db: float = 6.0) -> tuple[np.ndarray, int]:
+    limit = float(np.abs(x).max() * 10 ** (-reduction_db / 20))
+    af = f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false"
+    return _ffmpeg(tmp, x, "-af", af, "-c:a", "pcm_f32le")
+
+
+def _mp3(tmp: Path, x: np.ndarray) -> tuple[np.ndarray, int]:
+    return _ffmpeg(tmp, x, "-c:a", "libmp3lame", "-q:a", "2", via="mp3")
+
+
+def _to_48k(tmp: Path, x: np.ndarray) -> tuple[np.ndarray, int]:
+    return _ffmpeg(tmp, x, "-ar", "48000", "-c:a", "pcm_f32le")
+
+
+def _assert_moves(found: list[EqOperation], expected: list[EqOperation]) -> None:
+    assert len(found) == len(expected), found
+    for move, truth in zip(found, expected, strict=True):
+        # a broad move's centre is loosely defined: within an eighth of its width, or 1/6 oct
+        assert abs(math.log2(move.freq_hz / truth.freq_hz)) <= max(1 / 6, truth.width_oct / 8)
+        assert move.gain_db == pytest.approx(truth.gain_db, abs=1.0)
+
+
+@pytest.mark.parametrize("process", [_limit, _mp3, _to_48k], ids=["limit", "mp3", "48k"])
+def test_no_move_for_what_is_not_eq(clip: np.ndarray, tmp_path: Path, process) -> None:  # type: ignore[no-untyped-def]
+    candidate, rate = process(tmp_path, clip)
+    result = estimate_moves((clip, RATE), (candidate, rate))
+    assert result.count == 0, result.operations
+    assert abs(result.overall_gain_db) < 0.2 or process is _limit
+
+
+def test_a_limiter_is_reported_as_dynamics(clip: np.ndarray, tmp_path: Path) -> None:
+    candidate, rate = _limit(tmp_path, clip, reduction_db=10.0)
+    assert estimate_moves((clip, RATE), (candidate, rate)).dynamics_db > 1.0
+    assert estimate_moves((clip, RATE), (clip * 0.5, RATE)).dynamics_db == 0.0
+
+
+def test_an_mp3_round_trip_is_reported_as_a_lowpass(shared_dir: Path, tmp_path: Path) -> None:
+    # Vibe Ace carries energy up to 20 kHz; Karissa Hobbs's Ogg source is itself cut near
+    # 18 kHz, so LAME's low-pass shows there only as a few dB (left to the coherence weights)
+    x, _ = sf.read(shared_dir / "audio" / "Kevin_MacLeod_-_Vibe_Ace.ogg")
+    clip = x.mean(axis=1)[30 * RATE : 50 * RATE] * 0.25
+    candidate, rate = _mp3(tmp_path, clip)
+    result = estimate_moves((clip, RATE), (candidate, rate))
+    assert result.lowpass_hz is not None and 15000 < result.lowpass_hz < 20500
+    # the other way round: the encoded file as the reference
+    assert estimate_moves((candidate, rate), (clip, RATE)).lowpass_hz is not None
+    assert estimate_moves((clip, RATE), (clip, RATE)).lowpass_hz is None
+
+
+@pytest.mark.parametrize("process", [_limit, _mp3, _to_48k], ids=["limit", "mp3", "48k"])
+def test_known_moves_survive_what_is_not_eq(  # type: ignore[no-untyped-def]
+    clip: np.ndarray, tmp_path: Path, process, request: pytest.FixtureRequest
+) -> None:
+    if process is _limit and "Karissa" in request.node.callspec.params["clip"]:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="known shortfall (docs/eqmoves.md): after 6 dB of limiting the 2-octave "
+                "move at 5 kHz comes out 1.4 dB too strong on this bass-heavy song",
+            )
+        )
+    candidate, rate = process(tmp_path, apply_operations(clip, RATE, MOVES))
+    _assert_moves(estimate_moves((clip, RATE), (candidate, rate)).operations, MOVES)
+
+
+def test_band_weights_fall_to_zero_at_the_noise_floor() -> None:
+    ref = np.array([0.0, -60.0, -75.0, -85.0, -95.0])
+    weights = band_weights(ref, ref.copy())
+    assert weights.tolist() == pytest.approx([1.0, 1.0, 0.75, 0.25, 0.0])
+    assert band_weights(ref, np.zeros(5)).tolist() == pytest.approx(weights.tolist())
+
+
+def test_lowpass_needs_a_drop_that_reaches_the_top() -> None:
+    freqs = 1000.0 * 2.0 ** (np.arange(0, 4.4, 1 / 24))  # 1 kHz to about 20 kHz
+    weights = np.ones_like(freqs)
+    cut = np.where(freqs > 17000, -40.0, np.where(freqs > 16000, -10.0, 0.0))
+    assert detect_lowpass(freqs, cut, weights) == pytest.approx(freqs[freqs > 16000][0])
+    notch = np.where((freqs > 12000) & (freqs < 14000), -20.0, 0.0)  # recovers: an EQ cut
+    assert detect_lowpass(freqs, notch, weights) is None
+    assert detect_lowpass(freqs, -8.0 * (freqs > 18000), weights) is None  # too shallow
+
+
+def test_eq_moves_csv_carries_gain_residual_and_what_is_not_eq(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(RATE * 5) * 0.1
+    sf.write(tmp_path / "a.wav", x, RATE)
+    sf.write(tmp_path / "b.wav", apply_operations(x, RATE, MOVES[:1]) * 0.5, RATE)
+    result = CliRunner().invoke(
+        cli, ["audio", "eq-moves", str(tmp_path / "a.wav"), str(tmp_path / "b.wav"), "--csv"]
+    )
+    assert result.exit_code == 0, result.output
+    header, row = result.output.splitlines()[:2]
+    for column in ("freq_hz", "overall_gain_db", "residual_db_rms", "lowpass_hz", "dynamics_db"):
+        assert column in header.split(",")
+    assert float(row.split(",")[header.split(",").index("overall_gain_db")]) == pytest.approx(
+        -6.02, abs=0.1
+    )
+    as_json = CliRunner().invoke(
+        cli, ["audio", "eq-moves", str(tmp_path / "a.wav"), str(tmp_path / "b.wav"), "--json"]
+    )
+    assert json.loads(as_json.output)["dynamics_db"] == 0.0
+
+
+def test_repro_skips_an_unreadable_recording_with_a_line(shared_dir: Path, tmp_path: Path) -> None:
+    from earwitness.analysis.eqmoves._datasets import DATASETS, make_sets
+    from earwitness.analysis.eqmoves._repro import ReproConfig, _features
+
+    bad = tmp_path / "broken.ogg"
+    bad.write_bytes(b"OggS" + bytes(200))
+    good = shared_dir / "audio" / "sorohanro_-_solo-trumpet-06.ogg"
+    sets = {d.name: make_sets(d, 2, 1) for d in DATASETS}
+    skipped: list[tuple[Path, str]] = []
+    config = ReproConfig(clip_s=5.0, workers=1)
+    features = _features(
+        [bad, good], sets, config, "other genres", lambda p, r: skipped.append((p, r))
+    )
+    assert len(features) == 1
+    assert [path for path, _ in skipped] == [bad] and skipped[0][1]
