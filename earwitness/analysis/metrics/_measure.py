@@ -15,7 +15,14 @@ import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter, spectral_tilt
-from earwitness.analysis.metrics._io import AudioData, AudioInfo, audio_info, read_audio
+from earwitness.analysis.metrics._io import (
+    AudioData,
+    AudioInfo,
+    audio_info,
+    decoded_to_disk,
+    open_frames,
+    read_audio,
+)
 from earwitness.analysis.metrics._layout import layout_weights
 from earwitness.analysis.metrics._loudness import (
     BLOCK_HOP_SEGMENTS,
@@ -211,7 +218,7 @@ def _assemble(
         "sample_rate": info.sample_rate,
         "channels": info.channels,
         "channel_layout": layout.name,
-        "warnings": [layout.warning] if layout.warning else [],
+        "warnings": [*([layout.warning] if layout.warning else []), *info.warnings],
         "lra_convention": extras.lra_convention,
         "dual_mono": extras.dual_mono and info.channels == 1,
         "dr": round(dr) if dr is not None else None,
@@ -289,19 +296,27 @@ def measure_file(
     _prefetch_fft()
     block = block_frames or _streaming.BLOCK_FRAMES
     info = audio_info(path)
-    if info.frames <= block:
-        metrics = measure_audio(
-            read_audio(path), lra_convention=lra_convention, dual_mono=dual_mono,
-            psr_distribution=psr_distribution, series=series,
-        )  # fmt: skip
+    options: dict[str, Any] = {
+        "lra_convention": lra_convention, "dual_mono": dual_mono,
+        "psr_distribution": psr_distribution, "series": series,
+    }  # fmt: skip
+    if info.frames <= block and (info.decoder == "soundfile" or info.length_exact):
+        metrics = measure_audio(read_audio(path), **options)
     else:
-        metrics = _measure_streamed(
-            info, block, lra_convention=lra_convention, dual_mono=dual_mono,
-            psr_distribution=psr_distribution, series=series,
-        )  # fmt: skip
+        with decoded_to_disk(info) as decoded:  # compressed: decoded once, then read back
+            if decoded.frames <= block:
+                metrics = measure_audio(_read_decoded(decoded), **options)
+            else:
+                metrics = _measure_streamed(decoded, block, **options)
     if full:
         return metrics
     return {key: metrics[key] for key in (*METRIC_KEYS, "loudness_series") if key in metrics}
+
+
+def _read_decoded(info: AudioInfo) -> AudioData:
+    with open_frames(info) as handle:
+        samples = handle.read(dtype="float32", always_2d=True)
+    return AudioData(samples, info.sample_rate, info)
 
 
 def _prefetch_fft() -> None:

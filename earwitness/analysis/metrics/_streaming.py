@@ -25,7 +25,7 @@ import soundfile as sf
 
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter
-from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete
+from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete, open_frames
 from earwitness.analysis.metrics._layout import layout_weights
 from earwitness.analysis.metrics._loudness import EnergyMeter, loudness_from
 from earwitness.analysis.metrics._truepeak import HISTORY, LOOKAHEAD, TruePeakMeter
@@ -232,7 +232,7 @@ def measure_streamed(
     crest = _Crest()
     dr, clips = DrMeter(info.sample_rate, info.channels), ClipRuns(info.channels)
     pending: Future[None] | None = None
-    with sf.SoundFile(str(info.path)) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
+    with open_frames(info) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
         peaks = _StreamedPeaks(handle, bounds, info.frames)
         carry = np.zeros((0, info.channels), dtype=np.float32)
         carry_start, position, first = 0, 0, 0
