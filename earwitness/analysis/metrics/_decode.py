@@ -85,7 +85,8 @@ def decode_blocks(path: Path, stated: Probe) -> Iterator[np.ndarray]:
             try:
                 frames = context.decode(packet)
             except av.error.FFmpegError as exc:
-                raise BadInputError(_corrupt(packet, decoded, stated, exc), file=path) from None
+                message = _corrupt(packet, decoded, stated, exc, path.stat().st_size)
+                raise BadInputError(message, file=path) from None
             for frame in frames:
                 start = _check_gap(frame, start, decoded, stated, logs, path)
                 block = _samples(frame, stated.channels)
@@ -200,12 +201,15 @@ def _samples(frame: Any, channels: int) -> np.ndarray:
     return np.ascontiguousarray(block, dtype=np.float32)
 
 
-def _corrupt(packet: Any, decoded: int, stated: Probe, exc: Exception) -> str:
+def _corrupt(packet: Any, decoded: int, stated: Probe, exc: Exception, size: int) -> str:
     if packet.pts is not None and packet.time_base is not None:
         seconds = float(packet.pts * packet.time_base)
     else:
         seconds = decoded / stated.sample_rate
-    return f"corrupt frame at {seconds:.1f} s ({_ffmpeg_reason(exc)})"
+    reason = _ffmpeg_reason(exc)
+    if packet.pos is not None and packet.pos >= 0 and packet.pos + packet.size >= size:
+        return f"truncated: the file ends inside the frame at {seconds:.1f} s ({reason})"
+    return f"corrupt frame at {seconds:.1f} s ({reason})"
 
 
 def _ffmpeg_reason(exc: Exception) -> str:
