@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,15 +284,15 @@ def measure_file(
 ) -> dict[str, Any]:
     """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
 
-    A file longer than ``block_frames`` (default ``_streaming.BLOCK_FRAMES``) is measured
-    block by block with the same results, so memory does not grow with its length.
+    A file longer than ``block_frames`` (default: 2^21 samples over its channels, see
+    ``_streaming.block_frames_for``) is measured block by block with the same results,
+    so memory does not grow with its length.
     """
     from earwitness.analysis.metrics import _streaming
 
     _check_convention(lra_convention)
-    _prefetch_fft()
-    block = block_frames or _streaming.BLOCK_FRAMES
     info = audio_info(path)
+    block = block_frames or _streaming.block_frames_for(info.channels)
     options: dict[str, Any] = {
         "lra_convention": lra_convention, "dual_mono": dual_mono,
         "psr_distribution": psr_distribution, "series": series,
@@ -317,13 +314,6 @@ def _read_decoded(info: AudioInfo) -> AudioData:
     with open_frames(info) as handle:
         samples = handle.read(dtype="float32", always_2d=True)
     return AudioData(samples, info.sample_rate, info)
-
-
-def _prefetch_fft() -> None:
-    """Start importing scipy.fft (0.3 s) beside decoding and K-filtering, which release
-    the GIL; the spectra need it only after them."""
-    if "scipy.fft" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("scipy.fft",), daemon=True).start()
 
 
 def _check_convention(convention: str) -> None:

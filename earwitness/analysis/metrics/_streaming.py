@@ -30,9 +30,20 @@ from earwitness.analysis.metrics._layout import layout_weights
 from earwitness.analysis.metrics._loudness import EnergyMeter, loudness_from
 from earwitness.analysis.metrics._truepeak import HISTORY, LOOKAHEAD, TruePeakMeter
 
-__all__ = ["BLOCK_FRAMES", "measure_streamed"]
+__all__ = ["BLOCK_FRAMES", "BLOCK_SAMPLES", "block_frames_for", "measure_streamed"]
 
-BLOCK_FRAMES = 1 << 23  # about 190 s at 44.1 kHz: 64 MiB of stereo float32
+# 8 MiB of float32 per block: 2^20 frames of stereo (about 24 s at 44.1 kHz). Smaller
+# blocks bound memory (the float64 K-filter output and the spectral frames grow with
+# the block) and reuse freed pages; larger ones saved nothing measurable.
+BLOCK_SAMPLES = 1 << 21
+BLOCK_FRAMES = BLOCK_SAMPLES // 2
+
+
+def block_frames_for(channels: int) -> int:
+    """Frames per block for ``channels``: BLOCK_SAMPLES samples, at least 2^16 frames."""
+    return max(1 << 16, BLOCK_SAMPLES // max(channels, 1))
+
+
 _CREST_CHUNK = 1 << 16
 _STEREO_BLOCK_S = 0.4
 
