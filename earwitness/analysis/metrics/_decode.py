@@ -77,21 +77,23 @@ def decode_blocks(path: Path, stated: Probe) -> Iterator[np.ndarray]:
     """
     import av
 
-    decoded, start = 0, None
+    start: float | None = None
+    progress = [0]  # frames decoded so far, read by _packets for its message
     with _captured() as logs, _open(path) as container:
         stream = _audio_stream(container, path)
         context = stream.codec_context
-        for packet in container.demux(stream):
+        for packet in _packets(container, stream, stated, path, progress):
             try:
                 frames = context.decode(packet)
             except av.error.FFmpegError as exc:
-                message = _corrupt(packet, decoded, stated, exc, path.stat().st_size)
+                message = _corrupt(packet, progress[0], stated, exc, path.stat().st_size)
                 raise BadInputError(message, file=path) from None
             for frame in frames:
-                start = _check_gap(frame, start, decoded, stated, logs, path)
+                start = _check_gap(frame, start, progress[0], stated, logs, path)
                 block = _samples(frame, stated.channels)
-                decoded += len(block)
+                progress[0] += len(block)
                 yield block
+    decoded = progress[0]
     if decoded == 0:
         raise BadInputError("the file holds no audio samples", file=path)
     if stated.exact and decoded < stated.frames - SHORTFALL_FRAMES:
@@ -101,6 +103,26 @@ def decode_blocks(path: Path, stated: Probe) -> Iterator[np.ndarray]:
             f"{stated.format} header states {stated.frames / rate:.1f} s{_logged(logs)}",
             file=path,
         )
+
+
+def _packets(
+    container: Any, stream: Any, stated: Probe, path: Path, progress: list[int]
+) -> Iterator[Any]:
+    """The stream's packets; a container the demuxer cannot parse further is refused."""
+    import av
+
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as exc:
+            at = progress[0] / stated.sample_rate
+            raise BadInputError(
+                f"corrupt data after {at:.1f} s ({_ffmpeg_reason(exc)})", file=path
+            ) from None
+        yield packet
 
 
 def _check_gap(
