@@ -34,7 +34,7 @@ import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "audio"
+SHARED = Path(os.environ.get("EARWITNESS_SHARED", ROOT.parent / "shared")) / "audio"
 SECONDS, RATE, BATCH = 180, 44100, 20
 LONG_S, LONG_RATE, CAP_GIB = 2 * 3600, 48000, 2.0
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}

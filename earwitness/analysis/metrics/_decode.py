@@ -31,6 +31,7 @@ __all__ = ["SHORTFALL_FRAMES", "Probe", "decode_blocks", "length_warning", "prob
 
 SHORTFALL_FRAMES = 4096  # more than Opus pre-skip (312) or an MP3/AAC frame (1152/1024)
 _FORMATS = {"mp3": "MP3", "ogg": "OGG", "mov,mp4,m4a,3gp,3g2,mj2": "MP4", "aac": "AAC"}
+_BLOCK_FRAMES = 1 << 16
 _INT_SCALE = {"s16": 2.0**15, "s16p": 2.0**15, "s32": 2.0**31, "s32p": 2.0**31}
 
 
@@ -70,7 +71,8 @@ def _captured() -> Iterator[list[Any]]:
 
 
 def decode_blocks(path: Path, stated: Probe) -> Iterator[np.ndarray]:
-    """Float32 blocks of shape (frames, channels), in order, for the whole file.
+    """Float32 blocks of shape (frames, channels), in order, for the whole file; each
+    block is valid until the next is asked for (one buffer, filled frame by frame).
 
     Raises BadInputError at a frame the decoder rejects, or at the end when the stream
     fell short of the length the container states.
@@ -78,6 +80,8 @@ def decode_blocks(path: Path, stated: Probe) -> Iterator[np.ndarray]:
     import av
 
     start: float | None = None
+    buffer = np.empty((_BLOCK_FRAMES, stated.channels), dtype=np.float32)
+    fill = 0
     progress = [0]  # frames decoded so far, read by _packets for its message
     with _captured() as logs, _open(path) as container:
         stream = _audio_stream(container, path)
@@ -90,9 +94,16 @@ def decode_blocks(path: Path, stated: Probe) -> Iterator[np.ndarray]:
                 raise BadInputError(message, file=path) from None
             for frame in frames:
                 start = _check_gap(frame, start, progress[0], stated, logs, path)
-                block = _samples(frame, stated.channels)
-                progress[0] += len(block)
-                yield block
+                if fill + frame.samples > len(buffer):
+                    yield buffer[:fill]
+                    fill = 0
+                    if frame.samples > len(buffer):
+                        buffer = np.empty((frame.samples, stated.channels), dtype=np.float32)
+                _fill(buffer[fill : fill + frame.samples], frame)
+                fill += frame.samples
+                progress[0] += frame.samples
+    if fill:
+        yield buffer[:fill]
     decoded = progress[0]
     if decoded == 0:
         raise BadInputError("the file holds no audio samples", file=path)
@@ -210,6 +221,15 @@ def _layout(stream: Any, channels: int) -> ChannelLayout:
     if len(names) == channels and "NONE" not in names and "USR" not in names:
         return ChannelLayout(names, f"{stream.codec_context.name} layout (FFmpeg)")
     return default_layout(channels, f"{stream.codec_context.name} stream", warn=True)
+
+
+def _fill(out: np.ndarray, frame: Any) -> None:
+    """Copy a decoded frame into ``out`` (frames, channels): float planes directly."""
+    if frame.format.name == "fltp" and len(frame.planes) == out.shape[1]:
+        for channel, plane in enumerate(frame.planes):
+            out[:, channel] = np.frombuffer(plane, dtype=np.float32, count=len(out))
+    else:
+        out[:] = _samples(frame, out.shape[1])
 
 
 def _samples(frame: Any, channels: int) -> np.ndarray:

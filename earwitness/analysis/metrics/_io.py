@@ -199,7 +199,7 @@ def decoded_to_disk(info: AudioInfo) -> Iterator[AudioInfo]:
         with raw.open("wb") as out:
             for block in _ffmpeg_blocks(info):
                 check_block(block, info)
-                out.write(block.astype("<f4", copy=False).tobytes())
+                block.astype("<f4", copy=False).tofile(out)
                 frames += len(block)
         yield _decoded_info(info, frames, raw)
 
