@@ -12,7 +12,10 @@ Tasks (issue 16, each against its baseline in the same run, alternating):
    ffmpeg's on the same file.
 
 The audio is built by looping the recordings in ../shared/audio/ (simulated length).
-Run: /work/venv/bin/python benchmarks/bench_audio_batch.py [--repeats 3] [--skip-long]
+Each comparison alternates (A, B, A, B ...) and reports medians of wall time, CPU time
+(user + system) and peak RSS, all read by /usr/bin/time for both sides. Task 1b runs a
+VBR MP3 of the same audio (issue 25: compressed files are decoded by FFmpeg via PyAV).
+Run: python benchmarks/bench_audio_batch.py [--repeats 5] [--batch-repeats 2] [--skip-long]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "audio"
+SHARED = Path(os.environ.get("EARWITNESS_SHARED", ROOT.parent / "shared")) / "audio"
 SECONDS, RATE, BATCH = 180, 44100, 20
 LONG_S, LONG_RATE, CAP_GIB = 2 * 3600, 48000, 2.0
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
@@ -104,28 +107,71 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def measured(command: list[str]) -> tuple[float, float, int]:
+    """Wall time (s), CPU time (user + system, s) and peak RSS (KiB) of one child."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        ["/usr/bin/time", "-f", "TIMED %U %S %M", *command],
+        capture_output=True, text=True, env=ENV,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(completed.stderr[-1500:])
+    line = next(x for x in completed.stderr.splitlines()[::-1] if x.startswith("TIMED"))
+    user, system, rss = line.split()[1:]
+    return wall, float(user) + float(system), int(rss)
+
+
+def interleaved(ours_cmd: list[str], base_cmd: list[str], repeats: int) -> str:
+    """A, B, A, B ...: medians of wall, CPU and peak RSS, and their ratios."""
+    a, b = [], []
+    for _ in range(repeats):
+        a.append(measured(ours_cmd))
+        b.append(measured(base_cmd))
+    med = [[statistics.median(run[i] for run in side) for i in range(3)] for side in (a, b)]
+    pairs = [x[0] / y[0] for x, y in zip(a, b, strict=True)]
+    return (
+        f"wall {med[0][0]:.2f} s vs {med[1][0]:.2f} s = {med[0][0] / med[1][0]:.2f}x "
+        f"(pairs {min(pairs):.2f}-{max(pairs):.2f}x); CPU {med[0][1]:.2f} s vs "
+        f"{med[1][1]:.2f} s = {med[0][1] / med[1][1]:.2f}x; peak RSS {med[0][2] / 1024:.0f} "
+        f"vs {med[1][2] / 1024:.0f} MiB"
+    )
+
+
+def batch_pair(files: list[Path]) -> tuple[tuple[float, float, int], tuple[float, float, int]]:
+    ours_run = measured(ours("audio", "measure", *map(str, files), "--json", "--workers", "2"))
+    runs = [measured(ffmpeg(path)) for path in files]
+    return ours_run, (sum(r[0] for r in runs), sum(r[1] for r in runs), max(r[2] for r in runs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch-repeats", type=int, default=2)
     parser.add_argument("--skip-long", action="store_true")
     args = parser.parse_args()
     print(f"load average at the start: {load()}")
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         files = [build(folder, i) for i in range(BATCH)]
-        single_ours, single_ff = [], []
-        for _ in range(args.repeats):
-            single_ours.append(timed(ours("audio", "measure", str(files[0]), "--json")))
-            single_ff.append(timed(ffmpeg(files[0])))
-        pairs = [a / b for a, b in zip(single_ours, single_ff, strict=True)]
-        print(f"1. one {SECONDS} s file: earwitness median {statistics.median(single_ours):.2f} s,"
-              f" ffmpeg median {statistics.median(single_ff):.2f} s, ratio of medians "
-              f"{statistics.median(single_ours) / statistics.median(single_ff):.2f}x "
-              f"(pairs {min(pairs):.2f}-{max(pairs):.2f}x; goal <= 1.0)")  # fmt: skip
-        batch_ours = timed(ours("audio", "measure", *map(str, files), "--json", "--workers", "2"))
-        batch_ff = sum(timed(ffmpeg(path)) for path in files)
-        print(f"2. batch of {BATCH}: earwitness one command {batch_ours:.2f} s, {BATCH} ffmpeg runs"
-              f" {batch_ff:.2f} s, ratio {batch_ours / batch_ff:.2f}x (goal <= 0.5)")  # fmt: skip
+        single = interleaved(
+            ours("audio", "measure", str(files[0]), "--json"), ffmpeg(files[0]), args.repeats
+        )
+        print(f"1. one {SECONDS} s stereo WAV, earwitness vs ffmpeg, medians of {args.repeats}"
+              f" alternating pairs: {single}")  # fmt: skip
+        mp3 = folder / "bench.mp3"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(files[0]), "-c:a", "libmp3lame",
+                        "-q:a", "2", str(mp3)], check=True)  # fmt: skip
+        coded = interleaved(ours("audio", "measure", str(mp3), "--json"), ffmpeg(mp3), args.repeats)
+        print(f"1b. the same as VBR MP3 (decoding on both sides): {coded}")
+        ratios = []
+        for _ in range(args.batch_repeats):
+            (w1, c1, r1), (w2, c2, r2) = batch_pair(files)
+            ratios.append(w1 / w2)
+            print(f"2. batch of {BATCH}, one command --workers 2 vs {BATCH} ffmpeg runs: wall "
+                  f"{w1:.2f} s vs {w2:.2f} s = {w1 / w2:.2f}x; CPU {c1:.2f} s vs {c2:.2f} s = "
+                  f"{c1 / c2:.2f}x; peak RSS {r1 / 1024:.0f} vs {r2 / 1024:.0f} MiB")  # fmt: skip
+        print(f"2. batch ratio median {statistics.median(ratios):.2f}x (goal <= 0.5)")
         helps = [timed(ours("--help")) for _ in range(args.repeats)]
         measure_help = [timed(ours("audio", "measure", "--help")) for _ in range(args.repeats)]
         print(f"3. earwitness --help median {statistics.median(helps):.2f} s; audio measure --help"

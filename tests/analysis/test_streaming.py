@@ -59,11 +59,20 @@ def test_long_synthetic_files_measure_identically(tmp_path: Path, rate: int, cha
         _same(measure_file(path, block_frames=block), whole)
 
 
+def test_psr_distribution_is_measured_in_blocks_too(tmp_path: Path) -> None:
+    """--psr-distribution on a file longer than the block (it was dropped: null)."""
+    path = tmp_path / "long.wav"
+    sf.write(path, _long_signal(44100, 60, 2), 44100, subtype="FLOAT")
+    whole = measure_audio(read_audio(path), psr_distribution=True)
+    assert whole["psr_distribution_db"]["windows"] > 10
+    _same(measure_file(path, block_frames=1 << 17, psr_distribution=True), whole)
+
+
 _CHILD = """
 import json, sys
 from pathlib import Path
 from earwitness.analysis.metrics import measure_file
-report = measure_file(sys.argv[1], block_frames=int(sys.argv[2]))
+report = measure_file(sys.argv[1], block_frames=int(sys.argv[2]) or None)
 # VmHWM: this process image's peak RSS (ru_maxrss would carry pytest's across exec)
 peak = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM"))
 print(json.dumps({"rss_kib": int(peak.split()[1]), "lufs": report["integrated_lufs"]}))
@@ -83,11 +92,12 @@ def test_memory_is_bounded_by_the_block_not_the_file(tmp_path: Path) -> None:
     env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # fmt: skip
     completed = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), str(1 << 20)],
+        [sys.executable, "-c", _CHILD, str(path), "0"],  # the default block
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-2000:]
     result = json.loads(completed.stdout)
     assert result["rss_kib"] < decoded_kib / 2, result
+    assert result["rss_kib"] < 200 * 1024, result  # issue 25's bound
     # white noise at -20 dBFS RMS: K-weighting adds about 3.8 dB at 48 kHz
     assert -18.0 < result["lufs"] < -16.0

@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from earwitness.analysis.metrics._memory import reuse_freed_buffers
 from earwitness.errors import EarwitnessError
 from earwitness.processes import worker_pool
 
@@ -48,6 +49,7 @@ def measure_one(path: str, options: dict[str, Any] | None = None) -> dict[str, A
 
 def _one_thread_each() -> None:
     """The pool already uses every core: BLAS and FFT threads inside it only contend."""
+    reuse_freed_buffers()
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
     from earwitness.analysis.metrics import _spectral
@@ -67,6 +69,7 @@ def measure_files(
     names = [str(p) for p in paths]
     count = default_workers(len(names), workers)
     if count == 1:
+        reuse_freed_buffers()
         for name in names:
             outcome = measure_one(name, options)
             yield outcome

@@ -51,8 +51,7 @@ class DrMeter:
             blocks = np.ascontiguousarray(buffer[: whole * self.size].T)
             blocks = blocks.reshape(blocks.shape[0], whole, self.size)
             peaks = np.maximum(blocks.max(axis=2), -blocks.min(axis=2)).astype(np.float64)
-            wide = blocks.astype(np.float64)
-            squares = np.einsum("cbs,cbs->bc", wide, wide)
+            squares = np.einsum("cbs,cbs->bc", blocks, blocks, dtype=np.float64)  # no copy
             self.squares.extend(squares)
             self.peaks.extend(peaks.T)
         self.buffer = buffer[whole * self.size :].copy()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +12,14 @@ import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter, spectral_tilt
-from earwitness.analysis.metrics._io import AudioData, AudioInfo, audio_info, read_audio
+from earwitness.analysis.metrics._io import (
+    AudioData,
+    AudioInfo,
+    audio_info,
+    decoded_to_disk,
+    open_frames,
+    read_audio,
+)
 from earwitness.analysis.metrics._layout import layout_weights
 from earwitness.analysis.metrics._loudness import (
     BLOCK_HOP_SEGMENTS,
@@ -211,7 +215,7 @@ def _assemble(
         "sample_rate": info.sample_rate,
         "channels": info.channels,
         "channel_layout": layout.name,
-        "warnings": [layout.warning] if layout.warning else [],
+        "warnings": [*([layout.warning] if layout.warning else []), *info.warnings],
         "lra_convention": extras.lra_convention,
         "dual_mono": extras.dual_mono and info.channels == 1,
         "dr": round(dr) if dr is not None else None,
@@ -280,35 +284,36 @@ def measure_file(
 ) -> dict[str, Any]:
     """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
 
-    A file longer than ``block_frames`` (default ``_streaming.BLOCK_FRAMES``) is measured
-    block by block with the same results, so memory does not grow with its length.
+    A file longer than ``block_frames`` (default: 2^21 samples over its channels, see
+    ``_streaming.block_frames_for``) is measured block by block with the same results,
+    so memory does not grow with its length.
     """
     from earwitness.analysis.metrics import _streaming
 
     _check_convention(lra_convention)
-    _prefetch_fft()
-    block = block_frames or _streaming.BLOCK_FRAMES
     info = audio_info(path)
-    if info.frames <= block:
-        metrics = measure_audio(
-            read_audio(path), lra_convention=lra_convention, dual_mono=dual_mono,
-            psr_distribution=psr_distribution, series=series,
-        )  # fmt: skip
+    block = block_frames or _streaming.block_frames_for(info.channels)
+    options: dict[str, Any] = {
+        "lra_convention": lra_convention, "dual_mono": dual_mono,
+        "psr_distribution": psr_distribution, "series": series,
+    }  # fmt: skip
+    if info.frames <= block and (info.decoder == "soundfile" or info.length_exact):
+        metrics = measure_audio(read_audio(path), **options)
     else:
-        metrics = _measure_streamed(
-            info, block, lra_convention=lra_convention, dual_mono=dual_mono,
-            psr_distribution=psr_distribution, series=series,
-        )  # fmt: skip
+        with decoded_to_disk(info) as decoded:  # compressed: decoded once, then read back
+            if decoded.frames <= block:
+                metrics = measure_audio(_read_decoded(decoded), **options)
+            else:
+                metrics = _measure_streamed(decoded, block, **options)
     if full:
         return metrics
     return {key: metrics[key] for key in (*METRIC_KEYS, "loudness_series") if key in metrics}
 
 
-def _prefetch_fft() -> None:
-    """Start importing scipy.fft (0.3 s) beside decoding and K-filtering, which release
-    the GIL; the spectra need it only after them."""
-    if "scipy.fft" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("scipy.fft",), daemon=True).start()
+def _read_decoded(info: AudioInfo) -> AudioData:
+    with open_frames(info) as handle:
+        samples = handle.read(dtype="float32", always_2d=True)
+    return AudioData(samples, info.sample_rate, info)
 
 
 def _check_convention(convention: str) -> None:

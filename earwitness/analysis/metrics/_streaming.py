@@ -25,14 +25,25 @@ import soundfile as sf
 
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter
-from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete
+from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete, open_frames
 from earwitness.analysis.metrics._layout import layout_weights
 from earwitness.analysis.metrics._loudness import EnergyMeter, loudness_from
 from earwitness.analysis.metrics._truepeak import HISTORY, LOOKAHEAD, TruePeakMeter
 
-__all__ = ["BLOCK_FRAMES", "measure_streamed"]
+__all__ = ["BLOCK_FRAMES", "BLOCK_SAMPLES", "block_frames_for", "measure_streamed"]
 
-BLOCK_FRAMES = 1 << 23  # about 190 s at 44.1 kHz: 64 MiB of stereo float32
+# 8 MiB of float32 per block: 2^20 frames of stereo (about 24 s at 44.1 kHz). Smaller
+# blocks bound memory (the float64 K-filter output and the spectral frames grow with
+# the block) and reuse freed pages; larger ones saved nothing measurable.
+BLOCK_SAMPLES = 1 << 21
+BLOCK_FRAMES = BLOCK_SAMPLES // 2
+
+
+def block_frames_for(channels: int) -> int:
+    """Frames per block for ``channels``: BLOCK_SAMPLES samples, at least 2^16 frames."""
+    return max(1 << 16, BLOCK_SAMPLES // max(channels, 1))
+
+
 _CREST_CHUNK = 1 << 16
 _STEREO_BLOCK_S = 0.4
 
@@ -178,6 +189,7 @@ class _StreamedPeaks:
     def finish(self) -> None:
         self.segment_lower = np.concatenate(self.lower) if self.lower else np.zeros(0)
         self.segment_upper = np.concatenate(self.upper) if self.upper else np.zeros(0)
+        self.lower, self.upper = [], []  # 16 bytes per 10 ms segment, not kept twice
 
     def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
         """As TruePeakMeter.segment_peaks, re-reading only the blocks that need it."""
@@ -232,7 +244,7 @@ def measure_streamed(
     crest = _Crest()
     dr, clips = DrMeter(info.sample_rate, info.channels), ClipRuns(info.channels)
     pending: Future[None] | None = None
-    with sf.SoundFile(str(info.path)) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
+    with open_frames(info) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
         peaks = _StreamedPeaks(handle, bounds, info.frames)
         carry = np.zeros((0, info.channels), dtype=np.float32)
         carry_start, position, first = 0, 0, 0
@@ -270,7 +282,10 @@ def measure_streamed(
         check_complete(handle, position, info)
         peaks.finish()
         peak = peaks.peak
-        level = loudness_from(energy.energies, bounds, peaks, peak, peaks.overs, lra_convention)
+        level = loudness_from(
+            energy.energies, bounds, peaks, peak, peaks.overs, lra_convention,
+            psr_distribution=psr_distribution,
+        )  # fmt: skip
     spectra = {c: f.spectra(info.sample_rate)[0] for c, f in mono.items()}
     sides = midside.spectra(info.sample_rate) if midside is not None else None
     return {
