@@ -148,10 +148,12 @@ def stance_provenance_note(key: str) -> None:
     unvalidated = frame[frame["provenance"] == "machine unvalidated"]["service"].tolist()
     if unvalidated:
         st.warning(
-            "Machine stance, not checked against people, for: "
+            "Machine stance, not validated against people, for: "
             + ", ".join(md(name) for name in unvalidated)
-            + ". Label a sample (`earwitness code stance sample`) before reading these as "
-            "findings; see docs/code.md for the measured accuracy.",
+            + ". Either too few of that service's own units are labelled by people, or the "
+            "machine's agreement with them is too low (the table below gives kappa and its "
+            "interval). Label a sample (`earwitness code stance sample`) before reading these "
+            "as findings; see docs/code-assist.md for the rule and the measured accuracy.",
             icon="⚠️",
         )
     with st.expander("Where the stance figures come from"):

@@ -697,24 +697,9 @@ def services_frame(store: Store) -> pd.DataFrame:
 
 
 def session_ids(store: Store) -> dict[str, str]:
-    """Each listening session's link token -> an opaque short id to show instead.
-
-    A token is a participant's access: whoever reads it can answer in their name, and the
-    dashboard has no login. The id is a hash of the session's row number (never of its
-    token), so it names a session in tables and exports while the listening server, which
-    knows sessions only by token, cannot resolve it."""
-    se = s.listening_sessions
-    with store.connect() as connection:
-        rows = connection.execute(sa.select(se.c.token, se.c.id)).all()
-    return {str(token): _short_id(int(number)) for token, number in rows}
-
-
-def _short_id(number: int | str) -> str:
-    """An int is a session's row number; a str (a session the table does not list, which
-    the listening module never gives) is hashed apart, with another prefix."""
-    person = b"ew-session" if isinstance(number, int) else b"ew-unlisted"
-    digest = hashlib.blake2b(str(number).encode(), digest_size=4, person=person)
-    return ("S-" if isinstance(number, int) else "S?-") + digest.hexdigest()
+    """Each listening session's link token -> the short id shown instead (the listening
+    module's, as ``export ratings`` writes it): the dashboard has no login."""
+    return dict(listening.session_short_ids(store))
 
 
 def _without_tokens(value: Any, ids: dict[str, str]) -> Any:
@@ -741,7 +726,9 @@ def listening_ratings(store: Store, test: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=list(RATING_COLUMNS))
     ids = session_ids(store)
     frame = frame.copy()
-    frame["session"] = [ids.get(str(token)) or _short_id(str(token)) for token in frame["session"]]
+    frame["session"] = [
+        ids.get(str(token)) or listening.short_session_id(str(token)) for token in frame["session"]
+    ]
     return frame
 
 

@@ -260,7 +260,12 @@ def _readers_agree(study: Any, store: Any, test: str, expected: dict[str, dict[s
     out = study.root / "ratings.csv"
     done = invoke_cli("--study", str(study.root), "export", "ratings", "--out", str(out))
     assert done.code == 0, done.stderr
-    rows = [r for r in csv.DictReader(io.StringIO(out.read_text())) if r["test"] == test]
+    text = out.read_text()
+    with store.connect() as connection:
+        tokens = connection.scalars(sa.select(s.listening_sessions.c.token)).all()
+    assert tokens and not [t for t in tokens if t in text]  # a token is a participant's access
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["test"] == test]
+    assert {r["session"][:2] for r in rows} == {"S-"}
     exported: dict[str, list[int]] = {}
     for r in rows:
         if r["preference"] and r["excluded"] != "True":

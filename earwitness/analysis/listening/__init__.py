@@ -29,6 +29,7 @@ from earwitness.analysis.listening._report import (
     ratings_frame,
     screening_report,
 )
+from earwitness.analysis.listening._session_ids import session_short_ids, short_session_id
 from earwitness.analysis.listening._sessions import new_session, record_answer
 from earwitness.analysis.listening._simulate import simulate_listeners
 
@@ -47,6 +48,8 @@ __all__ = [
     "ratings_frame",
     "record_answer",
     "screening_report",
+    "session_short_ids",
+    "short_session_id",
     "simulate_listeners",
     "wilson_interval",
 ]
