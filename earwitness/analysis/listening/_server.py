@@ -63,20 +63,12 @@ from earwitness.analysis.listening._signal import redither
 from earwitness.errors import DatabaseLockedError
 from earwitness.store import Store
 from earwitness.store import schema as s
+from earwitness.webpages import HEADERS as _HEADERS
+from earwitness.webpages import PAGE_HEADERS as _PAGE_HEADERS
 
 __all__ = ["MAX_BODY", "create_app", "parse_json"]
 
 RETRY_AFTER_S = 3
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-_PAGE_HEADERS = {
-    **_HEADERS,
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-}
 _STATIC = {"listen.js": "text/javascript", "listen.css": "text/css", "index.html": "text/html"}
 
 

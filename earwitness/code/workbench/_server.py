@@ -27,20 +27,12 @@ from earwitness.code.workbench import _agreement, _group_queue, _read, _stance_q
 from earwitness.code.workbench import _codebook_edit as _edit
 from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.store import Store
+from earwitness.webpages import HEADERS as _HEADERS
+from earwitness.webpages import PAGE_HEADERS as _PAGE_HEADERS
 
 __all__ = ["MAX_BODY", "WorkbenchConfig", "create_app"]
 
 MAX_BODY = 256 * 1024
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-_PAGE_HEADERS = {
-    **_HEADERS,
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-}
 _STATIC = {"wb.js": "text/javascript", "wb.css": "text/css"}
 
 
