@@ -15,7 +15,7 @@ earwitness init ai-mastering --name "AI mastering adoption (SIMULATED)"
 cd ai-mastering
 earwitness status
 earwitness services add Loudwell --alias "Loud well" --label ai:loudwell --fictional
-earwitness services add Mastrino --alias "Mastrino AI" --label ai:mastrino --fictional
+earwitness services add Mastrino --alias "Mastrino AI" --alias Mastreno --label ai:mastrino --fictional
 earwitness services add "Sheen AI" --alias Sheen --label ai:sheen --fictional
 earwitness services add Tapewise --alias "Tape wise" --alias Tapewize --label ai:tapewise --fictional
 

@@ -240,9 +240,6 @@ TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "code report frequencies": (
         "code", "segments", "amateur segments", "pro-am segments", "professional segments",
     ),
-    "code report functionalities": (
-        "functionality", "frequency", "amateur", "pro-am", "professional",
-    ),
     "services": ("service", "fictional", "mentions", "documents", "versions", "songs"),
 }  # fmt: skip
 _LONGEST_WORD = 24  # a longer word (a URL, a path) folds rather than widen its column

@@ -12,7 +12,6 @@ from earwitness.errors import EarwitnessError
 from earwitness.groups._assign import MANUAL, evidence_by_author
 from earwitness.groups._rules import rule_assignment
 from earwitness.groups._vocabulary import GROUP_RULES, GROUPS, UNKNOWN, USER_GROUPS, GroupRule
-from earwitness.provenance import assess_agreement
 from earwitness.store.schema import UNIT_KINDS, documents, participants, segments
 
 if TYPE_CHECKING:
@@ -132,6 +131,8 @@ def _assigned_agreement(
 ) -> dict[str, Any]:
     """Cohen's kappa of the rules against people over the authors the rules assigned, with
     its bootstrap interval over authors, judged by the one provenance rule."""
+    from earwitness.provenance import assess_agreement  # numpy: not at `groups --help`
+
     found = assess_agreement(
         [r for _, r in assigned], [h for h, _ in assigned], list(authors), seed=seed
     )

@@ -14,7 +14,6 @@ from earwitness.groups import (
     override_group,
     validate_group_rules,
 )
-from earwitness.provenance import warning_line
 
 __all__ = ["groups"]
 
@@ -74,5 +73,7 @@ def groups_validate(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) 
         rows = validate_group_rules(store)
     overall = rows[-1]
     if overall["flag"]:
+        from earwitness.provenance import warning_line  # numpy: not at `groups --help`
+
         click.echo(warning_line("group rules", overall["flag"], overall["more_labels"]), err=True)
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Rules vs manual labels")

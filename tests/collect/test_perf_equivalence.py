@@ -122,7 +122,7 @@ def _evidence_without_prechecks(text: str) -> list[ev.Evidence]:
             found.append(
                 ev.Evidence(rule.kind, match.group(0), match.start(), match.end(), rule.group)
             )
-    return ev._without_overlaps(found)
+    return ev._without_overlaps([e for e in found if not ev._played(text, e)])
 
 
 # Letters that re.IGNORECASE matches to ASCII ones: the pre-checks must fold them too.
@@ -154,11 +154,14 @@ _MORE_PHRASES = [
 def _phrase_texts() -> list[str]:
     from tests.groups.test_engineer_talk import FOUND, NOT_THE_AUTHOR
     from tests.groups.test_evidence import NEGATIVE, POSITIVE
+    from tests.groups.test_self_talk import FOUND as SELF_FOUND
+    from tests.groups.test_self_talk import NOT_THE_AUTHOR as SELF_NOT_THE_AUTHOR
 
     texts = [row[0] for row in POSITIVE] + [
         row if isinstance(row, str) else row[0] for row in NEGATIVE
     ]
     texts += [row[0] for row in FOUND] + list(NOT_THE_AUTHOR)
+    texts += [row[0] for row in SELF_FOUND] + list(SELF_NOT_THE_AUTHOR)
     texts += _MORE_PHRASES
     return [variant for text in texts for variant in _variants(text)]
 
