@@ -5,9 +5,10 @@ Nobody read these units. The rule (documented in docs/dashboard.md): for
 :data:`LABELLED_UNITS` units of one fictional service, drawn by a seeded generator, the
 simulated coder :data:`SIMULATED_CODER` copies the machine's stance, except on a seeded
 draw of round(:data:`DISAGREEMENT` x units) of them (4 of 24), where it picks one of the
-other three stances instead (seeded, uniform). The labels are written as the CSV `earwitness code stance import` reads and stored
-by that command, so provenance counts them exactly like people's labels; the coder's name
-marks them SIMULATED wherever a label's coder is shown.
+other three stances instead (seeded, uniform). The labels are written as the CSV that
+`earwitness code stance import` reads, and stored by that command, so provenance counts
+them exactly like people's labels; the coder's name marks them SIMULATED wherever a
+label's coder is shown.
 """
 
 from __future__ import annotations
