@@ -100,6 +100,7 @@ def test_the_demo_runs_the_whole_loop_without_serving(built: tuple[Path, Result]
 @pytest.mark.slow
 def test_simulated_labels_validate_one_service_and_no_other(built: tuple[Path, Result]) -> None:
     from earwitness.code.assist import stance_aggregates
+    from earwitness.dashboard import _data
     from earwitness.demo import LABELLED_SERVICE, SIMULATED_CODER
 
     target, result = built
@@ -107,6 +108,7 @@ def test_simulated_labels_validate_one_service_and_no_other(built: tuple[Path, R
     study = find_study(target)
     with study.open_store(read_only=True) as store:
         rows = {r["tool"]: r for r in stance_aggregates(store) if r["group"] == "all"}
+        dashboard = _data.stance_provenance(store).set_index("service")["provenance"]
         with store.connect() as connection:
             m = s.tool_mentions
             machine = dict(connection.execute(
@@ -129,6 +131,7 @@ def test_simulated_labels_validate_one_service_and_no_other(built: tuple[Path, R
     assert validated["n_validation"] == 24 and validated["kappa_ci_low"] >= 0.4
     others = {r["provenance"] for tool, r in rows.items() if tool != LABELLED_SERVICE}
     assert others == {"machine unvalidated"}
+    assert dashboard.to_dict() == {tool: row["provenance"] for tool, row in rows.items()}
     assert "SIMULATED human stance labels" in result.output
 
 

@@ -731,10 +731,10 @@ function renderProvenance(rows, rule) {
         el("th", { scope: "row" }, row.tool), el("td", {}, row.n), el("td", {}, fixed(row.kappa)),
         el("td", {}, row.kappa_low === null ? "no interval" : `${fixed(row.kappa_low)} to ${fixed(row.kappa_high)}`),
         el("td", { class: row.provenance === "machine validated" ? "validated" : "unvalidated" },
-          row.provenance, row.flag ? ` (${row.flag})` : ""),
+          row.provenance, row.flag ? `: ${row.flag}` : ""),
         el("td", {}, more(row)))))) : el("p", {}, "No machine stance yet."),
-    el("p", { class: "note" }, "Updated after each batch of units, as `earwitness code stance report` ",
-      "computes it", rule ? `: validated when people labelled at least ${rule.min_units} of a tool's units ` +
+    el("p", { class: "note" }, "Updated after each batch of units, as ",
+      el("code", {}, "earwitness code stance report"), " computes it", rule ? `: validated when people labelled at least ${rule.min_units} of a tool's units ` +
       `and the 95 % lower bound of κ is ${rule.min_lower_bound} or more.` : "."));
 }
 
