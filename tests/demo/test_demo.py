@@ -164,6 +164,7 @@ def test_the_workbench_queue_shows_the_reports_figures_on_the_demo(
             row["kappa_ci_high"], row["n_validation"], row["more_labels"])  # fmt: skip
     assert queue[LABELLED_SERVICE]["provenance"] == "machine validated"
     assert queue[LABELLED_SERVICE]["more_labels"] == 0
+    assert queue[LABELLED_SERVICE]["coders"] == ["SIMULATED-coder"]  # shown as simulated
     assert all(r["more_labels"] == 20 for t, r in queue.items() if t != LABELLED_SERVICE)
 
 

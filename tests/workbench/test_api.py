@@ -295,6 +295,7 @@ def test_the_queue_shows_the_stance_reports_provenance_per_tool(any_study, tmp_p
     assert shown["LANDR"]["kappa"] is not None and shown["LANDR"]["kappa"] > 0.4
     assert shown["LANDR"]["more_labels"] >= 20 - len(labelled)  # too few to validate yet
     assert shown["LANDR"]["provenance"] == "machine unvalidated"
+    assert shown["LANDR"]["coders"] == ["ana"] and before["LANDR"]["coders"] == []
     result = CliRunner().invoke(
         cli, ["--study", str(any_study.root), "code", "stance", "report", "--json"]
     )

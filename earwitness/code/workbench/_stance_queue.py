@@ -138,10 +138,27 @@ def queue_provenance(store: Store) -> list[dict[str, Any]]:
     defaults), so the queue and the report never disagree."""
     from earwitness.code.assist import stance_provenance
 
+    labelled_by = _coders_by_tool(store)
     return [
-        {"tool": tool, **{k: row[k] for k in _PROVENANCE_KEYS}}
+        {"tool": tool, **{k: row[k] for k in _PROVENANCE_KEYS},
+         "coders": labelled_by.get(tool, [])}
         for tool, row in sorted(stance_provenance(store).items())
-    ]
+    ]  # fmt: skip
+
+
+def _coders_by_tool(store: Store) -> dict[str, list[str]]:
+    """Who gave the human labels of each tool (a SIMULATED coder shows as such)."""
+    with store.connect() as connection:
+        found: dict[str, list[str]] = {}
+        for tool, name in connection.execute(
+            sa.select(tool_mentions.c.tool, coders.c.name)
+            .join(coders, coders.c.id == tool_mentions.c.coder_id)
+            .where(tool_mentions.c.origin == "human")
+            .distinct()
+            .order_by(tool_mentions.c.tool, coders.c.name)
+        ):  # fmt: skip
+            found.setdefault(str(tool), []).append(str(name))
+    return found
 
 
 _PROVENANCE_KEYS = ("n", "kappa", "kappa_low", "kappa_high", "provenance", "flag", "more_labels")
