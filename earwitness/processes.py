@@ -30,7 +30,7 @@ from types import FrameType
 
 from earwitness.errors import Terminated
 
-__all__ = ["worker_pool"]
+__all__ = ["die_with_parent", "worker_pool"]
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _WATCHDOG_INTERVAL_S = 0.5
@@ -107,6 +107,13 @@ def _init_worker(parent: int, initializer: Callable[[], None] | None) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if initializer is not None:
         initializer()
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (``PR_SET_PDEATHSIG``); a
+    no-op elsewhere. As ``preexec_fn`` of a server subprocess, so that not even a
+    ``kill -9`` of the command leaves the server behind."""
+    _die_with_parent()
 
 
 def _die_with_parent() -> None:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from earwitness.processes import die_with_parent
 from earwitness.study import Study
 
 __all__ = ["APP_PATH", "allowed_hosts", "serve", "streamlit_command", "streamlit_options"]
@@ -86,7 +87,8 @@ def serve(
     print(f"earwitness dashboard of {study.name!r}: http://{shown}:{port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
     command = streamlit_command(host, port, extra_hosts)
-    process = subprocess.Popen(command, env=env)  # noqa: S603
+    # the server dies with this process, even on kill -9 (PR_SET_PDEATHSIG)
+    process = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)  # noqa: S603
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` runs
     try:
         return process.wait()

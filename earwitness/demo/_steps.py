@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from earwitness.demo._labels import LABELLED_SERVICE, write_labels
 from earwitness.demo._masters import write_song
 from earwitness.demo._posts import write_codings, write_dump
 from earwitness.demo._services import FICTIONAL_SERVICES
@@ -83,6 +84,10 @@ def run_demo(directory: Path, echo: Echo = print, *, suggest: bool = True) -> St
     echo("\n== Machine assistance proposes, people decide: user groups, stance, suggestions")
     ew("groups", "assign")
     ew("code", "stance", "detect")
+    echo(f"\n== SIMULATED human stance labels of {LABELLED_SERVICE}, so one service is validated")
+    with find_study(root).open_store() as store:
+        labels = write_labels(store, directory / "incoming" / "stance-labels-SIMULATED.csv")
+    ew("code", "stance", "import", str(labels))
     ew("code", "stance", "report")
     if suggest:
         ew("code", "suggest", "--threshold", "0.5")

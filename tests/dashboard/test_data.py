@@ -248,8 +248,9 @@ def test_the_dashboard_command_prints_the_url_and_runs_streamlit(
     calls = []
 
     class Finished:
-        def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        def __init__(self, args: list[str], env: dict[str, str], **options: object) -> None:
             calls.append((args, env))
+            assert options.keys() <= {"preexec_fn"}
 
         def wait(self) -> int:
             return 0

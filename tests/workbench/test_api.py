@@ -20,7 +20,7 @@ from earwitness.code import apply_code
 from earwitness.code.workbench import WorkbenchConfig, create_app
 from earwitness.store import Store
 from earwitness.store.schema import codings, documents, notes, tool_mentions
-from tests.workbench.conftest import UNICODE_POST, posts
+from tests.workbench.conftest import TOOLS, UNICODE_POST, posts
 
 
 def client(store: Store, coder: str, *, blind: bool = False) -> TestClient:
@@ -250,3 +250,65 @@ def test_the_list_filters_and_searches(wb_study) -> None:
     assert ana.get("/api/documents", params={"since": "2026-03-06"}).json()["total"] == 0
     bad = ana.get("/api/documents", params={"since": "5 March"})
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json()["error"]
+
+
+def test_the_queue_shows_the_stance_reports_provenance_per_tool(any_study, tmp_path: Path) -> None:
+    """After a batch the queue's figures per tool are `code stance report --json`'s (its
+    rows for every group), and its kappa is Cohen's on the labelled units, computed here."""
+    from sklearn.metrics import cohen_kappa_score
+
+    from earwitness.code.assist import detect_stance
+    from tests.workbench.conftest import fill
+
+    with any_study.open_store() as store:
+        fill(store, tmp_path)
+        detect_stance(store, method="rules")
+        ana = client(store, "ana")
+        before = {row["tool"]: row for row in ana.get("/api/stance").json()["provenance"]}
+        assert len(before) == len(TOOLS) and all(row["n"] == 0 for row in before.values())
+        assert before["LANDR"]["provenance"] == "machine unvalidated"
+        assert before["LANDR"]["more_labels"] == 20  # MIN_VALIDATION, none labelled yet
+        units = [u for u in ana.get("/api/stance", params={"n": 100}).json()["units"]
+                 if u["tool"] == "LANDR"]  # fmt: skip
+        assert len(units) >= 4
+        # the machine's stance, but for one unit
+        given = [u["predicted"] if i != 1 else "mixed" for i, u in enumerate(units[:6])]
+        for unit, stance in zip(units, given, strict=False):
+            body = {"segment": unit["segment_id"], "tool": "LANDR", "stance": stance}
+            assert ana.post("/api/stance-label", json=body).status_code == 200
+        data = ana.get("/api/stance").json()
+        with store.connect() as connection:
+            pairs: dict[int, dict[str, str]] = {}
+            for r in connection.execute(
+                sa.select(tool_mentions.c.segment_id, tool_mentions.c.origin,
+                          tool_mentions.c.stance)
+                .where(tool_mentions.c.tool == "LANDR", tool_mentions.c.stance.is_not(None))
+            ):  # fmt: skip
+                pairs.setdefault(r.segment_id, {})[r.origin] = r.stance
+    shown = {row["tool"]: row for row in data["provenance"]}
+    assert data["provenance_rule"] == {"min_units": 20, "min_lower_bound": 0.4}
+    labelled = [p for p in pairs.values() if "human" in p and "model" in p]
+    assert shown["LANDR"]["n"] == len(labelled) == min(len(units), len(given))
+    machine, human = [p["model"] for p in labelled], [p["human"] for p in labelled]
+    expected = cohen_kappa_score(machine, human)  # "mixed" makes two labels at least
+    assert shown["LANDR"]["kappa"] == pytest.approx(expected, abs=1e-4)
+    assert shown["LANDR"]["kappa"] is not None and shown["LANDR"]["kappa"] > 0.4
+    assert shown["LANDR"]["more_labels"] >= 20 - len(labelled)  # too few to validate yet
+    assert shown["LANDR"]["provenance"] == "machine unvalidated"
+    assert shown["LANDR"]["coders"] == ["ana"] and before["LANDR"]["coders"] == []
+    result = CliRunner().invoke(
+        cli, ["--study", str(any_study.root), "code", "stance", "report", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for row in report:
+        tool = shown[row["tool"]]
+        assert (
+            row["kappa_machine_human"],
+            row["kappa_ci_low"],
+            row["kappa_ci_high"],
+            row["n_validation"],
+            row["more_labels"],
+        ) == (tool["kappa"], tool["kappa_low"], tool["kappa_high"], tool["n"], tool["more_labels"])
+        if row["group"] == "all" and row["human_labelled"] < row["n"]:
+            assert row["provenance"] == tool["provenance"]

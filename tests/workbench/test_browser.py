@@ -301,3 +301,40 @@ def test_editing_the_codebook_in_place(wb_study, serve, browser, tmp_path: Path)
     shots = Path(__file__).parent.parent.parent / ".screens"
     if shots.is_dir():
         (shots / "codebook.png").write_bytes((tmp_path / "codebook.png").read_bytes())
+
+
+@pytest.mark.parametrize("any_study", ["sqlite"], indirect=True)
+def test_the_stance_queue_shows_each_tools_provenance(
+    wb_study, serve, browser, tmp_path: Path
+) -> None:
+    """The queue's table per tool: the figures its endpoint gives, as text, in a table a
+    screen reader can name (heading, column and row headers)."""
+    from earwitness.code.assist import detect_stance
+
+    store, _ = wb_study
+    detect_stance(store, method="rules")
+    served = serve(store, "ana")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{served.url}/#/stance")
+    page.wait_for_selector("#stance-provenance tbody tr")
+    table = page.get_by_role("region", name="Machine stance against people's labels so far")
+    assert table.get_by_role("columnheader").count() == 6
+    rows = page.locator("#stance-provenance tbody tr")
+    assert rows.count() == 4
+    landr = page.locator('#stance-provenance tr[data-tool="LANDR"]')
+    cells = landr.locator("td").all_inner_texts()
+    assert landr.get_by_role("rowheader").inner_text() == "LANDR"
+    assert cells[0] == "0" and cells[2] == "no interval"
+    assert cells[3].startswith("machine unvalidated: only 0 units labelled by people")
+    assert cells[4] == "about 20"
+    assert "at least 20 of a tool's units" in page.inner_text("#stance-provenance .note")
+    page.screenshot(path=str(tmp_path / "stance-provenance.png"), full_page=True)
+    assert (tmp_path / "stance-provenance.png").stat().st_size > 10_000
+    shots = Path(__file__).parent.parent.parent / ".screens"
+    if shots.is_dir():
+        (shots / "stance-provenance.png").write_bytes(
+            (tmp_path / "stance-provenance.png").read_bytes()
+        )
+    assert not errors, errors

@@ -38,6 +38,7 @@ __all__ = [
     "sample_for_labelling",
     "stance_aggregates",
     "stance_learning_curve",
+    "stance_provenance",
     "suggest",
     "topic_table",
 ]
@@ -70,6 +71,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "sample_for_labelling": ("_stance", "sample_for_labelling"),
     "stance_aggregates": ("_stance", "stance_aggregates"),
     "stance_learning_curve": ("_stance", "stance_learning_curve"),
+    "stance_provenance": ("_stance", "stance_provenance"),
     "suggest": ("_suggest", "suggest"),
     "topic_table": ("_topics", "topic_table"),
 }

@@ -81,6 +81,7 @@ __all__ = [
     "sample_for_labelling",
     "stance_aggregates",
     "stance_learning_curve",
+    "stance_provenance",
     "vader_stance",
 ]
 
@@ -745,15 +746,7 @@ def stance_aggregates(
     ``machine unvalidated``.
     """
     units, human = _units(store)
-    with store.connect() as connection:
-        model_stance = {
-            (row.segment_id, row.tool): row.stance
-            for row in connection.execute(
-                sa.select(
-                    tool_mentions.c.segment_id, tool_mentions.c.tool, tool_mentions.c.stance
-                ).where(tool_mentions.c.origin == "model", tool_mentions.c.stance.is_not(None))
-            )
-        }
+    model_stance = _model_stance(store)
     validation = stance_validation(units, human, model_stance, seed=seed, n_boot=n_boot)
     groups = _group_provenance(store)
     cells: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
@@ -788,6 +781,28 @@ def stance_aggregates(
         row.update(_group_source(group, {a for a, _, _ in items}, groups))
         rows.append(row)
     return rows
+
+
+def _model_stance(store: Store) -> dict[tuple[int, str], str]:
+    with store.connect() as connection:
+        return {
+            (row.segment_id, row.tool): row.stance
+            for row in connection.execute(
+                sa.select(
+                    tool_mentions.c.segment_id, tool_mentions.c.tool, tool_mentions.c.stance
+                ).where(tool_mentions.c.origin == "model", tool_mentions.c.stance.is_not(None))
+            )
+        }
+
+
+def stance_provenance(
+    store: Store, *, n_boot: int = 2000, seed: int = 0
+) -> dict[str, dict[str, Any]]:
+    """Per tool, the validation behind ``code stance report``: the machine's kappa against
+    people with its interval, the provenance it earns and ``more_labels`` (how many more
+    labelled units would bring the lower bound to the bar, :func:`labels_needed`)."""
+    units, human = _units(store)
+    return stance_validation(units, human, _model_stance(store), seed=seed, n_boot=n_boot)
 
 
 def _group_provenance(store: Store) -> dict[str, Any]:
@@ -884,6 +899,7 @@ def _provenance(row: Mapping[str, Any], validation: Mapping[str, Any]) -> dict[s
         "kappa_ci_high": validation["kappa_high"],
         "n_validation": validation["n"],
         "validation_flag": "" if source != "machine unvalidated" else validation["flag"],
+        "more_labels": validation["more_labels"],
         "alpha_human_human": validation["alpha_human_human"],
     }
 

@@ -246,7 +246,12 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
         if action == "stance":
             n = min(_optional_int(q.get("n")) or 20, 100)
             units = _stance_queue.next_units(store, n, _optional_int(q.get("seed")) or 0)
-            return {"units": units, "progress": _stance_queue.stance_progress(store, coder)}
+            return {
+                "units": units,
+                "progress": _stance_queue.stance_progress(store, coder),
+                "provenance": _stance_queue.queue_provenance(store),
+                "provenance_rule": _stance_queue.PROVENANCE_RULE,
+            }
         raise _Refused(404, "not found")
 
     def allowed_host(request: Request) -> bool:

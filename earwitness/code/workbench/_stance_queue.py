@@ -11,14 +11,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from earwitness.errors import BadInputError
+from earwitness.provenance import MIN_LOWER_BOUND, MIN_VALIDATION
 from earwitness.store import Store
 from earwitness.store.schema import coders, documents, segments, tool_mentions
 
 __all__ = [
     "CONTEXT",
+    "PROVENANCE_RULE",
     "STANCE_KEYS",
     "label",
     "next_units",
+    "queue_provenance",
     "sample_units",
     "stance_progress",
     "undo",
@@ -26,6 +29,7 @@ __all__ = [
 
 STANCE_KEYS = ("positive", "negative", "mixed", "neutral")
 CONTEXT = 300  # characters of the document shown on each side of the segment
+PROVENANCE_RULE = {"min_units": MIN_VALIDATION, "min_lower_bound": MIN_LOWER_BOUND}
 
 
 def sample_units(store: Store, n: int, seed: int) -> list[dict[str, Any]]:
@@ -125,3 +129,36 @@ def stance_progress(store: Store, coder: str) -> dict[str, int]:
 
     with store.connect() as connection:
         return {"mine": units(coders.c.name == coder), "anyone": units()}
+
+
+def queue_provenance(store: Store) -> list[dict[str, Any]]:
+    """Per tool, what the labels so far make of its machine stance: kappa with its 95 %
+    interval, provenance, why not validated, and how many more labelled units would bring
+    the lower bound to the bar. The figures of ``code stance report`` (same function, same
+    defaults), so the queue and the report never disagree."""
+    from earwitness.code.assist import stance_provenance
+
+    labelled_by = _coders_by_tool(store)
+    return [
+        {"tool": tool, **{k: row[k] for k in _PROVENANCE_KEYS},
+         "coders": labelled_by.get(tool, [])}
+        for tool, row in sorted(stance_provenance(store).items())
+    ]  # fmt: skip
+
+
+def _coders_by_tool(store: Store) -> dict[str, list[str]]:
+    """Who gave the human labels of each tool (a SIMULATED coder shows as such)."""
+    with store.connect() as connection:
+        found: dict[str, list[str]] = {}
+        for tool, name in connection.execute(
+            sa.select(tool_mentions.c.tool, coders.c.name)
+            .join(coders, coders.c.id == tool_mentions.c.coder_id)
+            .where(tool_mentions.c.origin == "human")
+            .distinct()
+            .order_by(tool_mentions.c.tool, coders.c.name)
+        ):  # fmt: skip
+            found.setdefault(str(tool), []).append(str(name))
+    return found
+
+
+_PROVENANCE_KEYS = ("n", "kappa", "kappa_low", "kappa_high", "provenance", "flag", "more_labels")

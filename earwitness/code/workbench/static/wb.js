@@ -665,7 +665,8 @@ async function openStance() {
     el("p", {}, "One unit at a time: how does the author speak of the highlighted tool here? ",
       "The machine's guess is not shown."),
     el("p", { id: "stance-progress", "aria-live": "polite" }),
-    el("section", { id: "unit", class: "unit", "aria-live": "polite", tabindex: "-1" }, "Loading units…"));
+    el("section", { id: "unit", class: "unit", "aria-live": "polite", tabindex: "-1" }, "Loading units…"),
+    el("section", { id: "stance-provenance", "aria-labelledby": "stance-provenance-title" }));
   await refill();
   renderUnit();
   document.getElementById("unit").focus();
@@ -675,6 +676,7 @@ async function refill() {
   const st = S.stance;
   const data = await api(`stance?n=20&seed=${st.fetched++}`);
   st.progress = data.progress;
+  renderProvenance(data.provenance || [], data.provenance_rule);
   for (const unit of data.units) {
     const key = `${unit.segment_id}|${unit.tool}`;
     if (!st.seen.has(key)) { st.seen.add(key); st.queue.push(unit); }
@@ -709,6 +711,33 @@ function renderUnit() {
       el("button", { type: "button", "aria-keyshortcuts": "s", onclick: skipUnit }, "s skip"),
       el("button", { type: "button", "aria-keyshortcuts": "u", onclick: undoLabel,
         disabled: !st.history.length }, "u undo")));
+}
+
+// After each batch: per tool, the machine's kappa against people so far and how many more
+// labels would validate it; the figures of `earwitness code stance report`.
+function renderProvenance(rows, rule) {
+  const box = document.getElementById("stance-provenance");
+  if (!box) return;
+  const fixed = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(2));
+  const more = (row) => row.more_labels === null ? "none would do: the method has to change"
+    : row.more_labels === 0 ? "none needed" : `about ${row.more_labels}`;
+  const head = ["Tool", "Units people labelled", "κ machine vs people", "95 % interval",
+    "Provenance", "More labels suggested"];
+  box.replaceChildren(
+    el("h3", { id: "stance-provenance-title" }, "Machine stance against people's labels so far"),
+    rows.length ? el("table", { class: "provenance" },
+      el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...rows.map((row) => el("tr", { "data-tool": row.tool },
+        el("th", { scope: "row" }, row.tool),
+        el("td", {}, row.n, row.coders && row.coders.length ? ` by ${row.coders.join(", ")}` : ""),
+        el("td", {}, fixed(row.kappa)),
+        el("td", {}, row.kappa_low === null ? "no interval" : `${fixed(row.kappa_low)} to ${fixed(row.kappa_high)}`),
+        el("td", { class: row.provenance === "machine validated" ? "validated" : "unvalidated" },
+          row.provenance, row.flag ? `: ${row.flag}` : ""),
+        el("td", {}, more(row)))))) : el("p", {}, "No machine stance yet."),
+    el("p", { class: "note" }, "Updated after each batch of units, as ",
+      el("code", {}, "earwitness code stance report"), " computes it", rule ? `: validated when people labelled at least ${rule.min_units} of a tool's units ` +
+      `and the 95 % lower bound of κ is ${rule.min_lower_bound} or more.` : "."));
 }
 
 async function labelUnit(stance, pressedAt) {
