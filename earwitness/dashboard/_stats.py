@@ -1,6 +1,6 @@
 """Intervals and rank correlations for the dashboard, on small samples.
 
-* Wilson (1927) score interval for proportions (via :func:`earwitness.survey.wilson_interval`).
+* Wilson (1927) score interval for proportions (:func:`earwitness.intervals.wilson_interval`).
 * Means of bounded values (net stance in [-1, 1], scores in [0, 100]) at small n
   (:data:`SMALL_N` or fewer): the Wilson interval of the mean rescaled to [0, 1]. A variable
   in [0, 1] with mean p has variance at most p(1 - p) (Bhatia & Davis 2000, "A better bound
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from earwitness.survey import wilson_interval
+from earwitness.intervals import wilson_interval
 
 __all__ = [
     "MIN_N",
@@ -96,12 +96,10 @@ def bounded_mean_interval(
     return mean, min(low + w_low * width, mean), max(low + w_high * width, mean)
 
 
-def wilson_share(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+def wilson_share(p: float, n: int) -> tuple[float, float]:
     """Wilson (1927) score interval for an observed share ``p`` of ``n`` (not necessarily a
     whole count of successes), clipped to [0, 1]."""
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    return wilson_interval(p * n, n)
 
 
 def spearman_bootstrap(

@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from earwitness.intervals import wilson_interval
+
 __all__ = [
     "MIN_GROUP_N",
     "TestResult",
@@ -403,17 +405,6 @@ def cronbach_alpha(items: np.ndarray | pd.DataFrame, *, confidence: float = 0.95
         p_method="Feldt (1965) interval",
         warnings=warnings,
     )
-
-
-def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson (1927) score interval for a binomial proportion."""
-    if n == 0:
-        return (math.nan, math.nan)
-    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def ordinal_regression(

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from earwitness.intervals import wilson_interval
+
 __all__ = [
     "PREFERENCE_RATE_RULE",
     "PREFERENCE_TRIAL_COLUMNS",
@@ -73,17 +75,6 @@ RATE_COLUMNS = [
     "ci_high",
     "simulated",
 ]
-_Z95 = 1.959963984540054
-
-
-def wilson_interval(successes: int, n: int, z: float = _Z95) -> tuple[float, float]:
-    """Wilson (1927) score interval of a binomial proportion; (nan, nan) when n = 0."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _kept(ratings: pd.DataFrame) -> pd.DataFrame:
