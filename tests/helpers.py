@@ -4,6 +4,7 @@ whole study database."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -80,6 +81,12 @@ def database_text(store: Store) -> str:
             for row in connection.execute(sa.select(table)):
                 lines.append(f"{table.name}: " + " | ".join(str(value) for value in row))
     return "\n".join(lines)
+
+
+def stored_as_token(value: str, text: str) -> bool:
+    """Whether ``value`` stands in ``text`` as a whole token: "9104" inside a UUID's hex or
+    a longer number is not the response id 9104."""
+    return re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text) is not None
 
 
 def share_key(source_root: Path, target_root: Path) -> None:

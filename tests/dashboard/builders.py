@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from earwitness.analysis import listening
 from earwitness.privacy import pseudonym
 from earwitness.services import add_service
 from earwitness.store import Store
@@ -252,4 +253,7 @@ def listening_stand_in() -> types.ModuleType:
     module.ratings_frame = ratings_frame  # type: ignore[attr-defined]
     module.list_tests = lambda store: [{"name": "SIMULATED test", "design": "mushra"}]  # type: ignore[attr-defined]
     module.screening_report = _screening  # type: ignore[attr-defined]
+    # the real short ids: the stand-in's sessions are rows of listening_sessions too
+    module.session_short_ids = listening.session_short_ids  # type: ignore[attr-defined]
+    module.short_session_id = listening.short_session_id  # type: ignore[attr-defined]
     return module
