@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -78,3 +79,16 @@ def any_study(request: pytest.FixtureRequest, tmp_path: Path) -> Study:
         return init_study(tmp_path / "study", name="sqlite study")
     url = request.getfixturevalue("pg_url")
     return init_study(tmp_path / "study", name="postgres study", db_url=url)
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The demo study (`earwitness demo DIR --no-serve --no-suggest`) and the command's
+    result, built once per test process (it takes 30-45 s) for the modules that only read
+    it: the demo's own checks, the terminal tables and the dashboard in Chromium."""
+    from click.testing import CliRunner
+
+    from earwitness.cli import cli
+
+    target = tmp_path_factory.mktemp("demo") / "demo-study"
+    return target, CliRunner().invoke(cli, ["demo", str(target), "--no-serve", "--no-suggest"])

@@ -14,21 +14,22 @@ import sys
 import termios
 import time
 from fcntl import ioctl
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from earwitness.clikit import _fit
-from tests.helpers import invoke_cli, run_cli
+from tests.helpers import invoke_cli
 
 WIDTHS = (80, 120)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("tables") / "demo"
-    built = run_cli("demo", str(root), "--no-serve", "--no-suggest")
-    assert built.code == 0, built.stderr
+def demo(built_demo: tuple[Path, Any]) -> dict[str, str]:
+    root, built = built_demo  # built once per test process (tests/conftest.py)
+    assert built.exit_code == 0, built.output
     tests = json.loads(invoke_cli("--study", str(root), "listen", "list", "--json").stdout)
     return {"study": str(root), "test": tests[0]["name"]}
 

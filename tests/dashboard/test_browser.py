@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 
 from earwitness.dashboard import streamlit_command
-from earwitness.demo import run_demo
-from earwitness.study import Study
+from earwitness.study import Study, find_study
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = (
@@ -48,8 +47,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def demo_study(tmp_path_factory: pytest.TempPathFactory) -> Study:
-    return run_demo(tmp_path_factory.mktemp("demo") / "demo-study", lambda _: None, suggest=False)
+def demo_study(built_demo: tuple[Path, Any]) -> Study:
+    target, built = built_demo  # built once per test process (tests/conftest.py)
+    assert built.exit_code == 0, built.output
+    return find_study(target)
 
 
 def _free_port() -> int:

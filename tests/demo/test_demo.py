@@ -40,10 +40,9 @@ def test_each_fictional_chain_meets_its_loudness_target() -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
-    """The demo, built once for this module's tests (it is slow)."""
-    target = tmp_path_factory.mktemp("demo") / "demo-study"
-    return target, CliRunner().invoke(cli, ["demo", str(target), "--no-serve", "--no-suggest"])
+def built(built_demo: tuple[Path, Result]) -> tuple[Path, Result]:
+    """The demo, built once per test process (tests/conftest.py: it is slow)."""
+    return built_demo
 
 
 @pytest.mark.slow
