@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,3 +143,39 @@ def fill_up(path: Path, leave: int = 0) -> Path:
             except OSError:
                 break
     return filler
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (tests run in parallel)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_dashboard(study_root: Path, attempts: int = 120) -> Iterator[str]:
+    """The real Streamlit dashboard of the study on a free port, until the block ends; its
+    URL once /_stcore/health answers (polled every 0.5 s, ``attempts`` times)."""
+    from earwitness.dashboard import streamlit_command
+
+    port = free_port()
+    env = {**os.environ, "EARWITNESS_STUDY": str(study_root)}
+    process = subprocess.Popen(
+        streamlit_command("127.0.0.1", port), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(attempts):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from earwitness.dashboard import streamlit_command
 from earwitness.study import Study, find_study
+from tests.helpers import serve_dashboard
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = (
@@ -51,12 +47,6 @@ def demo_study(built_demo: tuple[Path, Any]) -> Study:
     target, built = built_demo  # built once per test process (tests/conftest.py)
     assert built.exit_code == 0, built.output
     return find_study(target)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _folder(root: Path) -> list[tuple[str, int, int]]:
@@ -99,27 +89,8 @@ def _secrets(study: Study) -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(demo_study: Study) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "EARWITNESS_STUDY": str(demo_study.root)}
-    process = subprocess.Popen(
-        streamlit_command("127.0.0.1", port), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start")
+    with serve_dashboard(demo_study.root) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_every_page_renders_its_charts_in_chromium(server: str, demo_study: Study) -> None:

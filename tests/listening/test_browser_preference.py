@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +14,7 @@ from typing import Any
 import pytest
 
 from earwitness.analysis.listening import create_test, simulate_listeners
-from earwitness.dashboard import streamlit_command
-from tests.helpers import invoke_cli
+from tests.helpers import invoke_cli, serve_dashboard
 from tests.listening.test_preference import _answer_ab
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,12 +37,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(audio_study: Any) -> Iterator[tuple[str, Any]]:
     study, store = audio_study
@@ -57,27 +46,8 @@ def server(audio_study: Any) -> Iterator[tuple[str, Any]]:
     _answer_ab(store, "a-b test", "professional", lambda a, b, trial: "B")
     create_test(store, study, "mushra human ref", "mushra", reference="human", start=2.0)
     simulate_listeners(store, "mushra human ref", 3, seed=2)
-    port = _free_port()
-    env = {**os.environ, "EARWITNESS_STUDY": str(study.root)}
-    process = subprocess.Popen(
-        streamlit_command("127.0.0.1", port), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start")
+    with serve_dashboard(study.root, attempts=240) as url:
         yield url, study
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _settle(page: Any) -> None:
