@@ -26,6 +26,7 @@ from earwitness.study import Study, find_study
 if TYPE_CHECKING:  # pandas is imported only to print tables and CSV (slow to import)
     import pandas as pd
 
+    from earwitness.partitions import Scheduler
     from earwitness.store import Store
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "emit",
     "pass_env",
     "report_options",
+    "scheduler_option",
     "stderr_console",
 ]
 
@@ -94,6 +96,12 @@ class CliEnv:
         if db is not None:
             self.db_arg, self._study = db, None
 
+    def scheduler(self, option: str | None) -> Scheduler:
+        """Where a heavy command runs: ``--scheduler``, else the study's setting."""
+        from earwitness.partitions import resolve_scheduler
+
+        return resolve_scheduler(option, self.study.setting("scheduler"))
+
     @contextmanager
     def store(self, *, check_schema: bool = True, read_only: bool | None = None) -> Iterator[Store]:
         """The study's store, open for the ``with`` block and closed after it; read-only
@@ -122,6 +130,16 @@ def running_command() -> str:
         names.append(ctx.info_name or "")
         ctx = ctx.parent
     return " ".join(reversed(names))
+
+
+def scheduler_option(function: F) -> F:
+    """Add ``--scheduler`` to a heavy command (:mod:`earwitness.partitions`)."""
+    return click.option(
+        "--scheduler",
+        metavar="WHERE",
+        help="Run on: nothing for this process, local[:N] for a local Dask cluster, or "
+        "tcp://host:port for a running Dask scheduler (default: the scheduler setting).",
+    )(function)
 
 
 def report_options(function: F) -> F:

@@ -30,7 +30,7 @@ from types import FrameType
 
 from earwitness.errors import Terminated
 
-__all__ = ["die_with_parent", "worker_pool"]
+__all__ = ["die_with_parent", "watch_parent", "worker_pool"]
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _WATCHDOG_INTERVAL_S = 0.5
@@ -104,7 +104,7 @@ def _init_worker(parent: int, initializer: Callable[[], None] | None) -> None:
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before the request took hold
         os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    watch_parent(parent)
     if initializer is not None:
         initializer()
 
@@ -122,6 +122,12 @@ def _die_with_parent() -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def watch_parent(parent: int) -> None:
+    """Exit this process as soon as ``parent`` is no longer its parent (a daemon thread
+    polls ``os.getppid()``: an orphan is re-parented), for systems without prctl."""
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def _watch_parent(parent: int, interval: float = _WATCHDOG_INTERVAL_S) -> None:

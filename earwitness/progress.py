@@ -71,6 +71,10 @@ class ProgressReporter:
         else:
             self._plain_line(final=True)
 
+    @property
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self._started
+
     def advance(self, amount: float = 1.0, **fields: object) -> None:
         self.completed += amount
         self._render(fields)

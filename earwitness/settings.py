@@ -103,6 +103,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Krippendorff's alpha below which a code is flagged as unreliable (Krippendorff 2004).",
         float,
     ),
+    # Scale
+    Setting(
+        "scheduler",
+        "",
+        "Where the heavy steps run (collect dump, code segment, code suggest, code stance "
+        "detect, code topics, groups assign, audio measure, eqmoves repro). Empty: in this "
+        "process. `local` or `local:N`: a Dask LocalCluster of N worker processes (one per "
+        "core by default). `tcp://host:port`: a running Dask scheduler, such as one started "
+        "by dask-jobqueue or dask-kubernetes (docs/scale.md). Needs `earwitness[scale]` "
+        "unless empty. The `--scheduler` option and the EARWITNESS_SCHEDULER environment "
+        "variable override it.",
+    ),
     # Audio
     Setting(
         "audio_storage",
