@@ -196,7 +196,7 @@ def test_cli_stance(posts) -> None:
     base = ["--study", str(study.root), "code", "stance"]
     result = runner.invoke(cli, [*base, "detect", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["mentions"] >= 150
+    assert json.loads(result.stdout)["mentions"] >= 150
     result = runner.invoke(
         cli, [*base, "label", str(segment_ids[0]), _tool(items[0].tool), "mixed", "--coder", "ana"]
     )
