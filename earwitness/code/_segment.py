@@ -174,6 +174,9 @@ _SPANS = pa.schema(
 )
 
 
+_DOCUMENTS = pa.schema([("id", pa.int64()), ("text", pa.string()), ("kind", pa.string())])
+
+
 @dataclass(frozen=True)
 class SegmentJob:
     """One partition: its documents as Parquet (id, text, kind) and how to cut them."""
@@ -228,13 +231,14 @@ def _documents_to_segment(
     store: Store, document_ids: Iterable[int] | None, redo: bool
 ) -> list[int]:
     with store.connect() as connection:
-        query = sa.select(documents.c.id)
+        # kind is in no index: the query reads the table itself, so damage surfaces here
+        query = sa.select(documents.c.id, documents.c.kind)
         if document_ids is not None:
             query = query.where(documents.c.id.in_(list(document_ids)))
         if not redo:
             segmented = sa.select(segments.c.document_id).distinct()
             query = query.where(documents.c.id.not_in(segmented))
-        return [int(i) for i in connection.execute(query.order_by(documents.c.id)).scalars()]
+        return [int(row.id) for row in connection.execute(query.order_by(documents.c.id))]
 
 
 def _texts(store: Store, chunk: Sequence[int]) -> bytes:
@@ -246,7 +250,7 @@ def _texts(store: Store, chunk: Sequence[int]) -> bytes:
     wanted = set(chunk)
     with store.connect() as connection:
         rows = [r._asdict() for r in connection.execute(query) if r.id in wanted]
-    return to_parquet(rows)
+    return to_parquet(rows, _DOCUMENTS)
 
 
 def segment_partition(job: SegmentJob, nlp: Any = None) -> bytes:
