@@ -153,9 +153,18 @@ def codebook_starter(env: CliEnv, out: Path | None) -> None:
     show_default=True,
     help="A post this short (in characters) is one segment.",
 )
+@click.option(
+    "--partition-size",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Documents per partition: what one worker holds at a time.",
+)
 @scheduler_option
 @pass_env
-def segment(env: CliEnv, redo: bool, short_post_chars: int, scheduler: str | None) -> None:
+def segment(
+    env: CliEnv, redo: bool, short_post_chars: int, partition_size: int, scheduler: str | None
+) -> None:
     """Cut documents into segments: transcript turns, short posts, paragraphs and sentences."""
     from earwitness.code._segment import segment_documents
 
@@ -167,6 +176,7 @@ def segment(env: CliEnv, redo: bool, short_post_chars: int, scheduler: str | Non
             redo=redo,
             short_post_chars=short_post_chars,
             scheduler=where,
+            partition_documents=partition_size,
         )
     removed = f", removed {run.removed} stale" if run.removed else ""
     click.echo(

@@ -283,6 +283,13 @@ def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> 
     show_default=True,
     help="Human stance labels needed before the classifier replaces the rules (auto).",
 )
+@click.option(
+    "--partition-size",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Documents per partition: what one worker holds at a time.",
+)
 @scheduler_option
 @report_options
 @pass_env
@@ -291,6 +298,7 @@ def stance_detect(
     kinds: Sequence[str],
     method: str,
     min_examples: int,
+    partition_size: int,
     scheduler: str | None,
     as_json: bool,
     as_csv: bool,
@@ -316,6 +324,7 @@ def stance_detect(
             embedder=Embedder.for_study(env.study, store),
             min_examples=min_examples,
             scheduler=where,
+            partition_documents=partition_size,
         )
     emit(report, as_json=as_json, as_csv=as_csv, out=out)
 
