@@ -197,7 +197,7 @@ def test_a_worker_killed_mid_step_changes_nothing(
 ) -> None:
     study = _study(tmp_path / "study")
     with scheduler_client(parse_scheduler("local:2")) as client, study.open_store() as store:
-        cluster = Scheduler("remote", address=client.scheduler.address)
+        cluster = Scheduler("remote", address=client.scheduler_info()["address"])
         killed: list[int] = []
 
         def killing(write: Callable[..., Any]) -> Callable[..., Any]:
