@@ -282,3 +282,19 @@ def _wait_for_rows(database: Path, table: str, process: subprocess.Popen[bytes])
             return int(count) if process.poll() is None else 0
         time.sleep(0.01)
     return 0
+
+
+def test_the_driver_reads_the_texts_load_segments_gives(any_study: Study) -> None:
+    """The database cuts segment texts in code points, as Python does (SQLite, PostgreSQL)."""
+    from earwitness.code.assist._data import load_segments
+    from earwitness.partitions import from_parquet
+
+    texts = [("🎧🎧 Mastered with LANDR. 𝄞 It sounds great, café crème.\n\nÀ bientôt " * 9, "a")]
+    with any_study.open_store() as store:
+        synth.add_documents(store, [*texts, *synth.forum_texts(8, seed=3)])
+        segment_documents(store, short_post_chars=40)
+        with store.connect() as connection:
+            expected = [(s.id, s.document_id, s.start, s.text) for s in load_segments(connection)]
+        got = from_parquet(_stance_run._segment_texts(store, None, (None, None))).to_pylist()
+    assert [tuple(row.values()) for row in got] == expected
+    assert any("🎧" in row["text"] for row in got)

@@ -55,13 +55,11 @@ def load_segments(
     *,
     kinds: Sequence[str] | None = None,
     segment_ids: Iterable[int] | None = None,
-    document_range: tuple[int | None, int | None] | None = None,
 ) -> list[SegmentText]:
     """Segments of active documents with their text, in a stable order.
 
     By default only the unit kinds (turn, post, sentence), which cover each document's
-    text once; paragraphs would repeat their sentences. ``document_range`` ``(after,
-    upto)`` keeps the documents with ``after < id <= upto`` (``None``: no bound).
+    text once; paragraphs would repeat their sentences.
     """
     query = (
         sa.select(
@@ -85,12 +83,6 @@ def load_segments(
         query = query.where(segments.c.kind.in_(list(kinds or UNIT_KINDS)))
     else:
         query = query.where(segments.c.id.in_(list(segment_ids)))
-    if document_range is not None:
-        after, upto = document_range
-        if after is not None:
-            query = query.where(segments.c.document_id > after)
-        if upto is not None:
-            query = query.where(segments.c.document_id <= upto)
     return [
         SegmentText(
             id=row.id,

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
-from earwitness.code.assist._data import SegmentText, load_segments
+from earwitness.code.assist._data import load_segments
 from earwitness.code.assist._embeddings import Embedder, ModelSource
 from earwitness.code.assist._stance_learn import (
     StanceUnitText,
@@ -53,6 +53,14 @@ __all__ = ["PARTITION_DOCUMENTS", "StanceJob", "run_mentions", "stance_partition
 # Documents per partition: ~6 segments each, so a partition is about 12,000 segments,
 # a few seconds of rule stance and a few MB of text.
 PARTITION_DOCUMENTS = 2000
+_SEGMENTS = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("document_id", pa.int64()),
+        ("start", pa.int64()),
+        ("text", pa.string()),
+    ]
+)
 _MENTIONS = pa.schema(
     [
         ("document_id", pa.int64()),
@@ -262,28 +270,33 @@ def _ranges(
 def _segment_texts(
     store: Store, kinds: Sequence[str] | None, bounds: tuple[int | None, int | None]
 ) -> bytes:
-    with store.connect() as connection:
-        found = load_segments(connection, kinds=kinds, document_range=bounds)
-    return to_parquet(
-        [_row(s) for s in found],
-        pa.schema(
-            [
-                ("id", pa.int64()),
-                ("document_id", pa.int64()),
-                ("start", pa.int64()),
-                ("text", pa.string()),
-            ]
-        ),
+    """A partition's unit segments with their text (the driver's read: lean, since at
+    64 workers the driver is the bound). The order and filter are those of
+    :func:`~earwitness.code.assist._data.load_segments`; the database cuts the text."""
+    from earwitness.code._segment import UNIT_KINDS
+
+    length = segments.c.end - segments.c.start
+    query = (
+        sa.select(
+            segments.c.id,
+            segments.c.document_id,
+            segments.c.start,
+            sa.func.substr(documents.c.text, segments.c.start + 1, length).label("text"),
+        )
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(documents.c.status == "active", segments.c.kind.in_(list(kinds or UNIT_KINDS)))
+        .order_by(segments.c.document_id, segments.c.start, segments.c.id)
     )
-
-
-def _row(segment: SegmentText) -> dict[str, Any]:
-    return {
-        "id": segment.id,
-        "document_id": segment.document_id,
-        "start": segment.start,
-        "text": segment.text,
-    }
+    after, upto = bounds
+    if after is not None:
+        query = query.where(segments.c.document_id > after)
+    if upto is not None:
+        query = query.where(segments.c.document_id <= upto)
+    with store.connect() as connection:
+        result = connection.execute(query)
+        columns = [list(c) for c in zip(*result.tuples(), strict=True)] or [[], [], [], []]
+    names = ("id", "document_id", "start", "text")
+    return to_parquet(pa.table(dict(zip(names, columns, strict=True)), schema=_SEGMENTS))
 
 
 def _replace(
