@@ -294,7 +294,7 @@ def _segment_texts(
         query = query.where(segments.c.document_id <= upto)
     with store.connect() as connection:
         result = connection.execute(query)
-        columns = [list(c) for c in zip(*result.tuples(), strict=True)] or [[], [], [], []]
+        columns = [list(c) for c in zip(*result.all(), strict=True)] or [[], [], [], []]
     names = ("id", "document_id", "start", "text")
     return to_parquet(pa.table(dict(zip(names, columns, strict=True)), schema=_SEGMENTS))
 
@@ -331,10 +331,12 @@ def _plan(
     the fitted head, the encoder and the held-out stances of the labelled units."""
     from earwitness.code.assist import _stance as st
 
-    if method in ("none", "rules", "vader"):
-        model_id = {"none": "gazetteer", "rules": RULES_MODEL_ID, "vader": st._vader_version()}
-        return {"method": method, "model_id": model_id[method]}
+    if method == "none":
+        return {"method": method, "model_id": "gazetteer"}
     units, human = _labelled_units(store, gazetteer, kinds)
+    if method in ("rules", "vader"):
+        model_id = RULES_MODEL_ID if method == "rules" else st._vader_version()
+        return {"method": method, "model_id": model_id, "labelled": len(units)}
     y = [st._majority(human[(u.segment.id, u.tool)]) for u in units]
     trainable = len(units) >= min_examples and len(set(y)) >= 2
     if method == "classifier" and not trainable:
