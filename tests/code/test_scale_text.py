@@ -180,8 +180,9 @@ def test_local_cluster_and_a_separate_scheduler_give_the_in_process_rows(
     tmp_path: Path, reference: dict[str, list[tuple[Any, ...]]]
 ) -> None:
     local = _study(tmp_path / "local")
-    with local.open_store() as store:
-        _run_all(store, parse_scheduler("local:2"))
+    with scheduler_client(parse_scheduler("local:2")) as client, local.open_store() as store:
+        # one LocalCluster for the three steps (each would start its own with local:2)
+        _run_all(store, Scheduler("remote", address=client.scheduler_info()["address"]))
         assert _rows(store) == reference
     remote = _study(tmp_path / "remote")
     with dask_scheduler(workers=1) as address, remote.open_store() as store:
