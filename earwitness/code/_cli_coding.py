@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from earwitness.clikit import CliEnv, emit, pass_env, report_options
+from earwitness.clikit import CliEnv, emit, pass_env, report_options, scheduler_option
 from earwitness.errors import BadInputError
 from earwitness.files import write_text_atomic
 
@@ -153,17 +153,30 @@ def codebook_starter(env: CliEnv, out: Path | None) -> None:
     show_default=True,
     help="A post this short (in characters) is one segment.",
 )
+@click.option(
+    "--partition-size",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Documents per partition: what one worker holds at a time.",
+)
+@scheduler_option
 @pass_env
-def segment(env: CliEnv, redo: bool, short_post_chars: int) -> None:
+def segment(
+    env: CliEnv, redo: bool, short_post_chars: int, partition_size: int, scheduler: str | None
+) -> None:
     """Cut documents into segments: transcript turns, short posts, paragraphs and sentences."""
     from earwitness.code._segment import segment_documents
 
+    where = env.scheduler(scheduler)
     with env.store() as store:
         run = segment_documents(
             store,
             model=str(env.study.setting("spacy_model") or ""),
             redo=redo,
             short_post_chars=short_post_chars,
+            scheduler=where,
+            partition_documents=partition_size,
         )
     removed = f", removed {run.removed} stale" if run.removed else ""
     click.echo(

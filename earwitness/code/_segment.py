@@ -17,15 +17,23 @@ segment is unique by (document, kind, start, end).
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from earwitness.errors import EarwitnessError
-from earwitness.progress import ProgressReporter
+from earwitness.partitions import (
+    Scheduler,
+    from_parquet,
+    map_partitions,
+    partition_ranges,
+    to_parquet,
+)
 from earwitness.store import Store
 from earwitness.store.schema import SEGMENT_KINDS, UNIT_KINDS, documents, segments
 
@@ -33,17 +41,18 @@ __all__ = [
     "SEGMENT_KINDS",
     "SHORT_POST_CHARS",
     "UNIT_KINDS",
+    "SegmentJob",
     "SegmentRun",
     "SegmentSpan",
     "load_pipeline",
     "segment_documents",
+    "segment_partition",
     "segment_text",
 ]
 
 SHORT_POST_CHARS = 280
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
-_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,30 @@ class SegmentRun:
     pipeline: str
 
 
+# Documents per partition: a partition's texts, spaCy docs and spans stay in tens of MB.
+PARTITION_DOCUMENTS = 2000
+_SPANS = pa.schema(
+    [
+        ("document_id", pa.int64()),
+        ("kind", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+    ]
+)
+
+
+_DOCUMENTS = pa.schema([("id", pa.int64()), ("text", pa.string()), ("kind", pa.string())])
+
+
+@dataclass(frozen=True)
+class SegmentJob:
+    """One partition: its documents as Parquet (id, text, kind) and how to cut them."""
+
+    documents: bytes
+    model: str
+    short_post_chars: int
+
+
 def segment_documents(
     store: Store,
     *,
@@ -162,64 +195,114 @@ def segment_documents(
     short_post_chars: int = SHORT_POST_CHARS,
     document_ids: Iterable[int] | None = None,
     show_progress: bool = True,
+    scheduler: Scheduler | None = None,
+    partition_documents: int = PARTITION_DOCUMENTS,
 ) -> SegmentRun:
     """Segment the study's documents that have no segments yet (all of them with ``redo``).
 
     With ``redo``, segments a changed text no longer produces are removed (codings keep
-    their character spans; only their link to the segment is cleared). Each batch of
-    documents is written in one transaction.
+    their character spans; only their link to the segment is cleared). Documents are cut
+    in partitions of consecutive ids (on ``scheduler``'s workers, or here); each
+    partition is written in one transaction, so an interrupted run resumes where it was.
+    Progress goes to stderr whatever ``show_progress`` (kept for callers) says.
     """
-    nlp = nlp if nlp is not None else load_pipeline(model)
+    scheduler = scheduler or Scheduler()
+    if scheduler.distributed:
+        function: Callable[[SegmentJob], bytes] = segment_partition
+        name = model or "the study's pipeline"
+    else:
+        nlp = nlp if nlp is not None else load_pipeline(model)
+        function = functools.partial(segment_partition, nlp=nlp)
+        name = pipeline_name(nlp)
+    ids = _documents_to_segment(store, document_ids, redo)
+    chunks = [ids[a:b] for a, b in partition_ranges(len(ids), partition_documents)]
+    jobs = (SegmentJob(_texts(store, chunk), model, short_post_chars) for chunk in chunks)
+    added = removed = 0
+    results = map_partitions(
+        function, jobs, scheduler=scheduler, label="segmenting", total=len(chunks)
+    )
+    for chunk, result in zip(chunks, results, strict=True):
+        a, r = _write_partition(store, chunk, from_parquet(result).to_pylist(), redo)
+        added, removed = added + a, removed + r
+    return SegmentRun(len(ids), added, removed, name)
+
+
+def _documents_to_segment(
+    store: Store, document_ids: Iterable[int] | None, redo: bool
+) -> list[int]:
     with store.connect() as connection:
-        query = sa.select(documents.c.id, documents.c.text, documents.c.kind)
+        # kind is in no index: the query reads the table itself, so damage surfaces here
+        query = sa.select(documents.c.id, documents.c.kind)
         if document_ids is not None:
             query = query.where(documents.c.id.in_(list(document_ids)))
         if not redo:
             segmented = sa.select(segments.c.document_id).distinct()
             query = query.where(documents.c.id.not_in(segmented))
-        rows = connection.execute(query.order_by(documents.c.id)).all()
-    added = removed = 0
-    reporter = ProgressReporter("segmenting", len(rows)) if show_progress else None
-    try:
-        if reporter is not None:
-            reporter.__enter__()
-        for batch in _batches(rows, _BATCH):
-            spans = _segment_many([(r.text, r.kind) for r in batch], nlp, short_post_chars)
-            with store.transaction() as connection:
-                for row, found in zip(batch, spans, strict=True):
-                    a, r = _write(store, connection, int(row.id), found, redo)
-                    added, removed = added + a, removed + r
-            if reporter is not None:
-                reporter.advance(len(batch), segments=added)
-    finally:
-        if reporter is not None:
-            reporter.__exit__(None, None, None)
-    return SegmentRun(len(rows), added, removed, pipeline_name(nlp))
+        return [int(row.id) for row in connection.execute(query.order_by(documents.c.id))]
 
 
-def _batches(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _texts(store: Store, chunk: Sequence[int]) -> bytes:
+    query = (
+        sa.select(documents.c.id, documents.c.text, documents.c.kind)
+        .where(documents.c.id.between(chunk[0], chunk[-1]))
+        .order_by(documents.c.id)
+    )
+    wanted = set(chunk)
+    with store.connect() as connection:
+        rows = [r._asdict() for r in connection.execute(query) if r.id in wanted]
+    return to_parquet(rows, _DOCUMENTS)
 
 
-def _write(
-    store: Store, connection: sa.Connection, document_id: int, found: list[SegmentSpan], redo: bool
-) -> tuple[int, int]:
-    existing = {
-        (row.kind, int(row.start), int(row.end)): int(row.id)
-        for row in connection.execute(
-            sa.select(segments.c.id, segments.c.kind, segments.c.start, segments.c.end).where(
-                segments.c.document_id == document_id
-            )
-        )
-    }
-    wanted = {(span.kind, span.start, span.end) for span in found}
-    new = [
-        {"document_id": document_id, "kind": kind, "start": start, "end": end}
-        for kind, start, end in sorted(wanted - set(existing), key=lambda k: (k[1], k[0]))
+def segment_partition(job: SegmentJob, nlp: Any = None) -> bytes:
+    """The segments of one partition's documents, as Parquet (a worker runs this)."""
+    table = from_parquet(job.documents)
+    items = list(zip(table["text"].to_pylist(), table["kind"].to_pylist(), strict=True))
+    found = _segment_many(
+        items, nlp if nlp is not None else _pipeline(job.model), job.short_post_chars
+    )
+    rows = [
+        {"document_id": document_id, "kind": span.kind, "start": span.start, "end": span.end}
+        for document_id, spans in zip(table["id"].to_pylist(), found, strict=True)
+        for span in spans
     ]
-    store.upsert(connection, segments, new, key=["document_id", "kind", "start", "end"])
-    stale = [i for key, i in existing.items() if key not in wanted and key[0] in SEGMENT_KINDS]
-    if redo and stale:
-        connection.execute(segments.delete().where(segments.c.id.in_(stale)))
+    return to_parquet(rows, _SPANS)
+
+
+@functools.cache
+def _pipeline(model: str) -> Any:
+    """One spaCy pipeline per worker process."""
+    return load_pipeline(model)
+
+
+def _write_partition(
+    store: Store, chunk: Sequence[int], found: list[dict[str, Any]], redo: bool
+) -> tuple[int, int]:
+    """Add a partition's missing segments (and with ``redo`` remove its stale ones) in one
+    transaction: one read of what is there, one insert, one delete."""
+    wanted = {(r["document_id"], r["kind"], r["start"], r["end"]) for r in found}
+    members = set(chunk)
+    with store.transaction() as connection:
+        existing = {
+            (int(row.document_id), row.kind, int(row.start), int(row.end)): int(row.id)
+            for row in connection.execute(
+                sa.select(
+                    segments.c.id,
+                    segments.c.document_id,
+                    segments.c.kind,
+                    segments.c.start,
+                    segments.c.end,
+                ).where(segments.c.document_id.between(chunk[0], chunk[-1]))
+            )
+            if row.document_id in members
+        }
+        new = [
+            {"document_id": d, "kind": k, "start": s, "end": e}
+            for d, k, s, e in sorted(wanted - set(existing), key=lambda k: (k[0], k[2], k[1]))
+        ]
+        store.upsert(connection, segments, new, key=["document_id", "kind", "start", "end"])
+        stale = [i for key, i in existing.items() if key not in wanted and key[1] in SEGMENT_KINDS]
+        if redo and stale:
+            for start in range(0, len(stale), 500):
+                chunk_ids = stale[start : start + 500]
+                connection.execute(segments.delete().where(segments.c.id.in_(chunk_ids)))
     return len(new), len(stale) if redo else 0

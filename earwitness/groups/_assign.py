@@ -10,8 +10,11 @@ double as the sample the rules are validated against (``_coverage``).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -23,9 +26,17 @@ from earwitness.store.records import set_user_group
 from earwitness.store.schema import group_evidence, participants, utcnow
 
 if TYPE_CHECKING:
+    from earwitness.partitions import Scheduler
     from earwitness.store import Store
 
-__all__ = ["MANUAL", "assign_groups", "evidence_by_author", "override_group"]
+__all__ = [
+    "MANUAL",
+    "AssignJob",
+    "assign_groups",
+    "assign_partition",
+    "evidence_by_author",
+    "override_group",
+]
 
 MANUAL = "manual"
 
@@ -48,29 +59,150 @@ def evidence_by_author(connection: sa.Connection) -> dict[int, list[Evidence]]:
     return found
 
 
-def assign_groups(store: Store, rules: tuple[GroupRule, ...] = GROUP_RULES) -> dict[str, int]:
-    """Assign every author a group by the rules, leaving manual overrides alone."""
+# Authors per partition: their evidence is a few quotes each, so a partition is small.
+PARTITION_AUTHORS = 5000
+
+
+@dataclass(frozen=True)
+class AssignJob:
+    """One partition: its authors' evidence as Parquet and the rules to weigh it by."""
+
+    authors: tuple[int, ...]
+    evidence: bytes
+    rules: tuple[GroupRule, ...]
+
+
+def assign_groups(
+    store: Store,
+    rules: tuple[GroupRule, ...] = GROUP_RULES,
+    *,
+    scheduler: Scheduler | None = None,
+    partition_authors: int = PARTITION_AUTHORS,
+) -> dict[str, int]:
+    """Assign every author a group by the rules, leaving manual overrides alone.
+
+    Authors are weighed in partitions of consecutive ids (on ``scheduler``'s workers, or
+    here); each partition's assignments are written in one transaction.
+    """
+    from earwitness.partitions import Scheduler, from_parquet, map_partitions, partition_ranges
+
     counts: dict[str, int] = defaultdict(int)
-    with store.transaction() as connection:
-        evidence = evidence_by_author(connection)
+    with store.connect() as connection:
         authors = connection.execute(
-            sa.select(participants.c.id, participants.c.group_method, participants.c.extra)
+            sa.select(
+                participants.c.id, participants.c.group_method, participants.c.extra
+            ).order_by(participants.c.id)
         ).all()
-        for author in authors:
-            if author.group_method == MANUAL:
-                counts["manual (kept)"] += 1
-                continue
-            if not (author.group_method.startswith("rule:") or author.group_method == "unassigned"):
-                counts[f"{author.group_method} (kept)"] += 1
-                continue
-            group, confidence, method, votes = rule_assignment(evidence.get(author.id, []), rules)
-            set_user_group(connection, author.id, group, method=method, confidence=confidence)
-            extra = {**(author.extra or {}), "group_evidence": votes}
-            connection.execute(
-                participants.update().where(participants.c.id == author.id).values(extra=extra)
-            )
-            counts[group] += 1
+    assignable = []
+    for author in authors:
+        if author.group_method == MANUAL:
+            counts["manual (kept)"] += 1
+        elif not (author.group_method.startswith("rule:") or author.group_method == "unassigned"):
+            counts[f"{author.group_method} (kept)"] += 1
+        else:
+            assignable.append(author)
+    chunks = [assignable[a:b] for a, b in partition_ranges(len(assignable), partition_authors)]
+    jobs = (
+        AssignJob(tuple(a.id for a in chunk), _evidence_of(store, chunk), rules) for chunk in chunks
+    )
+    results = map_partitions(
+        assign_partition,
+        jobs,
+        scheduler=scheduler or Scheduler(),
+        label="assigning groups",
+        total=len(chunks),
+    )
+    for chunk, result in zip(chunks, results, strict=True):
+        rows = from_parquet(result).to_pylist()
+        _write_assignments(store, chunk, rows)
+        for row in rows:
+            counts[row["group"]] += 1
     return dict(counts)
+
+
+def _evidence_of(store: Store, chunk: Sequence[Any]) -> bytes:
+    from earwitness.partitions import to_parquet
+
+    ids = [author.id for author in chunk]
+    members = set(ids)
+    with store.connect() as connection:
+        rows = [
+            row._asdict()
+            for row in connection.execute(
+                sa.select(group_evidence)
+                .where(group_evidence.c.participant_id.between(ids[0], ids[-1]))
+                .order_by(group_evidence.c.id)
+            )
+            if row.participant_id in members
+        ]
+    fields = ("id", "participant_id", "document_id", "kind", "quote", "start", "end")
+    kept = [{f: r[f] for f in (*fields, "suggested_group")} for r in rows]
+    return to_parquet(kept)
+
+
+def assign_partition(job: AssignJob) -> bytes:
+    """Group, confidence, method and votes of one partition's authors, as Parquet."""
+    from earwitness.partitions import from_parquet, to_parquet
+
+    evidence: dict[int, list[Evidence]] = defaultdict(list)
+    for row in from_parquet(job.evidence).to_pylist():
+        evidence[row["participant_id"]].append(
+            Evidence(
+                row["kind"],
+                row["quote"],
+                row["start"],
+                row["end"],
+                row["suggested_group"],
+                id=row["id"],
+                participant_id=row["participant_id"],
+                document_id=row["document_id"],
+            )
+        )
+    rows = []
+    for author in job.authors:
+        group, confidence, method, votes = rule_assignment(evidence.get(author, []), job.rules)
+        rows.append(
+            {
+                "participant_id": author,
+                "group": group,
+                "confidence": confidence,
+                "method": method,
+                "votes": json.dumps(votes),
+            }
+        )
+    return to_parquet(rows)
+
+
+def _write_assignments(store: Store, chunk: Sequence[Any], rows: list[dict[str, Any]]) -> None:
+    """One transaction: each author's group, how it was found, and the votes behind it."""
+    extras = {author.id: author.extra or {} for author in chunk}
+    updates = [
+        {
+            "b_id": row["participant_id"],
+            "b_group": row["group"],
+            "b_method": row["method"],
+            "b_confidence": row["confidence"],
+            "b_extra": {
+                **extras[row["participant_id"]],
+                "group_evidence": json.loads(row["votes"]),
+            },
+        }
+        for row in rows
+    ]
+    if not updates:
+        return
+    with store.transaction() as connection:
+        connection.execute(
+            participants.update()
+            .where(participants.c.id == sa.bindparam("b_id"))
+            .values(
+                user_group=sa.bindparam("b_group"),
+                group_method=sa.bindparam("b_method"),
+                group_confidence=sa.bindparam("b_confidence"),
+                extra=sa.bindparam("b_extra", type_=participants.c.extra.type),
+            ),
+            updates,
+        )
 
 
 def override_group(store: Store, pseudonym: str, group: str | None, *, note: str = "") -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from earwitness.clikit import CliEnv, emit, pass_env, report_options
+from earwitness.clikit import CliEnv, emit, pass_env, report_options, scheduler_option
 from earwitness.groups import (
     USER_GROUPS,
     assign_groups,
@@ -28,12 +28,28 @@ def groups() -> None:
 
 
 @groups.command("assign")
+@click.option(
+    "--partition-size",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Authors per partition: what one worker holds at a time.",
+)
+@scheduler_option
 @report_options
 @pass_env
-def groups_assign(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> None:
+def groups_assign(
+    env: CliEnv,
+    partition_size: int,
+    scheduler: str | None,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
+) -> None:
     """Assign groups by the transparent rules; manual overrides are kept."""
+    where = env.scheduler(scheduler)
     with env.store() as store:
-        counts = assign_groups(store)
+        counts = assign_groups(store, scheduler=where, partition_authors=partition_size)
     rows = [{"group": group, "authors": n} for group, n in sorted(counts.items())]
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title="Authors assigned")
 

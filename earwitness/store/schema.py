@@ -645,6 +645,7 @@ tool_mentions = sa.Table(
     _fk("coder_id", "coders.id", ondelete="SET NULL"),
     _created(),
     sa.Index("ix_mentions_tool", "tool"),
+    sa.Index("ix_mentions_document", "document_id"),
 )
 
 # --- services (schema 0006) -------------------------------------------------------------

@@ -256,3 +256,66 @@ def code_by_human(
                 }
             )
         connection.execute(codings.insert(), rows)
+
+
+# --- corpus-scale posts (issue 26) -----------------------------------------------------
+
+_FILLER = [
+    "I have been producing {genre} for about six years now.",
+    "The session was recorded in a small room with cheap mics.",
+    "We released the EP last spring on the usual platforms.",
+    "My monitors are nothing special, so I check everything on {medium}.",
+    "Anyway, the vocals sat fine after some automation.",
+    "Curious what others here think about this.",
+]
+
+
+def forum_texts(n: int, *, seed: int = 11) -> Iterator[tuple[str, str]]:
+    """``n`` SYNTHETIC forum posts as (text, author): about half are one short sentence,
+    the others two or three paragraphs of several sentences (longer than a tweet, so they
+    are cut into paragraphs and sentences); most name one or two tools."""
+    rng = random.Random(seed)
+    templates = [t for _, (_, items) in THEMES.items() for t, _ in items] + [
+        t for t, _ in STANCE_EXTRA
+    ]
+    for i in range(n):
+        author = f"synthetic_author_{rng.randrange(max(n // 4, 1))}"
+
+        def sentence() -> str:
+            template = rng.choice(templates if rng.random() < 0.6 else _FILLER)
+            return template.format(
+                tool=rng.choice(TOOLS), genre=rng.choice(GENRES), medium=rng.choice(MEDIA)
+            )
+
+        if rng.random() < 0.5:
+            text = sentence()
+        else:
+            paragraphs = [
+                " ".join(sentence() for _ in range(rng.randint(2, 4)))
+                for _ in range(rng.randint(2, 3))
+            ]
+            text = "\n\n".join(paragraphs)
+        yield f"{text} (synthetic post {i})", author
+
+
+def add_documents(store: Store, texts: list[tuple[str, str]], *, prefix: str = "synthetic") -> None:
+    """Store SYNTHETIC (text, author) posts as documents without segments, in bulk."""
+    from earwitness.store.records import ensure_participants, upsert_documents
+
+    for start in range(0, len(texts), 5000):
+        chunk = texts[start : start + 5000]
+        with store.transaction() as connection:
+            ids = ensure_participants(connection, [a for _, a in chunk])
+            upsert_documents(
+                connection,
+                [
+                    DocumentRecord(
+                        platform="synthetic",
+                        native_id=f"{prefix}-{start + i}",
+                        text=text,
+                        participant_id=ids[author],
+                        extra={"synthetic": True},
+                    )
+                    for i, (text, author) in enumerate(chunk)
+                ],
+            )

@@ -196,7 +196,7 @@ def test_cli_stance(posts) -> None:
     base = ["--study", str(study.root), "code", "stance"]
     result = runner.invoke(cli, [*base, "detect", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["mentions"] >= 150
+    assert json.loads(result.stdout)["mentions"] >= 150
     result = runner.invoke(
         cli, [*base, "label", str(segment_ids[0]), _tool(items[0].tool), "mixed", "--coder", "ana"]
     )
@@ -207,3 +207,36 @@ def test_cli_stance(posts) -> None:
     assert ",machine unvalidated," in result.stdout
     result = runner.invoke(cli, [*base, "tools", "--json"])
     assert "LANDR" in {row["tool"] for row in json.loads(result.output)}
+
+
+def _stances(store: Store) -> list[tuple[int, str, str, float]]:
+    rows = _mentions(store, origin="model")
+    return sorted((r.segment_id, r.tool, r.stance, r.score) for r in rows)
+
+
+@pytest.mark.slow
+def test_the_classifier_gives_the_same_stances_in_partitions_and_on_workers(posts) -> None:
+    """The head is fitted on the driver; workers load the encoder themselves."""
+    from earwitness.code.assist._stance_run import run_mentions
+    from earwitness.partitions import parse_scheduler
+
+    study, items, segment_ids = posts
+    with study.open_store() as store:
+        embedder = Embedder.for_study(study, store)
+        _label(store, items, segment_ids, "ana", 120)
+        detect_stance(store, embedder)
+        whole = _stances(store)
+        report = run_mentions(store, Gazetteer(), method="auto", embedder=embedder)
+        assert report["method"].endswith("+target-logreg")
+        assert _stances(store) == whole
+        run_mentions(
+            store,
+            Gazetteer(),
+            method="classifier",
+            embedder=embedder,
+            scheduler=parse_scheduler("local:2"),
+            partition_documents=40,
+        )
+        on_workers = _stances(store)
+    assert [r[:3] for r in on_workers] == [r[:3] for r in whole]
+    assert max(abs(a[3] - b[3]) for a, b in zip(on_workers, whole, strict=True)) < 1e-4

@@ -165,7 +165,7 @@ def test_cli_groups(study: Study) -> None:
     base = ["--study", str(study.root), "groups"]
     result = runner.invoke(cli, [*base, "assign", "--json"])
     assert result.exit_code == 0, result.output
-    assert {r["group"]: r["authors"] for r in json.loads(result.output)} == {
+    assert {r["group"]: r["authors"] for r in json.loads(result.stdout)} == {
         "amateur": 1,
         "professional": 1,
     }

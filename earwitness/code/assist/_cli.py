@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from earwitness.clikit import CliEnv, console, emit, pass_env, report_options
+from earwitness.clikit import CliEnv, console, emit, pass_env, report_options, scheduler_option
 
 KIND_HELP = "Segment kind (repeatable; default: turn, post, sentence)."
 
@@ -283,6 +283,14 @@ def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> 
     show_default=True,
     help="Human stance labels needed before the classifier replaces the rules (auto).",
 )
+@click.option(
+    "--partition-size",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Documents per partition: what one worker holds at a time.",
+)
+@scheduler_option
 @report_options
 @pass_env
 def stance_detect(
@@ -290,6 +298,8 @@ def stance_detect(
     kinds: Sequence[str],
     method: str,
     min_examples: int,
+    partition_size: int,
+    scheduler: str | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
@@ -299,19 +309,24 @@ def stance_detect(
     The study needs segments: run `earwitness code segment` first.
     """
     from earwitness.code.assist._embeddings import Embedder
-    from earwitness.code.assist._stance import detect_stance, find_mentions, require_segments
+    from earwitness.code.assist._stance import require_segments
+    from earwitness.code.assist._stance_run import run_mentions
 
     gazetteer = _gazetteer(env)
+    where = env.scheduler(scheduler)
     with env.store() as store:
         require_segments(store)
-        mentions = find_mentions(store, gazetteer, kinds=list(kinds) or None)
-        report = detect_stance(
+        report = run_mentions(
             store,
-            Embedder.for_study(env.study, store),
-            min_examples=min_examples,
+            gazetteer,
+            kinds=list(kinds) or None,
             method=method,
+            embedder=Embedder.for_study(env.study, store),
+            min_examples=min_examples,
+            scheduler=where,
+            partition_documents=partition_size,
         )
-    emit({"mentions": mentions, **report}, as_json=as_json, as_csv=as_csv, out=out)
+    emit(report, as_json=as_json, as_csv=as_csv, out=out)
 
 
 @stance_group.command("sample", short_help="Draw unlabelled mentions for people to label.")

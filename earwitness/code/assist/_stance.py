@@ -62,6 +62,7 @@ from earwitness.store import ensure_coder
 from earwitness.store.schema import participants, segments, tool_mentions
 
 if TYPE_CHECKING:
+    from earwitness.partitions import Scheduler
     from earwitness.store import Store
 
 __all__ = [
@@ -199,30 +200,21 @@ def _norm(alias: str) -> str:
     return " ".join(alias.casefold().split())
 
 
-def find_mentions(store: Store, gazetteer: Gazetteer, *, kinds: Sequence[str] | None = None) -> int:
-    """Replace the machine-found mentions in every segment; human stance labels stay."""
-    with store.connect() as connection:
-        segment_list = load_segments(connection, kinds=kinds)
-    rows = []
-    for segment in segment_list:
-        for tool, alias, start, end in gazetteer.find(segment.text):
-            rows.append(
-                {
-                    "document_id": segment.document_id,
-                    "segment_id": segment.id,
-                    "tool": tool,
-                    "alias": alias[:128],
-                    "start": segment.start + start,
-                    "end": segment.start + end,
-                    "origin": "model",
-                    "model_id": "gazetteer",
-                }
-            )
-    with store.transaction() as connection:
-        connection.execute(tool_mentions.delete().where(tool_mentions.c.origin == "model"))
-        if rows:
-            connection.execute(tool_mentions.insert(), rows)
-    return len(rows)
+def find_mentions(
+    store: Store,
+    gazetteer: Gazetteer,
+    *,
+    kinds: Sequence[str] | None = None,
+    scheduler: Scheduler | None = None,
+) -> int:
+    """Replace the machine-found mentions in every segment; human stance labels stay.
+
+    Runs in partitions of documents (``_stance_run``); ``code stance detect`` finds the
+    mentions and their stance in one pass.
+    """
+    from earwitness.code.assist._stance_run import run_mentions
+
+    return int(run_mentions(store, gazetteer, kinds=kinds, scheduler=scheduler)["mentions"])
 
 
 # --- stance models ---------------------------------------------------------------------
@@ -281,6 +273,7 @@ class StanceUnit:
     tool: str
     spans: tuple[tuple[int, int], ...] = ()
     others: tuple[tuple[int, int], ...] = ()
+    mention_ids: tuple[int, ...] = ()
 
     @property
     def key(self) -> tuple[int, str]:
@@ -298,6 +291,7 @@ def _units(store: Store) -> tuple[list[StanceUnit], Human]:
     with store.connect() as connection:
         mentions = connection.execute(
             sa.select(
+                tool_mentions.c.id,
                 tool_mentions.c.segment_id,
                 tool_mentions.c.tool,
                 tool_mentions.c.origin,
@@ -310,6 +304,7 @@ def _units(store: Store) -> tuple[list[StanceUnit], Human]:
         ids = {row.segment_id for row in mentions}
         by_id = {s.id: s for s in load_segments(connection, segment_ids=ids)} if ids else {}
     spans: dict[int, dict[str, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
+    ids_of: dict[tuple[int, str], list[int]] = defaultdict(list)
     human: Human = defaultdict(dict)
     for row in mentions:
         segment = by_id.get(row.segment_id)
@@ -317,6 +312,7 @@ def _units(store: Store) -> tuple[list[StanceUnit], Human]:
             continue
         if row.origin == "model":
             spans[segment.id][row.tool].add((row.start - segment.start, row.end - segment.start))
+            ids_of[(segment.id, row.tool)].append(row.id)
         elif row.origin == "human" and row.stance in STANCES:
             human[(row.segment_id, row.tool)][row.coder_id or -1] = row.stance
     units = []
@@ -329,6 +325,7 @@ def _units(store: Store) -> tuple[list[StanceUnit], Human]:
                     tool,
                     tuple(sorted(spans[segment_id][tool])),
                     tuple(sorted(others)),
+                    tuple(sorted(ids_of[(segment_id, tool)])),
                 )
             )
     keys = {u.key for u in units}
@@ -447,24 +444,24 @@ def _store_stances(
     scores: Sequence[float],
     model_id: str,
 ) -> None:
+    """Every mention of a unit takes the unit's stance: one UPDATE by primary key per
+    mention (by segment and tool, unindexed, it took 37 min for 123,000 units)."""
     updates = [
         {
-            "b_segment": unit.segment.id,
-            "b_tool": unit.tool,
+            "b_id": mention_id,
             "b_stance": stance,
             "b_score": round(float(score), 6),
             "b_model": model_id,
         }
         for unit, stance, score in zip(units, stances, scores, strict=True)
+        for mention_id in unit.mention_ids
     ]
+    if not updates:
+        return
     with store.transaction() as connection:
         connection.execute(
             tool_mentions.update()
-            .where(
-                tool_mentions.c.origin == "model",
-                tool_mentions.c.segment_id == sa.bindparam("b_segment"),
-                tool_mentions.c.tool == sa.bindparam("b_tool"),
-            )
+            .where(tool_mentions.c.id == sa.bindparam("b_id"))
             .values(
                 stance=sa.bindparam("b_stance"),
                 score=sa.bindparam("b_score"),
