@@ -59,6 +59,7 @@ READ_ONLY_COMMANDS = frozenset(
         "code suggestions",
         "code stance report",
         "code stance tools",
+        "workbench token list",
         "groups coverage",
         "survey report",
         "listen list",

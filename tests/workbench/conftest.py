@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from earwitness.code import load_codebook_yaml, segment_documents, write_codebook
-from earwitness.code.workbench import WorkbenchConfig, create_app
+from earwitness.code.workbench import WorkbenchConfig, add_token, create_app
 from earwitness.store import DocumentRecord, Store, ensure_participant, set_user_group
 from earwitness.store.records import record_source, upsert_document
 from tests.code.conftest import SMALL_CODEBOOK
@@ -71,8 +72,12 @@ def wb_study(any_study, tmp_path: Path) -> Iterator[tuple[Store, dict[str, int]]
 
 
 class Served:
+    """A workbench in a thread; on a shared (PostgreSQL) study ``token`` signs its coder in."""
+
     def __init__(self, store: Store, config: WorkbenchConfig) -> None:
         import uvicorn
+
+        self.token = add_token(store, config.coder) if store.backend == "PostgreSQL" else ""
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -86,6 +91,15 @@ class Served:
         self.thread.start()
         while not self.server.started:
             time.sleep(0.05)
+
+    def open(self, page: Any, path: str = "/") -> None:
+        """Open ``path`` in a Playwright page, signing in first when the study is shared."""
+        page.goto(f"{self.url}{path}")
+        if self.token:
+            page.wait_for_selector("#sign-in")
+            page.fill("#token", self.token)
+            page.click("#sign-in button[type=submit]")
+            page.wait_for_selector("#sign-out")
 
     def stop(self) -> None:
         self.server.should_exit = True
