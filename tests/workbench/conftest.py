@@ -34,20 +34,20 @@ PHRASES = (
 )
 
 
-def posts() -> dict[str, tuple[str, str]]:
+def posts(n: int = 24) -> dict[str, tuple[str, str]]:
     found = {"u1": ("amateur", UNICODE_POST)}
-    for i in range(24):
+    for i in range(n):
         tool, phrase = TOOLS[i % 4], PHRASES[(i // 4) % 4]
         group = ("amateur", "pro-am", "professional")[i % 3]
         found[f"p{i:02d}"] = (group, phrase.format(t=tool) + f" Track {i} is the test.")
     return found
 
 
-def fill(store: Store, tmp_path: Path) -> dict[str, int]:
+def fill(store: Store, tmp_path: Path, n: int = 24) -> dict[str, int]:
     ids = {}
     with store.transaction() as connection:
         source = record_source(connection, "forum", url="https://forum.invalid/t")
-        for native_id, (group, text) in posts().items():
+        for native_id, (group, text) in posts(n).items():
             participant = ensure_participant(connection, f"p_wb{native_id}")
             set_user_group(connection, participant, group, method="test")
             ids[native_id], _ = upsert_document(
@@ -110,8 +110,8 @@ class Served:
 def serve() -> Iterator[object]:
     started: list[Served] = []
 
-    def start(store: Store, coder: str, *, blind: bool = False) -> Served:
-        started.append(Served(store, WorkbenchConfig(coder=coder, blind=blind)))
+    def start(store: Store, coder: str, *, blind: bool = False, **config: Any) -> Served:
+        started.append(Served(store, WorkbenchConfig(coder=coder, blind=blind, **config)))
         return started[-1]
 
     yield start

@@ -90,7 +90,7 @@ def revoke_tokens(store: Store, coder: str, prefix: str | None = None) -> int:
     with store.transaction() as connection:
         coder_id = connection.scalar(sa.select(coders.c.id).where(coders.c.name == coder))
         if coder_id is None:
-            raise BadInputError(f"no coder named {coder!r}", field="coder")
+            raise BadInputError(f"no coder named {coder!r}")
         where = [coder_tokens.c.coder_id == coder_id, coder_tokens.c.revoked_at.is_(None)]
         if prefix:
             where.append(coder_tokens.c.prefix == prefix.rstrip("…")[:_SHOWN])
@@ -99,5 +99,5 @@ def revoke_tokens(store: Store, coder: str, prefix: str | None = None) -> int:
         ).rowcount
     if not count:
         which = f" starting {prefix!r}" if prefix else ""
-        raise BadInputError(f"{coder} has no live token{which}", field="token")
+        raise BadInputError(f"{coder} has no live token{which}")
     return int(count)

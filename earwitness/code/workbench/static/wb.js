@@ -98,7 +98,7 @@ function showSignIn(message) {
   } }, field("Your coder token", token), el("button", { type: "submit" }, "Sign in"));
   show(el("h2", {}, "Sign in"),
     el("p", { id: "token-help" }, "This workbench serves a team: paste the token made for you with ",
-      el("code", {}, "earwitness workbench token add NAME"), ". It stays in this browser tab's cookie, never in the address."),
+      el("code", {}, "earwitness workbench token add NAME"), ". This browser keeps it in a cookie until it closes; it is never put in the address."),
     form);
   document.getElementById("who").textContent = "";
   alertUser(message === "sign in with your coder token" ? "" : message);
