@@ -24,23 +24,11 @@ from earwitness.store.schema import (
     notes,
     tool_mentions,
 )
-from tests.workbench.conftest import UNICODE_POST
+from tests.workbench.conftest import ARGS, CHROMIUM, UNICODE_POST
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 NS = {"q": "urn:QDA-XML:project:1.0"}
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: apt-get install chromium (.ci/run does)")
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+__all__ = ["ARGS", "CHROMIUM", "playwright_api", "select_text"]
 
 
 def select_text(page, needle: str) -> None:

@@ -91,7 +91,8 @@ def test_two_coders_label_blind_and_their_disagreements_are_resolved(wb_study) -
 
 
 def _counts(store, tool: str) -> dict[str, int]:
-    row = next(r for r in stance_aggregates(store, n_boot=50) if r["tool"] == tool and r["group"] == "all")
+    rows = stance_aggregates(store, n_boot=50)
+    row = next(r for r in rows if r["tool"] == tool and r["group"] == "all")
     return {stance: row[stance] for stance in STANCES}
 
 

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from earwitness.code.workbench import add_token
 from earwitness.provenance import cohen_kappa_labels
 from earwitness.store.schema import coders, stance_resolutions, tool_mentions
-from tests.workbench.test_browser import browser  # noqa: F401 (a fixture)
 
 
 def _save(tmp_path: Path, page, name: str) -> None:
@@ -77,7 +76,8 @@ def test_two_coders_label_blind_and_resolve_in_the_browser(
             labels.setdefault(name, {})[segment] = stance
     assert set(labels["ben"]) == set(labels["ana"])  # the same four units, doubled
     shared = sorted(labels["ana"])
-    kappa = cohen_kappa_labels([labels["ana"][s] for s in shared], [labels["ben"][s] for s in shared])
+    anas, bens = [labels["ana"][s] for s in shared], [labels["ben"][s] for s in shared]
+    kappa = cohen_kappa_labels(anas, bens)
     ben.click("#nav-documents")
     ben.click("#nav-stance")  # the figures after the batch
     row = ben.locator('#stance-pairs tr[data-pair="ana|ben"]')
@@ -89,7 +89,8 @@ def test_two_coders_label_blind_and_resolve_in_the_browser(
     items = ben.locator("#stance-disagreements article")
     items.first.wait_for()
     assert items.count() == 1
-    assert "ana: negative" in items.first.inner_text() and "ben: positive" in items.first.inner_text()
+    shown = items.first.inner_text()
+    assert "ana: negative" in shown and "ben: positive" in shown
     items.first.get_by_role("button", name="mixed").click()
     ben.wait_for_selector("#stance-disagreements article:has-text('resolved as mixed by ben')")
     ben.wait_for_function(
