@@ -64,12 +64,12 @@ def _serve(env: CliEnv, coder: str | None, blind: bool, host: str, port: int) ->
         )
 
 
-@workbench.group()
+@workbench.group(short_help="Coders' sign-in tokens for a shared workbench.")
 def token() -> None:
     """Coders' sign-in tokens for a shared workbench (stored hashed, shown once)."""
 
 
-@token.command("add")
+@token.command("add", short_help="Make a coder's token and print it, once.")
 @click.argument("name")
 @pass_env
 def token_add(env: CliEnv, name: str) -> None:
