@@ -326,3 +326,25 @@ def test_the_stance_queue_shows_each_tools_provenance(
             (tmp_path / "stance-provenance.png").read_bytes()
         )
     assert not errors, errors
+
+
+@pytest.mark.parametrize("any_study", ["sqlite"], indirect=True)
+def test_a_late_refresh_does_not_bring_back_the_document_left(wb_study, serve, browser) -> None:
+    """Coding reloads the document; when that answer comes after the coder opened the next
+    document (a slow server), the next document stays."""
+    store, ids = wb_study
+    served = serve(store, "ana")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{served.url}/#/doc/{ids['p00']}")
+    page.wait_for_selector("#text span")
+    held: list[object] = []
+    page.route(f"**/api/documents/{ids['p00']}", lambda route: held.append(route))
+    select_text(page, "Track 0")
+    page.click("#code-list li:has-text('Harsh')")
+    page.wait_for_function("window.__wbTimings.length === 1")  # stored; its reload is held
+    page.goto(f"{served.url}/#/doc/{ids['p01']}")
+    page.wait_for_selector(f".doc-head:has-text('document {ids['p01']} ')")
+    assert len(held) == 1
+    held[0].continue_()  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)
+    assert f"document {ids['p01']} " in page.inner_text(".doc-head")

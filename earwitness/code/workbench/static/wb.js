@@ -262,7 +262,9 @@ async function loadList() {
 async function openDocument(id, keepScroll) {
   const scroll = keepScroll && document.getElementById("text") ? document.getElementById("text").scrollTop : 0;
   const t0 = performance.now();
+  const ticket = S.opening = (S.opening || 0) + 1;
   const doc = await api(`documents/${id}`);
+  if (ticket !== S.opening) return;  // a later opening (the coder moved on) wins
   S.doc = doc;
   S.maps = buildMaps(doc.text);
   S.sel = null;
@@ -500,8 +502,10 @@ async function applyCode(guid, pressedAt) {
     window.__wbTimings.push({ action: "apply", ms: performance.now() - started });
     remember(guid);
     const sel = S.sel;
-    await openDocument(S.doc.id, true);
+    const docId = S.doc.id;
+    await openDocument(docId, true);
     say(`Applied ${code.path} to [${sel.start}, ${sel.end})`);
+    if (!S.doc || S.doc.id !== docId) return;  // moved to another document meanwhile
     S.sel = sel;
     showSelection();
     document.getElementById("text").focus();
