@@ -334,7 +334,7 @@ def test_a_late_refresh_does_not_bring_back_the_document_left(wb_study, serve, b
     document (a slow server), the next document stays."""
     store, ids = wb_study
     served = serve(store, "ana")
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page.goto(f"{served.url}/#/doc/{ids['p00']}")
     page.wait_for_selector("#text span")
     held: list[object] = []
@@ -348,3 +348,15 @@ def test_a_late_refresh_does_not_bring_back_the_document_left(wb_study, serve, b
     held[0].continue_()  # type: ignore[attr-defined]
     page.wait_for_timeout(500)
     assert f"document {ids['p01']} " in page.inner_text(".doc-head")
+    # nor does it replace another view
+    page.route(f"**/api/documents/{ids['p01']}", lambda route: held.append(route))
+    select_text(page, "Track 1")
+    page.click("#code-list li:has-text('Harsh')")
+    page.wait_for_function("window.__wbTimings.length === 2")
+    page.goto(f"{served.url}/#/agreement")
+    page.wait_for_selector("h2:has-text('Agreement')")
+    assert len(held) == 2
+    held[1].continue_()  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)
+    assert page.locator("h2:has-text('Agreement')").count() == 1
+    assert page.locator(".doc-head").count() == 0

@@ -141,6 +141,7 @@ function setCodebook(codes) {
 
 function route() {
   alertUser("");
+  S.opening = (S.opening || 0) + 1;  // a document still loading for the last view is not shown
   const hash = location.hash || "#/documents";
   const doc = hash.match(/^#\/doc\/(\d+)/);
   for (const name of ["documents", "stance", "groups", "agreement", "codebook"]) {
