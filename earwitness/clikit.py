@@ -61,6 +61,7 @@ READ_ONLY_COMMANDS = frozenset(
         "code suggestions",
         "code stance report",
         "code stance tools",
+        "workbench token list",
         "groups coverage",
         "survey report",
         "listen list",

@@ -115,6 +115,22 @@ SETTINGS: tuple[Setting, ...] = (
         "unless empty. The `--scheduler` option and the EARWITNESS_SCHEDULER environment "
         "variable override it.",
     ),
+    # Workbench (`earwitness workbench`)
+    Setting(
+        "workbench_double_share",
+        0.2,
+        "Share of each batch of the workbench's stance queue that is units another coder "
+        "labelled (blind double-labelling, for the coders' kappa); 0 labels every unit once. "
+        "Reliability subsamples of 10-25 % are usual (O'Connor & Joffe 2020).",
+        float,
+    ),
+    Setting(
+        "workbench_retrain_batch",
+        10,
+        "Stance labels after which the workbench retrains the stance model in the background "
+        "(`code stance detect`, then its learning curve); 0 never retrains.",
+        int,
+    ),
     # Audio
     Setting(
         "audio_storage",

@@ -37,6 +37,7 @@ RUNS: dict[str, tuple[list[str], bool]] = {
     "survey report": (["--json"], False),
     "listen list": (["--json"], True),
     "listen report": (["no-such-test", "--json"], False),
+    "workbench token list": ([], True),
 }
 NOT_RUN_HERE = {"dashboard"}  # it serves until stopped; tests/dashboard open it read-only
 

@@ -708,3 +708,32 @@ codebook_changes = sa.Table(
     sa.Column("codebook", sa.Text, nullable=False, comment="the codebook after the change"),
     _created(),
 )
+
+# --- the workbench as a team (schema 0010) ------------------------------------------------
+
+# A coder's sign-in token for a shared workbench: only its SHA-256 is kept (the token is
+# shown once, when made); a revoked token stays, with the moment it was revoked.
+coder_tokens = sa.Table(
+    "coder_tokens",
+    metadata,
+    _id(),
+    _fk("coder_id", "coders.id", nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(12), nullable=False, comment="first characters, to name it"),
+    _created(),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+# An adjudicator's stance for a unit two coders labelled differently; their labels are kept
+# and the resolution is the unit's human stance from then on.
+stance_resolutions = sa.Table(
+    "stance_resolutions",
+    metadata,
+    _fk("segment_id", "segments.id", nullable=False),
+    sa.Column("tool", sa.String(64), nullable=False),
+    sa.Column("stance", sa.String(16), nullable=False),
+    _fk("adjudicator_id", "coders.id", ondelete="SET NULL"),
+    sa.Column("labels", sa.JSON, nullable=False, default=dict, comment="coder -> stance resolved"),
+    _created(),
+    sa.PrimaryKeyConstraint("segment_id", "tool"),
+)

@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from earwitness.code import load_codebook_yaml, segment_documents, write_codebook
-from earwitness.code.workbench import WorkbenchConfig, create_app
+from earwitness.code.workbench import WorkbenchConfig, add_token, create_app
 from earwitness.store import DocumentRecord, Store, ensure_participant, set_user_group
 from earwitness.store.records import record_source, upsert_document
 from tests.code.conftest import SMALL_CODEBOOK
@@ -33,20 +34,20 @@ PHRASES = (
 )
 
 
-def posts() -> dict[str, tuple[str, str]]:
+def posts(n: int = 24) -> dict[str, tuple[str, str]]:
     found = {"u1": ("amateur", UNICODE_POST)}
-    for i in range(24):
+    for i in range(n):
         tool, phrase = TOOLS[i % 4], PHRASES[(i // 4) % 4]
         group = ("amateur", "pro-am", "professional")[i % 3]
         found[f"p{i:02d}"] = (group, phrase.format(t=tool) + f" Track {i} is the test.")
     return found
 
 
-def fill(store: Store, tmp_path: Path) -> dict[str, int]:
+def fill(store: Store, tmp_path: Path, n: int = 24) -> dict[str, int]:
     ids = {}
     with store.transaction() as connection:
         source = record_source(connection, "forum", url="https://forum.invalid/t")
-        for native_id, (group, text) in posts().items():
+        for native_id, (group, text) in posts(n).items():
             participant = ensure_participant(connection, f"p_wb{native_id}")
             set_user_group(connection, participant, group, method="test")
             ids[native_id], _ = upsert_document(
@@ -71,8 +72,12 @@ def wb_study(any_study, tmp_path: Path) -> Iterator[tuple[Store, dict[str, int]]
 
 
 class Served:
+    """A workbench in a thread; on a shared (PostgreSQL) study ``token`` signs its coder in."""
+
     def __init__(self, store: Store, config: WorkbenchConfig) -> None:
         import uvicorn
+
+        self.token = add_token(store, config.coder) if store.backend == "PostgreSQL" else ""
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -87,6 +92,15 @@ class Served:
         while not self.server.started:
             time.sleep(0.05)
 
+    def open(self, page: Any, path: str = "/") -> None:
+        """Open ``path`` in a Playwright page, signing in first when the study is shared."""
+        page.goto(f"{self.url}{path}")
+        if self.token:
+            page.wait_for_selector("#sign-in")
+            page.fill("#token", self.token)
+            page.click("#sign-in button[type=submit]")
+            page.wait_for_selector("#sign-out")
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
@@ -96,10 +110,27 @@ class Served:
 def serve() -> Iterator[object]:
     started: list[Served] = []
 
-    def start(store: Store, coder: str, *, blind: bool = False) -> Served:
-        started.append(Served(store, WorkbenchConfig(coder=coder, blind=blind)))
+    def start(store: Store, coder: str, *, blind: bool = False, **config: Any) -> Served:
+        started.append(Served(store, WorkbenchConfig(coder=coder, blind=blind, **config)))
         return started[-1]
 
     yield start
     for served in started:
         served.stop()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: apt-get install chromium (.ci/run does)")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()

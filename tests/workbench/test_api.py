@@ -17,15 +17,20 @@ from starlette.testclient import TestClient
 
 from earwitness.cli import cli
 from earwitness.code import apply_code
-from earwitness.code.workbench import WorkbenchConfig, create_app
+from earwitness.code.workbench import WorkbenchConfig, add_token, create_app
 from earwitness.store import Store
 from earwitness.store.schema import codings, documents, notes, tool_mentions
 from tests.workbench.conftest import TOOLS, UNICODE_POST, posts
 
 
-def client(store: Store, coder: str, *, blind: bool = False) -> TestClient:
-    app = create_app(store, WorkbenchConfig(coder=coder, blind=blind))
-    return TestClient(app, base_url="http://127.0.0.1:8700")
+def client(store: Store, coder: str, *, blind: bool = False, **config: Any) -> TestClient:
+    """The coder's workbench; on a shared (PostgreSQL) study signed in with a new token."""
+    app = create_app(store, WorkbenchConfig(coder=coder, blind=blind, **config))
+    c = TestClient(app, base_url="http://127.0.0.1:8700")
+    if store.backend == "PostgreSQL":
+        signed = c.post("/api/login", json={"token": add_token(store, coder)})
+        assert signed.status_code == 200 and signed.json() == {"coder": coder}
+    return c
 
 
 def guid(c: TestClient, name: str) -> str:
@@ -155,7 +160,13 @@ def test_a_resolution_is_a_new_coding_and_keeps_the_originals(wb_study) -> None:
     resolved = [c["id"] for c in found[0]["a"] + found[0]["b"]]
     body = {"document": ids["u1"], "code": found[0]["code"], "start": 4, "end": 14,
             "resolved": resolved, "adjudicator": "dee"}  # fmt: skip
-    assert ana.post("/api/resolve", json=body).is_success
+    # alone, a coder names the adjudicator; signed in with tokens, the adjudicator is who
+    # signed in, whatever the body says
+    if store.backend == "PostgreSQL":
+        dee = client(store, "dee")
+        assert dee.post("/api/resolve", json={**body, "adjudicator": "ana"}).is_success
+    else:
+        assert ana.post("/api/resolve", json=body).is_success
     again = ana.get("/api/disagreements", params={"a": "ana", "b": "ben"}).json()
     assert again[0]["resolved_by"] == ["dee"]
     with store.connect() as connection:
@@ -184,9 +195,10 @@ def test_stance_labels_are_stored_as_stance_import_stores_them(wb_study, tmp_pat
 
     body = {"segment": unit["segment_id"], "tool": unit["tool"]}
     progress = ana.post("/api/stance-label", json={**body, "stance": "mixed"}).json()
-    assert progress == {"mine": 1, "anyone": 1}
+    assert (progress["mine"], progress["anyone"]) == (1, 1)
     labelled = rows()
-    assert ana.post("/api/stance-undo", json=body).json() == {"mine": 0, "anyone": 0}
+    undone = ana.post("/api/stance-undo", json=body).json()
+    assert (undone["mine"], undone["anyone"]) == (0, 0)
     assert rows() == []
     sample = tmp_path / "labels.csv"
     with sample.open("w", newline="") as handle:

@@ -24,23 +24,11 @@ from earwitness.store.schema import (
     notes,
     tool_mentions,
 )
-from tests.workbench.conftest import UNICODE_POST
+from tests.workbench.conftest import ARGS, CHROMIUM, UNICODE_POST
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 NS = {"q": "urn:QDA-XML:project:1.0"}
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: apt-get install chromium (.ci/run does)")
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+__all__ = ["ARGS", "CHROMIUM", "playwright_api", "select_text"]
 
 
 def select_text(page, needle: str) -> None:
@@ -338,3 +326,37 @@ def test_the_stance_queue_shows_each_tools_provenance(
             (tmp_path / "stance-provenance.png").read_bytes()
         )
     assert not errors, errors
+
+
+@pytest.mark.parametrize("any_study", ["sqlite"], indirect=True)
+def test_a_late_refresh_does_not_bring_back_the_document_left(wb_study, serve, browser) -> None:
+    """Coding reloads the document; when that answer comes after the coder opened the next
+    document (a slow server), the next document stays."""
+    store, ids = wb_study
+    served = serve(store, "ana")
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page.goto(f"{served.url}/#/doc/{ids['p00']}")
+    page.wait_for_selector("#text span")
+    held: list[object] = []
+    page.route(f"**/api/documents/{ids['p00']}", lambda route: held.append(route))
+    select_text(page, "Track 0")
+    page.click("#code-list li:has-text('Harsh')")
+    page.wait_for_function("window.__wbTimings.length === 1")  # stored; its reload is held
+    page.goto(f"{served.url}/#/doc/{ids['p01']}")
+    page.wait_for_selector(f".doc-head:has-text('document {ids['p01']} ')")
+    assert len(held) == 1
+    held[0].continue_()  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)
+    assert f"document {ids['p01']} " in page.inner_text(".doc-head")
+    # nor does it replace another view
+    page.route(f"**/api/documents/{ids['p01']}", lambda route: held.append(route))
+    select_text(page, "Track 1")
+    page.click("#code-list li:has-text('Harsh')")
+    page.wait_for_function("window.__wbTimings.length === 2")
+    page.goto(f"{served.url}/#/agreement")
+    page.wait_for_selector("h2:has-text('Agreement')")
+    assert len(held) == 2
+    held[1].continue_()  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)
+    assert page.locator("h2:has-text('Agreement')").count() == 1
+    assert page.locator(".doc-head").count() == 0

@@ -34,7 +34,7 @@ def test_two_coders_at_once_lose_nothing_and_stale_edits_are_refused(
                 viewport={"width": 820, "height": 1180}, bypass_csp=True
             ).new_page()
             for page, server in ((ana, ana_server), (ana2, ana_server), (ben, ben_server)):
-                page.goto(f"{server.url}/#/doc/{ids['u1']}")
+                server.open(page, f"/#/doc/{ids['u1']}")
                 page.wait_for_selector("#text span")
             # both code the same document at the same moment
             for page, code in ((ana, "Wants knobs"), (ben, "Cost")):

@@ -59,7 +59,7 @@ from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.services import DEFAULT_EXCLUDES as SERVICE_EXCLUDES
 from earwitness.services import DEFAULT_SERVICES, ServiceIndex
 from earwitness.store import ensure_coder
-from earwitness.store.schema import participants, segments, tool_mentions
+from earwitness.store.schema import participants, segments, stance_resolutions, tool_mentions
 
 if TYPE_CHECKING:
     from earwitness.partitions import Scheduler
@@ -284,6 +284,7 @@ class StanceUnit:
 
 
 Human = dict[tuple[int, str], dict[int, str]]
+RESOLVED = 0  # key of an adjudicator's resolution among a unit's labels (coder ids are > 0)
 
 
 def _units(store: Store) -> tuple[list[StanceUnit], Human]:
@@ -301,6 +302,10 @@ def _units(store: Store) -> tuple[list[StanceUnit], Human]:
                 tool_mentions.c.end,
             ).where(tool_mentions.c.segment_id.is_not(None))
         ).all()
+        resolutions = connection.execute(
+            sa.select(stance_resolutions.c.segment_id, stance_resolutions.c.tool,
+                      stance_resolutions.c.stance)
+        ).all()  # fmt: skip
         ids = {row.segment_id for row in mentions}
         by_id = {s.id: s for s in load_segments(connection, segment_ids=ids)} if ids else {}
     spans: dict[int, dict[str, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
@@ -315,6 +320,9 @@ def _units(store: Store) -> tuple[list[StanceUnit], Human]:
             ids_of[(segment.id, row.tool)].append(row.id)
         elif row.origin == "human" and row.stance in STANCES:
             human[(row.segment_id, row.tool)][row.coder_id or -1] = row.stance
+    for resolved in resolutions:
+        if (resolved.segment_id, resolved.tool) in human:
+            human[(resolved.segment_id, resolved.tool)][RESOLVED] = resolved.stance
     units = []
     for segment_id in sorted(spans):
         for tool in sorted(spans[segment_id]):
@@ -333,6 +341,9 @@ def _units(store: Store) -> tuple[list[StanceUnit], Human]:
 
 
 def _majority(labels: dict[int, str]) -> str:
+    """The unit's human stance: an adjudicator's resolution, else the most given label."""
+    if RESOLVED in labels:
+        return labels[RESOLVED]
     counts = Counter(labels.values()).most_common()
     return counts[0][0]
 
@@ -655,8 +666,8 @@ def evaluate_stance(
     for method, predicted in predictions.items():
         model_row, human_row = [], []
         for unit, stance in zip(labelled, predicted, strict=True):
-            for label in human[unit.key].values():
-                if stance is not None:
+            for who, label in human[unit.key].items():
+                if stance is not None and who != RESOLVED:
                     model_row.append(stance)
                     human_row.append(label)
         alpha = krippendorff_alpha([model_row, human_row]) if model_row else float("nan")
@@ -712,7 +723,8 @@ def stance_learning_curve(
 
 
 def _human_stance_alpha(labelled: Sequence[StanceUnit], human: Human) -> tuple[float | None, int]:
-    shared = [human[u.key] for u in labelled if len(human[u.key]) >= 2]
+    coded = [{c: s for c, s in human[u.key].items() if c != RESOLVED} for u in labelled]
+    shared = [labels for labels in coded if len(labels) >= 2]
     if not shared:
         return None, 0
     coders = sorted({c for labels in shared for c in labels})

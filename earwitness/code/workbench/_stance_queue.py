@@ -6,6 +6,7 @@ Labels go through :func:`earwitness.code.assist.label_stance`, the function behi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ __all__ = [
     "CONTEXT",
     "PROVENANCE_RULE",
     "STANCE_KEYS",
+    "in_context",
     "label",
     "next_units",
     "queue_provenance",
@@ -42,9 +44,22 @@ def sample_units(store: Store, n: int, seed: int) -> list[dict[str, Any]]:
     return list(sample_for_labelling(store, n, seed=seed))
 
 
-def next_units(store: Store, n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """Up to ``n`` unlabelled units with their context and the tool's mention spans."""
-    units = sample_units(store, n, seed)
+def next_units(
+    store: Store, n: int, seed: int = 0, *, coder: str = "", double_share: float = 0.0
+) -> list[dict[str, Any]]:
+    """Up to ``n`` units with their context and the tool's mention spans: a share
+    ``double_share`` of them (rounded up) units another person labelled and ``coder`` did
+    not (blind double-labelling), the rest units nobody labelled, from the sampler."""
+    from earwitness.code.workbench._stance_team import double_candidates
+
+    doubles = double_candidates(store, coder, math.ceil(n * double_share)) if coder else []
+    fresh = sample_units(store, n - len(doubles), seed) if n > len(doubles) else []
+    units = doubles + fresh
+    return in_context(store, units)
+
+
+def in_context(store: Store, units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The units (segment_id, tool, predicted) with their text around and mention spans."""
     if not units:
         return []
     wanted = {int(u["segment_id"]) for u in units}

@@ -38,6 +38,7 @@ async function api(path, body) {
     const error = new Error(data.error || response.statusText);
     error.status = response.status;
     error.conflict = Boolean(data.conflict);
+    if (data.login) { showSignIn(data.error); error.handled = true; }
     throw error;
   }
   return data;
@@ -81,15 +82,47 @@ function buildMaps(text) {
 
 // --- start ----------------------------------------------------------------------------
 
+// --- signing in (a shared study, or a server beyond loopback) ---------------------------
+
+function showSignIn(message) {
+  if (document.getElementById("sign-in")) { alertUser(message); return; }
+  const token = el("input", { type: "password", id: "token", autocomplete: "off", spellcheck: "false",
+    required: true, "aria-describedby": "token-help" });
+  const form = el("form", { id: "sign-in", class: "code-form", onsubmit: async (event) => {
+    event.preventDefault();
+    try {
+      await api("login", { token: token.value.trim() });
+      token.value = "";
+      location.reload();  // start afresh as the coder the token names
+    } catch (error) { if (!error.handled) alertUser(error.message); token.select(); }
+  } }, field("Your coder token", token), el("button", { type: "submit" }, "Sign in"));
+  show(el("h2", {}, "Sign in"),
+    el("p", { id: "token-help" }, "This workbench serves a team: paste the token made for you with ",
+      el("code", {}, "earwitness workbench token add NAME"), ". This browser keeps it in a cookie until it closes; it is never put in the address."),
+    form);
+  document.getElementById("who").textContent = "";
+  alertUser(message === "sign in with your coder token" ? "" : message);
+  token.focus();
+}
+
+async function signOut() {
+  await api("logout", {});
+  location.hash = "#/documents";
+  location.reload();
+}
+
 async function start() {
-  const data = await api("start");
+  let data;
+  try { data = await api("start"); } catch (error) { if (error.handled) return; throw error; }
   S.coder = data.coder;
+  S.tokens = data.tokens;
   S.blind = data.blind;
   setCodebook(data.codebook);
   S.filterOptions = data.filters;
   S.progress = data.progress;
-  document.getElementById("who").textContent =
-    `Coder: ${S.coder}` + (S.blind ? " · blind double-coding" : "") + ` · ${data.backend}`;
+  document.getElementById("who").replaceChildren(
+    `Coder: ${S.coder}` + (S.blind ? " · blind double-coding" : "") + ` · ${data.backend}`,
+    S.tokens ? el("button", { type: "button", id: "sign-out", onclick: () => signOut().catch(failed) }, "Sign out") : "");
   try { S.recent = JSON.parse(localStorage.getItem("wb-recent-" + S.coder) || "[]"); } catch (e) { S.recent = []; }
   S.recent = S.recent.filter((guid) => S.byGuid.has(guid));
   window.addEventListener("hashchange", route);
@@ -108,6 +141,7 @@ function setCodebook(codes) {
 
 function route() {
   alertUser("");
+  S.opening = (S.opening || 0) + 1;  // a document still loading for the last view is not shown
   const hash = location.hash || "#/documents";
   const doc = hash.match(/^#\/doc\/(\d+)/);
   for (const name of ["documents", "stance", "groups", "agreement", "codebook"]) {
@@ -229,7 +263,9 @@ async function loadList() {
 async function openDocument(id, keepScroll) {
   const scroll = keepScroll && document.getElementById("text") ? document.getElementById("text").scrollTop : 0;
   const t0 = performance.now();
+  const ticket = S.opening = (S.opening || 0) + 1;
   const doc = await api(`documents/${id}`);
+  if (ticket !== S.opening) return;  // a later opening (the coder moved on) wins
   S.doc = doc;
   S.maps = buildMaps(doc.text);
   S.sel = null;
@@ -467,8 +503,10 @@ async function applyCode(guid, pressedAt) {
     window.__wbTimings.push({ action: "apply", ms: performance.now() - started });
     remember(guid);
     const sel = S.sel;
-    await openDocument(S.doc.id, true);
+    const docId = S.doc.id;
+    await openDocument(docId, true);
     say(`Applied ${code.path} to [${sel.start}, ${sel.end})`);
+    if (!S.doc || S.doc.id !== docId) return;  // moved to another document meanwhile
     S.sel = sel;
     showSelection();
     document.getElementById("text").focus();
@@ -476,6 +514,7 @@ async function applyCode(guid, pressedAt) {
 }
 
 async function failed(error) {
+  if (error.handled) return;
   alertUser(error.message);
   if (error.conflict && S.doc) await openDocument(S.doc.id, true);
 }
@@ -666,7 +705,10 @@ async function openStance() {
       "The machine's guess is not shown."),
     el("p", { id: "stance-progress", "aria-live": "polite" }),
     el("section", { id: "unit", class: "unit", "aria-live": "polite", tabindex: "-1" }, "Loading units…"),
-    el("section", { id: "stance-provenance", "aria-labelledby": "stance-provenance-title" }));
+    el("p", { id: "stance-training", role: "status" }),
+    el("section", { id: "stance-provenance", "aria-labelledby": "stance-provenance-title" }),
+    el("section", { id: "stance-pairs", "aria-labelledby": "stance-pairs-title" }),
+    el("section", { id: "stance-disagreements", "aria-label": "Stance disagreements" }));
   await refill();
   renderUnit();
   document.getElementById("unit").focus();
@@ -675,8 +717,7 @@ async function openStance() {
 async function refill() {
   const st = S.stance;
   const data = await api(`stance?n=20&seed=${st.fetched++}`);
-  st.progress = data.progress;
-  renderProvenance(data.provenance || [], data.provenance_rule);
+  renderFigures(data);
   for (const unit of data.units) {
     const key = `${unit.segment_id}|${unit.tool}`;
     if (!st.seen.has(key)) { st.seen.add(key); st.queue.push(unit); }
@@ -692,15 +733,7 @@ function renderUnit() {
     : "";
   const unit = st.queue[0];
   if (!unit) { box.replaceChildren(el("p", {}, "No unlabelled units left. Thank you.")); return; }
-  const segment = el("span", { class: "segment" });
-  const cps = [...unit.segment];
-  let at = 0;
-  for (const [s, e] of unit.mentions) {
-    if (s < at) continue;
-    segment.append(cps.slice(at, s).join(""), el("mark", {}, cps.slice(s, e).join("")));
-    at = e;
-  }
-  segment.append(cps.slice(at).join(""));
+  const segment = markMentions(unit);
   box.replaceChildren(
     el("p", { class: "tool" }, "Tool: ", unit.tool),
     el("p", { class: "context", "aria-label": "The unit in its context" },
@@ -711,6 +744,106 @@ function renderUnit() {
       el("button", { type: "button", "aria-keyshortcuts": "s", onclick: skipUnit }, "s skip"),
       el("button", { type: "button", "aria-keyshortcuts": "u", onclick: undoLabel,
         disabled: !st.history.length }, "u undo")));
+}
+
+function renderFigures(data) {
+  S.stance.progress = data.progress;
+  renderProvenance(data.provenance || [], data.provenance_rule);
+  renderPairs(data.pairs || []);
+  renderTraining(data.training);
+}
+
+async function refreshFigures() {
+  try { renderFigures(await api("stance-figures")); renderUnit(); } catch (error) { failed(error); }
+}
+
+// The model retrains in the background after each batch; the page asks how it went until
+// the run ends, then shows the figures it changed.
+function renderTraining(t) {
+  const box = document.getElementById("stance-training");
+  if (!box || !t) return;
+  const st = S.stance;
+  const r = t.result;
+  const last = !r ? "" : r.curve_kappa === null || r.curve_kappa === undefined
+    ? ` Last run: ${r.method} (the learned model needs 20 labelled units of two stances).`
+    : ` Last run: ${r.method}, held-out κ ${fmt(r.curve_kappa, 2)} on the learning curve; ` +
+      (r.curve_more === null ? "the curve does not rise: more labels alone will not help."
+        : r.curve_more === 0 ? `the curve reaches κ ${r.target}.`
+        : `the curve suggests about ${r.curve_more} more labels to reach κ ${r.target}.`);
+  const text = t.state === "running" ? "Retraining the stance model in the background…" + last
+    : t.state === "failed" ? `Retraining failed: ${t.error}`
+    : t.state === "done" ? `Stance model retrained (${t.seconds} s).` + last
+    : t.batch ? `The model retrains after every ${t.batch} labels (${t.batch - t.pending} to go).`
+    : "Retraining is off for this workbench.";
+  box.textContent = text;
+  box.className = t.state === "failed" ? "flag" : "";
+  if (t.state === "running" && !st.polling) {
+    st.polling = setTimeout(async () => {
+      st.polling = null;
+      try { renderTraining(await api("stance-status")); } catch (error) { failed(error); }
+    }, 1000);
+  } else if (t.state !== "running" && st.lastRuns !== undefined && t.runs !== st.lastRuns) {
+    refreshFigures();  // a run ended: its kappa and provenance are new
+  }
+  st.lastRuns = t.runs;
+}
+
+// Agreement of two coders on the units both labelled (blind double-labelling).
+function renderPairs(pairs) {
+  const box = document.getElementById("stance-pairs");
+  if (!box) return;
+  const head = ["Coders", "Units both labelled", "Same label", "κ (Cohen)", "95 % interval", "Unresolved", ""];
+  box.replaceChildren(
+    el("h3", { id: "stance-pairs-title" }, "Coders against each other"),
+    pairs.length ? el("table", { class: "provenance" },
+      el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...pairs.map((p) => el("tr", { "data-pair": `${p.a}|${p.b}` },
+        el("th", { scope: "row" }, `${p.a} × ${p.b}`), el("td", { class: "num" }, p.n),
+        el("td", { class: "num" }, p.agree), el("td", { class: "num" }, fmt(p.kappa, 2)),
+        el("td", {}, p.kappa_low === null ? "no interval" : `${fmt(p.kappa_low, 2)} to ${fmt(p.kappa_high, 2)}`),
+        el("td", { class: "num" }, p.unresolved),
+        el("td", {}, el("button", { type: "button", onclick: () => openStanceDisagreements(p.a, p.b) },
+          `Disagreements of ${p.a} and ${p.b}`))))))
+      : el("p", {}, "No unit labelled by two coders yet: a share of each batch is units another coder labelled, without their label."));
+}
+
+async function openStanceDisagreements(a, b) {
+  const items = await api(`stance-disagreements?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  const box = document.getElementById("stance-disagreements");
+  box.replaceChildren(el("h3", {}, `Where ${a} and ${b} labelled differently (${items.length})`),
+    ...items.map((d, i) => {
+      const resolve = async (stance) => {
+        try {
+          await api("stance-resolve", { segment: d.segment_id, tool: d.tool, stance,
+            adjudicator: S.adjudicator || S.coder });
+          say(`Resolved ${d.tool}: ${stance}`);
+          await openStanceDisagreements(a, b);
+          await refreshFigures();
+        } catch (error) { failed(error); }
+      };
+      return el("article", { class: "disagreement", "aria-label": `Stance disagreement ${i + 1}: ${d.tool}` },
+        el("header", {}, el("strong", {}, d.tool), " · ", el("a", { href: `#/doc/${d.document}` }, `document ${d.document}`),
+          d.resolution ? ` · resolved as ${d.resolution.stance} by ${d.resolution.by}` : ""),
+        el("div", { class: "side-text" }, el("span", { class: "around" }, d.before.slice(-160)),
+          markMentions(d), el("span", { class: "around" }, d.after.slice(0, 160))),
+        el("div", {}, ...Object.entries(d.labels).map(([who, stance]) => el("div", {}, el("strong", {}, who), `: ${stance}`))),
+        el("footer", {}, "Resolve as: ", ...STANCES.map((stance) => el("button", { type: "button",
+          "aria-pressed": d.resolution && d.resolution.stance === stance ? "true" : "false",
+          onclick: () => resolve(stance) }, stance))));
+    }));
+}
+
+function markMentions(unit) {
+  const segment = el("span", { class: "segment" });
+  const cps = [...unit.segment];
+  let at = 0;
+  for (const [s, e] of unit.mentions) {
+    if (s < at) continue;
+    segment.append(cps.slice(at, s).join(""), el("mark", {}, cps.slice(s, e).join("")));
+    at = e;
+  }
+  segment.append(cps.slice(at).join(""));
+  return segment;
 }
 
 // After each batch: per tool, the machine's kappa against people so far and how many more
@@ -746,8 +879,10 @@ async function labelUnit(stance, pressedAt) {
   if (!unit || st.busy) return;
   st.busy = true;
   try {
-    st.progress = await api("stance-label", { segment: unit.segment_id, tool: unit.tool, stance });
+    const answer = await api("stance-label", { segment: unit.segment_id, tool: unit.tool, stance });
     window.__wbTimings.push({ action: "stance", ms: performance.now() - pressedAt });
+    st.progress = answer;
+    renderTraining(answer.training);
     st.history.push({ unit, stance });
     st.queue.shift();
     say(`Labelled ${unit.tool}: ${stance}`);
@@ -772,6 +907,7 @@ async function undoLabel() {
   try {
     if (last.stance) {
       st.progress = await api("stance-undo", { segment: last.unit.segment_id, tool: last.unit.tool });
+      renderTraining(st.progress.training);
     }
     st.queue.unshift(last.unit);
     say(last.stance ? `Took back ${last.stance}` : "Back to the skipped unit");
@@ -888,8 +1024,8 @@ async function openAgreement() {
       el("button", { type: "button", onclick: () => openDisagreements(pair.a, pair.b) },
         `Disagreements of ${pair.a} and ${pair.b}`));
   });
-  const adjudicator = el("input", { type: "text", id: "adjudicator", value: S.adjudicator || S.coder,
-    "aria-label": "Adjudicator's name" });
+  const adjudicator = el("input", { type: "text", id: "adjudicator", value: S.tokens ? S.coder : S.adjudicator || S.coder,
+    "aria-label": "Adjudicator's name", readonly: S.tokens });
   adjudicator.addEventListener("change", () => { S.adjudicator = adjudicator.value; });
   show(el("h2", {}, "Agreement"),
     el("p", {}, "Character-level agreement per code, from the same function as ",
@@ -1067,4 +1203,4 @@ function readerKey(event) {
   }
 }
 
-start().catch((error) => alertUser(error.message));
+start().catch((error) => { if (!error.handled) alertUser(error.message); });

@@ -3,8 +3,8 @@
 ``code stance detect`` replaces the machine-found mentions one partition of documents at
 a time (issue 26); without this index each partition's replacement read the whole table.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
