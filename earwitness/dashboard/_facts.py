@@ -12,7 +12,8 @@ demo study): a day is the UTC calendar day of ``authored_at``, as the date filte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,43 +51,56 @@ def human_labelled(m: sa.Table) -> Any:
     )
 
 
-def _frame(result: sa.CursorResult[Any]) -> pd.DataFrame:
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+def _read(connection: sa.Connection, statement: Any) -> pd.DataFrame:
+    """A query's rows as a frame, fetched in parts (a million rows at once would hold every
+    one as a Python tuple)."""
+    result = connection.execute(statement.execution_options(yield_per=_PART))
+    columns = list(result.keys())
+    parts = [pd.DataFrame(rows, columns=columns) for rows in result.partitions(_PART)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
-def _categories(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    for column in columns:
-        frame[column] = frame[column].astype("category")
-    return frame
+_PART = 100_000
+_KEPT = 8  # filters whose document mask is kept
+
+
+def _coded(values: pd.Series) -> tuple[npt.NDArray[np.int64], list[Any]]:
+    """Integer codes of a column and the values they stand for, in sorted order (so codes
+    sort as the values do)."""
+    codes, labels = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return codes.astype(np.int64), list(labels)
 
 
 @dataclass(frozen=True, eq=False)
 class Facts:
-    """Documents (one row each), applied and other codings, co-coded pairs and mentions,
-    each pointing at its document's row (``doc``)."""
+    """Documents (one row each), codings, co-coded pairs and counted mentions, each pointing
+    at its document's row (``doc``); text columns as integer codes into ``labels``."""
 
     docs: pd.DataFrame
     codings: pd.DataFrame
     pairs: pd.DataFrame
     mentions: pd.DataFrame
+    labels: dict[str, list[Any]]
+    _kept: dict[tuple[Any, ...], npt.NDArray[np.bool_]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def read(cls, store: Store) -> Facts:
         d, p, k, m = s.documents, s.participants, s.codings, s.tool_mentions
+        a, b = s.codings.alias("a"), s.codings.alias("b")
         with store.connect() as connection:
-            docs = _frame(connection.execute(
+            docs = _read(connection,
                 sa.select(d.c.id, d.c.participant_id, d.c.platform, d.c.kind, d.c.status,
                           sa.func.coalesce(p.c.user_group, "unknown").label("user_group"),
                           day_of(store, d.c.authored_at).label("day"))
                 .select_from(d.outerjoin(p, d.c.participant_id == p.c.id))
                 .order_by(d.c.id)
-            ))  # fmt: skip
-            codings = _frame(connection.execute(
+            )  # fmt: skip
+            codings = _read(connection,
                 sa.select(k.c.id, k.c.document_id, k.c.segment_id, k.c.code_id, k.c.origin,
                           k.c.status)
-            ))  # fmt: skip
-            a, b = s.codings.alias("a"), s.codings.alias("b")
-            pairs = _frame(connection.execute(
+            )  # fmt: skip
+            pairs = _read(connection,
                 sa.select(a.c.code_id.label("a"), b.c.code_id.label("b"), a.c.document_id)
                 .select_from(a.join(b, sa.and_(
                     a.c.document_id == b.c.document_id, a.c.code_id < b.c.code_id,
@@ -94,79 +108,109 @@ class Facts:
                            sa.and_(a.c.start < b.c.end, b.c.start < a.c.end)),
                 )))
                 .where(a.c.status.in_(APPLIED), b.c.status.in_(APPLIED)).distinct()
-            ))  # fmt: skip
-            mentions = _frame(connection.execute(
+            )  # fmt: skip
+            mentions = _read(connection,
                 sa.select(m.c.document_id, m.c.tool, m.c.stance)
                 .where(m.c.stance.is_not(None), human_labelled(m))
-            ))  # fmt: skip
+            )  # fmt: skip
         return cls.of(docs, codings, pairs, mentions)
 
     @classmethod
     def of(
         cls, docs: pd.DataFrame, codings: pd.DataFrame, pairs: pd.DataFrame, mentions: pd.DataFrame
     ) -> Facts:
+        labels: dict[str, list[Any]] = {}
         ids = docs["id"].to_numpy(dtype=np.int64)
-        author = docs["participant_id"]
-        docs = pd.DataFrame({
-            "id": ids,
-            "participant_id": author.astype("float64"),
-            "unit": np.where(author.isna(), -ids, author.fillna(0)).astype(np.int64),
-            "platform": docs["platform"], "kind": docs["kind"],
-            "user_group": docs["user_group"], "active": (docs["status"] == "active").to_numpy(),
-            "day": pd.to_datetime(docs["day"], format="%Y-%m-%d", errors="coerce"),
-        })  # fmt: skip
-        docs = _categories(docs, "platform", "kind", "user_group")
+        author = docs["participant_id"].astype("float64")
+        day_codes, days = _coded(docs["day"])
+        day_values = pd.to_datetime(pd.Series(days, dtype=object), format="%Y-%m-%d")
+        day = np.append(day_values.to_numpy(dtype="datetime64[D]"), np.datetime64("NaT", "D"))
+        frame = {"id": ids, "participant_id": author.to_numpy(),
+                 "unit": np.where(author.isna(), -ids, author.fillna(0)).astype(np.int64),
+                 "active": (docs["status"] == "active").to_numpy(dtype=bool),
+                 "day": day[day_codes]}  # fmt: skip
+        for column in ("platform", "kind", "user_group"):
+            frame[column], labels[column] = _coded(docs[column])
+        docs = pd.DataFrame(frame)
 
         def row_of(document_ids: pd.Series) -> npt.NDArray[np.int64]:
             return np.searchsorted(ids, document_ids.to_numpy(dtype=np.int64))
 
-        segment = codings["segment_id"]
+        segment = codings["segment_id"].astype("float64")
         coding_ids = codings["id"].to_numpy(dtype=np.int64)
-        codings = pd.DataFrame({
-            "doc": row_of(codings["document_id"]), "code_id": codings["code_id"],
-            "segment_unit": np.where(segment.isna(), -coding_ids, segment.fillna(0))
-            .astype(np.int64),
-            "origin": codings["origin"], "status": codings["status"],
-            "applied": codings["status"].isin(APPLIED).to_numpy(),
-        })  # fmt: skip
-        doc = row_of(pairs["document_id"])
-        pairs = pd.DataFrame({"a": pairs["a"], "b": pairs["b"], "doc": doc})
+        coded = {"doc": row_of(codings["document_id"]),
+                 "code_id": codings["code_id"].to_numpy(dtype=np.int64),
+                 "segment_unit": np.where(segment.isna(), -coding_ids, segment.fillna(0))
+                 .astype(np.int64),
+                 "applied": codings["status"].isin(APPLIED).to_numpy(dtype=bool)}  # fmt: skip
+        for column in ("origin", "status"):
+            coded[column], labels[column] = _coded(codings[column])
+        pairs = pd.DataFrame({"a": pairs["a"].to_numpy(dtype=np.int64),
+                              "b": pairs["b"].to_numpy(dtype=np.int64),
+                              "doc": row_of(pairs["document_id"])})  # fmt: skip
         stance = mentions["stance"]
+        tool, labels["tool"] = _coded(mentions["tool"])
         mentions = pd.DataFrame({
-            "doc": row_of(mentions["document_id"]), "tool": mentions["tool"],
-            "positive": (stance == "positive").astype(np.int64),
-            "negative": (stance == "negative").astype(np.int64),
+            "doc": row_of(mentions["document_id"]), "tool": tool,
+            "positive": (stance == "positive").to_numpy(dtype=np.int64),
+            "negative": (stance == "negative").to_numpy(dtype=np.int64),
         })  # fmt: skip
-        return cls(docs, _categories(codings, "origin", "status"), pairs, mentions)
+        return cls(docs, pd.DataFrame(coded), pairs, mentions, labels)
+
+    def _among(
+        self, codes: npt.NDArray[np.int64], column: str, values: tuple[str, ...] | list[str]
+    ) -> npt.NDArray[np.bool_]:
+        """Which ``codes`` of ``column`` stand for one of ``values`` (a lookup per row)."""
+        table = np.array([label in values for label in self.labels[column]] + [False])
+        return table[codes]
+
+    def _named(self, frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+        for column in columns:
+            frame[column] = np.array(self.labels[column], dtype=object)[frame[column]]
+        return frame
 
     def kept(self, f: Filters) -> npt.NDArray[np.bool_]:
         """Per document: active, and of the filters' sources, dates and user groups (as
-        :func:`earwitness.dashboard._filters.document_clauses`)."""
+        :func:`earwitness.dashboard._filters.document_clauses`); the last few kept."""
+        key = (f.platforms, f.start, f.end, f.groups)
+        with self._lock:  # the server's sessions share one Facts
+            found = self._kept.get(key)
+        if found is None:
+            found = self._keep(f)
+            found.setflags(write=False)
+            with self._lock:
+                while len(self._kept) >= _KEPT:
+                    self._kept.pop(next(iter(self._kept)))
+                self._kept[key] = found
+        return found
+
+    def _keep(self, f: Filters) -> npt.NDArray[np.bool_]:
         d = self.docs
         keep = d["active"].to_numpy().copy()
         if f.platforms:
-            keep &= d["platform"].isin(f.platforms).to_numpy()
+            keep &= self._among(d["platform"].to_numpy(), "platform", f.platforms)
+        day = d["day"].to_numpy()
         if f.start is not None:
-            keep &= (d["day"] >= pd.Timestamp(f.start)).to_numpy()
+            keep &= day >= np.datetime64(f.start, "D")
         if f.end is not None:
-            keep &= (d["day"] <= pd.Timestamp(f.end)).to_numpy()
+            keep &= day <= np.datetime64(f.end, "D")
         if f.groups:
-            keep &= d["user_group"].isin(f.groups).to_numpy()
+            keep &= self._among(d["user_group"].to_numpy(), "user_group", f.groups)
         return keep
 
     def documents(self, f: Filters) -> pd.DataFrame:
         """Documents and distinct authors per source, kind and user group."""
         rows = self.docs[self.kept(f)]
-        out = rows.groupby(["platform", "kind", "user_group"], observed=True).agg(
+        out = rows.groupby(["platform", "kind", "user_group"]).agg(
             documents=("id", "size"), participants=("participant_id", "nunique")
         )
-        return out.reset_index().astype({"platform": str, "kind": str, "user_group": str})
+        return self._named(out.reset_index(), "platform", "kind", "user_group")
 
     def coding_counts(self, f: Filters) -> pd.DataFrame:
         """Codings per origin and status on the filters' documents."""
         rows = self.codings[self.kept(f)[self.codings["doc"].to_numpy()]]
-        out = rows.groupby(["origin", "status"], observed=True).size().rename("codings")
-        return out.reset_index().astype({"origin": str, "status": str})
+        out = rows.groupby(["origin", "status"]).size().rename("codings")
+        return self._named(out.reset_index(), "origin", "status")
 
     def code_units(self, f: Filters, unit: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Distinct participants (or segments) per applied code and user group, and per
@@ -182,7 +226,10 @@ class Facts:
         })  # fmt: skip
         cells = rows.groupby(["code_id", "user_group"])["unit"].nunique().rename("count")
         totals = rows.groupby("user_group")["unit"].nunique().rename("n")
-        return cells.reset_index(), totals.reset_index()
+        return (
+            self._named(cells.reset_index(), "user_group"),
+            self._named(totals.reset_index(), "user_group"),
+        )
 
     def cooccurring(self, f: Filters) -> pd.DataFrame:
         """Documents per pair of codes on overlapping passages or one segment."""
@@ -198,7 +245,7 @@ class Facts:
         doc = mentions["doc"].to_numpy()
         keep = self.kept(f)[doc]
         if tools is not None:
-            keep &= mentions["tool"].isin(tools).to_numpy()
+            keep &= self._among(mentions["tool"].to_numpy(), "tool", tools)
         day = self.docs["day"].to_numpy()[doc]
         if by_month:
             keep &= ~np.isnat(day)
@@ -206,7 +253,7 @@ class Facts:
         doc = doc[keep]
         if by_month:
             keys = ["tool", "month"]
-            rows = rows.assign(month=pd.DatetimeIndex(day[keep]).strftime("%Y-%m"))
+            rows = rows.assign(month=day[keep].astype("datetime64[M]"))
         else:
             keys = ["tool", "unit", "user_group"]
             rows = rows.assign(
@@ -216,4 +263,7 @@ class Facts:
         out = rows.groupby(keys).agg(
             positive=("positive", "sum"), negative=("negative", "sum"), n=("tool", "size")
         )
-        return out.reset_index()
+        out = self._named(out.reset_index(), "tool", *([] if by_month else ["user_group"]))
+        if by_month:
+            out["month"] = out["month"].dt.strftime("%Y-%m")
+        return out
