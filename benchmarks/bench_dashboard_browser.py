@@ -25,21 +25,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_dashboard import generate
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]
+
+from bench_dashboard import generate  # noqa: E402
+
+from tests.helpers import dashboard_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 PAGES = {  # url path -> title in the navigation
@@ -77,40 +77,9 @@ DONE = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _vmhwm_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-
-
-@contextmanager
-def serve(study_root: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    from earwitness.dashboard import streamlit_command
-
-    port = _free_port()
-    env = {**os.environ, "EARWITNESS_STUDY": str(study_root)}
-    process = subprocess.Popen(
-        streamlit_command("127.0.0.1", port), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        yield url, process
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def _timed(page: Any, act: Callable[[], None], timeout_ms: int) -> float:
@@ -206,7 +175,7 @@ def main() -> None:
     results = {}
     baseline = "baseline: 1,000 documents"
     for name, root in ((baseline, small), (f"{args.documents:,} documents", target)):
-        with serve(root) as (url, process):
+        with dashboard_server(root, attempts=480) as (url, process):
             results[name] = run_actions(url, args.actions, int(args.timeout_s * 1000))
             results[name]["peak_mib"] = _vmhwm_mib(process.pid)
     base = _summary(results[baseline]["actions"])

@@ -156,6 +156,15 @@ def free_port() -> int:
 def serve_dashboard(study_root: Path, attempts: int = 120) -> Iterator[str]:
     """The real Streamlit dashboard of the study on a free port, until the block ends; its
     URL once /_stcore/health answers (polled every 0.5 s, ``attempts`` times)."""
+    with dashboard_server(study_root, attempts) as (url, _process):
+        yield url
+
+
+@contextmanager
+def dashboard_server(
+    study_root: Path, attempts: int = 120
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`serve_dashboard` with the server's process (benchmarks read its memory)."""
     from earwitness.dashboard import streamlit_command
 
     port = free_port()
@@ -175,7 +184,7 @@ def serve_dashboard(study_root: Path, attempts: int = 120) -> Iterator[str]:
                 time.sleep(0.5)
         else:
             pytest.fail("the dashboard did not start")
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=30)

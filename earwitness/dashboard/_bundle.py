@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -146,27 +145,28 @@ def to_html(figure: go.Figure, caption: str = "") -> bytes:
     return figure.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
 
 
-def figure_builders(tables: dict[str, pd.DataFrame]) -> dict[str, Callable[[], go.Figure]]:
-    """How to rebuild each page's main figure from the export tables (built on demand)."""
-    metrics = tables["master_metrics"]
+def figure_builders(tables: Mapping[str, pd.DataFrame]) -> dict[str, Callable[[], go.Figure]]:
+    """How to rebuild each page's main figure from the export tables (each table read
+    when its figure is built)."""
     return {
-        "codes_by_group": partial(fig.heatmap, tables["codes_by_group_participants"]),
-        "stance": partial(fig.stance, tables["stance_by_service_group"]),
-        "stance_trend": partial(fig.stance_trend, tables["stance_trend"]),
-        "tonal_balance": partial(fig.tonal_balance, tables["tonal_balance"]),
-        "eq_curves": partial(fig.eq_curves, tables["eq_curves"]),
-        "stereo_width": partial(fig.stereo_width, tables["stereo_width_bands"]),
-        "listening_means": partial(fig.listening_means, tables["listening_summary"]),
-        "preference": partial(fig.preference, tables["preference_rates"]),
-        "sentiment_quality": partial(
-            fig.quality_scatter, tables["sentiment_quality"], "quality",
-            "blind preference over human",
+        "codes_by_group": lambda: fig.heatmap(tables["codes_by_group_participants"]),
+        "stance": lambda: fig.stance(tables["stance_by_service_group"]),
+        "stance_trend": lambda: fig.stance_trend(tables["stance_trend"]),
+        "tonal_balance": lambda: fig.tonal_balance(tables["tonal_balance"]),
+        "eq_curves": lambda: fig.eq_curves(tables["eq_curves"]),
+        "stereo_width": lambda: fig.stereo_width(tables["stereo_width_bands"]),
+        "listening_means": lambda: fig.listening_means(tables["listening_summary"]),
+        "preference": lambda: fig.preference(tables["preference_rates"]),
+        "sentiment_quality": lambda: fig.quality_scatter(
+            tables["sentiment_quality"], "quality", "blind preference over human"
         ),
-        "masters_integrated_lufs": partial(fig.master_metric, metrics, "integrated_lufs", "I"),
-        "masters_plr_db": partial(fig.master_metric, metrics, "plr_db", "PLR"),
-    }  # fmt: skip
+        "masters_integrated_lufs": lambda: fig.master_metric(
+            tables["master_metrics"], "integrated_lufs", "I"
+        ),
+        "masters_plr_db": lambda: fig.master_metric(tables["master_metrics"], "plr_db", "PLR"),
+    }
 
 
-def figures(tables: dict[str, pd.DataFrame]) -> dict[str, go.Figure]:
+def figures(tables: Mapping[str, pd.DataFrame]) -> dict[str, go.Figure]:
     """Every export figure, built now."""
     return {name: build() for name, build in figure_builders(tables).items()}

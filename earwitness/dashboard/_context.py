@@ -19,6 +19,7 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 
 from earwitness.dashboard import _data
+from earwitness.dashboard._facts import Facts
 from earwitness.dashboard._figures import register_services
 from earwitness.dashboard._filters import Filters
 from earwitness.store import Store
@@ -26,6 +27,7 @@ from earwitness.study import Study, find_study
 
 __all__ = [
     "banner",
+    "facts",
     "filters",
     "load",
     "md",
@@ -74,9 +76,24 @@ def _state(url: str) -> str:
     return _data.study_state(_store(url), _db_path())
 
 
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _facts(url: str, state: str) -> Facts:
+    """The study's filterable rows, read once per state (the newest only)."""
+    return Facts.read(_store(url))
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached(name: str, url: str, state: str, key: str, _args: tuple[Any, ...]) -> Any:
-    return getattr(_data, name)(_store(url), *_args)
+    function = getattr(_data, name)
+    if name in _data.FROM_FACTS:
+        return function(_store(url), *_args, facts=_facts(url, state))
+    return function(_store(url), *_args)
+
+
+def facts() -> Facts:
+    """The study's filterable rows (:class:`Facts`), read once per study state."""
+    url = study().db_url
+    return _facts(url, _state(url))
 
 
 def load(name: str, *args: Any) -> Any:

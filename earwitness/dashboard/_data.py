@@ -9,7 +9,7 @@ at collection) and the pages render it escaped (as table cells, never as markdow
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from earwitness.analysis.listening import (
     preference_caveats,
 )
 from earwitness.analysis.listening import preference_rates as listening_preference
+from earwitness.dashboard._facts import APPLIED, Facts, human_labelled
 from earwitness.dashboard._filters import Filters, document_clauses
 from earwitness.dashboard._stats import MIN_N, bounded_mean_interval, wilson
 from earwitness.groups import USER_GROUPS
@@ -35,6 +36,7 @@ __all__ = [
     "AUDIO_MEASURES",
     "AUDIT_COLUMNS",
     "EXPECTATION_THEMES",
+    "FROM_FACTS",
     "GROUP_ORDER",
     "MASTER_METRICS",
     "QUALITY_MEASURES",
@@ -42,6 +44,7 @@ __all__ = [
     "REQUEST_THEMES",
     "STANCE_COLUMNS",
     "USE_CASE_THEMES",
+    "ExportTables",
     "asterisks",
     "bundle_tables",
     "code_group_matrix",
@@ -97,8 +100,12 @@ RATING_COLUMNS = (
     "version_label", "service", "role", "score", "choice", "answered_at", "simulated",
     "excluded", "exclusion_rule",
 )  # fmt: skip
-APPLIED = ("applied", "accepted")
 _SIMULATED_WORDS = ("simulated", "synthetic")
+# The data functions that count from in-memory ``Facts`` (``_facts``) when given them.
+FROM_FACTS = frozenset({
+    "overview", "code_group_matrix", "cooccurrence", "stance_by_service_group",
+    "stance_trend", "sentiment_quality",
+})  # fmt: skip
 
 
 def _frame(result: sa.CursorResult[Any]) -> pd.DataFrame:
@@ -118,7 +125,10 @@ def _unit_col(d: sa.Table) -> Any:
 
 
 def study_state(store: Store, db_path: Path | None = None) -> str:
-    """A token that changes whenever the study's data changes (the cache key)."""
+    """A token that changes whenever the study's data changes (the cache key): on SQLite
+    the database file's and its WAL's time and size (every commit writes one of them; the
+    row counts below cost a second at a million documents on a busy machine), else the
+    largest id and row count of the main tables and the server's write counters."""
     parts: list[str] = []
     if db_path is not None:
         for suffix in ("", "-wal"):
@@ -126,6 +136,8 @@ def study_state(store: Store, db_path: Path | None = None) -> str:
             if path.exists():
                 stat = path.stat()
                 parts.append(f"{stat.st_mtime_ns}:{stat.st_size}")
+        if parts:
+            return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
     with store.connect() as connection:
         for table in (s.documents, s.codings, s.tool_mentions, s.participants, s.song_versions,
                       s.audio_metrics, s.survey_responses, s.listening_answers, s.services,
@@ -205,9 +217,12 @@ OVERVIEW_FILTERS = (
 )
 
 
-def overview(store: Store, f: Filters, study: dict[str, Any] | None = None) -> dict[str, Any]:
+def overview(
+    store: Store, f: Filters, study: dict[str, Any] | None = None, *, facts: Facts | None = None
+) -> dict[str, Any]:
     """What the study holds and where it came from, as small tables, under the filters
-    (:data:`OVERVIEW_FILTERS` says which apply to what)."""
+    (:data:`OVERVIEW_FILTERS` says which apply to what); documents and codings counted from
+    ``facts`` when given, else in SQL."""
     d, p, src, k = s.documents, s.participants, s.sources, s.codings
     group = _group_col(p)
     where = document_clauses(f, d, group)
@@ -225,13 +240,14 @@ def overview(store: Store, f: Filters, study: dict[str, Any] | None = None) -> d
                 ).group_by(src.c.platform)
             )
         )
-        documents = _frame(
+        documents = facts.documents(f) if facts is not None else _frame(
             connection.execute(
                 sa.select(
                     d.c.platform, d.c.kind, group.label("user_group"),
                     sa.func.count().label("documents"),
                     sa.func.count(sa.distinct(d.c.participant_id)).label("participants"),
                 ).select_from(base).where(*where).group_by(d.c.platform, d.c.kind, group)
+                .order_by(d.c.platform, d.c.kind, group)
             )
         )  # fmt: skip
         participants = _frame(
@@ -241,12 +257,12 @@ def overview(store: Store, f: Filters, study: dict[str, Any] | None = None) -> d
                 .where(*in_groups).group_by(p.c.kind, group)
             )
         )  # fmt: skip
-        codings = _frame(
+        codings = facts.coding_counts(f) if facts is not None else _frame(
             connection.execute(
                 sa.select(k.c.origin, k.c.status, sa.func.count().label("codings"))
                 .select_from(k.join(d, k.c.document_id == d.c.id)
                              .outerjoin(p, d.c.participant_id == p.c.id))
-                .where(*where).group_by(k.c.origin, k.c.status)
+                .where(*where).group_by(k.c.origin, k.c.status).order_by(k.c.origin, k.c.status)
             )
         )  # fmt: skip
         respondents = connection.execute(
@@ -330,27 +346,15 @@ def _codes(connection: sa.Connection) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def code_group_matrix(store: Store, f: Filters, unit: str = "participant") -> pd.DataFrame:
-    """Code × user group: participants (or segments) coded, N coded per group, and share."""
-    k, d, p = s.codings, s.documents, s.participants
-    group = _group_col(p)
-    counted = _unit_col(d) if unit == "participant" else sa.func.coalesce(k.c.segment_id, -k.c.id)
-    base = k.join(d, k.c.document_id == d.c.id).outerjoin(p, d.c.participant_id == p.c.id)
-    where = [k.c.status.in_(APPLIED), *document_clauses(f, d, group)]
+def code_group_matrix(
+    store: Store, f: Filters, unit: str = "participant", *, facts: Facts | None = None
+) -> pd.DataFrame:
+    """Code × user group: participants (or segments) coded, N coded per group, and share
+    (counted from ``facts`` when given, else in SQL)."""
     with store.connect() as connection:
-        cells = _frame(
-            connection.execute(
-                sa.select(k.c.code_id, group.label("user_group"),
-                          sa.func.count(sa.distinct(counted)).label("count"))
-                .select_from(base).where(*where).group_by(k.c.code_id, group)
-            )
-        )  # fmt: skip
-        totals = _frame(
-            connection.execute(
-                sa.select(group.label("user_group"), sa.func.count(sa.distinct(counted)).label("n"))
-                .select_from(base).where(*where).group_by(group)
-            )
-        )  # fmt: skip
+        cells, totals = (
+            facts.code_units(f, unit) if facts is not None else _code_units(connection, f, unit)
+        )
         codes = _codes(connection)
     if cells.empty:
         return pd.DataFrame(
@@ -364,6 +368,30 @@ def code_group_matrix(store: Store, f: Filters, unit: str = "participant") -> pd
     return frame[["theme", "code", "code_id", "user_group", "count", "n", "share"]].reset_index(
         drop=True
     )
+
+
+def _code_units(
+    connection: sa.Connection, f: Filters, unit: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    k, d, p = s.codings, s.documents, s.participants
+    group = _group_col(p)
+    counted = _unit_col(d) if unit == "participant" else sa.func.coalesce(k.c.segment_id, -k.c.id)
+    base = k.join(d, k.c.document_id == d.c.id).outerjoin(p, d.c.participant_id == p.c.id)
+    where = [k.c.status.in_(APPLIED), *document_clauses(f, d, group)]
+    cells = _frame(
+        connection.execute(
+            sa.select(k.c.code_id, group.label("user_group"),
+                      sa.func.count(sa.distinct(counted)).label("count"))
+            .select_from(base).where(*where).group_by(k.c.code_id, group)
+        )
+    )  # fmt: skip
+    totals = _frame(
+        connection.execute(
+            sa.select(group.label("user_group"), sa.func.count(sa.distinct(counted)).label("n"))
+            .select_from(base).where(*where).group_by(group)
+        )
+    )  # fmt: skip
+    return cells, totals
 
 
 def quotes(
@@ -391,8 +419,12 @@ def quotes(
         )  # fmt: skip
 
 
-def cooccurrence(store: Store, f: Filters) -> pd.DataFrame:
-    """Pairs of codes on overlapping passages or in the same segment, in how many documents."""
+def cooccurrence(store: Store, f: Filters, *, facts: Facts | None = None) -> pd.DataFrame:
+    """Pairs of codes on overlapping passages or in the same segment, in how many documents
+    (counted from ``facts`` when given, else in SQL)."""
+    if facts is not None:
+        with store.connect() as connection:
+            return _named_pairs(facts.cooccurring(f), _codes(connection))
     a, b, d, p = s.codings.alias("a"), s.codings.alias("b"), s.documents, s.participants
     grp = _group_col(p)
     base = (
@@ -411,13 +443,21 @@ def cooccurrence(store: Store, f: Filters) -> pd.DataFrame:
                 sa.select(a.c.code_id.label("a"), b.c.code_id.label("b"),
                           sa.func.count(sa.distinct(d.c.id)).label("documents"))
                 .select_from(base).where(*where).group_by(a.c.code_id, b.c.code_id)
+                .order_by(a.c.code_id, b.c.code_id)
             )
         )  # fmt: skip
-        codes = _codes(connection).set_index("code_id")["code"]
+        codes = _codes(connection)
+    return _named_pairs(pairs, codes)
+
+
+def _named_pairs(pairs: pd.DataFrame, codes: pd.DataFrame) -> pd.DataFrame:
     if pairs.empty:
         return pd.DataFrame(columns=["code_a", "code_b", "documents"])
-    pairs["code_a"], pairs["code_b"] = pairs["a"].map(codes), pairs["b"].map(codes)
-    return pairs[["code_a", "code_b", "documents"]].sort_values("documents", ascending=False)
+    names = codes.set_index("code_id")["code"]
+    pairs["code_a"], pairs["code_b"] = pairs["a"].map(names), pairs["b"].map(names)
+    return pairs[["code_a", "code_b", "documents"]].sort_values(
+        "documents", ascending=False, kind="stable"
+    )
 
 
 # Vanka et al. (2023), "Adoption of AI technology in the music mixing workflow: an
@@ -502,26 +542,21 @@ def vanka_table2_from(matrix: pd.DataFrame) -> pd.DataFrame:
 # --- stance -----------------------------------------------------------------------------
 
 
-def _stance_rows(store: Store, f: Filters, *, by_month: bool = False) -> pd.DataFrame:
+def _stance_rows(
+    store: Store, f: Filters, *, by_month: bool = False, facts: Facts | None = None
+) -> pd.DataFrame:
     """Positive, negative and all mentions per tool × participant (or × month), summed in
-    SQL; human stance labels replace the machine's where coders gave them."""
+    SQL (or from ``facts``); human stance labels replace the machine's where coders gave
+    them."""
     m, d, p = s.tool_mentions, s.documents, s.participants
-    h = s.tool_mentions.alias("h")
     grp = _group_col(p)
-    labelled = sa.select(h.c.segment_id, h.c.tool).where(
-        h.c.origin == "human", h.c.segment_id.is_not(None)
-    )  # one lookup table, not a correlated subquery per mention
     if by_month:
         keys: list[Any] = [m.c.tool, _month(store, d.c.authored_at).label("month")]
     else:
         keys = [m.c.tool, _unit_col(d).label("unit"), grp.label("user_group")]
     where = [
         m.c.stance.is_not(None),
-        sa.or_(
-            m.c.origin == "human",
-            m.c.segment_id.is_(None),
-            sa.tuple_(m.c.segment_id, m.c.tool).not_in(labelled),
-        ),
+        human_labelled(m),
         *document_clauses(f, d, grp),
     ]
     if by_month:
@@ -535,11 +570,12 @@ def _stance_rows(store: Store, f: Filters, *, by_month: bool = False) -> pd.Data
 
     with store.connect() as connection:
         index = ServiceIndex(load_services(connection))
+        tools = None
         if f.services:
-            names = [n for x in index.services if x.name in f.services
-                     for n in (x.name, *x.aliases)]  # fmt: skip
-            where.append(m.c.tool.in_([*names, *f.services]))
-        frame = _frame(
+            tools = [*(n for x in index.services if x.name in f.services
+                       for n in (x.name, *x.aliases)), *f.services]  # fmt: skip
+            where.append(m.c.tool.in_(tools))
+        frame = facts.stance_counts(f, tools, by_month=by_month) if facts is not None else _frame(
             connection.execute(
                 sa.select(*keys, count("positive"), count("negative"), sa.func.count().label("n"))
                 .select_from(base).where(*where).group_by(*keys)
@@ -565,11 +601,13 @@ STANCE_COLUMNS = [
 ]  # fmt: skip
 
 
-def stance_by_service_group(store: Store, f: Filters, *, seed: int = 0) -> pd.DataFrame:
+def stance_by_service_group(
+    store: Store, f: Filters, *, seed: int = 0, facts: Facts | None = None
+) -> pd.DataFrame:
     """Per service × user group, the participant as unit: net stance with its 95 % interval
     (Wilson's up to SMALL_N participants, bootstrap above: ``_stats``), the share of
     participants leaning positive with a Wilson CI, and ``small_n``: fewer than MIN_N."""
-    rows = _stance_rows(store, f)
+    rows = _stance_rows(store, f, facts=facts)
     if rows.empty:
         return pd.DataFrame(columns=STANCE_COLUMNS)
     per = rows.groupby(["service", "user_group", "unit"], as_index=False)[
@@ -633,10 +671,10 @@ TREND_COLUMNS = ["month", "service", "net_stance", "net_ci_low", "net_ci_high", 
                  "small_n"]  # fmt: skip
 
 
-def stance_trend(store: Store, f: Filters) -> pd.DataFrame:
+def stance_trend(store: Store, f: Filters, *, facts: Facts | None = None) -> pd.DataFrame:
     """Net stance per service and month (mentions as unit: +1, 0 or -1 each), with its N
     and 95 % interval (:func:`_stats.bounded_mean_interval`)."""
-    rows = _stance_rows(store, f, by_month=True)
+    rows = _stance_rows(store, f, by_month=True, facts=facts)
     if rows.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
     out = rows.groupby(["month", "service"], as_index=False)[["positive", "negative", "n"]].sum()
@@ -1111,10 +1149,12 @@ AUDIO_MEASURES = {
 }
 
 
-def sentiment_quality(store: Store, f: Filters, quality: str = "preference") -> pd.DataFrame:
+def sentiment_quality(
+    store: Store, f: Filters, quality: str = "preference", *, facts: Facts | None = None
+) -> pd.DataFrame:
     """One row per (service, user group): net stance with its CI, perceived quality with its
     CI (listeners of that group) and the service's measured audio differences."""
-    stance = stance_by_service_group(store, f)
+    stance = stance_by_service_group(store, f, facts=facts)
     ratings = filtered_ratings(listening_ratings(store), f)
     if quality == "preference":
         perceived = preference_rates(ratings).rename(
@@ -1222,18 +1262,49 @@ def export_specs(f: Filters) -> list[tuple[str, str, tuple[Any, ...]]]:
     ]
 
 
-def derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+# The exported tables computed from others (no SQL): name -> (their inputs, how).
+_DERIVED: dict[str, tuple[tuple[str, ...], Any]] = {
+    "vanka_table1": (("codes_by_group_participants", "stance_by_service_group"),
+                     lambda matrix, stance: vanka_table1_from(matrix, stance)),
+    "vanka_table2": (("codes_by_group_participants",), lambda m: vanka_table2_from(m)),
+    "listening_summary": (("listening_ratings",), lambda r: rating_summary(r)),
+    "preference_rates": (("listening_ratings",), lambda r: preference_rates(r)),
+    "rank_correlations": (("sentiment_quality",), lambda frame: rank_correlations(frame)),
+}  # fmt: skip
+
+
+def derived_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The exported tables computed from others (no SQL)."""
-    ratings = tables["listening_ratings"]
-    return {
-        "vanka_table1": vanka_table1_from(
-            tables["codes_by_group_participants"], tables["stance_by_service_group"]
-        ),
-        "vanka_table2": vanka_table2_from(tables["codes_by_group_participants"]),
-        "listening_summary": rating_summary(ratings),
-        "preference_rates": preference_rates(ratings),
-        "rank_correlations": rank_correlations(tables["sentiment_quality"]),
-    }
+    return {name: how(*(tables[x] for x in inputs)) for name, (inputs, how) in _DERIVED.items()}
+
+
+class ExportTables(Mapping[str, pd.DataFrame]):
+    """Every table the pages show, by name, each computed when first read (the Export page
+    builds nothing until a download asks for it)."""
+
+    def __init__(self, store: Store, f: Filters, *, facts: Facts | None = None) -> None:
+        self.store, self.facts = store, facts
+        self.specs = {name: (function, args) for name, function, args in export_specs(f)}
+        self.built: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.built:
+            self.built[name] = self._build(name)
+        return self.built[name]
+
+    def _build(self, name: str) -> pd.DataFrame:
+        if name in _DERIVED:
+            inputs, how = _DERIVED[name]
+            return how(*(self[x] for x in inputs))
+        function, args = self.specs[name]
+        extra = {"facts": self.facts} if function in FROM_FACTS and self.facts else {}
+        return globals()[function](self.store, *args, **extra)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self.specs, *_DERIVED])
+
+    def __len__(self) -> int:
+        return len(self.specs) + len(_DERIVED)
 
 
 def survey_proportions_of(store: Store, f: Filters) -> pd.DataFrame:
@@ -1246,6 +1317,5 @@ def survey_results(store: Store, f: Filters) -> pd.DataFrame:
 
 
 def bundle_tables(store: Store, f: Filters) -> dict[str, pd.DataFrame]:
-    """Every table the pages show, by name, for the Export page."""
-    tables = {name: globals()[function](store, *args) for name, function, args in export_specs(f)}
-    return {**tables, **derived_tables(tables)}
+    """Every table the pages show, by name, built now."""
+    return dict(ExportTables(store, f))

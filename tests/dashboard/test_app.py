@@ -209,3 +209,19 @@ def test_the_screening_is_a_table_with_the_json_behind_an_expander(filled: Study
     means = next(c for c in _charts(app) if c["layout"]["title"]["text"].startswith("Mean"))
     labels = {x for trace in means["data"] for x in trace["x"]}
     assert "anchor35" not in labels and "anchor 3.5 kHz" in labels
+
+
+def test_the_export_page_computes_nothing_until_a_download_is_asked_for(
+    filled: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from earwitness.dashboard import _data
+    from earwitness.dashboard._filters import Filters
+
+    built: list[str] = []
+    specs = _data.export_specs(Filters())
+    for name in {function for _, function, _ in specs} - {"services_frame"}:  # Overview's
+        monkeypatch.setattr(_data, name, lambda *a, _n=name, **k: built.append(_n))
+    app = _open("export")
+    assert not app.exception, [e.value for e in app.exception]
+    assert built == []
+    assert len(app.get("download_button")) > 2 * len(specs)  # every table listed

@@ -167,3 +167,41 @@ def _click_a_heatmap_cell(page: Any) -> None:
     after = {code: page.get_by_text(code, exact=True).count() for code in codes}
     picked = [code for code in codes if after[code] > before[code]]
     assert len(picked) == 1, (before, after)
+
+
+def test_an_export_is_built_when_its_download_is_clicked(server: str, demo_study: Study) -> None:
+    """The Export page lists its downloads without computing them; a click builds the table
+    (from the store, outside the page's run) with its labels."""
+    import io
+
+    import pandas as pd
+    from playwright.sync_api import sync_playwright
+
+    from earwitness.dashboard import _data
+    from earwitness.dashboard._filters import Filters
+
+    with demo_study.open_store(read_only=True) as store:
+        expected = _data.stance_by_service_group(store, Filters())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        page.goto(f"{server}/export", wait_until="networkidle")
+        page.get_by_role("heading", name="Figures").wait_for(timeout=120_000)
+        row = page.locator("[data-testid='stHorizontalBlock']").filter(
+            has_text="stance_by_service_group"
+        )
+        with page.expect_download(timeout=120_000) as download:
+            row.get_by_role("button", name="CSV").first.click()
+        body = Path(download.value.path()).read_bytes()
+        with page.expect_download(timeout=120_000) as figure:
+            page.locator("[data-testid='stHorizontalBlock']").filter(
+                has_text="stance_trend"
+            ).get_by_role("button", name="HTML").last.click()
+        html = Path(figure.value.path()).read_text()
+        browser.close()
+    table = pd.read_csv(io.BytesIO(body))
+    assert len(table) == len(expected) > 0
+    assert list(table["participants"]) == list(expected["participants"])
+    assert table["data_label"].str.startswith("SIMULATED").all()
+    assert table["stance_provenance"].str.contains("machine").all()
+    assert "SIMULATED" in html and "plotly" in html

@@ -232,7 +232,11 @@ def test_the_state_token_changes_when_the_study_does(study: Study) -> None:
         assert _data.study_state(store, path) == before
         with store.transaction() as connection:
             connection.execute(s.songs.insert().values(name="x"))
-        assert _data.study_state(store, path) != before
+        after = _data.study_state(store, path)
+        assert after != before
+        with store.transaction() as connection:  # no new row: a changed value
+            connection.execute(sa.update(s.songs).values(name="y"))
+        assert _data.study_state(store, path) != after
 
 
 def test_simulated_areas_come_from_labels_in_the_data(filled_sqlite: Study, study: Study) -> None:
