@@ -22,6 +22,7 @@ in newer ones; ``edited`` is ``false``, a timestamp, or ``true`` with ``edited_o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -45,6 +46,7 @@ from earwitness.collect._items import (
     present_author,
 )
 from earwitness.errors import BadInputError, EarwitnessError
+from earwitness.groups import Evidence, find_group_evidence
 from earwitness.partitions import Scheduler, from_parquet, map_partitions, to_parquet
 from earwitness.privacy import (
     KnownHandles,
@@ -53,6 +55,7 @@ from earwitness.privacy import (
     person_name_masker,
     study_kept_words,
 )
+from earwitness.store.records import DELETED_MARKERS
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -502,6 +505,7 @@ _ITEM_SCHEMA = pa.schema(
         ("edited_at", pa.timestamp("us", tz="UTC")),
         ("flair", pa.string()),
         ("extra", pa.string()),
+        ("evidence", pa.string()),  # JSON: find_group_evidence on the masked item, or null
     ],
     metadata={"source": DUMP_SOURCE},
 )
@@ -548,9 +552,10 @@ def scan_partition(task: tuple[DumpJob, DumpPartition]) -> DumpPage:
     )
     rows = [
         {
-            **{name: getattr(item, name) for name in _ITEM_SCHEMA.names[1:-1]},
+            **{name: getattr(item, name) for name in _ITEM_SCHEMA.names[1:-2]},
             "line": number,
             "extra": json.dumps(item.extra, sort_keys=True),
+            "evidence": _evidence_json(item),
         }
         for (number, _), item in zip(kept, masked, strict=True)
     ]
@@ -574,13 +579,23 @@ def _worker_names(kept_words: tuple[str, ...] | None) -> NameMask:
     return person_name_masker(kept_words is not None, kept_words or ())
 
 
-def _items_of(data: bytes) -> list[CollectedItem]:
-    items = []
+def _evidence_json(item: CollectedItem) -> str | None:
+    """The group evidence the driver would find in this item, searched on the worker."""
+    if not present_author(item.author) or item.text.strip() in DELETED_MARKERS:
+        return None
+    found = find_group_evidence(item.text, flair=item.flair)
+    return json.dumps([dataclasses.astuple(evidence)[:5] for evidence in found])
+
+
+def _items_of(data: bytes) -> tuple[list[CollectedItem], list[list[Evidence] | None]]:
+    items, evidence = [], []
     for row in from_parquet(data).to_pylist():
         row.pop("line")
+        found = row.pop("evidence")
         row["extra"] = json.loads(row["extra"])
         items.append(CollectedItem(**row))
-    return items
+        evidence.append(None if found is None else [Evidence(*e) for e in json.loads(found)])
+    return items, evidence
 
 
 def _partitions(
@@ -735,10 +750,10 @@ def import_dumps(
     stored = dict.fromkeys(writers, 0)
     for page in results:
         writer, progress = writers[page.file]
-        items = _items_of(page.items)
+        items, evidence = _items_of(page.items)
         progress.line, progress.offset = page.end_line, page.end_offset
         progress.matched += len(items)
-        _write_page(writer, progress, page, items, stored[page.file])
+        _write_page(writer, progress, page, items, evidence, stored[page.file])
         stored[page.file] += len(items)
         if on_progress is not None:
             on_progress(page.read, len(items))
@@ -750,6 +765,7 @@ def _write_page(
     progress: DumpProgress,
     page: DumpPage,
     items: list[CollectedItem],
+    evidence: list[list[Evidence] | None],
     stored: int,
 ) -> None:
     """One partition's items and the cursor after it, in one transaction."""
@@ -767,6 +783,7 @@ def _write_page(
             done=page.done,
             provenance=provenance if items else None,
             masked=True,
+            evidence=evidence,
         )
     except EarwitnessError as exc:
         if stored == 0:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import EarwitnessError
-from earwitness.groups import EVIDENCE_KEY, evidence_rows
+from earwitness.groups import EVIDENCE_KEY, Evidence, evidence_rows
 from earwitness.privacy import (
     KnownHandles,
     Masker,
@@ -342,13 +342,16 @@ class ItemWriter:
         done: bool = False,
         provenance: Mapping[str, Any] | None = None,
         masked: bool = False,
+        evidence: Sequence[Sequence[Evidence] | None] | None = None,
     ) -> None:
         """Store one page of items, its responses and the cursor state, all or nothing.
 
         ``provenance`` describes a page that has no HTTP response (a dump file's lines):
         ``url``, ``native_id``, ``content_sha256`` and ``extra`` for its source row.
         ``masked`` items went through :func:`mask_items` already (on a worker); only the
-        handles this run met since are replaced in them.
+        handles this run met since are replaced in them. ``evidence`` is what
+        ``find_group_evidence`` found in each masked item (None: not searched); it is
+        searched again in an item whose text or flair that replacement changed.
         """
         pointers = [self._archive_response(response) for response in responses]
         new_ids = (
@@ -372,9 +375,20 @@ class ItemWriter:
                     items, masker=self._masker, handles=self._handles, names=self._names
                 )
             else:
-                items = [self._replace_handles(item) for item in items]
+                replaced = [self._replace_handles(item) for item in items]
+                if evidence is not None:
+                    evidence = [
+                        found if (new.text, new.flair) == (old.text, old.flair) else None
+                        for old, new, found in zip(items, replaced, evidence, strict=True)
+                    ]
+                items = replaced
             self._write_items(
-                connection, items, handles, new_handles, source_ids[0] if source_ids else None
+                connection,
+                items,
+                handles,
+                new_handles,
+                source_ids[0] if source_ids else None,
+                evidence or [None] * len(items),
             )
             if new_ids:
                 self.store.upsert(
@@ -478,6 +492,7 @@ class ItemWriter:
         handles: Mapping[str, str],
         new_handles: Sequence[str],
         source_id: int | None,
+        evidence: Sequence[Sequence[Evidence] | None],
     ) -> None:
         """Participants, documents and group evidence of a page of masked items, a few
         statements each."""
@@ -504,18 +519,20 @@ class ItemWriter:
             )
             for item in items
         ]
-        evidence: list[dict[str, Any]] = []
         written = upsert_documents(connection, records)
         self._rewrite_earlier(connection, new_handles)
         if self.track_seen:
             self._remember_words(records, [document_id for document_id, _ in written])
-        for item, record, (document_id, outcome) in zip(items, records, written, strict=True):
+        rows: list[dict[str, Any]] = []
+        for item, record, (document_id, outcome), found in zip(
+            items, records, written, evidence, strict=True
+        ):
             self.summary.count(outcome)
             if record.participant_id is not None and record.text.strip() not in DELETED_MARKERS:
-                evidence.extend(
-                    evidence_rows(record.participant_id, document_id, record.text, flair=item.flair)
+                rows += evidence_rows(
+                    record.participant_id, document_id, record.text, flair=item.flair, found=found
                 )
-        self.store.upsert(connection, group_evidence, evidence, key=EVIDENCE_KEY)
+        self.store.upsert(connection, group_evidence, rows, key=EVIDENCE_KEY)
 
     def _remember_words(self, records: Sequence[DocumentRecord], ids: Sequence[int]) -> None:
         for record, document_id in zip(records, ids, strict=True):
@@ -536,11 +553,14 @@ class ItemWriter:
         """Replace the handles new to the study in every document of its platforms, and
         forget them in the cursor in the same transaction."""
         names = {name.split()[0] for name in self._sweep_names}
-        wanted = self._to_sweep
+        # handles a killed run met, known here by their pseudonyms only
+        unnamed = self._to_sweep - {pseudonym(name, self._key) for name in self._sweep_names}
 
         def names_one(row: sa.Row) -> bool:
             words = _row_words(row)
-            return bool(words & names) or any(self._handles.handle(w) in wanted for w in words)
+            if words & names:
+                return True
+            return bool(unnamed) and any(self._handles.handle(w) in unnamed for w in words)
 
         last = 0
         with self.store.transaction() as connection:
