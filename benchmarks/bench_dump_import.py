@@ -17,7 +17,11 @@ For each size, in the same run, each import in a child process on a fresh SQLite
 - `local:N` (N workers): wall time without and with the cluster's start and each
   worker's model load (in-process loads its model before its timings too), speed-up over
   in-process (goal >= 1.7 with 2 workers), each worker's peak RSS, and the scheduler's
-  overhead per partition (a no-op task through `map_partitions`).
+  overhead per partition (a no-op task through `map_partitions`);
+- CPU time of every process (in-process; the driver and each worker of `local:N`): on a
+  machine whose cores other jobs share, the wall-time speed-up measures the load, and
+  in-process CPU / the busiest process's CPU is what the speed-up would be with a free
+  core per process (an estimate, printed as such).
 
 Run: .venv/bin/python benchmarks/bench_dump_import.py [--copies 20] [--keyword brain]
      [--workers 2] [--page-items 100]
@@ -83,6 +87,10 @@ from earwitness.privacy import study_kept_words
 def peak(_=None):
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+def cpu(_=None):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
 def noop(part):
     return part
 
@@ -107,9 +115,10 @@ if __name__ == "__main__":
                 scan_partition((job, part))
             out["workers_s"] = time.perf_counter() - start
             out["partitions"] = len(parts)
-            start = time.perf_counter()
+            start, used = time.perf_counter(), cpu()
             summary = import_dumps(study, store, [dump], dump_filter=wanted, page_items=page)
             out["import_s"] = time.perf_counter() - start
+            out["cpu_s"] = cpu() - used
             out["peak_mb"] = [peak()]
         else:
             scheduler = parse_scheduler(where)
@@ -122,10 +131,13 @@ if __name__ == "__main__":
                 begin = time.perf_counter()
                 client.run(scan_partition, (job, first))  # each worker loads the model
                 out["warm_s"] = time.perf_counter() - begin
-                begin = time.perf_counter()
+                begin, used, before = time.perf_counter(), cpu(), client.run(cpu)
                 summary = import_dumps(study, store, [dump], dump_filter=wanted,
                                        page_items=page, scheduler=scheduler, client=client)
                 out["import_s"] = time.perf_counter() - begin
+                out["driver_cpu_s"] = cpu() - used
+                after = client.run(cpu)
+                out["worker_cpu_s"] = sorted(after[w] - before[w] for w in after)
                 out["peak_mb"] = sorted(client.run(peak).values())
                 begin = time.perf_counter()
                 list(map_partitions(noop, range(200), scheduler=scheduler, label="noop",
@@ -159,6 +171,12 @@ def report(one: dict, many: dict, pipeline_s: float, local: str, names: str) -> 
         f"of the pipeline; read+cut {one['read_s']:.2f} s, workers' share "
         f"{one['workers_s']:.2f} s ({1000 * one['workers_s'] / items:.2f} ms/item), driver "
         f"rest {rest:.2f} s ({1000 * rest / items:.2f} ms/item); peak {one['peak_mb'][0]:.0f} MB"
+    )
+    busiest = max(many["driver_cpu_s"], *many["worker_cpu_s"])
+    print(
+        f"  CPU time: in-process {one['cpu_s']:.2f} s; {local} driver {many['driver_cpu_s']:.2f} s,"
+        f" workers {', '.join(f'{c:.2f}' for c in many['worker_cpu_s'])} s: with a free core "
+        f"each, about {one['cpu_s'] / busiest:.2f}x in-process (in-process CPU / busiest process)"
     )
     speedup = one["import_s"] / many["import_s"]
     print(
