@@ -2,16 +2,19 @@
 
 The dumps are zstd-compressed NDJSON, one submission (``RS_…``) or comment (``RC_…``)
 per line. They are streamed in constant memory: a zstd reader with a 2 GiB window
-(``max_window_size=2**31``, which the monthly dumps need) feeds a buffered line reader,
-and matched items are written in pages through an :class:`ItemWriter`.
+(``max_window_size=2**31``, which the monthly dumps need) feeds a buffered line reader.
 
 Keyword and subreddit filters first test the raw line bytes (cheap, case-insensitive),
-and only lines that can match are parsed, so a selective import runs close to the
-speed of ``zstd -dc | grep``.
+in the one process that reads the file (decompression is sequential). The lines that
+can match are cut into partitions (:func:`_partitions`) that a worker parses, filters
+and masks (:func:`scan_partition`, through :func:`earwitness.partitions.map_partitions`:
+in this process by default, or on Dask workers); this process writes each partition's
+items as one page through an :class:`ItemWriter`.
 
 Resumability: the cursor of each (file, filters) is the position in the decompressed
 stream (line number and byte offset) after the last written page, committed in the same
-transaction as that page's items. A resumed import skips exactly those bytes.
+transaction as that page's items. A resumed import skips exactly those bytes, and cuts
+the rest where an uninterrupted import cuts it.
 
 Pushshift quirks normalised here (Baumgartner et al. 2020, "The Pushshift Reddit
 Dataset", ICWSM): in the 2021 API era ``parent_id`` of a comment could be a decimal
@@ -22,16 +25,18 @@ in newer ones; ``edited`` is ``false``, a timestamp, or ``true`` with ``edited_o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -704,6 +709,7 @@ def import_dumps(
     uninterrupted import, whatever the scheduler.
     """
     summary = summary if summary is not None else RunSummary()
+    paths = list(dict.fromkeys(Path(os.path.abspath(path)) for path in paths))  # named twice: once
     for path in paths:
         if not path.is_file():
             raise BadInputError("no such dump file", file=path)
@@ -729,6 +735,8 @@ def import_dumps(
             matched=int(state.get("matched", 0)),
         )
         writers[str(path)] = (writer, progress)
+    if all(writer.is_done() for writer, _ in writers.values()):
+        return summary  # every file imported with these filters: start no cluster
     kept = study_kept_words(study, store)
     job = DumpJob(dump_filter, study.key(), None if kept is None else tuple(kept))
 
@@ -740,23 +748,27 @@ def import_dumps(
             for partition in _partitions(path, progress, dump_filter, page_items, page_lines):
                 yield job, partition
 
-    results = map_partitions(
-        scan_partition,
-        tasks(),
-        scheduler=scheduler or Scheduler(),
-        client=client,
-        label=f"dump ({len(paths)} file{'s' if len(paths) > 1 else ''})",
+    results = cast(  # a generator: closed at once on an error
+        "Generator[DumpPage, None, None]",
+        map_partitions(
+            scan_partition,
+            tasks(),
+            scheduler=scheduler or Scheduler(),
+            client=client,
+            label=f"dump ({len(paths)} file{'s' if len(paths) > 1 else ''})",
+        ),
     )
     stored = dict.fromkeys(writers, 0)
-    for page in results:
-        writer, progress = writers[page.file]
-        items, evidence = _items_of(page.items)
-        progress.line, progress.offset = page.end_line, page.end_offset
-        progress.matched += len(items)
-        _write_page(writer, progress, page, items, evidence, stored[page.file])
-        stored[page.file] += len(items)
-        if on_progress is not None:
-            on_progress(page.read, len(items))
+    with contextlib.closing(results):  # on an error: cancel the rest, stop the cluster now
+        for page in results:
+            writer, progress = writers[page.file]
+            items, evidence = _items_of(page.items)
+            progress.line, progress.offset = page.end_line, page.end_offset
+            progress.matched += len(items)
+            _write_page(writer, progress, page, items, evidence, stored[page.file])
+            stored[page.file] += len(items)
+            if on_progress is not None:
+                on_progress(page.read, len(items))
     return summary
 
 

@@ -195,3 +195,16 @@ def test_a_killed_driver_rerun_stores_exactly_the_rows_of_an_uninterrupted_impor
     assert 0 < len(partial["pages"]) < len(snapshot(study)["pages"])
     _import(other, dumps, Scheduler())
     assert snapshot(other) == snapshot(study)
+
+
+def test_a_file_named_twice_is_imported_once(study: Study, dumps: list[Path]) -> None:
+    study.settings["mask_person_names"] = False  # the partitions, not the model, are tested
+    rs = dumps[1]
+    with study.open_store() as store:
+        summary = import_dumps(
+            study, store, [rs, Path(os.path.relpath(rs))], dump_filter=DumpFilter.build(["nosuch"])
+        )
+    assert summary.items == 0
+    with study.open_store() as store, store.connect() as connection:
+        cursors = connection.execute(sa.select(collection_cursors.c.state)).scalars().all()
+    assert len(cursors) == 1 and cursors[0]["line"] == 424
