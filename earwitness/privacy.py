@@ -42,6 +42,7 @@ __all__ = [
     "redact_headers",
     "redact_url",
     "sha256_text",
+    "study_kept_words",
     "study_name_masker",
 ]
 
@@ -372,9 +373,15 @@ def person_name_masker(enabled: bool = True, keep: Iterable[str] = ()) -> NameMa
 
 def study_name_masker(study: Study, store: Store | None = None) -> NameMask:
     """The masker a study's importers use: its setting, its services and gazetteer kept."""
-    enabled = bool(study.setting("mask_person_names"))
-    if not enabled:
-        return _NoNames()
+    keep = study_kept_words(study, store)
+    return _NoNames() if keep is None else person_name_masker(True, keep)
+
+
+def study_kept_words(study: Study, store: Store | None = None) -> list[str] | None:
+    """The words a study's name masker keeps (its gazetteer and services), or None when
+    the study does not mask person names: what a worker needs to build the same masker."""
+    if not study.setting("mask_person_names"):
+        return None
     gazetteer = study.setting("gazetteer") or {}
     keep = [str(tool) for tool in gazetteer]
     keep += [str(alias) for aliases in gazetteer.values() for alias in aliases]
@@ -386,7 +393,7 @@ def study_name_masker(study: Study, store: Store | None = None) -> NameMask:
             for tool, aliases in ServiceIndex.load(store).gazetteer().items()
             for alias in (tool, *aliases)
         ]
-    return person_name_masker(True, keep)
+    return keep
 
 
 _SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie"}

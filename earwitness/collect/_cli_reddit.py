@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from earwitness.clikit import CliEnv, emit, pass_env, report_options
-from earwitness.collect._dumps import DumpFilter, import_dump
+from earwitness.clikit import CliEnv, emit, pass_env, report_options, scheduler_option
+from earwitness.collect._dumps import DumpFilter, import_dumps
 from earwitness.collect._items import RunSummary
 from earwitness.collect._reddit import LISTINGS, TIME_FILTERS, RedditCollector, build_queries
 from earwitness.progress import ProgressReporter
@@ -48,6 +48,7 @@ def register(group: click.Group) -> None:
     type=click.DateTime(_DATE_FORMATS),
     help="Keep items created before this UTC date (exclusive).",
 )
+@scheduler_option
 @report_options
 @pass_env
 def collect_dump(
@@ -57,34 +58,25 @@ def collect_dump(
     keywords: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
+    scheduler: str | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
 ) -> None:
     """Import Reddit history from Pushshift / Arctic Shift zstd NDJSON dumps (RS_, RC_).
 
-    Streams each file in constant memory. An interrupted import resumes where its last
-    committed page ended when run again with the same files and filters.
+    Streams each file in constant memory. This process reads the files in order and
+    cuts their lines into partitions; with --scheduler, Dask workers parse, filter and
+    mask them, and this process writes each partition as one page. An interrupted import
+    resumes where its last committed page ended when run again with the same files and
+    filters.
     """
     dump_filter = DumpFilter.build(subreddits, keywords, since, until)
-    summary = RunSummary()
+    where = env.scheduler(scheduler)
     with env.store() as store:
-        for path in files:
-            size = path.stat().st_size
-            with ProgressReporter(f"dump {path.name}", total=float(size)) as bar:
-
-                def report(read: int, _written: int, bar: ProgressReporter = bar) -> None:
-                    bar.completed = float(read)
-                    bar.update(items=summary.items)
-
-                import_dump(
-                    env.study,
-                    store,
-                    path,
-                    dump_filter=dump_filter,
-                    summary=summary,
-                    on_progress=report,
-                )
+        summary = import_dumps(
+            env.study, store, list(files), dump_filter=dump_filter, scheduler=where
+        )
     emit(summary.as_rows(), as_json=as_json, as_csv=as_csv, out=out, title="dump import")
 
 

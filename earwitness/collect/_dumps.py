@@ -2,16 +2,19 @@
 
 The dumps are zstd-compressed NDJSON, one submission (``RS_…``) or comment (``RC_…``)
 per line. They are streamed in constant memory: a zstd reader with a 2 GiB window
-(``max_window_size=2**31``, which the monthly dumps need) feeds a buffered line reader,
-and matched items are written in pages through an :class:`ItemWriter`.
+(``max_window_size=2**31``, which the monthly dumps need) feeds a buffered line reader.
 
 Keyword and subreddit filters first test the raw line bytes (cheap, case-insensitive),
-and only lines that can match are parsed, so a selective import runs close to the
-speed of ``zstd -dc | grep``.
+in the one process that reads the file (decompression is sequential). The lines that
+can match are cut into partitions (:func:`_partitions`) that a worker parses, filters
+and masks (:func:`scan_partition`, through :func:`earwitness.partitions.map_partitions`:
+in this process by default, or on Dask workers); this process writes each partition's
+items as one page through an :class:`ItemWriter`.
 
 Resumability: the cursor of each (file, filters) is the position in the decompressed
 stream (line number and byte offset) after the last written page, committed in the same
-transaction as that page's items. A resumed import skips exactly those bytes.
+transaction as that page's items. A resumed import skips exactly those bytes, and cuts
+the rest where an uninterrupted import cuts it.
 
 Pushshift quirks normalised here (Baumgartner et al. 2020, "The Pushshift Reddit
 Dataset", ICWSM): in the 2021 API era ``parent_id`` of a comment could be a decimal
@@ -22,31 +25,59 @@ in newer ones; ``edited`` is ``false``, a timestamp, or ``true`` with ``edited_o
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 import zstandard
 
-from earwitness.collect._items import CollectedItem, ItemWriter, RunSummary
+from earwitness.collect._items import (
+    CollectedItem,
+    ItemWriter,
+    RunSummary,
+    mask_items,
+    present_author,
+)
 from earwitness.errors import BadInputError, EarwitnessError
+from earwitness.groups import Evidence, find_group_evidence
+from earwitness.partitions import Scheduler, from_parquet, map_partitions, to_parquet
+from earwitness.privacy import (
+    KnownHandles,
+    Masker,
+    NameMask,
+    person_name_masker,
+    study_kept_words,
+)
+from earwitness.store.records import DELETED_MARKERS
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from earwitness.store import Store
     from earwitness.study import Study
 
 __all__ = [
     "DumpFilter",
+    "DumpJob",
+    "DumpPage",
+    "DumpPartition",
     "import_dump",
+    "import_dumps",
     "normalise_parent_id",
     "parse_dump_record",
+    "scan_partition",
     "to_base36",
 ]
 
@@ -432,6 +463,201 @@ def _candidate_lines(
     yield from sorted(spans)
 
 
+@dataclass(frozen=True)
+class DumpJob:
+    """What every worker of one import needs beside its lines: the filter and how to mask.
+
+    The study key goes to the workers with it (mentions become keyed pseudonyms there):
+    on a cluster shared with others, reach the scheduler through ``tls://``."""
+
+    dump_filter: DumpFilter
+    key: bytes
+    kept_words: tuple[str, ...] | None  # None: the study does not mask person names
+
+
+@dataclass(frozen=True)
+class DumpPartition:
+    """Candidate lines of one dump file, from one cursor position to the next.
+
+    ``lines`` are (line number, raw line) pairs that passed the byte pre-filter; the
+    partition ends after line ``end_line``, at byte ``end_offset`` of the decompressed
+    stream; ``read`` is how far into the compressed file the reader was."""
+
+    file: str
+    first_line: int
+    end_line: int
+    end_offset: int
+    read: int
+    lines: tuple[tuple[int, bytes], ...]
+    done: bool = False
+
+
+_ITEM_SCHEMA = pa.schema(
+    [
+        ("line", pa.int64()),
+        ("platform", pa.string()),
+        ("native_id", pa.string()),
+        ("kind", pa.string()),
+        ("text", pa.string()),
+        ("author", pa.string()),
+        ("thread_native_id", pa.string()),
+        ("parent_native_id", pa.string()),
+        ("title", pa.string()),
+        ("quoted", pa.string()),
+        ("url", pa.string()),
+        ("score", pa.int64()),
+        ("authored_at", pa.timestamp("us", tz="UTC")),
+        ("edited_at", pa.timestamp("us", tz="UTC")),
+        ("flair", pa.string()),
+        ("extra", pa.string()),
+        ("evidence", pa.string()),  # JSON: find_group_evidence on the masked item, or null
+    ],
+    metadata={"source": DUMP_SOURCE},
+)
+
+
+@dataclass(frozen=True)
+class DumpPage:
+    """What a worker hands back for a partition: its kept, masked items as Parquet, the
+    sha256 of their raw lines, and where the partition ends (the cursor to save)."""
+
+    file: str
+    first_line: int
+    end_line: int
+    end_offset: int
+    read: int
+    done: bool
+    items: bytes
+    count: int
+    sha256: str
+
+
+def scan_partition(task: tuple[DumpJob, DumpPartition]) -> DumpPage:
+    """A worker's share of an import: parse and filter the candidate lines, mask the kept
+    items (the partition's own authors' handles become pseudonyms before the name model
+    runs, in one batch)."""
+    job, partition = task
+    path = Path(partition.file)
+    kept: list[tuple[int, CollectedItem]] = []
+    digest = hashlib.sha256()
+    for number, line in partition.lines:
+        item = _parse_line(line, path, number)
+        if job.dump_filter.keeps(item):
+            kept.append((number, item))
+            digest.update(line)
+    handles = KnownHandles(job.key)
+    for _, item in kept:
+        if item.author is not None and present_author(item.author):
+            handles.add(item.author)
+    masked = mask_items(
+        [item for _, item in kept],
+        masker=Masker(job.key),
+        handles=handles,
+        names=_worker_names(job.kept_words),
+    )
+    rows = [
+        {
+            **{name: getattr(item, name) for name in _ITEM_SCHEMA.names[1:-2]},
+            "line": number,
+            "extra": json.dumps(item.extra, sort_keys=True),
+            "evidence": _evidence_json(item),
+        }
+        for (number, _), item in zip(kept, masked, strict=True)
+    ]
+    p = partition
+    return DumpPage(
+        p.file,
+        p.first_line,
+        p.end_line,
+        p.end_offset,
+        p.read,
+        p.done,
+        to_parquet(rows, _ITEM_SCHEMA),
+        len(rows),
+        digest.hexdigest(),
+    )
+
+
+@lru_cache(maxsize=2)
+def _worker_names(kept_words: tuple[str, ...] | None) -> NameMask:
+    """The study's name masker, built once per worker process (the model loads once)."""
+    return person_name_masker(kept_words is not None, kept_words or ())
+
+
+def _evidence_json(item: CollectedItem) -> str | None:
+    """The group evidence the driver would find in this item, searched on the worker."""
+    if not present_author(item.author) or item.text.strip() in DELETED_MARKERS:
+        return None
+    found = find_group_evidence(item.text, flair=item.flair)
+    return json.dumps([dataclasses.astuple(evidence)[:5] for evidence in found])
+
+
+def _items_of(data: bytes) -> tuple[list[CollectedItem], list[list[Evidence] | None]]:
+    items, evidence = [], []
+    for row in from_parquet(data).to_pylist():
+        row.pop("line")
+        found = row.pop("evidence")
+        row["extra"] = json.loads(row["extra"])
+        items.append(CollectedItem(**row))
+        evidence.append(None if found is None else [Evidence(*e) for e in json.loads(found)])
+    return items, evidence
+
+
+def _partitions(
+    path: Path,
+    progress: DumpProgress,
+    dump_filter: DumpFilter,
+    partition_items: int,
+    page_lines: int,
+) -> Iterator[DumpPartition]:
+    """The file's candidate lines after the cursor, cut where the cut does not depend on
+    how the stream was read: after ``partition_items`` candidate lines, and at every
+    multiple of ``page_lines`` lines. So a resumed import, which starts at a cut, cuts
+    the rest of the file exactly where an uninterrupted one does."""
+    needles = dump_filter.block_needles()
+    could_match = dump_filter.line_prefilter()
+    scratch = _Scratch()
+    line, offset = progress.line, progress.offset
+    lines: list[tuple[int, bytes]] = []
+    first = line + 1
+    with path.open("rb") as handle:
+
+        def cut(end_line: int, end_offset: int, done: bool = False) -> DumpPartition:
+            nonlocal lines, first
+            part = DumpPartition(
+                str(path), first, end_line, end_offset, handle.tell(), tuple(lines), done
+            )
+            lines, first = [], end_line + 1
+            return part
+
+        chunks = _chunks(handle, path) if path.suffix == ".zst" else _plain_chunks(handle)
+        for block in _blocks(chunks, offset, path):
+            newlines = scratch.newlines(block)
+            block_end_line = line + len(newlines) + int(not block.endswith(b"\n"))
+            marks = range((line // page_lines + 1) * page_lines, block_end_line + 1, page_lines)
+            pending = iter(marks)
+            mark = next(pending, None)
+            for start, end in _candidate_lines(block, needles, scratch):
+                number = line + int(np.searchsorted(newlines, start)) + 1
+                while mark is not None and mark < number:
+                    yield cut(mark, offset + int(newlines[mark - line - 1]) + 1)
+                    mark = next(pending, None)
+                text = block[start:end]
+                if not text.strip() or not could_match(text):
+                    continue
+                lines.append((number, text))
+                if len(lines) >= partition_items:
+                    if mark == number:
+                        mark = next(pending, None)
+                    yield cut(number, offset + min(end + 1, len(block)))
+            while mark is not None:
+                ends = newlines[mark - line - 1] + 1 if mark - line <= len(newlines) else len(block)
+                yield cut(mark, offset + int(ends))
+                mark = next(pending, None)
+            line, offset = block_end_line, offset + len(block)
+        yield cut(line, offset, done=True)
+
+
 def import_dump(
     study: Study,
     store: Store,
@@ -442,100 +668,142 @@ def import_dump(
     on_progress: Callable[[int, int], None] | None = None,
     page_items: int = PAGE_ITEMS,
     page_lines: int = PAGE_LINES,
+    scheduler: Scheduler | None = None,
 ) -> RunSummary:
     """Import the records of one dump file that pass ``dump_filter``; resume if started.
 
     ``on_progress(compressed_bytes_read, items_written)`` is called after every page.
     """
-    if not path.is_file():
-        raise BadInputError("no such dump file", file=path)
-    query = dump_filter.key()
-    writer = ItemWriter(
+    return import_dumps(
         study,
         store,
-        source=DUMP_SOURCE,
-        query_key=f"{path.name}|{path.stat().st_size}|{query}",
-        query=query,
+        [path],
+        dump_filter=dump_filter,
         summary=summary,
-        track_seen=False,
+        on_progress=on_progress,
+        page_items=page_items,
+        page_lines=page_lines,
+        scheduler=scheduler,
     )
-    if writer.is_done():
-        return writer.summary
-    state = writer.resume_state()
-    progress = DumpProgress(
-        line=int(state.get("line", 0)),
-        offset=int(state.get("offset", 0)),
-        matched=int(state.get("matched", 0)),
-    )
-    needles = dump_filter.block_needles()
-    could_match = dump_filter.line_prefilter()
-    page: list[CollectedItem] = []
-    digest = hashlib.sha256()
-    page_first_line = progress.line + 1
-    lines_in_page = 0
 
-    stored = 0
 
-    def flush(done: bool) -> None:
-        nonlocal page, digest, page_first_line, lines_in_page, stored
-        try:
-            write(done)
-        except EarwitnessError as exc:
-            if stored == 0:
-                raise
-            raise EarwitnessError(
-                f"{exc} [{stored} items of {path.name} were stored before this, in whole "
-                "pages: run the same command again to resume after them]"
-            ) from None
-        stored += len(page)
-        if on_progress is not None:
-            on_progress(handle.tell(), len(page))
-        page, digest, page_first_line, lines_in_page = [], hashlib.sha256(), progress.line + 1, 0
+def import_dumps(
+    study: Study,
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    dump_filter: DumpFilter,
+    summary: RunSummary | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    page_items: int = PAGE_ITEMS,
+    page_lines: int = PAGE_LINES,
+    scheduler: Scheduler | None = None,
+    client: Client | None = None,
+) -> RunSummary:
+    """Import several dump files: this process reads each file once, in order, and cuts
+    its candidate lines into partitions; ``scheduler``'s workers parse, filter and mask
+    them; this process writes each partition as one page, in file order, with the cursor.
 
-    def write(done: bool) -> None:
-        writer.write_page(
-            page,
-            state=progress.as_state(path),
-            done=done,
-            provenance={
-                "url": f"file:{path.name}",
-                "native_id": path.name,
-                "content_sha256": digest.hexdigest(),
-                "extra": {"lines": [page_first_line, progress.line], "items": len(page)},
-            }
-            if page
-            else None,
+    A page is a partition: ``page_items`` candidate lines at most, and a cut at every
+    ``page_lines`` lines. Resuming after any interruption gives the rows of an
+    uninterrupted import, whatever the scheduler.
+    """
+    summary = summary if summary is not None else RunSummary()
+    paths = list(dict.fromkeys(Path(os.path.abspath(path)) for path in paths))  # named twice: once
+    for path in paths:
+        if not path.is_file():
+            raise BadInputError("no such dump file", file=path)
+    query = dump_filter.key()
+    handles: KnownHandles | None = None
+    writers: dict[str, tuple[ItemWriter, DumpProgress]] = {}
+    for path in paths:
+        writer = ItemWriter(
+            study,
+            store,
+            source=DUMP_SOURCE,
+            query_key=f"{path.name}|{path.stat().st_size}|{query}",
+            query=query,
+            summary=summary,
+            track_seen=False,
+            handles=handles,
         )
+        handles = writer.handles
+        state = writer.resume_state()
+        progress = DumpProgress(
+            line=int(state.get("line", 0)),
+            offset=int(state.get("offset", 0)),
+            matched=int(state.get("matched", 0)),
+        )
+        writers[str(path)] = (writer, progress)
+    if all(writer.is_done() for writer, _ in writers.values()):
+        return summary  # every file imported with these filters: start no cluster
+    kept = study_kept_words(study, store)
+    job = DumpJob(dump_filter, study.key(), None if kept is None else tuple(kept))
 
-    scratch = _Scratch()
-    with path.open("rb") as handle:
-        chunks = _chunks(handle, path) if path.suffix == ".zst" else _plain_chunks(handle)
-        for block in _blocks(chunks, progress.offset, path):
-            block_line, block_offset = progress.line, progress.offset
-            newlines = scratch.newlines(block)
-            for start, end in _candidate_lines(block, needles, scratch):
-                line = block[start:end]
-                if not line.strip() or not could_match(line):
-                    continue
-                number = block_line + int(np.searchsorted(newlines, start)) + 1
-                item = _parse_line(line, path, number)
-                if not dump_filter.keeps(item):
-                    continue
-                page.append(item)
-                digest.update(line)
-                progress.matched += 1
-                if len(page) >= page_items:
-                    lines_in_page += number - progress.line
-                    progress.line = number
-                    progress.offset = block_offset + min(end + 1, len(block))
-                    flush(done=False)
-            block_end_line = block_line + len(newlines) + int(not block.endswith(b"\n"))
-            lines_in_page += block_end_line - progress.line
-            progress.line, progress.offset = block_end_line, block_offset + len(block)
-            if lines_in_page >= page_lines:
-                flush(done=False)
-        flush(done=True)
-    return writer.summary
+    def tasks() -> Iterator[tuple[DumpJob, DumpPartition]]:
+        for path in paths:
+            writer, progress = writers[str(path)]
+            if writer.is_done():
+                continue
+            for partition in _partitions(path, progress, dump_filter, page_items, page_lines):
+                yield job, partition
+
+    results = cast(  # a generator: closed at once on an error
+        "Generator[DumpPage, None, None]",
+        map_partitions(
+            scan_partition,
+            tasks(),
+            scheduler=scheduler or Scheduler(),
+            client=client,
+            label=f"dump ({len(paths)} file{'s' if len(paths) > 1 else ''})",
+        ),
+    )
+    stored = dict.fromkeys(writers, 0)
+    with contextlib.closing(results):  # on an error: cancel the rest, stop the cluster now
+        for page in results:
+            writer, progress = writers[page.file]
+            items, evidence = _items_of(page.items)
+            progress.line, progress.offset = page.end_line, page.end_offset
+            progress.matched += len(items)
+            _write_page(writer, progress, page, items, evidence, stored[page.file])
+            stored[page.file] += len(items)
+            if on_progress is not None:
+                on_progress(page.read, len(items))
+    return summary
+
+
+def _write_page(
+    writer: ItemWriter,
+    progress: DumpProgress,
+    page: DumpPage,
+    items: list[CollectedItem],
+    evidence: list[list[Evidence] | None],
+    stored: int,
+) -> None:
+    """One partition's items and the cursor after it, in one transaction."""
+    path = Path(page.file)
+    provenance = {
+        "url": f"file:{path.name}",
+        "native_id": path.name,
+        "content_sha256": page.sha256,
+        "extra": {"lines": [page.first_line, page.end_line], "items": len(items)},
+    }
+    try:
+        writer.write_page(
+            items,
+            state=progress.as_state(path),
+            done=page.done,
+            provenance=provenance if items else None,
+            masked=True,
+            evidence=evidence,
+        )
+    except EarwitnessError as exc:
+        if stored == 0:
+            raise
+        raise EarwitnessError(
+            f"{exc} [{stored} items of {path.name} were stored before this, in whole "
+            "pages: run the same command again to resume after them]"
+        ) from None
 
 
 def _parse_line(line: bytes, path: Path, number: int) -> CollectedItem:

@@ -9,8 +9,9 @@ any point therefore resumes from the last committed page: no gaps, no duplicates
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,10 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from earwitness.errors import EarwitnessError
-from earwitness.groups import EVIDENCE_KEY, evidence_rows
+from earwitness.groups import EVIDENCE_KEY, Evidence, evidence_rows
 from earwitness.privacy import (
     KnownHandles,
     Masker,
+    NameMask,
     handle_tokens,
     pseudonym,
     redact_url,
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from earwitness.store import Store
     from earwitness.study import Study
 
-__all__ = ["CollectedItem", "ItemWriter", "RawResponse", "RunSummary"]
+__all__ = ["CollectedItem", "ItemWriter", "RawResponse", "RunSummary", "mask_items"]
 
 
 @dataclass
@@ -138,6 +140,64 @@ class RunSummary:
 _ABSENT_AUTHORS = {"", "[deleted]", "[removed]"}
 
 
+def present_author(author: str | None) -> bool:
+    """Whether an item names an author (not absent, deleted or removed)."""
+    return author is not None and author.strip() not in _ABSENT_AUTHORS
+
+
+class _Slot(int):
+    """Where a staged string goes back in a nested ``extra`` value."""
+
+
+def _map_leaves(value: Any, leaf: type, function: Callable[[Any], Any]) -> Any:
+    if isinstance(value, leaf):
+        return function(value)
+    if isinstance(value, dict):
+        return {key: _map_leaves(item, leaf, function) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_map_leaves(item, leaf, function) for item in value]
+    return value
+
+
+def mask_items(
+    items: Sequence[CollectedItem], *, masker: Masker, handles: KnownHandles, names: NameMask
+) -> list[CollectedItem]:
+    """Items with personal data masked, known handles replaced by pseudonyms, then person
+    names masked, in text, title, quote, flair and ``extra``; profile links and handles
+    in the URL. The named-entity model sees every text of the items in one batch."""
+    staged: list[str] = []
+
+    def stage(text: str) -> _Slot:
+        staged.append(handles.replace(masker.mask(text)))
+        return _Slot(len(staged) - 1)
+
+    plans = [
+        (
+            stage(item.text),
+            None if item.title is None else stage(item.title),
+            None if item.quoted is None else stage(item.quoted),
+            stage(item.flair) if item.flair else None,
+            _map_leaves(dict(item.extra), str, stage),
+        )
+        for item in items
+    ]
+    done = names.mask_many(staged)
+    out = []
+    for item, (text, title, quoted, flair, extra) in zip(items, plans, strict=True):
+        out.append(
+            dataclasses.replace(
+                item,
+                text=done[text],
+                title=None if title is None else done[title],
+                quoted=None if quoted is None else done[quoted],
+                flair=None if flair is None else done[flair],
+                url=handles.replace(Masker.mask_profile_urls(item.url)) if item.url else item.url,
+                extra=_map_leaves(extra, _Slot, lambda slot: done[slot]),
+            )
+        )
+    return out
+
+
 class ItemWriter:
     """Writes pages of collected items for one (source, query) with its cursor.
 
@@ -154,7 +214,10 @@ class ItemWriter:
     written (a reply naming a later poster) is replaced in that document too, on the page
     that brings the handle: the writer keeps, in memory only, which words each document
     of this run holds. Handles are known per run: a document written by an earlier run
-    is rewritten when it is collected again.
+    is rewritten when it is collected again. Writers of one run (several files) share
+    ``handles``. The pseudonyms of handles new to the study are kept in the cursor state
+    until the run's last page has swept them from earlier documents, so an interrupted
+    run that is resumed sweeps them too.
     """
 
     def __init__(
@@ -167,6 +230,7 @@ class ItemWriter:
         query: str | None = None,
         summary: RunSummary | None = None,
         track_seen: bool = True,
+        handles: KnownHandles | None = None,
     ) -> None:
         self.study = study
         self.store = store
@@ -177,7 +241,7 @@ class ItemWriter:
         self.track_seen = track_seen
         self._key = study.key()
         self._masker = Masker(self._key)
-        self._names = study_name_masker(study, store)
+        self._name_mask: NameMask | None = None
         self._archive = RawArchive(study.raw_dir, enabled=study.keep_raw)
         self._cursor_id: int | None = None
         self._generation = 0
@@ -187,9 +251,14 @@ class ItemWriter:
         self._words: dict[str, set[int]] = {}  # word -> ids of this run's documents
         self._load()
         self._authors_before = _author_pseudonyms(store)
-        self._handles = KnownHandles(self._key, self._authors_before)
-        self._to_sweep: set[str] = set()  # handles new to the study, for earlier documents
-        self._platforms: set[str] = set()
+        if handles is None:
+            handles = KnownHandles(self._key, self._authors_before)
+        self._handles = handles
+        # pseudonyms of handles new to the study, to sweep from earlier documents
+        pending = self._state.pop(_SWEEP, {})
+        self._to_sweep: set[str] = set(pending.get("pseudonyms", []))
+        self._sweep_names: set[str] = set()  # their plain forms, met in this process
+        self._platforms: set[str] = set(pending.get("platforms", []))
 
     def _load(self) -> None:
         with self.store.connect() as connection:
@@ -220,6 +289,11 @@ class ItemWriter:
                 ).scalars()
             )
 
+    @property
+    def handles(self) -> KnownHandles:
+        """The handles this run knows (share them with the other writers of the run)."""
+        return self._handles
+
     def resume_state(self) -> dict[str, Any]:
         """The cursor state saved by the last committed page (``{}`` if new)."""
         return dict(self._state)
@@ -229,6 +303,9 @@ class ItemWriter:
         return native_id in self._seen
 
     def is_done(self) -> bool:
+        """Whether the cursor is finished (after the sweep an interrupted run left)."""
+        if self._done and self._to_sweep:
+            self._sweep_earlier_runs()
         return self._done
 
     def reset_pass(self, keep: Sequence[str] = ()) -> None:
@@ -264,22 +341,55 @@ class ItemWriter:
         state: Mapping[str, Any],
         done: bool = False,
         provenance: Mapping[str, Any] | None = None,
+        masked: bool = False,
+        evidence: Sequence[Sequence[Evidence] | None] | None = None,
     ) -> None:
         """Store one page of items, its responses and the cursor state, all or nothing.
 
         ``provenance`` describes a page that has no HTTP response (a dump file's lines):
         ``url``, ``native_id``, ``content_sha256`` and ``extra`` for its source row.
+        ``masked`` items went through :func:`mask_items` already (on a worker); only the
+        handles this run met since are replaced in them. ``evidence`` is what
+        ``find_group_evidence`` found in each masked item (None: not searched); it is
+        searched again in an item whose text or flair that replacement changed.
         """
         pointers = [self._archive_response(response) for response in responses]
         new_ids = (
             [i.native_id for i in items if i.native_id not in self._seen] if self.track_seen else []
         )
+        handles = self._page_handles(items)
+        new_handles = [name for name in map(self._handles.add, handles) if name is not None]
+        fresh = [n for n in new_handles if pseudonym(n, self._key) not in self._authors_before]
+        sweep = self._to_sweep | {pseudonym(name, self._key) for name in fresh}
+        platforms = self._platforms | {item.platform for item in items}
+        saved = dict(state)
+        if sweep:
+            saved[_SWEEP] = {"pseudonyms": sorted(sweep), "platforms": sorted(platforms)}
         with self.store.transaction() as connection:
             # The cursor first: a second import of the same file and query waits here for
             # the first one's page, then finds the cursor moved and writes nothing.
-            cursor_id = self._save_cursor(connection, state, done)
+            cursor_id = self._save_cursor(connection, saved, done)
             source_ids = self._record_sources(connection, responses, pointers, provenance)
-            self._write_items(connection, items, source_ids[0] if source_ids else None)
+            if not masked:
+                items = mask_items(
+                    items, masker=self._masker, handles=self._handles, names=self._names
+                )
+            else:
+                replaced = [self._replace_handles(item) for item in items]
+                if evidence is not None:
+                    evidence = [
+                        found if (new.text, new.flair) == (old.text, old.flair) else None
+                        for old, new, found in zip(items, replaced, evidence, strict=True)
+                    ]
+                items = replaced
+            self._write_items(
+                connection,
+                items,
+                handles,
+                new_handles,
+                source_ids[0] if source_ids else None,
+                evidence or [None] * len(items),
+            )
             if new_ids:
                 self.store.upsert(
                     connection,
@@ -292,6 +402,9 @@ class ItemWriter:
         self._state = dict(state)
         self._done = done
         self._seen.update(new_ids)
+        self._to_sweep = sweep
+        self._platforms = platforms
+        self._sweep_names.update(fresh)
         if done and self._to_sweep:
             self._sweep_earlier_runs()
 
@@ -341,74 +454,85 @@ class ItemWriter:
             )
         return ids
 
-    def _mask(self, text: str) -> str:
-        """Personal data masked, every known handle replaced by its pseudonym, then the
-        names of other people masked."""
-        return self._names(self._handles.replace(self._masker.mask(text)))
+    @property
+    def _names(self) -> NameMask:
+        """The study's person-name masker, loaded at the first page that needs it."""
+        if self._name_mask is None:
+            self._name_mask = study_name_masker(self.study, self.store)
+        return self._name_mask
 
-    def _mask_url(self, url: str | None) -> str | None:
-        return self._handles.replace(Masker.mask_profile_urls(url)) if url else url
-
-    def _mask_extra(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self._mask(value)
-        if isinstance(value, dict):
-            return {key: self._mask_extra(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [self._mask_extra(item) for item in value]
-        return value
-
-    def _write_items(
-        self, connection: Connection, items: Sequence[CollectedItem], source_id: int | None
-    ) -> None:
-        """Participants, documents and group evidence of a page, a few statements each."""
-        handles = {
+    def _page_handles(self, items: Sequence[CollectedItem]) -> dict[str, str]:
+        return {
             author: pseudonym(author, self._key)
             for author in dict.fromkeys(item.author for item in items)
-            if author is not None and author.strip() not in _ABSENT_AUTHORS
+            if author is not None and present_author(author)
         }
-        new_handles = [name for name in map(self._handles.add, handles) if name is not None]
-        self._to_sweep.update(
-            name for name in new_handles if pseudonym(name, self._key) not in self._authors_before
+
+    def _replace_handles(self, item: CollectedItem) -> CollectedItem:
+        """Handles this run knows replaced in an item masked elsewhere."""
+        replace = self._handles.replace
+        return dataclasses.replace(
+            item,
+            text=replace(item.text),
+            title=None if item.title is None else replace(item.title),
+            quoted=None if item.quoted is None else replace(item.quoted),
+            flair=replace(item.flair) if item.flair else item.flair,
+            url=replace(item.url) if item.url else item.url,
+            extra=_map_leaves(dict(item.extra), str, replace),
         )
-        self._platforms.update(item.platform for item in items)
+
+    def _mask_extra(self, value: Any) -> Any:
+        """Known handles replaced in an ``extra`` value read back from the store."""
+        return _map_leaves(value, str, self._handles.replace)
+
+    def _write_items(
+        self,
+        connection: Connection,
+        items: Sequence[CollectedItem],
+        handles: Mapping[str, str],
+        new_handles: Sequence[str],
+        source_id: int | None,
+        evidence: Sequence[Sequence[Evidence] | None],
+    ) -> None:
+        """Participants, documents and group evidence of a page of masked items, a few
+        statements each."""
         participant_ids = ensure_participants(connection, handles.values())
-        mask = self._mask
         records = [
             DocumentRecord(
                 platform=item.platform,
                 native_id=item.native_id,
-                text=mask(item.text),
+                text=item.text,
                 kind=item.kind,
                 parent_native_id=item.parent_native_id,
                 thread_native_id=item.thread_native_id,
                 participant_id=participant_ids[handles[item.author]]
-                if item.author in handles
+                if item.author is not None and item.author in handles
                 else None,
                 source_id=source_id,
-                title=mask(item.title) if item.title is not None else None,
-                quoted=mask(item.quoted) if item.quoted is not None else None,
-                url=self._mask_url(item.url),
+                title=item.title,
+                quoted=item.quoted,
+                url=item.url,
                 score=item.score,
                 authored_at=item.authored_at,
                 edited_at=item.edited_at,
-                extra=self._mask_extra(dict(item.extra)),
+                extra=item.extra,
             )
             for item in items
         ]
-        evidence: list[dict[str, Any]] = []
         written = upsert_documents(connection, records)
         self._rewrite_earlier(connection, new_handles)
         if self.track_seen:
             self._remember_words(records, [document_id for document_id, _ in written])
-        for item, record, (document_id, outcome) in zip(items, records, written, strict=True):
+        rows: list[dict[str, Any]] = []
+        for item, record, (document_id, outcome), found in zip(
+            items, records, written, evidence, strict=True
+        ):
             self.summary.count(outcome)
             if record.participant_id is not None and record.text.strip() not in DELETED_MARKERS:
-                flair = mask(item.flair) if item.flair else None
-                evidence.extend(
-                    evidence_rows(record.participant_id, document_id, record.text, flair=flair)
+                rows += evidence_rows(
+                    record.participant_id, document_id, record.text, flair=item.flair, found=found
                 )
-        self.store.upsert(connection, group_evidence, evidence, key=EVIDENCE_KEY)
+        self.store.upsert(connection, group_evidence, rows, key=EVIDENCE_KEY)
 
     def _remember_words(self, records: Sequence[DocumentRecord], ids: Sequence[int]) -> None:
         for record, document_id in zip(records, ids, strict=True):
@@ -426,8 +550,18 @@ class ItemWriter:
             self._rewrite(connection, _documents_by_id(connection, sorted(ids)))
 
     def _sweep_earlier_runs(self) -> None:
-        """Replace the handles new to the study in every document of its platforms."""
-        wanted = {name.split()[0] for name in self._to_sweep}
+        """Replace the handles new to the study in every document of its platforms, and
+        forget them in the cursor in the same transaction."""
+        names = {name.split()[0] for name in self._sweep_names}
+        # handles a killed run met, known here by their pseudonyms only
+        unnamed = self._to_sweep - {pseudonym(name, self._key) for name in self._sweep_names}
+
+        def names_one(row: sa.Row) -> bool:
+            words = _row_words(row)
+            if words & names:
+                return True
+            return bool(unnamed) and any(self._handles.handle(w) in unnamed for w in words)
+
         last = 0
         with self.store.transaction() as connection:
             while True:
@@ -435,8 +569,11 @@ class ItemWriter:
                 if not rows:
                     break
                 last = rows[-1].id
-                self._rewrite(connection, [r for r in rows if _row_words(r) & wanted])
-        self._to_sweep.clear()
+                self._rewrite(connection, [r for r in rows if names_one(r)])
+            self._save_cursor(connection, self._state, self._done)
+        self._generation += 1
+        self._to_sweep = set()
+        self._sweep_names.clear()
 
     def _rewrite(self, connection: Connection, found: Sequence[sa.Row]) -> None:
         rows = []
@@ -502,6 +639,7 @@ def _row_words(row: sa.Row) -> set[str]:
 
 
 _SWEEP_CHUNK = 2000
+_SWEEP = "sweep"  # cursor state: pseudonyms to sweep from earlier documents at the end
 
 
 def _documents_after(connection: Connection, platforms: set[str], last_id: int) -> list[sa.Row]:

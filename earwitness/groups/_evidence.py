@@ -16,7 +16,7 @@ or "he has been mixing for 10 years" are not evidence about the writer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -403,9 +403,15 @@ EVIDENCE_KEY = ("participant_id", "document_id", "kind", "start", "end")
 
 
 def evidence_rows(
-    participant_id: int, document_id: int, text: str, *, flair: str | None = None
+    participant_id: int,
+    document_id: int,
+    text: str,
+    *,
+    flair: str | None = None,
+    found: Sequence[Evidence] | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``group_evidence`` rows for one document by one participant."""
+    """The ``group_evidence`` rows for one document by one participant; ``found`` is
+    ``find_group_evidence(text, flair=flair)`` when it was already run (on a worker)."""
     created_at = datetime.now(UTC)
     return [
         {
@@ -418,5 +424,5 @@ def evidence_rows(
             "suggested_group": evidence.suggested_group,
             "created_at": created_at,
         }
-        for evidence in find_group_evidence(text, flair=flair)
+        for evidence in (find_group_evidence(text, flair=flair) if found is None else found)
     ]

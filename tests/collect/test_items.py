@@ -81,7 +81,8 @@ def test_page_is_private_and_provenanced(any_study: Study) -> None:
     assert rows["t1_a"].source_id == source.id
     assert source.query == "new" and len(source.content_sha256) == 64
     assert "SEKRIT" not in (source.url or "")
-    assert cursor.state == {"after": "t1_b"} and cursor.done is False
+    pending = {"pseudonyms": [pseudonym("MixEngineer_77", key)], "platforms": ["reddit"]}
+    assert cursor.state == {"after": "t1_b", "sweep": pending} and cursor.done is False
     assert sorted(seen) == ["t1_a", "t1_b"]
     assert all(e.participant_id == rows["t1_a"].participant_id for e in evidence)
     record = read_raw_record(any_study.root, source.raw_pointer)
