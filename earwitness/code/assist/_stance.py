@@ -488,8 +488,9 @@ def _learned_stances(
     """The learned model's stance and probability for every unit; labelled units get
     their held-out (cross-fitted by document) prediction instead."""
     model = learner.fit(learner.inputs[labelled], y)
-    stances = [str(s) for s in model.predict(learner.inputs)]
-    scores = model.predict_proba(learner.inputs).max(axis=1).tolist()
+    probabilities = model.predict_proba(learner.inputs)
+    stances = [str(s) for s in model.classes_[probabilities.argmax(axis=1)]]
+    scores = probabilities.max(axis=1).tolist()
     groups = [units[i].segment.document_id for i in labelled]
     held = _cross_fitted(learner.inputs[labelled], y, groups, folds=learner.folds, fit=learner.fit)
     for i, stance in zip(labelled, held, strict=True):
