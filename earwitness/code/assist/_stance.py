@@ -446,7 +446,8 @@ def detect_stance(
     ``fewshot`` (both need human labels) or ``auto`` (the classifier once
     ``min_examples`` units are labelled with two stances or more, else the rules). A
     labelled unit gets the learned model's held-out (cross-fitted) prediction, so its
-    agreement with people is not in-sample.
+    agreement with people is not in-sample. ``fewshot``: an unfitted ``FewShotStance``
+    whose settings the ``fewshot`` method uses (its defaults otherwise).
     """
     if method not in STANCE_METHODS:
         raise BadInputError(f"stance method must be one of {', '.join(STANCE_METHODS)}")
