@@ -269,10 +269,11 @@ def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> 
 @click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
 @click.option(
     "--method",
-    type=click.Choice(["auto", "rules", "classifier", "vader"]),
+    type=click.Choice(["auto", "rules", "classifier", "fewshot", "vader"]),
     default="auto",
     show_default=True,
     help="rules: the target-centred rule scorer; classifier: trained on the human labels; "
+    "fewshot: the encoder fine-tuned on the human labels first (SetFit; minutes on a CPU); "
     "vader: VADER on the whole segment (a baseline); auto: the classifier once enough "
     "units are labelled, else the rules.",
 )
@@ -404,11 +405,32 @@ def stance_label(env: CliEnv, segment_id: int, tool: str, stance: str, coder: st
 
 @stance_group.command("evaluate", short_help="Agreement of the stance detectors with human labels.")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
-@click.option("--curve", is_flag=True, help="Print the classifier's learning curve instead.")
+@click.option("--curve", is_flag=True, help="Print a learned method's learning curve instead.")
+@click.option(
+    "--method",
+    type=click.Choice(["classifier", "fewshot"]),
+    default="classifier",
+    show_default=True,
+    help="With --curve: the learned method (fewshot fine-tunes the encoder for every point).",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["document", "source"]),
+    default="document",
+    show_default=True,
+    help="With --curve: hold out whole documents, or whole sources (collection batches).",
+)
 @report_options
 @pass_env
 def stance_evaluate(
-    env: CliEnv, folds: int, curve: bool, as_json: bool, as_csv: bool, out: Path | None
+    env: CliEnv,
+    folds: int,
+    curve: bool,
+    method: str,
+    by: str,
+    as_json: bool,
+    as_csv: bool,
+    out: Path | None,
 ) -> None:
     """Agreement of each stance method with the human labels, beside always-neutral.
 
@@ -422,8 +444,8 @@ def stance_evaluate(
     with env.store() as store:
         embedder = Embedder.for_study(env.study, store)
         if curve:
-            rows = stance_learning_curve(store, embedder, folds=folds)
-            title = "Stance classifier: learning curve (held out by document)"
+            rows = stance_learning_curve(store, embedder, folds=folds, method=method, by=by)
+            title = f"Stance {method}: learning curve (held out by {by})"
         else:
             rows = evaluate_stance(store, embedder, folds=folds)
             title = "Stance: methods vs human coders"
@@ -457,10 +479,15 @@ def stance_evaluate(
     help="Also the learned model, held out by source (loads the embedding model).",
 )
 @click.option(
+    "--fewshot",
+    is_flag=True,
+    help="Also the few-shot model (SetFit: fine-tunes the encoder; minutes on a CPU).",
+)
+@click.option(
     "--train",
     "train_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="With --learned: train on this labelled CSV and test on PATH.",
+    help="With --learned or --fewshot: train on this labelled CSV and test on PATH.",
 )
 @report_options
 @pass_env
@@ -469,6 +496,7 @@ def stance_devset(
     path: Path,
     by: str,
     learned: bool,
+    fewshot: bool,
     train_path: Path | None,
     as_json: bool,
     as_csv: bool,
@@ -481,14 +509,19 @@ def stance_devset(
     source_url)."""
     from earwitness.code.assist._devset import evaluate_devset, read_devset
 
-    encode = None
-    if learned:
+    model = None
+    if learned or fewshot:
         from earwitness.code.assist._embeddings import load_model, pick_device, resolve_model
 
         model = load_model(resolve_model().location, pick_device())
-        encode = model.encode
     train = read_devset(train_path) if train_path else []
-    rows = evaluate_devset(read_devset(path), by=by, encode=encode, train=train)
+    rows = evaluate_devset(
+        read_devset(path),
+        by=by,
+        encode=model.encode if learned and model is not None else None,
+        train=train,
+        fewshot=model if fewshot else None,
+    )
     emit(rows, as_json=as_json, as_csv=as_csv, out=out, title=f"Stance on {path.name}")
 
 

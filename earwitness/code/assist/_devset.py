@@ -82,11 +82,13 @@ def predict_devset(
     encode: Callable[[list[str]], Any] | None = None,
     train: Sequence[DevUnit] = (),
     seed: int = 0,
+    fewshot: Any = None,
 ) -> dict[str, list[str]]:
     """Each method's stance for each unit ("missed" where no mention was found).
 
     With ``encode``, the learned model too: trained on ``train`` and tested on ``units``
-    when a training set is given, else held out by source within ``units``.
+    when a training set is given, else held out by source within ``units``. With
+    ``fewshot`` (a loaded sentence-transformers model), the few-shot model likewise.
     """
     from earwitness.code.assist._stance import Gazetteer, vader_stance
 
@@ -118,7 +120,52 @@ def predict_devset(
         for i, stance in zip(found, held, strict=True):
             learned[i] = stance
         predictions[name] = learned
+    if fewshot is not None and found:
+        predictions.update(_fewshot(units, texts, found, fewshot, train, gazetteer.find, seed))
     return predictions
+
+
+def _fewshot(
+    units: Sequence[DevUnit],
+    texts: Sequence[Any],
+    found: list[int],
+    model: Any,
+    train: Sequence[DevUnit],
+    find: Callable[[str], list[tuple[str, str, int, int]]],
+    seed: int,
+) -> dict[str, list[str]]:
+    from sklearn.model_selection import GroupKFold
+
+    from earwitness.code.assist._stance_fewshot import FEWSHOT_ID, FewShotStance
+
+    X = _objects([texts[i] for i in found])
+    predicted = [MISSED] * len(units)
+    if train:
+        train_texts = [_unit_text(unit, find) for unit in train]
+        kept = [i for i, t in enumerate(train_texts) if t is not None]
+        fitted = FewShotStance(model, random_state=seed).fit(
+            _objects([train_texts[i] for i in kept]), [train[i].stance for i in kept]
+        )
+        for i, stance in zip(found, fitted.predict(X), strict=True):
+            predicted[i] = str(stance)
+        return {f"{FEWSHOT_ID} (trained on the training set)": predicted}
+    labels = [units[i].stance for i in found]
+    sources = [units[i].source for i in found]
+    splitter = GroupKFold(n_splits=min(3, len(set(sources))), shuffle=True, random_state=seed)
+    for train_rows, test_rows in splitter.split(X, groups=sources):
+        y = [labels[i] for i in train_rows]
+        if len(set(y)) < 2:
+            continue
+        fitted = FewShotStance(model, random_state=seed).fit(X[train_rows], y)
+        for i, stance in zip(test_rows, fitted.predict(X[test_rows]), strict=True):
+            predicted[found[i]] = str(stance)
+    return {f"{FEWSHOT_ID} (held out by source)": predicted}
+
+
+def _objects(items: Sequence[Any]) -> npt.NDArray[Any]:
+    array = np.empty(len(items), dtype=object)
+    array[:] = list(items)
+    return array
 
 
 def _features(texts: Sequence[Any], encode: Callable[[list[str]], Any]) -> Any:
@@ -172,9 +219,10 @@ def evaluate_devset(
     by: str = "method",
     encode: Callable[[list[str]], Any] | None = None,
     train: Sequence[DevUnit] = (),
+    fewshot: Any = None,
 ) -> list[dict[str, Any]]:
     """Accuracy and Cohen's kappa per method, overall or per tool or author group."""
-    predictions = predict_devset(units, encode=encode, train=train)
+    predictions = predict_devset(units, encode=encode, train=train, fewshot=fewshot)
     keys: dict[str, list[int]] = defaultdict(list)
     for i, unit in enumerate(units):
         key = {"method": "all", "tool": unit.tool, "group": unit.author_group}[by]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -59,7 +59,13 @@ from earwitness.errors import BadInputError, EarwitnessError
 from earwitness.services import DEFAULT_EXCLUDES as SERVICE_EXCLUDES
 from earwitness.services import DEFAULT_SERVICES, ServiceIndex
 from earwitness.store import ensure_coder
-from earwitness.store.schema import participants, segments, stance_resolutions, tool_mentions
+from earwitness.store.schema import (
+    documents,
+    participants,
+    segments,
+    stance_resolutions,
+    tool_mentions,
+)
 
 if TYPE_CHECKING:
     from earwitness.partitions import Scheduler
@@ -87,9 +93,12 @@ __all__ = [
 ]
 
 STANCES = ("positive", "negative", "mixed", "neutral")
-STANCE_METHODS = ("auto", "rules", "classifier", "vader")
+STANCE_METHODS = ("auto", "rules", "classifier", "fewshot", "vader")
+LEARNED_METHODS = ("classifier", "fewshot")
+CURVE_GROUPS = ("document", "source")
 CLASSIFIER_ID = "target-logreg"
 MIN_STANCE_EXAMPLES = 20
+FEWSHOT_FOLDS = 3
 _MIXED_SHARE = 0.1
 
 # The built-in tools live in earwitness.services (one identity per service).
@@ -364,13 +373,52 @@ def _fit(X: npt.NDArray[np.float64], y: list[str]) -> StanceClassifier:
     return StanceClassifier().fit(X, y)
 
 
+Fit = Callable[[Any, list[str]], Any]
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A learned stance method's inputs for some units, how to fit it, and its model id."""
+
+    inputs: npt.NDArray[Any]
+    fit: Fit
+    model_id: str
+    folds: int
+
+
+def _learner(
+    method: str, units: Sequence[StanceUnit], embedder: Embedder, fewshot: Any = None
+) -> Learner:
+    """``classifier``: frozen target-marked embeddings + rule features, logistic regression;
+    ``fewshot``: the encoder fine-tuned on contrastive pairs first (SetFit), fewer folds
+    because each fit trains the encoder. ``fewshot`` is an unfitted ``FewShotStance``
+    whose settings every fit copies (by default the study's encoder and the defaults)."""
+    if method == "fewshot":
+        from sklearn.base import clone
+
+        from earwitness.code.assist._stance_fewshot import FEWSHOT_ID, FewShotStance
+
+        inputs = np.empty(len(units), dtype=object)
+        inputs[:] = [unit.as_text() for unit in units]
+        template = fewshot if fewshot is not None else FewShotStance()
+        if template.model is None:
+            template = clone(template).set_params(model=embedder.model)
+
+        def fit(X: Any, y: list[str]) -> Any:
+            return clone(template).fit(X, y)
+
+        return Learner(inputs, fit, f"{embedder.model_id}+{FEWSHOT_ID}", FEWSHOT_FOLDS)
+    return Learner(_features(units, embedder), _fit, f"{embedder.model_id}+{CLASSIFIER_ID}", 5)
+
+
 def _cross_fitted(
-    features: npt.NDArray[np.float64],
+    features: npt.NDArray[Any],
     labels: list[str],
     groups: list[int],
     *,
     folds: int = 5,
     seed: int = 0,
+    fit: Fit = _fit,
 ) -> list[str | None]:
     """Held-out predictions for labelled units (grouped by document)."""
     held_out: list[str | None] = [None] * len(labels)
@@ -381,7 +429,7 @@ def _cross_fitted(
     for train, test in splitter.split(features, groups=groups):
         if len({labels[i] for i in train}) < 2:
             continue
-        model = _fit(features[train], [labels[i] for i in train])
+        model = fit(features[train], [labels[i] for i in train])
         for i, stance in zip(test, model.predict(features[test]), strict=True):
             held_out[i] = str(stance)
     return held_out
@@ -404,13 +452,16 @@ def detect_stance(
     *,
     min_examples: int = MIN_STANCE_EXAMPLES,
     method: str = "auto",
+    fewshot: Any = None,
 ) -> dict[str, Any]:
     """Give every machine-found mention a stance.
 
-    ``method``: ``rules`` (the target-centred scorer), ``vader``, ``classifier`` (needs
-    human labels) or ``auto`` (the classifier once ``min_examples`` units are labelled
-    with two stances or more, else the rules). A labelled unit gets the classifier's
-    held-out (cross-fitted) prediction, so its agreement with people is not in-sample.
+    ``method``: ``rules`` (the target-centred scorer), ``vader``, ``classifier`` or
+    ``fewshot`` (both need human labels) or ``auto`` (the classifier once
+    ``min_examples`` units are labelled with two stances or more, else the rules). A
+    labelled unit gets the learned model's held-out (cross-fitted) prediction, so its
+    agreement with people is not in-sample. ``fewshot``: an unfitted ``FewShotStance``
+    whose settings the ``fewshot`` method uses (its defaults otherwise).
     """
     if method not in STANCE_METHODS:
         raise BadInputError(f"stance method must be one of {', '.join(STANCE_METHODS)}")
@@ -420,22 +471,20 @@ def detect_stance(
     labelled = [i for i, unit in enumerate(units) if unit.key in human]
     y = [_majority(human[units[i].key]) for i in labelled]
     trainable = len(labelled) >= min_examples and len(set(y)) >= 2
-    if method == "classifier" and not trainable:
+    if method in LEARNED_METHODS and not trainable:
         raise EarwitnessError(
-            f"the classifier needs {min_examples} human-labelled units with two stances or "
-            f"more; {len(labelled)} are labelled"
+            f"the {method} method needs {min_examples} human-labelled units with two stances "
+            f"or more; {len(labelled)} are labelled"
         )
-    if method == "classifier" or (method == "auto" and trainable):
-        embedder = embedder or Embedder(store)
-        features = _features(units, embedder)
-        model = _fit(features[labelled], y)
-        stances = [str(s) for s in model.predict(features)]
-        scores = model.predict_proba(features).max(axis=1).tolist()
-        groups = [units[i].segment.document_id for i in labelled]
-        for i, stance in zip(labelled, _cross_fitted(features[labelled], y, groups), strict=True):
-            if stance is not None:
-                stances[i] = stance
-        model_id = f"{embedder.model_id}+{CLASSIFIER_ID}"
+    if method in LEARNED_METHODS or (method == "auto" and trainable):
+        learner = _learner(
+            "classifier" if method == "auto" else method,
+            units,
+            embedder or Embedder(store),
+            fewshot,
+        )
+        stances, scores = _learned_stances(learner, units, labelled, y)
+        model_id = learner.model_id
     elif method == "vader":
         found = vader_stance([unit.segment.text for unit in units])
         stances, scores = [s for s, _ in found], [c for _, c in found]
@@ -446,6 +495,23 @@ def detect_stance(
         model_id = RULES_MODEL_ID
     _store_stances(store, units, stances, scores, model_id)
     return {"units": len(units), "method": model_id, "human_labelled": len(labelled)}
+
+
+def _learned_stances(
+    learner: Learner, units: Sequence[StanceUnit], labelled: list[int], y: list[str]
+) -> tuple[list[str], list[float]]:
+    """The learned model's stance and probability for every unit; labelled units get
+    their held-out (cross-fitted by document) prediction instead."""
+    model = learner.fit(learner.inputs[labelled], y)
+    probabilities = model.predict_proba(learner.inputs)
+    stances = [str(s) for s in model.classes_[probabilities.argmax(axis=1)]]
+    scores = probabilities.max(axis=1).tolist()
+    groups = [units[i].segment.document_id for i in labelled]
+    held = _cross_fitted(learner.inputs[labelled], y, groups, folds=learner.folds, fit=learner.fit)
+    for i, stance in zip(labelled, held, strict=True):
+        if stance is not None:
+            stances[i] = stance
+    return stances, scores
 
 
 def _store_stances(
@@ -705,21 +771,53 @@ def _joined(*flags: str) -> str:
 
 
 def stance_learning_curve(
-    store: Store, embedder: Embedder | None = None, *, folds: int = 5, seed: int = 0
+    store: Store,
+    embedder: Embedder | None = None,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    method: str = "classifier",
+    by: str = "document",
+    fewshot: Any = None,
 ) -> list[dict[str, Any]]:
-    """Held-out accuracy and kappa of the classifier against the number of labelled units."""
+    """Held-out accuracy and kappa of a learned method against the number of labelled
+    units, no document (``by="document"``) or no source (``by="source"``: the collection
+    batch a document came from) both trained and tested on."""
+    if method not in LEARNED_METHODS:
+        raise BadInputError(
+            f"the learning curve's method must be one of {', '.join(LEARNED_METHODS)}"
+        )
+    if by not in CURVE_GROUPS:
+        raise BadInputError(f"the learning curve holds out by one of {', '.join(CURVE_GROUPS)}")
     units, human = _units(store)
     labelled = [u for u in units if u.key in human]
     reference = [_majority(human[u.key]) for u in labelled]
-    if len(set(reference)) < 2 or len({u.segment.document_id for u in labelled}) < 2:
+    groups = _held_out_groups(store, labelled, by)
+    if len(set(reference)) < 2 or len(set(groups)) < 2:
         raise EarwitnessError(
-            "a learning curve needs human stance labels of two stances in two documents or more"
+            f"a learning curve needs human stance labels of two stances in two {by}s or more"
         )
-    embedder = embedder or Embedder(store)
-    features = _features(labelled, embedder)
-    groups = [u.segment.document_id for u in labelled]
+    learner = _learner(method, labelled, embedder or Embedder(store), fewshot)
     sizes = [s for s in (10, 20, 40, 80, 160, 320, 640) if s < len(labelled)]
-    return learning_curve(features, reference, groups, _fit, sizes=sizes, folds=folds, seed=seed)
+    rows = learning_curve(
+        learner.inputs, reference, groups, learner.fit, sizes=sizes, folds=folds, seed=seed
+    )
+    return [{"method": learner.model_id, "held_out_by": by, **row} for row in rows]
+
+
+def _held_out_groups(store: Store, units: Sequence[StanceUnit], by: str) -> list[int]:
+    """Each unit's document, or its document's source (the document itself when it has
+    none, as a negative number so it cannot collide with a source id)."""
+    if by == "document":
+        return [u.segment.document_id for u in units]
+    ids = {u.segment.document_id for u in units}
+    with store.connect() as connection:
+        source = dict(
+            connection.execute(
+                sa.select(documents.c.id, documents.c.source_id).where(documents.c.id.in_(ids))
+            ).all()
+        )
+    return [source.get(u.segment.document_id) or -u.segment.document_id for u in units]
 
 
 def _human_stance_alpha(labelled: Sequence[StanceUnit], human: Human) -> tuple[float | None, int]:
