@@ -382,6 +382,8 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
         psr_high = 20.0 * np.log10(highest) - short_fine
     sure = audible & (lowest > 0)
     best = float(psr_high[sure].min()) if sure.any() else math.inf
+    if sure.any():  # the most likely window, exactly: a far tighter bound than psr_high
+        best = min(best, _window_psr(meter, short_fine, lowest, _argmin_where(psr_low, sure)))
     candidates = audible & (highest > 0) & (psr_low <= best + 1e-9)
     if not candidates.any():
         return None
@@ -396,6 +398,20 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     with np.errstate(divide="ignore"):
         psr = 20.0 * np.log10(window_peaks[keep].astype(np.float64)) - short_fine[keep]
     return float(psr.min())
+
+
+def _argmin_where(values: np.ndarray, mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[np.argmin(values[mask])])
+
+
+def _window_psr(meter: Any, short_fine: np.ndarray, lowest: np.ndarray, window: int) -> float:
+    """The exact PSR of one 3 s window: only its segments whose bound exceeds its sample
+    peak are interpolated (the others cannot raise its true peak)."""
+    threshold = np.full(len(meter.segment_lower), np.inf)
+    span = slice(window, window + SHORT_TERM_SEGMENTS)
+    threshold[span] = lowest[window]
+    peak = max(float(meter.segment_peaks(threshold)[span].max()), float(lowest[window]))
+    return 20.0 * math.log10(peak) - float(short_fine[window])
 
 
 def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:

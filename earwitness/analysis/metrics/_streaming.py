@@ -45,6 +45,7 @@ def block_frames_for(channels: int) -> int:
 
 
 _CREST_CHUNK = 1 << 16
+_REREAD_GAP = 50  # segments: a gap this short is read through rather than sought over
 _STEREO_BLOCK_S = 0.4
 
 
@@ -62,8 +63,8 @@ class _Frames:
         self.totals = np.zeros((2 if mode == "midside" else 1, sp.FRAME // 2 + 1))
         self.received = 0
         self.window = np.hanning(sp.FRAME + 1)[:-1].astype(np.float32)
-        if mode == "midside":
-            self.window = (0.5 * np.hanning(sp.FRAME + 1)[:-1]).astype(np.float32)
+        rows = sp._BATCH if mode == "midside" else 0
+        self.work = np.empty((rows, sp.FRAME), dtype=np.float32)
 
     def feed(self, x: np.ndarray, final: bool = False) -> None:
         self.received += len(x)
@@ -86,14 +87,9 @@ class _Frames:
             sliding_window_view(x[:, c], sp.FRAME)[:: sp.HOP][:count] for c in range(x.shape[1])
         ]
         if self.mode == "midside":
-            signals = [views[0] + views[1], views[0] - views[1]]
+            self.totals += sp.mid_side_power(views[0], views[1], self.work)
         else:
-            signals = [views[0] * self.window]
-        for row, framed in enumerate(signals):
-            if self.mode == "midside":
-                framed *= self.window
-            spectra = sp.rfft(framed)
-            self.totals[row] += (spectra.real**2 + spectra.imag**2).sum(axis=0, dtype=np.float64)
+            self.totals[0] += sp.power_sum(views[0] * self.window)
         self.frames += count
 
     def spectra(self, rate: float) -> list[sp.Spectrum]:
@@ -194,18 +190,29 @@ class _StreamedPeaks:
     def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
         """As TruePeakMeter.segment_peaks, re-reading only the blocks that need it."""
         result = self.segment_lower.copy()
-        for first, last in self.blocks:
-            wanted = self.segment_upper[first:last] > threshold[first:last]
-            if not wanted.any():
-                continue
-            offset = max(0, int(self.bounds[first]) - HISTORY)
-            is_last = last == len(self.bounds) - 1
-            stop = self.frames if is_last else min(self.frames, int(self.bounds[last]) + LOOKAHEAD)
-            self.handle.seek(offset)
-            x = self.handle.read(stop - offset, dtype="float32", always_2d=True)
-            meter = self.meter(x, first, last, offset)
-            result[first:last] = meter.segment_peaks(threshold[first:last])
+        wanted = np.flatnonzero(self.segment_upper > threshold)
+        if len(wanted) == 0:
+            return result
+        # runs of wanted segments (gaps under _REREAD_GAP joined), each within one block,
+        # so no read is larger than a block
+        block_starts = np.array([first for first, _ in self.blocks])
+        block_of = np.searchsorted(block_starts, wanted, side="right")
+        split = (np.diff(wanted) > _REREAD_GAP) | (np.diff(block_of) != 0)
+        starts = np.concatenate([[0], np.flatnonzero(split) + 1])
+        stops = np.concatenate([starts[1:], [len(wanted)]])
+        for lo, hi in zip(wanted[starts], wanted[stops - 1] + 1, strict=True):
+            self._reread(int(lo), int(hi), threshold, result)
         return result
+
+    def _reread(self, first: int, last: int, threshold: np.ndarray, result: np.ndarray) -> None:
+        """Interpolate segments first..last-1 from a fresh read of their samples."""
+        offset = max(0, int(self.bounds[first]) - HISTORY)
+        is_last = last == len(self.bounds) - 1
+        stop = self.frames if is_last else min(self.frames, int(self.bounds[last]) + LOOKAHEAD)
+        self.handle.seek(offset)
+        x = self.handle.read(stop - offset, dtype="float32", always_2d=True)
+        meter = self.meter(x, first, last, offset)
+        result[first:last] = meter.segment_peaks(threshold[first:last])
 
 
 def _feed_spectra(
