@@ -124,7 +124,8 @@ class EnergyMeter:
         self._used = int(self.bounds[-1]) if len(self.bounds) >= 2 else 0
         sections = np.hstack(k_weighting_coefficients(sample_rate))
         self._weights = weights
-        self._filters = {c: BlockFilter(sections) for c in range(len(weights)) if weights[c] > 0}
+        self._channels = [c for c in range(len(weights)) if weights[c] > 0]
+        self._filter = BlockFilter(sections)  # every used channel, each with its own state
         self._received, self._done, self._running = 0, 0, 0.0
         self._pending: list[np.ndarray] = []
 
@@ -147,11 +148,10 @@ class EnergyMeter:
     def _chunk(self, chunk: np.ndarray) -> None:
         start, bounds = self._done, self.bounds
         stop = start + len(chunk)
-        power = np.zeros(len(chunk))
-        for channel, k_filter in self._filters.items():
-            filtered = k_filter(chunk[:, channel])
-            filtered *= filtered
-            power += self._weights[channel] * filtered
+        used = self._channels
+        filtered = self._filter.channels(chunk if len(used) == chunk.shape[1] else chunk[:, used])
+        filtered *= filtered
+        power = self._weights[used] @ filtered
         running_sum = np.cumsum(power)
         running_sum += self._running
         first = np.searchsorted(bounds, start + 1, side="left")
