@@ -178,15 +178,25 @@ def segment_energies(
 def _window_loudness(
     energies: np.ndarray, bounds: np.ndarray, width: int, hop: int = 1
 ) -> np.ndarray:
-    """Loudness (LUFS) of windows of ``width`` segments, advancing by ``hop`` segments."""
+    """Loudness (LUFS) of windows of ``width`` segments, advancing by ``hop`` segments.
+
+    Built in place from strided slices (no index arrays): on long files these series are
+    what memory grows with.
+    """
     if len(energies) < width:
         return np.zeros(0)
-    cumulative = np.concatenate([[0.0], np.cumsum(energies)])
-    ends = np.arange(width, len(energies) + 1, hop)
-    energy = cumulative[ends] - cumulative[ends - width]
-    mean_square = np.maximum(energy, 0.0) / (bounds[ends] - bounds[ends - width])
+    cumulative = np.empty(len(energies) + 1)
+    cumulative[0] = 0.0
+    np.cumsum(energies, out=cumulative[1:])
+    energy = cumulative[width::hop] - cumulative[: len(cumulative) - width : hop]
+    del cumulative
+    np.maximum(energy, 0.0, out=energy)
+    energy /= bounds[width::hop] - bounds[: len(bounds) - width : hop]
     with np.errstate(divide="ignore"):
-        return _OFFSET + 10.0 * np.log10(mean_square)
+        np.log10(energy, out=energy)
+    energy *= 10.0
+    energy += _OFFSET
+    return energy
 
 
 def _power(lufs: np.ndarray) -> np.ndarray:
@@ -301,9 +311,11 @@ def loudness_from(
     ``segment_peaks(threshold)`` as :class:`TruePeakMeter`.
     """
     momentary_fine = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS)
+    momentary_max = _finite(float(momentary_fine.max())) if len(momentary_fine) else None
+    momentary = momentary_fine[::BLOCK_HOP_SEGMENTS].copy()  # not a view holding every value
+    del momentary_fine
     short_fine = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS)
-    momentary = momentary_fine[::BLOCK_HOP_SEGMENTS]
-    short_term = short_fine[::BLOCK_HOP_SEGMENTS]
+    short_term = short_fine[::BLOCK_HOP_SEGMENTS].copy()
     integrated = gated_integrated(momentary)
     lra = lra_from_short_term(short_term, lra_convention)
     sample_peak, clipped = meter.sample_peak, meter.clipped
@@ -312,7 +324,7 @@ def loudness_from(
     channel_peaks = getattr(meter, "channel_peaks", ())
     return LoudnessResult(
         integrated_lufs=integrated,
-        momentary_max_lufs=_finite(float(momentary_fine.max())) if len(momentary_fine) else None,
+        momentary_max_lufs=momentary_max,
         short_term_max_lufs=_finite(float(short_fine.max())) if len(short_fine) else None,
         lra_lu=lra[0] if lra else None,
         lra_low_lufs=lra[1] if lra else None,
@@ -374,17 +386,18 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     """
     if len(short_fine) == 0:
         return None
-    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)
-    highest = _sliding_max(meter.segment_upper, SHORT_TERM_SEGMENTS)
     audible = short_fine > ABSOLUTE_GATE_LUFS
-    with np.errstate(divide="ignore", invalid="ignore"):
-        psr_low = 20.0 * np.log10(lowest) - short_fine
-        psr_high = 20.0 * np.log10(highest) - short_fine
+    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)
     sure = audible & (lowest > 0)
-    best = float(psr_high[sure].min()) if sure.any() else math.inf
+    psr_high = _sliding_max(meter.segment_upper, SHORT_TERM_SEGMENTS)  # highest, then PSR
+    audible &= psr_high > 0
+    best = float(_psr(psr_high, short_fine)[sure].min()) if sure.any() else math.inf
+    del psr_high
+    psr_low = _psr(lowest.copy(), short_fine)
     if sure.any():  # the most likely window, exactly: a far tighter bound than psr_high
         best = min(best, _window_psr(meter, short_fine, lowest, _argmin_where(psr_low, sure)))
-    candidates = audible & (highest > 0) & (psr_low <= best + 1e-9)
+    candidates = audible & (psr_low <= best + 1e-9)
+    del psr_low, sure, audible
     if not candidates.any():
         return None
     # per segment, the lowest sample peak among the candidate windows holding it
@@ -398,6 +411,15 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     with np.errstate(divide="ignore"):
         psr = 20.0 * np.log10(window_peaks[keep].astype(np.float64)) - short_fine[keep]
     return float(psr.min())
+
+
+def _psr(peaks: np.ndarray, short_fine: np.ndarray) -> np.ndarray:
+    """20 log10(peaks) - short_fine, computed in place in ``peaks``."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # silence: -inf - -inf
+        np.log10(peaks, out=peaks)
+        peaks *= 20.0
+        peaks -= short_fine
+    return peaks
 
 
 def _argmin_where(values: np.ndarray, mask: np.ndarray) -> int:
@@ -423,10 +445,9 @@ def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:
     padded = np.full(padded_length, -np.inf, dtype=np.float64)
     padded[: len(values)] = values
     blocks = padded.reshape(-1, width)
-    prefix = np.maximum.accumulate(blocks, axis=1).ravel()
     suffix = np.maximum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-    starts = np.arange(count)
-    return np.maximum(suffix[starts], prefix[starts + width - 1])
+    np.maximum.accumulate(blocks, axis=1, out=blocks)  # the prefix maxima, in place
+    return np.maximum(suffix[:count], padded[width - 1 : width - 1 + count])
 
 
 def integrated_loudness(

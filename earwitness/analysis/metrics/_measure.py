@@ -284,7 +284,7 @@ def measure_file(
 ) -> dict[str, Any]:
     """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
 
-    A file longer than ``block_frames`` (default: 2^21 samples over its channels, see
+    A file longer than ``block_frames`` (default: 2^20 samples over its channels, see
     ``_streaming.block_frames_for``) is measured block by block with the same results,
     so memory does not grow with its length.
     """
