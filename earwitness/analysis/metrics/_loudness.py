@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -386,31 +387,69 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     """
     if len(short_fine) == 0:
         return None
-    audible = short_fine > ABSOLUTE_GATE_LUFS
-    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)
-    sure = audible & (lowest > 0)
-    psr_high = _sliding_max(meter.segment_upper, SHORT_TERM_SEGMENTS)  # highest, then PSR
-    audible &= psr_high > 0
-    best = float(_psr(psr_high, short_fine)[sure].min()) if sure.any() else math.inf
-    del psr_high
-    psr_low = _psr(lowest.copy(), short_fine)
-    if sure.any():  # the most likely window, exactly: a far tighter bound than psr_high
-        best = min(best, _window_psr(meter, short_fine, lowest, _argmin_where(psr_low, sure)))
-    candidates = audible & (psr_low <= best + 1e-9)
-    del psr_low, sure, audible
+    lower, upper = meter.segment_lower, meter.segment_upper
+    best, likeliest, likeliest_low = math.inf, -1, math.inf
+    for first, windows, segments in _window_chunks(len(short_fine)):
+        loudness = short_fine[windows]
+        lowest = _sliding_max(lower[segments], SHORT_TERM_SEGMENTS)
+        sure = (loudness > ABSOLUTE_GATE_LUFS) & (lowest > 0)
+        if not sure.any():
+            continue
+        psr_high = _psr(_sliding_max(upper[segments], SHORT_TERM_SEGMENTS), loudness)
+        best = min(best, float(psr_high[sure].min()))
+        psr_low = _psr(lowest, loudness)
+        index = _argmin_where(psr_low, sure)
+        if psr_low[index] < likeliest_low:
+            likeliest, likeliest_low = first + index, float(psr_low[index])
+    if likeliest >= 0:  # the likeliest window, exactly: a far tighter bound than psr_high
+        best = min(best, _window_psr(meter, short_fine, likeliest))
+    candidates, threshold = _psr_candidates(meter, short_fine, best)
     if not candidates.any():
         return None
-    # per segment, the lowest sample peak among the candidate windows holding it
+    segment_peaks = meter.segment_peaks(threshold)
+    del threshold
+    result = math.inf
+    for _, windows, segments in _window_chunks(len(short_fine)):
+        window_peaks = _sliding_max(segment_peaks[segments], SHORT_TERM_SEGMENTS)
+        keep = candidates[windows] & (window_peaks > 0)
+        if keep.any():
+            with np.errstate(divide="ignore"):
+                psr = 20.0 * np.log10(window_peaks[keep]) - short_fine[windows][keep]
+            result = min(result, float(psr.min()))
+    return result if result < math.inf else None
+
+
+_PSR_CHUNK = 1 << 16  # windows per pass: the PSR search's memory does not grow with length
+
+
+def _window_chunks(count: int) -> Iterator[tuple[int, slice, slice]]:
+    """(first window, its windows, the segments they cover) for chunks of _PSR_CHUNK."""
+    for first in range(0, count, _PSR_CHUNK):
+        last = min(count, first + _PSR_CHUNK)
+        yield first, slice(first, last), slice(first, last + SHORT_TERM_SEGMENTS - 1)
+
+
+def _psr_candidates(
+    meter: Any, short_fine: np.ndarray, best: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The windows whose lowest possible PSR is within ``best``, and per segment the
+    lowest sample peak among the candidate windows holding it (inf: none)."""
+    lower, upper = meter.segment_lower, meter.segment_upper
+    candidates = np.zeros(len(short_fine), dtype=bool)
+    threshold = np.full(len(lower), np.inf)
     edge = np.full(SHORT_TERM_SEGMENTS - 1, -np.inf)
-    window_floor = np.concatenate([edge, -np.where(candidates, lowest, np.inf), edge])
-    segment_peaks = meter.segment_peaks(-_sliding_max(window_floor, SHORT_TERM_SEGMENTS))
-    window_peaks = _sliding_max(segment_peaks, SHORT_TERM_SEGMENTS)
-    keep = candidates & (window_peaks > 0)
-    if not keep.any():
-        return None
-    with np.errstate(divide="ignore"):
-        psr = 20.0 * np.log10(window_peaks[keep].astype(np.float64)) - short_fine[keep]
-    return float(psr.min())
+    for _, windows, segments in _window_chunks(len(short_fine)):
+        loudness = short_fine[windows]
+        lowest = _sliding_max(lower[segments], SHORT_TERM_SEGMENTS)
+        audible = (loudness > ABSOLUTE_GATE_LUFS) & (
+            _sliding_max(upper[segments], SHORT_TERM_SEGMENTS) > 0
+        )
+        chosen = audible & (_psr(lowest.copy(), loudness) <= best + 1e-9)
+        candidates[windows] = chosen
+        floor = np.concatenate([edge, -np.where(chosen, lowest, np.inf), edge])
+        chunk = -_sliding_max(floor, SHORT_TERM_SEGMENTS)
+        np.minimum(threshold[segments], chunk, out=threshold[segments])
+    return candidates, threshold
 
 
 def _psr(peaks: np.ndarray, short_fine: np.ndarray) -> np.ndarray:
@@ -426,13 +465,14 @@ def _argmin_where(values: np.ndarray, mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[np.argmin(values[mask])])
 
 
-def _window_psr(meter: Any, short_fine: np.ndarray, lowest: np.ndarray, window: int) -> float:
+def _window_psr(meter: Any, short_fine: np.ndarray, window: int) -> float:
     """The exact PSR of one 3 s window: only its segments whose bound exceeds its sample
     peak are interpolated (the others cannot raise its true peak)."""
-    threshold = np.full(len(meter.segment_lower), np.inf)
     span = slice(window, window + SHORT_TERM_SEGMENTS)
-    threshold[span] = lowest[window]
-    peak = max(float(meter.segment_peaks(threshold)[span].max()), float(lowest[window]))
+    floor = float(meter.segment_lower[span].max())
+    threshold = np.full(len(meter.segment_lower), np.inf)
+    threshold[span] = floor
+    peak = max(float(meter.segment_peaks(threshold)[span].max()), floor)
     return 20.0 * math.log10(peak) - float(short_fine[window])
 
 
