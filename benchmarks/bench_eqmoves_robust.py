@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import tempfile
@@ -40,7 +41,10 @@ import soundfile as sf
 
 from earwitness.analysis.eqmoves import EqOperation, apply_operations, estimate_moves, to_mono
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
+SHARED = (
+    Path(os.environ.get("EARWITNESS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    / "audio"
+)
 CONDITIONS = ("eq", "limit", "mp3", "48k", "limit-only", "mp3-only", "48k-only")
 
 
