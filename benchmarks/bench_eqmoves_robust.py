@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import tempfile
@@ -40,7 +41,10 @@ import soundfile as sf
 
 from earwitness.analysis.eqmoves import EqOperation, apply_operations, estimate_moves, to_mono
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
+SHARED = (
+    Path(os.environ.get("EARWITNESS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    / "audio"
+)
 CONDITIONS = ("eq", "limit", "mp3", "48k", "limit-only", "mp3-only", "48k-only")
 
 
@@ -118,10 +122,11 @@ def _run(args: list[str]) -> None:
 
 def process(x: np.ndarray, rate: int, condition: str, rng: np.random.Generator) -> tuple:
     kind = condition.removesuffix("-only")
-    if kind == "limit":
-        limit = float(np.abs(x).max() * 10 ** (-rng.uniform(6.0, 10.0) / 20))
+    if kind == "limit":  # at peak 1.0: alimiter refuses limits under 0.0625 (quiet clips)
+        peak = float(np.abs(x).max())
+        limit = float(10 ** (-rng.uniform(6.0, 10.0) / 20))
         args = ["-af", f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false"]
-        return ffmpeg(x, rate, args), rate
+        return ffmpeg(x / peak, rate, args) * peak, rate
     if kind == "mp3":
         quality = int(rng.integers(0, 7))
         return ffmpeg(x, rate, ["-c:a", "libmp3lame", "-q:a", str(quality)], True), rate

@@ -104,8 +104,13 @@ def test_short_signals(frames: int) -> None:
     assert overs == expected_overs
 
 
-def test_min_psr_equals_the_brute_force_value() -> None:
-    """PSR needs each 3 s window's true peak; the pruned windows must not change its minimum."""
+@pytest.mark.parametrize("chunk", [1 << 16, 257])
+def test_min_psr_equals_the_brute_force_value(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PSR needs each 3 s window's true peak; the pruned windows must not change its
+    minimum, whether the windows are searched in one pass or in many short chunks."""
+    from earwitness.analysis.metrics import _loudness
+
+    monkeypatch.setattr(_loudness, "_PSR_CHUNK", chunk)
     rng = np.random.default_rng(7)
     rate, frames = 44100, 44100 * 12
     envelope = np.repeat(rng.uniform(0.02, 0.5, 12 * 20), rate // 20)

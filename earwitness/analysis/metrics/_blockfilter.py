@@ -21,9 +21,9 @@ __all__ = ["BlockFilter"]
 
 _BLOCK = 32  # samples per block, and states per block at every scan level
 _LOOP_BELOW = 48  # scan this few states with a plain loop
-# Samples per product: small enough that OpenBLAS keeps each product on one thread,
-# whose start-up costs more than these products on a busy machine.
-_PIECE = 8192
+# Frames per product; measuring runs BLAS on one thread (``_threads.one_blas_thread``),
+# since on a busy machine OpenBLAS's thread start-up costs more than these products.
+_PIECE = 1 << 15
 
 
 def _state_space(sections: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -98,57 +98,65 @@ class BlockFilter:
         self._inject = (powers[size - 1 :: -1] @ gain)[:size]  # X @ inject: input's end state
         self._levels: list[_ScanLevel] = [_ScanLevel(powers[size])]
         self._transition, self._gain = transition, gain
-        self.state = np.zeros(order)
+        self.state = np.zeros((1, order))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Filter the next stretch of the signal (float64 result), continuing the state."""
-        if len(x) <= _PIECE:
-            return self._filter(x)
-        out = np.empty(len(x))
+        """Filter the next stretch of one signal (float64 result), continuing the state."""
+        return self.channels(x[:, None])[0]
+
+    def channels(self, x: np.ndarray) -> np.ndarray:
+        """Filter the next (frames, channels) stretch, each channel with its own state;
+        the float64 result is shaped (channels, frames)."""
+        if self.state.shape != (x.shape[1], len(self._transition)):
+            self.state = np.zeros((x.shape[1], len(self._transition)))
+        out = np.empty((x.shape[1], len(x)))
         for start in range(0, len(x), _PIECE):
-            out[start : start + _PIECE] = self._filter(x[start : start + _PIECE])
+            out[:, start : start + _PIECE] = self._filter(x[start : start + _PIECE])
         return out
 
     def _filter(self, x: np.ndarray) -> np.ndarray:
-        size, count = _BLOCK, len(x)
+        size, (count, channels) = _BLOCK, x.shape
         blocks = -(-count // size)
-        padded = np.zeros(blocks * size)
-        padded[:count] = x
-        matrix = padded.reshape(blocks, size)
-        starts, final = self._scan(0, matrix @ self._inject, self.state)
+        padded = np.zeros((channels, blocks * size))
+        padded[:, :count] = x.T
+        matrix = padded.reshape(channels * blocks, size)
+        inputs = (matrix @ self._inject).reshape(channels, blocks, -1)
+        starts, final = self._scan(0, inputs, self.state)
         out = matrix @ self._response
-        out += starts @ self._observe
+        out += starts.reshape(channels * blocks, -1) @ self._observe
         if count % size:  # the state after the last real sample, not after the padding
-            final = starts[-1]
-            for value in padded[(blocks - 1) * size : count]:
-                final = self._transition @ final + self._gain * value
+            final = starts[:, -1]
+            for value in padded[:, (blocks - 1) * size : count].T:
+                final = final @ self._transition.T + value[:, None] * self._gain
         self.state = final
-        return out.reshape(-1)[:count]
+        return out.reshape(channels, blocks * size)[:, :count]
 
     def _scan(
         self, level: int, inputs: np.ndarray, first: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """States before each step of z[k+1] = M_level z[k] + inputs[k], and the final state."""
+        """States before each step of z[k+1] = M_level z[k] + inputs[k], and the final state,
+        for every channel: ``inputs`` is (channels, steps, order), ``first`` (channels, order)."""
         while len(self._levels) <= level:
             self._levels.append(_ScanLevel(self._levels[-1].step))
         scan = self._levels[level]
-        count, order = inputs.shape
+        channels, count, order = inputs.shape
         if count <= _LOOP_BELOW:
-            states = np.empty((count, order))
+            states = np.empty((channels, count, order))
             state = first
             for k in range(count):
-                states[k] = state
-                state = scan.transition @ state + inputs[k]
+                states[:, k] = state
+                state = state @ scan.transition.T + inputs[:, k]
             return states, state
         size = _BLOCK
         blocks = -(-count // size)
-        padded = np.zeros((blocks * size, order))
-        padded[:count] = inputs
-        relative = padded.reshape(blocks, size * order) @ scan.within
-        relative = relative.reshape(blocks, size + 1, order)
-        block_starts, _ = self._scan(level + 1, relative[:, size, :], first)
-        states = (block_starts @ scan.carry).reshape(blocks, size, order)
-        states += relative[:, :size, :]
-        states = states.reshape(blocks * size, order)
-        final = scan.transition @ states[count - 1] + inputs[count - 1]
-        return states[:count], final
+        padded = np.zeros((channels, blocks * size, order))
+        padded[:, :count] = inputs
+        relative = padded.reshape(channels * blocks, size * order) @ scan.within
+        relative = relative.reshape(channels, blocks, size + 1, order)
+        block_starts, _ = self._scan(level + 1, relative[:, :, size, :], first)
+        states = block_starts.reshape(channels * blocks, order) @ scan.carry
+        states = states.reshape(channels, blocks, size, order)
+        states += relative[:, :, :size, :]
+        states = states.reshape(channels, blocks * size, order)
+        final = states[:, count - 1] @ scan.transition.T + inputs[:, count - 1]
+        return states[:, :count], final

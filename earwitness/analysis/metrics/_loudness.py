@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,8 @@ class EnergyMeter:
         self._used = int(self.bounds[-1]) if len(self.bounds) >= 2 else 0
         sections = np.hstack(k_weighting_coefficients(sample_rate))
         self._weights = weights
-        self._filters = {c: BlockFilter(sections) for c in range(len(weights)) if weights[c] > 0}
+        self._channels = [c for c in range(len(weights)) if weights[c] > 0]
+        self._filter = BlockFilter(sections)  # every used channel, each with its own state
         self._received, self._done, self._running = 0, 0, 0.0
         self._pending: list[np.ndarray] = []
 
@@ -147,11 +149,10 @@ class EnergyMeter:
     def _chunk(self, chunk: np.ndarray) -> None:
         start, bounds = self._done, self.bounds
         stop = start + len(chunk)
-        power = np.zeros(len(chunk))
-        for channel, k_filter in self._filters.items():
-            filtered = k_filter(chunk[:, channel])
-            filtered *= filtered
-            power += self._weights[channel] * filtered
+        used = self._channels
+        filtered = self._filter.channels(chunk if len(used) == chunk.shape[1] else chunk[:, used])
+        filtered *= filtered
+        power = self._weights[used] @ filtered
         running_sum = np.cumsum(power)
         running_sum += self._running
         first = np.searchsorted(bounds, start + 1, side="left")
@@ -178,15 +179,25 @@ def segment_energies(
 def _window_loudness(
     energies: np.ndarray, bounds: np.ndarray, width: int, hop: int = 1
 ) -> np.ndarray:
-    """Loudness (LUFS) of windows of ``width`` segments, advancing by ``hop`` segments."""
+    """Loudness (LUFS) of windows of ``width`` segments, advancing by ``hop`` segments.
+
+    Built in place from strided slices (no index arrays): on long files these series are
+    what memory grows with.
+    """
     if len(energies) < width:
         return np.zeros(0)
-    cumulative = np.concatenate([[0.0], np.cumsum(energies)])
-    ends = np.arange(width, len(energies) + 1, hop)
-    energy = cumulative[ends] - cumulative[ends - width]
-    mean_square = np.maximum(energy, 0.0) / (bounds[ends] - bounds[ends - width])
+    cumulative = np.empty(len(energies) + 1)
+    cumulative[0] = 0.0
+    np.cumsum(energies, out=cumulative[1:])
+    energy = cumulative[width::hop] - cumulative[: len(cumulative) - width : hop]
+    del cumulative
+    np.maximum(energy, 0.0, out=energy)
+    energy /= bounds[width::hop] - bounds[: len(bounds) - width : hop]
     with np.errstate(divide="ignore"):
-        return _OFFSET + 10.0 * np.log10(mean_square)
+        np.log10(energy, out=energy)
+    energy *= 10.0
+    energy += _OFFSET
+    return energy
 
 
 def _power(lufs: np.ndarray) -> np.ndarray:
@@ -301,9 +312,11 @@ def loudness_from(
     ``segment_peaks(threshold)`` as :class:`TruePeakMeter`.
     """
     momentary_fine = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS)
+    momentary_max = _finite(float(momentary_fine.max())) if len(momentary_fine) else None
+    momentary = momentary_fine[::BLOCK_HOP_SEGMENTS].copy()  # not a view holding every value
+    del momentary_fine
     short_fine = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS)
-    momentary = momentary_fine[::BLOCK_HOP_SEGMENTS]
-    short_term = short_fine[::BLOCK_HOP_SEGMENTS]
+    short_term = short_fine[::BLOCK_HOP_SEGMENTS].copy()
     integrated = gated_integrated(momentary)
     lra = lra_from_short_term(short_term, lra_convention)
     sample_peak, clipped = meter.sample_peak, meter.clipped
@@ -312,7 +325,7 @@ def loudness_from(
     channel_peaks = getattr(meter, "channel_peaks", ())
     return LoudnessResult(
         integrated_lufs=integrated,
-        momentary_max_lufs=_finite(float(momentary_fine.max())) if len(momentary_fine) else None,
+        momentary_max_lufs=momentary_max,
         short_term_max_lufs=_finite(float(short_fine.max())) if len(short_fine) else None,
         lra_lu=lra[0] if lra else None,
         lra_low_lufs=lra[1] if lra else None,
@@ -374,28 +387,93 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     """
     if len(short_fine) == 0:
         return None
-    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)
-    highest = _sliding_max(meter.segment_upper, SHORT_TERM_SEGMENTS)
-    audible = short_fine > ABSOLUTE_GATE_LUFS
-    with np.errstate(divide="ignore", invalid="ignore"):
-        psr_low = 20.0 * np.log10(lowest) - short_fine
-        psr_high = 20.0 * np.log10(highest) - short_fine
-    sure = audible & (lowest > 0)
-    best = float(psr_high[sure].min()) if sure.any() else math.inf
-    candidates = audible & (highest > 0) & (psr_low <= best + 1e-9)
+    lower, upper = meter.segment_lower, meter.segment_upper
+    best, likeliest, likeliest_low = math.inf, -1, math.inf
+    for first, windows, segments in _window_chunks(len(short_fine)):
+        loudness = short_fine[windows]
+        lowest = _sliding_max(lower[segments], SHORT_TERM_SEGMENTS)
+        sure = (loudness > ABSOLUTE_GATE_LUFS) & (lowest > 0)
+        if not sure.any():
+            continue
+        psr_high = _psr(_sliding_max(upper[segments], SHORT_TERM_SEGMENTS), loudness)
+        best = min(best, float(psr_high[sure].min()))
+        psr_low = _psr(lowest, loudness)
+        index = _argmin_where(psr_low, sure)
+        if psr_low[index] < likeliest_low:
+            likeliest, likeliest_low = first + index, float(psr_low[index])
+    if likeliest >= 0:  # the likeliest window, exactly: a far tighter bound than psr_high
+        best = min(best, _window_psr(meter, short_fine, likeliest))
+    candidates, threshold = _psr_candidates(meter, short_fine, best)
     if not candidates.any():
         return None
-    # per segment, the lowest sample peak among the candidate windows holding it
+    segment_peaks = meter.segment_peaks(threshold)
+    del threshold
+    result = math.inf
+    for _, windows, segments in _window_chunks(len(short_fine)):
+        window_peaks = _sliding_max(segment_peaks[segments], SHORT_TERM_SEGMENTS)
+        keep = candidates[windows] & (window_peaks > 0)
+        if keep.any():
+            with np.errstate(divide="ignore"):
+                psr = 20.0 * np.log10(window_peaks[keep]) - short_fine[windows][keep]
+            result = min(result, float(psr.min()))
+    return result if result < math.inf else None
+
+
+_PSR_CHUNK = 1 << 16  # windows per pass: the PSR search's memory does not grow with length
+
+
+def _window_chunks(count: int) -> Iterator[tuple[int, slice, slice]]:
+    """(first window, its windows, the segments they cover) for chunks of _PSR_CHUNK."""
+    for first in range(0, count, _PSR_CHUNK):
+        last = min(count, first + _PSR_CHUNK)
+        yield first, slice(first, last), slice(first, last + SHORT_TERM_SEGMENTS - 1)
+
+
+def _psr_candidates(
+    meter: Any, short_fine: np.ndarray, best: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The windows whose lowest possible PSR is within ``best``, and per segment the
+    lowest sample peak among the candidate windows holding it (inf: none)."""
+    lower, upper = meter.segment_lower, meter.segment_upper
+    candidates = np.zeros(len(short_fine), dtype=bool)
+    threshold = np.full(len(lower), np.inf)
     edge = np.full(SHORT_TERM_SEGMENTS - 1, -np.inf)
-    window_floor = np.concatenate([edge, -np.where(candidates, lowest, np.inf), edge])
-    segment_peaks = meter.segment_peaks(-_sliding_max(window_floor, SHORT_TERM_SEGMENTS))
-    window_peaks = _sliding_max(segment_peaks, SHORT_TERM_SEGMENTS)
-    keep = candidates & (window_peaks > 0)
-    if not keep.any():
-        return None
-    with np.errstate(divide="ignore"):
-        psr = 20.0 * np.log10(window_peaks[keep].astype(np.float64)) - short_fine[keep]
-    return float(psr.min())
+    for _, windows, segments in _window_chunks(len(short_fine)):
+        loudness = short_fine[windows]
+        lowest = _sliding_max(lower[segments], SHORT_TERM_SEGMENTS)
+        audible = (loudness > ABSOLUTE_GATE_LUFS) & (
+            _sliding_max(upper[segments], SHORT_TERM_SEGMENTS) > 0
+        )
+        chosen = audible & (_psr(lowest.copy(), loudness) <= best + 1e-9)
+        candidates[windows] = chosen
+        floor = np.concatenate([edge, -np.where(chosen, lowest, np.inf), edge])
+        chunk = -_sliding_max(floor, SHORT_TERM_SEGMENTS)
+        np.minimum(threshold[segments], chunk, out=threshold[segments])
+    return candidates, threshold
+
+
+def _psr(peaks: np.ndarray, short_fine: np.ndarray) -> np.ndarray:
+    """20 log10(peaks) - short_fine, computed in place in ``peaks``."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # silence: -inf - -inf
+        np.log10(peaks, out=peaks)
+        peaks *= 20.0
+        peaks -= short_fine
+    return peaks
+
+
+def _argmin_where(values: np.ndarray, mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[np.argmin(values[mask])])
+
+
+def _window_psr(meter: Any, short_fine: np.ndarray, window: int) -> float:
+    """The exact PSR of one 3 s window: only its segments whose bound exceeds its sample
+    peak are interpolated (the others cannot raise its true peak)."""
+    span = slice(window, window + SHORT_TERM_SEGMENTS)
+    floor = float(meter.segment_lower[span].max())
+    threshold = np.full(len(meter.segment_lower), np.inf)
+    threshold[span] = floor
+    peak = max(float(meter.segment_peaks(threshold)[span].max()), floor)
+    return 20.0 * math.log10(peak) - float(short_fine[window])
 
 
 def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:
@@ -407,10 +485,9 @@ def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:
     padded = np.full(padded_length, -np.inf, dtype=np.float64)
     padded[: len(values)] = values
     blocks = padded.reshape(-1, width)
-    prefix = np.maximum.accumulate(blocks, axis=1).ravel()
     suffix = np.maximum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-    starts = np.arange(count)
-    return np.maximum(suffix[starts], prefix[starts + width - 1])
+    np.maximum.accumulate(blocks, axis=1, out=blocks)  # the prefix maxima, in place
+    return np.maximum(suffix[:count], padded[width - 1 : width - 1 + count])
 
 
 def integrated_loudness(

@@ -284,30 +284,37 @@ def measure_file(
 ) -> dict[str, Any]:
     """Read and measure one file; ``full=False`` keeps only METRIC_KEYS.
 
-    A file longer than ``block_frames`` (default: 2^21 samples over its channels, see
+    A file longer than ``block_frames`` (default: 2^20 samples over its channels, see
     ``_streaming.block_frames_for``) is measured block by block with the same results,
     so memory does not grow with its length.
     """
-    from earwitness.analysis.metrics import _streaming
+    from earwitness.analysis.metrics._threads import one_blas_thread
 
     _check_convention(lra_convention)
-    info = audio_info(path)
-    block = block_frames or _streaming.block_frames_for(info.channels)
     options: dict[str, Any] = {
         "lra_convention": lra_convention, "dual_mono": dual_mono,
         "psr_distribution": psr_distribution, "series": series,
     }  # fmt: skip
-    if info.frames <= block and (info.decoder == "soundfile" or info.length_exact):
-        metrics = measure_audio(read_audio(path), **options)
-    else:
-        with decoded_to_disk(info) as decoded:  # compressed: decoded once, then read back
-            if decoded.frames <= block:
-                metrics = measure_audio(_read_decoded(decoded), **options)
-            else:
-                metrics = _measure_streamed(decoded, block, **options)
+    with one_blas_thread():
+        metrics = _measure_path(path, block_frames, options)
     if full:
         return metrics
     return {key: metrics[key] for key in (*METRIC_KEYS, "loudness_series") if key in metrics}
+
+
+def _measure_path(
+    path: str | Path, block_frames: int | None, options: dict[str, Any]
+) -> dict[str, Any]:
+    from earwitness.analysis.metrics import _streaming
+
+    info = audio_info(path)
+    block = block_frames or _streaming.block_frames_for(info.channels)
+    if info.frames <= block and (info.decoder == "soundfile" or info.length_exact):
+        return measure_audio(read_audio(path), **options)
+    with decoded_to_disk(info) as decoded:  # compressed: decoded once, then read back
+        if decoded.frames <= block:
+            return measure_audio(_read_decoded(decoded), **options)
+        return _measure_streamed(decoded, block, **options)
 
 
 def _read_decoded(info: AudioInfo) -> AudioData:

@@ -32,10 +32,11 @@ from earwitness.analysis.metrics._truepeak import HISTORY, LOOKAHEAD, TruePeakMe
 
 __all__ = ["BLOCK_FRAMES", "BLOCK_SAMPLES", "block_frames_for", "measure_streamed"]
 
-# 8 MiB of float32 per block: 2^20 frames of stereo (about 24 s at 44.1 kHz). Smaller
-# blocks bound memory (the float64 K-filter output and the spectral frames grow with
-# the block) and reuse freed pages; larger ones saved nothing measurable.
-BLOCK_SAMPLES = 1 << 21
+# 4 MiB of float32 per block: 2^19 frames of stereo (about 12 s at 44.1 kHz). Every
+# measure holds a few copies of the block at once, in two threads, so peak memory
+# grows with it (180 s stereo: 123 MiB with 8 MiB blocks, 91 MiB with 4 MiB); larger
+# blocks saved no measurable time.
+BLOCK_SAMPLES = 1 << 20
 BLOCK_FRAMES = BLOCK_SAMPLES // 2
 
 
@@ -45,6 +46,7 @@ def block_frames_for(channels: int) -> int:
 
 
 _CREST_CHUNK = 1 << 16
+_REREAD_GAP = 50  # segments: a gap this short is read through rather than sought over
 _STEREO_BLOCK_S = 0.4
 
 
@@ -62,8 +64,8 @@ class _Frames:
         self.totals = np.zeros((2 if mode == "midside" else 1, sp.FRAME // 2 + 1))
         self.received = 0
         self.window = np.hanning(sp.FRAME + 1)[:-1].astype(np.float32)
-        if mode == "midside":
-            self.window = (0.5 * np.hanning(sp.FRAME + 1)[:-1]).astype(np.float32)
+        rows = sp._BATCH if mode == "midside" else 0
+        self.work = np.empty((rows, sp.FRAME), dtype=np.float32)
 
     def feed(self, x: np.ndarray, final: bool = False) -> None:
         self.received += len(x)
@@ -86,14 +88,9 @@ class _Frames:
             sliding_window_view(x[:, c], sp.FRAME)[:: sp.HOP][:count] for c in range(x.shape[1])
         ]
         if self.mode == "midside":
-            signals = [views[0] + views[1], views[0] - views[1]]
+            self.totals += sp.mid_side_power(views[0], views[1], self.work)
         else:
-            signals = [views[0] * self.window]
-        for row, framed in enumerate(signals):
-            if self.mode == "midside":
-                framed *= self.window
-            spectra = sp.rfft(framed)
-            self.totals[row] += (spectra.real**2 + spectra.imag**2).sum(axis=0, dtype=np.float64)
+            self.totals[0] += sp.power_sum(views[0] * self.window)
         self.frames += count
 
     def spectra(self, rate: float) -> list[sp.Spectrum]:
@@ -158,8 +155,9 @@ class _StreamedPeaks:
         self.handle, self.bounds, self.frames = handle, bounds, frames
         self.sample_peak, self.clipped, self.peak, self.overs = 0.0, 0, 0.0, 0
         self.channel_peaks: np.ndarray = np.zeros(0)
-        self.lower: list[np.ndarray] = []
-        self.upper: list[np.ndarray] = []
+        # 16 bytes per 10 ms segment, filled block by block (no list to concatenate)
+        self.segment_lower = np.zeros(max(len(bounds) - 1, 0))
+        self.segment_upper = np.zeros(max(len(bounds) - 1, 0))
         self.blocks: list[tuple[int, int]] = []  # segment ranges
 
     def meter(self, x: np.ndarray, first: int, last: int, offset: int) -> TruePeakMeter:
@@ -182,30 +180,38 @@ class _StreamedPeaks:
         self.overs += overs
         self.sample_peak = max(self.sample_peak, meter.sample_peak)
         self.clipped += meter.clipped
-        self.lower.append(meter.segment_lower)
-        self.upper.append(meter.segment_upper)
+        self.segment_lower[first:last] = meter.segment_lower
+        self.segment_upper[first:last] = meter.segment_upper
         self.blocks.append((first, last))
-
-    def finish(self) -> None:
-        self.segment_lower = np.concatenate(self.lower) if self.lower else np.zeros(0)
-        self.segment_upper = np.concatenate(self.upper) if self.upper else np.zeros(0)
-        self.lower, self.upper = [], []  # 16 bytes per 10 ms segment, not kept twice
 
     def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
         """As TruePeakMeter.segment_peaks, re-reading only the blocks that need it."""
         result = self.segment_lower.copy()
-        for first, last in self.blocks:
-            wanted = self.segment_upper[first:last] > threshold[first:last]
-            if not wanted.any():
+        for first, last in self.blocks:  # block by block, so no read is larger than a block
+            wanted = first + np.flatnonzero(self.segment_upper[first:last] > threshold[first:last])
+            if len(wanted) == 0:
                 continue
-            offset = max(0, int(self.bounds[first]) - HISTORY)
-            is_last = last == len(self.bounds) - 1
-            stop = self.frames if is_last else min(self.frames, int(self.bounds[last]) + LOOKAHEAD)
-            self.handle.seek(offset)
-            x = self.handle.read(stop - offset, dtype="float32", always_2d=True)
-            meter = self.meter(x, first, last, offset)
-            result[first:last] = meter.segment_peaks(threshold[first:last])
+            # runs of wanted segments, gaps under _REREAD_GAP read through
+            starts = np.concatenate([[0], np.flatnonzero(np.diff(wanted) > _REREAD_GAP) + 1])
+            stops = np.concatenate([starts[1:], [len(wanted)]])
+            for lo, hi in zip(wanted[starts], wanted[stops - 1] + 1, strict=True):
+                self._reread(int(lo), int(hi), threshold, result)
         return result
+
+    def _reread(self, first: int, last: int, threshold: np.ndarray, result: np.ndarray) -> None:
+        """Interpolate segments first..last-1 from a fresh read of their samples."""
+        offset = max(0, int(self.bounds[first]) - HISTORY)
+        is_last = last == len(self.bounds) - 1
+        stop = self.frames if is_last else min(self.frames, int(self.bounds[last]) + LOOKAHEAD)
+        self.handle.seek(offset)
+        x = self.handle.read(stop - offset, dtype="float32", always_2d=True)
+        meter = self.meter(x, first, last, offset)
+        result[first:last] = meter.segment_peaks(threshold[first:last])
+
+
+def _columns(block: np.ndarray, pair: tuple[int, int]) -> np.ndarray:
+    """The pair's two columns; the block itself (no copy) when it is just that pair."""
+    return block if pair == (0, 1) and block.shape[1] == 2 else block[:, list(pair)]
 
 
 def _feed_spectra(
@@ -217,7 +223,7 @@ def _feed_spectra(
 ) -> None:
     """The spectral part of one block (run beside the loudness and peak part)."""
     if pair is not None and midside is not None:
-        midside.feed(block[:, list(pair)], final)
+        midside.feed(_columns(block, pair), final)
     for channel, frames in mono.items():
         frames.feed(block[:, channel : channel + 1], final)
 
@@ -262,7 +268,7 @@ def measure_streamed(
             dr.feed(block)
             clips.feed(block)
             if pair is not None and stereo is not None:
-                stereo.feed(block[:, list(pair)])
+                stereo.feed(_columns(block, pair))
             carry = np.concatenate([carry, block]) if len(carry) else block
             # the segments whose samples and 5 following samples have arrived
             last = (
@@ -280,10 +286,10 @@ def measure_streamed(
         if pending is not None:
             pending.result()
         check_complete(handle, position, info)
-        peaks.finish()
-        peak = peaks.peak
+        energies = energy.energies
+        del energy  # its running sums: 8 bytes per 10 ms segment
         level = loudness_from(
-            energy.energies, bounds, peaks, peak, peaks.overs, lra_convention,
+            energies, bounds, peaks, peaks.peak, peaks.overs, lra_convention,
             psr_distribution=psr_distribution,
         )  # fmt: skip
     spectra = {c: f.spectra(info.sample_rate)[0] for c, f in mono.items()}
