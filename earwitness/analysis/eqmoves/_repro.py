@@ -148,6 +148,8 @@ def _features(
     """Features of every clip that can be read; a file that cannot is passed to ``on_skip``
     with the reason and left out, so one bad file does not end a long run. With a Dask
     scheduler and client, one task per clip on its workers (which read the files by path)."""
+    if not paths:
+        return []
     if dask is not None:
         return _features_on_dask(paths, sets, config, label, on_skip, dask)
     results: list[_ClipFeatures | None] = [None] * len(paths)
