@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from earwitness.clikit import CliEnv, emit, pass_env, report_options
-from earwitness.errors import EarwitnessError
+from earwitness.clikit import CliEnv, emit, pass_env, report_options, scheduler_option
+from earwitness.errors import EarwitnessError, StudyNotFoundError
+
+if TYPE_CHECKING:
+    from earwitness.partitions import Scheduler
 
 __all__ = ["audio"]
 
@@ -68,7 +71,13 @@ def add(
 @click.option(
     "--full", is_flag=True, help="Also show the extended measures (PSR, overs, band widths...)."
 )
-@click.option("--workers", type=int, help="Processes (default: all cores, at most one per file).")
+@click.option(
+    "--workers",
+    type=int,
+    help="Processes of this command when it runs without a Dask scheduler (default: all "
+    "cores, at most one per file).",
+)
+@scheduler_option
 @click.option(
     "--lra",
     "lra_convention",
@@ -105,6 +114,7 @@ def measure(
     files: tuple[Path, ...],
     full: bool,
     workers: int | None,
+    scheduler: str | None,
     keep_going: bool,
     lra_convention: str,
     dual_mono: bool,
@@ -117,13 +127,19 @@ def measure(
     """Measure FILEs; with no FILE, measure every not-yet-measured file of the study."""
     options = {"full": full, "lra_convention": lra_convention, "dual_mono": dual_mono,
                "psr_distribution": psr_distribution, "series": series}  # fmt: skip
+    from earwitness.analysis.metrics._batch import check_workers
+
+    where = _where(env, scheduler, files)
+    check_workers(workers, where)
     if files:
-        _measure_files(files, options, workers, keep_going, as_json, as_csv, out)
+        _measure_files(files, options, (workers, where), keep_going, as_json, as_csv, out)
         return
     from earwitness.analysis.metrics._study import measure_pending
 
     with env.store() as store:
-        pending = measure_pending(store, env.study, workers=workers, options=options)
+        pending = measure_pending(
+            store, env.study, workers=workers, options=options, scheduler=where
+        )
         reports = [_clean(r) for r in pending]
     if not reports:
         click.echo("Every audio file of the study is measured.", err=True)
@@ -138,10 +154,23 @@ def measure(
     _exit_if_failed(failed, len(reports))
 
 
+def _where(env: CliEnv, option: str | None, files: tuple[Path, ...]) -> Scheduler:
+    """``--scheduler``, else the study's setting; measuring FILEs needs no study, so
+    outside one only the option and EARWITNESS_SCHEDULER count."""
+    from earwitness.partitions import resolve_scheduler
+
+    try:
+        return env.scheduler(option)
+    except StudyNotFoundError:
+        if not files:
+            raise
+        return resolve_scheduler(option)
+
+
 def _measure_files(
     files: tuple[Path, ...],
     options: dict[str, Any],
-    workers: int | None,
+    where: tuple[int | None, Scheduler],
     keep_going: bool,
     as_json: bool,
     as_csv: bool,
@@ -151,7 +180,10 @@ def _measure_files(
     from earwitness.analysis.metrics._batch import measure_files
 
     full = bool(options["full"])
-    outcomes = measure_files(files, workers=workers, options=options, keep_going=keep_going)
+    workers, scheduler = where
+    outcomes = measure_files(
+        files, workers=workers, options=options, keep_going=keep_going, scheduler=scheduler
+    )
     reports: list[dict[str, Any]] = []
     for outcome in outcomes:
         for warning in outcome.get("warnings", []):

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from earwitness.clikit import emit
+from earwitness.clikit import emit, scheduler_option
 from earwitness.errors import BadInputError, EarwitnessError
 
 __all__ = ["repro"]
@@ -100,8 +100,10 @@ def _say_skipped(path: Path, reason: str) -> None:
     type=click.IntRange(min=1),
     default=2,
     show_default=True,
-    help="Processes for equalising and measuring clips; CatBoost threads.",
+    help="CatBoost threads; also the processes for equalising and measuring clips when "
+    "there is no Dask scheduler.",
 )
+@scheduler_option
 @click.option(
     "--iterations",
     type=click.IntRange(min=1),
@@ -130,6 +132,7 @@ def shtern2018(
     out_dir: Path,
     other_genres: Path | None,
     workers: int,
+    scheduler: str | None,
     iterations: int | None,
     border_count: int | None,
     no_free: bool,
@@ -140,6 +143,7 @@ def shtern2018(
 ) -> None:
     """Shtern, Casas & Tzerpos 2018 (EQ moves between masters): Tables 1-3, both methods."""
     from earwitness.analysis.eqmoves._repro import ReproConfig, run_shtern2018
+    from earwitness.partitions import resolve_scheduler
 
     try:
         import catboost  # noqa: F401
@@ -169,7 +173,13 @@ def shtern2018(
             workers=workers,
             free_decoder=not no_free,
         )
-    rows = run_shtern2018(config, out_dir, _other_genres(other_genres), on_skip=_say_skipped)
+    rows = run_shtern2018(
+        config,
+        out_dir,
+        _other_genres(other_genres),
+        on_skip=_say_skipped,
+        scheduler=resolve_scheduler(scheduler),
+    )
     if as_json:
         emit({"config": config.__dict__, "rows": rows}, as_json=True, out=report)
     elif as_csv:

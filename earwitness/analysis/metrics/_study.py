@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -27,6 +28,9 @@ from earwitness.progress import ProgressReporter
 from earwitness.store import Store
 from earwitness.store import schema as s
 from earwitness.study import Study
+
+if TYPE_CHECKING:
+    from earwitness.partitions import Scheduler
 
 __all__ = [
     "VersionSpec",
@@ -214,12 +218,16 @@ def measure_pending(
     *,
     workers: int | None = None,
     options: dict[str, Any] | None = None,
+    scheduler: Scheduler | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Measure every registered file without current metrics, in parallel processes.
+    """Measure every registered file without current metrics, in parallel processes or
+    on a Dask scheduler (:func:`measure_files`).
 
     Metrics are cached by file (sha256): a file measured once is not measured again. A
     file that cannot be measured yields ``{"sha256", "path", "error"}``, stores nothing
-    (so the next run tries it again) and does not stop the others.
+    (so the next run tries it again) and does not stop the others. Only this process
+    writes, one file per transaction replacing that file's rows, so a rerun after a
+    killed command measures what is left and ends with the rows of an uninterrupted run.
     """
     with store.connect() as connection:
         pending = _pending(connection)
@@ -227,13 +235,17 @@ def measure_pending(
         return
     paths = [str(resolve_path(study, path)) for _, path, _ in pending]
     options = {**(options or {}), "full": True, "series": False}  # series are not stored
-    outcomes = measure_files(paths, workers=workers, options=options)
-    with ProgressReporter("Measuring audio", total=len(pending)) as progress:
+    outcomes = measure_files(paths, workers=workers, options=options, scheduler=scheduler)
+    on_dask = scheduler is not None and scheduler.distributed  # then Dask's step reports
+    with contextlib.ExitStack() as stack:
+        reporter = None if on_dask else ProgressReporter("Measuring audio", len(pending))
+        progress = stack.enter_context(reporter) if reporter else None
         for (file_id, path, digest), outcome in zip(pending, outcomes, strict=True):
             outcome.pop("file")
             if "error" not in outcome:
                 store_metrics(store, file_id, outcome)
-            progress.advance()
+            if progress is not None:
+                progress.advance()
             yield {"sha256": digest, "path": path, **outcome}
 
 
