@@ -156,7 +156,7 @@ def test_a_driver_killed_mid_embedding_then_rerun_leaves_the_uninterrupted_rows(
 # --- topics: fitted on a sample, the rest assigned in partitions --------------------------
 
 TOPIC_POSTS = 300
-TOPIC_PARAMS = TopicParams(sample_size=150, partition_size=50)  # 3 partitions of 50
+TOPIC_PARAMS = TopicParams(sample_size=150, partition_size=10)  # 15 partitions of 10
 
 
 @pytest.fixture(scope="module")
