@@ -21,18 +21,29 @@ import sqlalchemy as sa
 
 from earwitness.code.assist import _topics
 from earwitness.code.assist._embeddings import (
+    PACKAGED_MODEL_SHA256,
     Embedder,
+    EncodeTask,
     array_vectors,
+    encode_partition,
     model_loads,
+    resolve_model,
     vector_array,
 )
 from earwitness.code.assist._topics import TopicParams, discover_topics
-from earwitness.partitions import Scheduler, parse_scheduler, scheduler_client
+from earwitness.errors import EarwitnessError
+from earwitness.partitions import (
+    Scheduler,
+    from_parquet,
+    parse_scheduler,
+    scheduler_client,
+    to_parquet,
+)
 from earwitness.privacy import sha256_text
 from earwitness.store.schema import embeddings, topic_segments, topics
 from earwitness.study import Study, init_study
 from tests.code import assist_synth as synth
-from tests.helpers import dask_scheduler
+from tests.helpers import dask_scheduler, invoke_cli
 
 TOLERANCE = 1e-5  # largest difference of one vector component between schedulers
 TEXTS = [f"{post.text} (synthetic {i})" for i, post in enumerate(synth.posts(48, seed=26))]
@@ -45,6 +56,31 @@ def test_vectors_cross_as_fixed_size_binary_unchanged() -> None:
     column = vector_array(vectors)
     assert column.type.byte_width == 384 * 4
     np.testing.assert_array_equal(array_vectors(column.slice(1, 3)), vectors[1:4])
+
+
+def _task(location: str, sha256: str) -> EncodeTask:
+    texts = to_parquet([{"text_sha256": sha256_text("x"), "text": "x"}])
+    return EncodeTask(location, sha256, "cpu", 64, True, texts)
+
+
+def test_a_worker_refuses_weights_that_are_not_the_ones_the_study_resolved(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "model.safetensors").write_bytes(b"other weights")
+    with pytest.raises(EarwitnessError, match="sha256") as caught:
+        encode_partition(_task(str(tmp_path), PACKAGED_MODEL_SHA256))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_worker_uses_its_own_packaged_copy_when_the_drivers_path_is_not_there() -> None:
+    _, vectors = _read(encode_partition(_task("/elsewhere/model", PACKAGED_MODEL_SHA256)))
+    assert vectors.shape == (1, 384)
+    assert model_loads().get(resolve_model().location, 0) >= 1
+
+
+def _read(data: bytes) -> tuple[list[str], np.ndarray]:
+    table = from_parquet(data)
+    return table.column("text_sha256").to_pylist(), array_vectors(table.column("vector"))
 
 
 def _embed(
@@ -195,11 +231,28 @@ def _run_topics(study: Study, scheduler: Scheduler, client: Any = None) -> dict[
         return _topic_rows(study, discover_topics(store, embedder, params=TOPIC_PARAMS))
 
 
+@pytest.mark.slow
 def test_the_sampled_run_assigns_every_segment_once(topic_study: tuple[Study, Any]) -> None:
     _, rows = topic_study
+    _assigned_once(rows)
+
+
+def _assigned_once(rows: dict[str, Any]) -> None:
     assert len(rows["members"]) == TOPIC_POSTS
     assert len({segment for segment, _ in rows["members"]}) == TOPIC_POSTS
     assert -1 not in {topic for _, topic in rows["members"]}
+
+
+@pytest.mark.slow
+def test_without_zero_shot_the_predicted_outliers_are_reassigned_too(
+    topic_study: tuple[Study, Any],
+) -> None:
+    study, _ = topic_study
+    with study.open_store() as store:
+        run_id = discover_topics(
+            store, Embedder.for_study(study, store), params=TOPIC_PARAMS, zeroshot=False
+        )
+    _assigned_once(_topic_rows(study, run_id))
 
 
 @pytest.mark.slow
@@ -228,3 +281,13 @@ def test_topics_on_a_separately_started_scheduler_match_this_process(
     study, expected = topic_study
     with dask_scheduler(workers=1) as address:
         assert _run_topics(study, parse_scheduler(address)) == expected
+
+
+@pytest.mark.parametrize("command", [["suggest"], ["topics"]])
+def test_a_bad_scheduler_on_the_command_line_is_one_clear_line(
+    study: Study, command: list[str]
+) -> None:
+    result = invoke_cli("--study", str(study.root), "code", *command, "--scheduler", "slurm")
+    assert result.code != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--scheduler" in lines[0] and "slurm" in lines[0]

@@ -219,6 +219,15 @@ class EncodeTask:
     encoder: Encoder | None = None  # a replacement for the model (tests), picklable
 
 
+def _local_copy(location: str, sha256: str) -> str:
+    """The packaged model where this worker's environment installed it, when that is not
+    the driver's path (the weights' sha256 is checked either way)."""
+    if sha256 != PACKAGED_MODEL_SHA256 or Path(location).is_dir():
+        return location
+    packaged = _packaged_model_dir()
+    return str(packaged) if packaged is not None else location
+
+
 def encode_partition(task: EncodeTask) -> bytes:
     """Encode a partition's texts; Parquet of ``text_sha256`` and ``vector`` (fixed-size
     binary, little-endian float32, L2-normalised)."""
@@ -228,7 +237,8 @@ def encode_partition(task: EncodeTask) -> bytes:
         vectors = np.asarray(task.encoder(texts), dtype=np.float32)
     else:
         device = task.device or pick_device()
-        model = load_model(task.location, device, task.sha256, task.offline)
+        location = _local_copy(task.location, task.sha256)
+        model = load_model(location, device, task.sha256, task.offline)
         vectors = _model_encode(model, texts, task.batch_size)
     return to_parquet(
         pa.table(

@@ -241,12 +241,21 @@ def assign_partition(part: tuple[Any, bytes]) -> bytes:
     model, data = part
     table = from_parquet(data)
     vectors = array_vectors(table.column("vector"))
-    docs = [""] * len(vectors)
-    assigned, _ = model.transform(docs, embeddings=vectors)
-    if -1 in assigned:
-        assigned = model.reduce_outliers(docs, assigned, strategy="embeddings", embeddings=vectors)
-    topics = pa.array(np.asarray(assigned, dtype=np.int64))
+    assigned, _ = model.transform([""] * len(vectors), embeddings=vectors)
+    topics = pa.array(_without_outliers(model, np.asarray(assigned, dtype=np.int64), vectors))
     return to_parquet(pa.table({"index": table.column("index"), "topic": topics}))
+
+
+def _without_outliers(model: Any, assigned: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Outliers moved to the topic whose embedding is most similar, as the fit's
+    ``reduce_outliers(strategy="embeddings")`` does (which refuses a model fitted without
+    outliers, though HDBSCAN's predictions can still have some)."""
+    outliers = np.flatnonzero(assigned == -1)
+    if len(outliers):
+        topic_vectors = np.asarray(model.topic_embeddings_)[model._outliers :]
+        topic_vectors = topic_vectors / np.linalg.norm(topic_vectors, axis=1, keepdims=True)
+        assigned[outliers] = (vectors[outliers] @ topic_vectors.T).argmax(axis=1)
+    return assigned
 
 
 def _zeroshot_codes(model: Any, code_list: Sequence[CodeInfo]) -> dict[int, int]:
