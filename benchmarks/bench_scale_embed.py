@@ -52,9 +52,10 @@ def noop(partition: int) -> int:
 
 
 def warm(location: str, sha256: str) -> None:
+    """Load the model on a worker as its partitions will (offline), before the timing."""
     from earwitness.code.assist._embeddings import load_model
 
-    load_model(location, "cpu", sha256)
+    load_model(location, "cpu", sha256, True)
 
 
 def cpu_seconds() -> float:
