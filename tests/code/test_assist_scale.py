@@ -40,7 +40,7 @@ from earwitness.partitions import (
     to_parquet,
 )
 from earwitness.privacy import sha256_text
-from earwitness.store.schema import embeddings, topic_segments, topics
+from earwitness.store.schema import embeddings, topic_runs, topic_segments, topics
 from earwitness.study import Study, init_study
 from tests.code import assist_synth as synth
 from tests.helpers import dask_scheduler, invoke_cli
@@ -291,3 +291,42 @@ def test_a_bad_scheduler_on_the_command_line_is_one_clear_line(
     assert result.code != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--scheduler" in lines[0] and "slurm" in lines[0]
+
+
+@pytest.mark.slow
+def test_a_driver_killed_mid_topics_stores_nothing_and_the_rerun_matches(
+    topic_study: tuple[Study, Any],
+) -> None:
+    study, expected = topic_study
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from earwitness.code.assist import _topics
+        from earwitness.code.assist._embeddings import Embedder
+        from earwitness.study import find_study
+        from tests.code.test_assist_scale import TOPIC_PARAMS
+        real = _topics.map_partitions
+        def die_after_one(*args, **kwargs):
+            for result in real(*args, **kwargs):
+                os.kill(os.getpid(), signal.SIGKILL)
+                yield result
+        _topics.map_partitions = die_after_one
+        if __name__ == "__main__":
+            study = find_study({str(study.root)!r})
+            with study.open_store() as store:
+                embedder = Embedder.for_study(study, store)
+                _topics.discover_topics(store, embedder, params=TOPIC_PARAMS)
+        """
+    )
+    runs_before = _run_ids(study)
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    killed = subprocess.run([sys.executable, "-c", script], stderr=subprocess.DEVNULL, env=env)
+    assert killed.returncode == -signal.SIGKILL
+    assert _run_ids(study) == runs_before
+    assert _run_topics(study, IN_PROCESS) == expected
+
+
+def _run_ids(study: Study) -> list[int]:
+    with study.open_store() as store, store.connect() as connection:
+        return list(connection.execute(sa.select(topic_runs.c.id)).scalars())
