@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
-from earwitness.clikit import CliEnv, console, emit, pass_env, report_options, scheduler_option
+from earwitness.clikit import (
+    CliEnv,
+    console,
+    emit,
+    pass_env,
+    report_options,
+    scheduler_option,
+)
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from earwitness.partitions import Scheduler
 
 KIND_HELP = "Segment kind (repeatable; default: turn, post, sentence)."
 
@@ -28,6 +41,18 @@ def _names(value: str | None) -> list[str] | None:
     if not value:
         return None
     return [name.strip() for name in value.split(",") if name.strip()]
+
+
+@contextlib.contextmanager
+def _client(scheduler: Scheduler) -> Iterator[Client | None]:
+    """One Dask client for the whole command (none in-process), shared by its steps."""
+    if not scheduler.distributed:
+        yield None
+        return
+    from earwitness.partitions import scheduler_client
+
+    with scheduler_client(scheduler) as client:
+        yield client
 
 
 def register(group: click.Group) -> None:
@@ -63,6 +88,7 @@ def register(group: click.Group) -> None:
     show_default=True,
     help="Human-coded (and uncoded) segments a code needs before its classifier is trained.",
 )
+@scheduler_option
 @report_options
 @pass_env
 def suggest_command(
@@ -71,6 +97,7 @@ def suggest_command(
     threshold: float | None,
     kinds: Sequence[str],
     min_examples: int,
+    scheduler: str | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
@@ -80,8 +107,9 @@ def suggest_command(
     from earwitness.code.assist._suggest import suggest
     from earwitness.progress import ProgressReporter
 
-    with env.store() as store:
-        embedder = Embedder.for_study(env.study, store)
+    where = env.scheduler(scheduler)
+    with env.store() as store, _client(where) as client:
+        embedder = Embedder.for_study(env.study, store, scheduler=where, client=client)
         with ProgressReporter("embedding segments") as bar:
             report = suggest(
                 store,
@@ -574,7 +602,16 @@ def _kappa_text(row: dict[str, Any]) -> str:
     help="Cosine similarity to a code's definition that assigns a segment to that code's topic.",
 )
 @click.option("--no-zeroshot", is_flag=True, help="Cluster freely, ignoring the codebook.")
+@click.option(
+    "--sample-size",
+    type=click.IntRange(1),
+    default=20_000,
+    show_default=True,
+    help="Segments the model is fitted on (a sample drawn with --seed when there are more); "
+    "the others are assigned to its topics in partitions.",
+)
 @click.option("--show-run", type=int, metavar="RUN", help="Show a stored run instead of running.")
+@scheduler_option
 @report_options
 @pass_env
 def topics_command(
@@ -584,7 +621,9 @@ def topics_command(
     min_cluster_size: int,
     zeroshot_min_similarity: float,
     no_zeroshot: bool,
+    sample_size: int,
     show_run: int | None,
+    scheduler: str | None,
     as_json: bool,
     as_csv: bool,
     out: Path | None,
@@ -594,18 +633,20 @@ def topics_command(
     from earwitness.code.assist._topics import TopicParams, discover_topics, topic_table
     from earwitness.progress import ProgressReporter
 
+    where = env.scheduler(scheduler) if show_run is None else None
     with env.store() as store:
         run_id = show_run
-        if run_id is None:
+        if where is not None:
             params = TopicParams(
                 seed=seed,
                 min_cluster_size=min_cluster_size,
                 zeroshot_min_similarity=zeroshot_min_similarity,
+                sample_size=sample_size,
             )
-            with ProgressReporter("discovering topics") as bar:
+            with _client(where) as client, ProgressReporter("discovering topics") as bar:
                 run_id = discover_topics(
                     store,
-                    Embedder.for_study(env.study, store),
+                    Embedder.for_study(env.study, store, scheduler=where, client=client),
                     params=params,
                     kinds=list(kinds) or None,
                     zeroshot=not no_zeroshot,

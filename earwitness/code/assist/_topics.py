@@ -11,6 +11,15 @@ recomputed (``update_topics``). UMAP's seed is fixed; HDBSCAN is deterministic f
 given input. Topics per user group come from ``topics_per_class`` and, for dated forum
 posts, topics over time from ``topics_over_time``.
 
+A study larger than ``sample_size`` segments is fitted on a sample (drawn without
+replacement with ``numpy.random.default_rng(seed)``, in segment order); the fitted model,
+without its embedding backend, is then shipped to the workers (:mod:`earwitness.partitions`),
+which assign the other segments partition by partition (BERTopic's ``transform`` on the
+cached embeddings, outliers reassigned by embedding similarity). Partitions are cut the
+same way whatever the scheduler, so every scheduler assigns the same topics. Terms, and
+topics per group and over time, describe the fitted sample; sizes, members and
+representatives cover every segment. The run is written in one transaction.
+
 Each topic is stored with its top terms, size, mapped code (zero-shot topics) and its
 representative segments; ``topic_segments.probability`` holds the cosine similarity of
 a segment to its topic's centroid. A researcher can promote a topic into the codebook.
@@ -18,25 +27,37 @@ a segment to its topic's centroid. A researcher can promote a topic into the cod
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 import sqlalchemy as sa
 
 from earwitness.code._codebook import code_guid
 from earwitness.code.assist._data import CodeInfo, SegmentText, load_codes, load_segments
-from earwitness.code.assist._embeddings import Embedder
+from earwitness.code.assist._embeddings import Embedder, array_vectors, vector_array
 from earwitness.errors import EarwitnessError
+from earwitness.partitions import from_parquet, map_partitions, scheduler_client, to_parquet
 from earwitness.store.schema import codes, topic_runs, topic_segments, topics
 
 if TYPE_CHECKING:
     from earwitness.store import Store
 
-__all__ = ["MIN_SEGMENTS", "TopicParams", "discover_topics", "promote_topic", "topic_table"]
+__all__ = [
+    "MIN_SEGMENTS",
+    "TopicParams",
+    "assign_partition",
+    "discover_topics",
+    "promote_topic",
+    "topic_table",
+]
 
 MIN_SEGMENTS = 50
 _REPRESENTATIVES = 5
@@ -54,6 +75,8 @@ class TopicParams:
     min_cluster_size: int = 10
     zeroshot_min_similarity: float = 0.5
     time_bins: int = 10
+    sample_size: int = 20_000  # segments the model is fitted on; the rest are assigned
+    partition_size: int = 5_000  # segments a worker assigns at a time
 
 
 def _backend(embedder: Embedder) -> Any:
@@ -118,6 +141,11 @@ def discover_topics(
     """Run BERTopic on the study's segments and store the topics; return the run id."""
     embedder = embedder or Embedder(store)
     params = params or TopicParams()
+    if params.sample_size < MIN_SEGMENTS:
+        raise EarwitnessError(
+            f"the topic model's sample must hold at least {MIN_SEGMENTS} segments, "
+            f"not {params.sample_size}"
+        )
     with store.connect() as connection:
         segment_list = [s for s in load_segments(connection, kinds=kinds) if s.text.strip()]
         code_list = load_codes(connection) if zeroshot else []
@@ -128,14 +156,18 @@ def discover_topics(
         )
     docs = [s.text for s in segment_list]
     vectors = embedder.embed(docs)
+    sample = _sample(len(docs), params)
     model = _model(embedder, code_list, params)
-    assigned, _ = model.fit_transform(docs, embeddings=vectors)
-    if -1 in assigned:
-        assigned = model.reduce_outliers(docs, assigned, strategy="embeddings", embeddings=vectors)
-        model.update_topics(docs, topics=assigned, vectorizer_model=_vectorizer())
-    assigned = np.asarray(assigned)
-    per_group = _per_group(model, docs, segment_list)
-    over_time = _over_time(model, docs, segment_list, params)
+    fitted = _fit(model, [docs[i] for i in sample], vectors[sample])
+    assigned = np.empty(len(docs), dtype=np.int64)
+    assigned[sample] = fitted
+    rest = np.setdiff1d(np.arange(len(docs)), sample)
+    if len(rest):
+        assigned[rest] = _assign_rest(model, vectors, rest, embedder, params)
+    sampled = [segment_list[i] for i in sample]
+    sample_docs = [docs[i] for i in sample]
+    per_group = _per_group(model, sample_docs, sampled)
+    over_time = _over_time(model, sample_docs, sampled, params)
     code_of = _zeroshot_codes(model, code_list)
     return _store_run(
         store,
@@ -149,6 +181,81 @@ def discover_topics(
         per_group,
         over_time,
     )
+
+
+def _sample(total: int, params: TopicParams) -> np.ndarray:
+    """Every index when the study is small enough, else a seeded sample, in order."""
+    if total <= params.sample_size:
+        return np.arange(total)
+    rng = np.random.default_rng(params.seed)
+    return np.sort(rng.choice(total, size=params.sample_size, replace=False))
+
+
+def _fit(model: Any, docs: list[str], vectors: np.ndarray) -> np.ndarray:
+    assigned, _ = model.fit_transform(docs, embeddings=vectors)
+    if -1 in assigned:
+        assigned = model.reduce_outliers(docs, assigned, strategy="embeddings", embeddings=vectors)
+        model.update_topics(docs, topics=assigned, vectorizer_model=_vectorizer())
+    return np.asarray(assigned)
+
+
+def _assign_rest(
+    model: Any, vectors: np.ndarray, rest: np.ndarray, embedder: Embedder, params: TopicParams
+) -> np.ndarray:
+    """Topics of the segments outside the sample, assigned partition by partition."""
+    shipped = copy.copy(model)
+    shipped.embedding_model = None  # transform gets the cached embeddings
+    scheduler = embedder.scheduler
+    with contextlib.ExitStack() as stack:
+        client = embedder.client
+        if scheduler.distributed and client is None:
+            client = stack.enter_context(scheduler_client(scheduler))
+        payload = (
+            client.scatter(shipped, broadcast=True, hash=False) if client is not None else shipped
+        )
+        size = params.partition_size
+        parts = (
+            (payload, to_parquet(_vector_table(rest[start : start + size], vectors)))
+            for start in range(0, len(rest), size)
+        )
+        found = map_partitions(
+            assign_partition,
+            parts,
+            scheduler=scheduler,
+            label="assigning topics",
+            total=math.ceil(len(rest) / size),
+            client=client,
+        )
+        return np.concatenate([from_parquet(data).column("topic").to_numpy() for data in found])
+
+
+def _vector_table(indexes: np.ndarray, vectors: np.ndarray) -> pa.Table:
+    return pa.table(
+        {"index": pa.array(indexes, pa.int64()), "vector": vector_array(vectors[indexes])}
+    )
+
+
+def assign_partition(part: tuple[Any, bytes]) -> bytes:
+    """A worker's share: the fitted model's topics for a partition's embeddings, outliers
+    reassigned to the most similar topic (Parquet of ``index``, ``topic``)."""
+    model, data = part
+    table = from_parquet(data)
+    vectors = array_vectors(table.column("vector"))
+    assigned, _ = model.transform([""] * len(vectors), embeddings=vectors)
+    topics = pa.array(_without_outliers(model, np.asarray(assigned, dtype=np.int64), vectors))
+    return to_parquet(pa.table({"index": table.column("index"), "topic": topics}))
+
+
+def _without_outliers(model: Any, assigned: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Outliers moved to the topic whose embedding is most similar, as the fit's
+    ``reduce_outliers(strategy="embeddings")`` does (which refuses a model fitted without
+    outliers, though HDBSCAN's predictions can still have some)."""
+    outliers = np.flatnonzero(assigned == -1)
+    if len(outliers):
+        topic_vectors = np.asarray(model.topic_embeddings_)[model._outliers :]
+        topic_vectors = topic_vectors / np.linalg.norm(topic_vectors, axis=1, keepdims=True)
+        assigned[outliers] = (vectors[outliers] @ topic_vectors.T).argmax(axis=1)
+    return assigned
 
 
 def _zeroshot_codes(model: Any, code_list: Sequence[CodeInfo]) -> dict[int, int]:
