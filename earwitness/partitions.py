@@ -54,6 +54,17 @@ __all__ = [
 
 SCHEDULER_ENV = "EARWITNESS_SCHEDULER"
 _REMOTE_PREFIXES = ("tcp://", "tls://", "ucx://", "inproc://")
+# A LocalCluster's workers do one partition at a time, so Dask's own background work is
+# trimmed: its sampling profiler and frequent monitors cost 1.3-1.7 s of CPU per idle
+# 30 s on this project's 2-core machine (0.5 s with these), and the nanny's
+# MALLOC_TRIM_THRESHOLD_=65536 made MiniLM's encode 25 % slower (docs/scale.md).
+_LOCAL_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.nanny.pre-spawn-environ": {},
+}
 _RETRIES = 2  # a task that raises is retried twice; a lost worker's tasks always rerun
 P = TypeVar("P")
 R = TypeVar("R")
@@ -217,6 +228,7 @@ def scheduler_client(scheduler: Scheduler, *, stream: Any = None) -> Iterator[Cl
     """A Dask client for ``scheduler``: a LocalCluster it starts and stops, or a
     connection to a running scheduler. Prints the Dask dashboard's link when there is one."""
     try:
+        import dask.config
         from distributed import Client, LocalCluster
     except ImportError:
         raise EarwitnessError(
@@ -225,6 +237,7 @@ def scheduler_client(scheduler: Scheduler, *, stream: Any = None) -> Iterator[Cl
     stream = stream or sys.stderr
     with contextlib.ExitStack() as stack:
         if scheduler.kind == "local":
+            stack.enter_context(dask.config.set(_LOCAL_CONFIG))
             cluster = stack.enter_context(
                 LocalCluster(
                     n_workers=scheduler.workers,
