@@ -63,7 +63,11 @@ _LOCAL_CONFIG: dict[str, Any] = {
     "distributed.admin.tick.interval": "500ms",
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "1s",
-    "distributed.nanny.pre-spawn-environ": {},
+    "distributed.nanny.pre-spawn-environ": {  # Dask's own, but for MALLOC_TRIM_THRESHOLD_
+        "OMP_NUM_THREADS": 1,
+        "MKL_NUM_THREADS": 1,
+        "OPENBLAS_NUM_THREADS": 1,
+    },
 }
 _RETRIES = 2  # a task that raises is retried twice; a lost worker's tasks always rerun
 P = TypeVar("P")
