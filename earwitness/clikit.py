@@ -35,6 +35,7 @@ __all__ = [
     "CliEnv",
     "console",
     "emit",
+    "partition_size_option",
     "pass_env",
     "report_options",
     "scheduler_option",
@@ -141,6 +142,17 @@ def scheduler_option(function: F) -> F:
         help="Run on: nothing for this process, local[:N] for a local Dask cluster, or "
         "tcp://host:port for a running Dask scheduler (default: the scheduler setting).",
     )(function)
+
+
+def partition_size_option(default: int, unit: str = "Documents") -> Callable[[F], F]:
+    """Add ``--partition-size``: how many ``unit`` one worker holds at a time."""
+    return click.option(
+        "--partition-size",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help=f"{unit} per partition: what one worker holds at a time.",
+    )
 
 
 def report_options(function: F) -> F:

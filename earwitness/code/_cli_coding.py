@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from earwitness.clikit import CliEnv, emit, pass_env, report_options, scheduler_option
+from earwitness.clikit import (
+    CliEnv,
+    emit,
+    partition_size_option,
+    pass_env,
+    report_options,
+    scheduler_option,
+)
 from earwitness.errors import BadInputError
 from earwitness.files import write_text_atomic
 
@@ -153,13 +160,7 @@ def codebook_starter(env: CliEnv, out: Path | None) -> None:
     show_default=True,
     help="A post this short (in characters) is one segment.",
 )
-@click.option(
-    "--partition-size",
-    type=click.IntRange(min=1),
-    default=2000,
-    show_default=True,
-    help="Documents per partition: what one worker holds at a time.",
-)
+@partition_size_option(2000)
 @scheduler_option
 @pass_env
 def segment(

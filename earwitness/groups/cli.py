@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from earwitness.clikit import CliEnv, emit, pass_env, report_options, scheduler_option
+from earwitness.clikit import (
+    CliEnv,
+    emit,
+    partition_size_option,
+    pass_env,
+    report_options,
+    scheduler_option,
+)
 from earwitness.groups import (
     USER_GROUPS,
     assign_groups,
@@ -28,13 +35,7 @@ def groups() -> None:
 
 
 @groups.command("assign")
-@click.option(
-    "--partition-size",
-    type=click.IntRange(min=1),
-    default=5000,
-    show_default=True,
-    help="Authors per partition: what one worker holds at a time.",
-)
+@partition_size_option(5000, "Authors")
 @scheduler_option
 @report_options
 @pass_env

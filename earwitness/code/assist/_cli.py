@@ -15,6 +15,7 @@ from earwitness.clikit import (
     CliEnv,
     console,
     emit,
+    partition_size_option,
     pass_env,
     report_options,
     scheduler_option,
@@ -312,13 +313,7 @@ def stance_tools(env: CliEnv, as_json: bool, as_csv: bool, out: Path | None) -> 
     show_default=True,
     help="Human stance labels needed before the classifier replaces the rules (auto).",
 )
-@click.option(
-    "--partition-size",
-    type=click.IntRange(min=1),
-    default=2000,
-    show_default=True,
-    help="Documents per partition: what one worker holds at a time.",
-)
+@partition_size_option(2000)
 @scheduler_option
 @report_options
 @pass_env
