@@ -35,13 +35,15 @@ PROVENANCE_RULE = {"min_units": MIN_VALIDATION, "min_lower_bound": MIN_LOWER_BOU
 
 
 def sample_units(store: Store, n: int, seed: int) -> list[dict[str, Any]]:
-    """The sampler's next units (each with segment_id, tool, predicted).
+    """The active-learning sampler's next units (segment_id, tool, predicted, margin,
+    basis): those the model trained on the study's labels is least sure of, one per
+    document first; stratified by tool x predicted stance (rare ones as often as common)
+    until enough units of two stances are labelled to train it."""
+    from earwitness.code.assist import next_stance_units
 
-    The one call into the stance sampler: switch its strategy here.
-    """
-    from earwitness.code.assist import sample_for_labelling
-
-    return list(sample_for_labelling(store, n, seed=seed))
+    rows = next_stance_units(store, n, strategy="uncertainty", seed=seed)
+    keys = ("segment_id", "tool", "predicted", "margin", "basis")
+    return [{key: row[key] for key in keys} for row in rows]
 
 
 def next_units(
@@ -92,6 +94,7 @@ def in_context(store: Store, units: list[dict[str, Any]]) -> list[dict[str, Any]
                 "document": int(row.document_id),
                 "tool": unit["tool"],
                 "predicted": unit.get("predicted") or "",
+                "basis": unit.get("basis") or "",
                 "before": row.text[left : row.start],
                 "segment": row.text[row.start : row.end],
                 "after": row.text[row.end : right],
