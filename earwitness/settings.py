@@ -108,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
         "scheduler",
         "",
         "Where the heavy steps run (collect dump, code segment, code suggest, code stance "
-        "detect, code topics, groups assign, audio measure, eqmoves repro). Empty: in this "
+        "detect, code topics, groups assign, audio measure, repro shtern2018). Empty: in this "
         "process. `local` or `local:N`: a Dask LocalCluster of N worker processes (one per "
         "core by default). `tcp://host:port`: a running Dask scheduler, such as one started "
         "by dask-jobqueue or dask-kubernetes (docs/scale.md). Needs `earwitness[scale]` "
