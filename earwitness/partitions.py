@@ -45,6 +45,7 @@ __all__ = [
     "Scheduler",
     "from_parquet",
     "map_partitions",
+    "optional_client",
     "parse_scheduler",
     "partition_ranges",
     "resolve_scheduler",
@@ -265,6 +266,17 @@ def scheduler_client(scheduler: Scheduler, *, stream: Any = None) -> Iterator[Cl
         link = _dashboard_link(client)
         if link:
             print(f"Dask dashboard: {link}", file=stream, flush=True)
+        yield client
+
+
+@contextlib.contextmanager
+def optional_client(scheduler: Scheduler) -> Iterator[Client | None]:
+    """One client for a whole command whose steps share it: :func:`scheduler_client` on a
+    cluster, None in-process (Dask is then not imported)."""
+    if not scheduler.distributed:
+        yield None
+        return
+    with scheduler_client(scheduler) as client:
         yield client
 
 

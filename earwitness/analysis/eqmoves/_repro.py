@@ -193,13 +193,13 @@ def _features_on_dask(
 @contextlib.contextmanager
 def _dask(scheduler: Scheduler | None) -> Iterator[tuple[Scheduler, Client] | None]:
     """One Dask client for the whole run (a LocalCluster starts once), or None."""
-    if scheduler is None or not scheduler.distributed:
+    from earwitness.partitions import optional_client
+
+    if scheduler is None:
         yield None
         return
-    from earwitness.partitions import scheduler_client
-
-    with scheduler_client(scheduler) as client:
-        yield scheduler, client
+    with optional_client(scheduler) as client:
+        yield None if client is None else (scheduler, client)
 
 
 def _pool(workers: int) -> AbstractContextManager[Executor]:

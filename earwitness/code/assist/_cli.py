@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +21,7 @@ from earwitness.clikit import (
 )
 
 if TYPE_CHECKING:
-    from distributed import Client
-
-    from earwitness.partitions import Scheduler
+    pass
 
 KIND_HELP = "Segment kind (repeatable; default: turn, post, sentence)."
 
@@ -42,18 +39,6 @@ def _names(value: str | None) -> list[str] | None:
     if not value:
         return None
     return [name.strip() for name in value.split(",") if name.strip()]
-
-
-@contextlib.contextmanager
-def _client(scheduler: Scheduler) -> Iterator[Client | None]:
-    """One Dask client for the whole command (none in-process), shared by its steps."""
-    if not scheduler.distributed:
-        yield None
-        return
-    from earwitness.partitions import scheduler_client
-
-    with scheduler_client(scheduler) as client:
-        yield client
 
 
 def register(group: click.Group) -> None:
@@ -106,10 +91,11 @@ def suggest_command(
     """Propose codes for segments; proposals wait for `earwitness code review`."""
     from earwitness.code.assist._embeddings import Embedder
     from earwitness.code.assist._suggest import suggest
+    from earwitness.partitions import optional_client
     from earwitness.progress import ProgressReporter
 
     where = env.scheduler(scheduler)
-    with env.store() as store, _client(where) as client:
+    with env.store() as store, optional_client(where) as client:
         embedder = Embedder.for_study(env.study, store, scheduler=where, client=client)
         with ProgressReporter("embedding segments") as bar:
             report = suggest(
@@ -626,6 +612,7 @@ def topics_command(
     """Discover topics in the segments with BERTopic and store them with their terms."""
     from earwitness.code.assist._embeddings import Embedder
     from earwitness.code.assist._topics import TopicParams, discover_topics, topic_table
+    from earwitness.partitions import optional_client
     from earwitness.progress import ProgressReporter
 
     where = env.scheduler(scheduler) if show_run is None else None
@@ -638,7 +625,7 @@ def topics_command(
                 zeroshot_min_similarity=zeroshot_min_similarity,
                 sample_size=sample_size,
             )
-            with _client(where) as client, ProgressReporter("discovering topics") as bar:
+            with optional_client(where) as client, ProgressReporter("discovering topics") as bar:
                 run_id = discover_topics(
                     store,
                     Embedder.for_study(env.study, store, scheduler=where, client=client),

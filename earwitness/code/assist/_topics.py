@@ -44,7 +44,7 @@ from earwitness.code._codebook import code_guid
 from earwitness.code.assist._data import CodeInfo, SegmentText, load_codes, load_segments
 from earwitness.code.assist._embeddings import Embedder, array_vectors, vector_array
 from earwitness.errors import EarwitnessError
-from earwitness.partitions import from_parquet, map_partitions, scheduler_client, to_parquet
+from earwitness.partitions import from_parquet, map_partitions, optional_client, to_parquet
 from earwitness.store.schema import codes, topic_runs, topic_segments, topics
 
 if TYPE_CHECKING:
@@ -208,8 +208,8 @@ def _assign_rest(
     scheduler = embedder.scheduler
     with contextlib.ExitStack() as stack:
         client = embedder.client
-        if scheduler.distributed and client is None:
-            client = stack.enter_context(scheduler_client(scheduler))
+        if client is None:
+            client = stack.enter_context(optional_client(scheduler))
         payload = (
             client.scatter(shipped, broadcast=True, hash=False) if client is not None else shipped
         )
