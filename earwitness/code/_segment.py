@@ -194,7 +194,6 @@ def segment_documents(
     redo: bool = False,
     short_post_chars: int = SHORT_POST_CHARS,
     document_ids: Iterable[int] | None = None,
-    show_progress: bool = True,
     scheduler: Scheduler | None = None,
     partition_documents: int = PARTITION_DOCUMENTS,
 ) -> SegmentRun:
@@ -204,7 +203,7 @@ def segment_documents(
     their character spans; only their link to the segment is cleared). Documents are cut
     in partitions of consecutive ids (on ``scheduler``'s workers, or here); each
     partition is written in one transaction, so an interrupted run resumes where it was.
-    Progress goes to stderr whatever ``show_progress`` (kept for callers) says.
+    Progress goes to stderr.
     """
     scheduler = scheduler or Scheduler()
     if scheduler.distributed:

@@ -60,11 +60,11 @@ def test_offsets_are_code_points_not_bytes_or_utf16_units(nlp: Any) -> None:
 
 def test_segmenting_the_study_is_idempotent(store: Store, nlp: Any) -> None:
     ids = add_documents(store)
-    first = segment_documents(store, nlp=nlp, short_post_chars=60, show_progress=False)
+    first = segment_documents(store, nlp=nlp, short_post_chars=60)
     assert first.documents == 3 and first.added > 0
-    again = segment_documents(store, nlp=nlp, short_post_chars=60, show_progress=False)
+    again = segment_documents(store, nlp=nlp, short_post_chars=60)
     assert (again.documents, again.added) == (0, 0)
-    redo = segment_documents(store, nlp=nlp, short_post_chars=60, redo=True, show_progress=False)
+    redo = segment_documents(store, nlp=nlp, short_post_chars=60, redo=True)
     assert (redo.documents, redo.added, redo.removed) == (3, 0, 0)
     with store.connect() as connection:
         rows = connection.execute(
@@ -77,7 +77,7 @@ def test_segmenting_the_study_is_idempotent(store: Store, nlp: Any) -> None:
 
 def test_a_changed_text_is_resegmented_and_codings_keep_their_span(store: Store, nlp: Any) -> None:
     ids = add_documents(store)
-    segment_documents(store, nlp=nlp, show_progress=False)
+    segment_documents(store, nlp=nlp)
     write_codebook(store, parse_codebook_yaml("codes:\n  - name: Cost\n"))
     with store.transaction() as connection:
         segment_id = connection.execute(
@@ -93,7 +93,7 @@ def test_a_changed_text_is_resegmented_and_codings_keep_their_span(store: Store,
         upsert_document(
             connection, DocumentRecord(platform="forum", native_id="t3", text="Too expensive.")
         )
-    run = segment_documents(store, nlp=nlp, redo=True, show_progress=False)
+    run = segment_documents(store, nlp=nlp, redo=True)
     assert (run.added, run.removed) == (1, 1)
     with store.connect() as connection:
         coding = connection.execute(sa.select(codings.c.segment_id, codings.c.end)).one()

@@ -58,7 +58,7 @@ def fill(store: Store, tmp_path: Path, n: int = 24) -> dict[str, int]:
     path = tmp_path / "codebook.yaml"
     path.write_text(SMALL_CODEBOOK, encoding="utf-8")
     write_codebook(store, load_codebook_yaml(path))
-    segment_documents(store, short_post_chars=60, show_progress=False)
+    segment_documents(store, short_post_chars=60)
     from earwitness.code.assist import Gazetteer, find_mentions
 
     find_mentions(store, Gazetteer())
