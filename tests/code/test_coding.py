@@ -73,7 +73,7 @@ def test_coding_never_edits_the_text(coded_store: tuple[Store, dict[str, int]]) 
 
 def test_a_coding_on_a_segment_is_linked_to_it(coded_store: tuple[Store, dict[str, int]]) -> None:
     store, ids = coded_store
-    segment_documents(store, short_post_chars=60, show_progress=False)
+    segment_documents(store, short_post_chars=60)
     with store.connect() as connection:
         segment = connection.execute(
             sa.select(segments.c.id, segments.c.start, segments.c.end).where(

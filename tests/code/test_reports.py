@@ -106,7 +106,7 @@ def test_cooccurrence_and_document_matrix(reported: Store) -> None:
         assert by_document.loc["Cost", "Quality/Harsh"] == 0
         with pytest.raises(BadInputError, match="run `earwitness code segment` first"):
             cooccurrence(connection, unit="segment")
-    segment_documents(reported, short_post_chars=60, show_progress=False)
+    segment_documents(reported, short_post_chars=60)
     with reported.connect() as connection:
         by_segment = cooccurrence(connection, unit="segment").set_index("code")
         matrix = document_matrix(connection).set_index("code")
