@@ -150,7 +150,8 @@ def test_a_coders_session(wb_study, serve, browser, tmp_path: Path) -> None:
     # documents 2 and 3 from the list, by keyboard only
     for native in ("p00", "p05"):
         page.goto(f"{served.url}/#/doc/{ids[native]}")
-        page.wait_for_selector("#text span")
+        # a hash change keeps the page: wait for this document, not the one still shown
+        page.wait_for_selector(f'#text[aria-label="Text of document {ids[native]}"] span')
         page.focus("#text")
         page.keyboard.press("j")
         page.keyboard.press("1")
