@@ -206,9 +206,10 @@ def labels_needed(n: int, kappa: float | None, low: float | None) -> int | None:
     the agreement stayed where it is: the interval's half-width shrinks as 1/sqrt(n), so
     ``n' = n * ((kappa - low) / (kappa - MIN_LOWER_BOUND))**2``. 0 when already there;
     ``None`` when no number of labels would do (kappa itself below the bar, or unknown):
-    then the machine, not the sample, has to change."""
+    then the machine, not the sample, has to change. Below ``MIN_VALIDATION`` units the
+    point estimate says nothing yet, so the answer is the labels still missing from it."""
     short = max(MIN_VALIDATION - n, 0)
-    if kappa is None:
+    if kappa is None or short:
         return short or None
     if kappa <= MIN_LOWER_BOUND:
         return None

@@ -66,6 +66,8 @@ def test_the_interval_resamples_documents_and_is_seeded() -> None:
 
 def test_labels_needed_says_when_labels_cannot_help() -> None:
     assert labels_needed(5, None, None) == 15
+    assert labels_needed(4, 0.0, None) == 16, "four labels say nothing about the method yet"
+    assert labels_needed(19, 0.1, -0.3) == 1
     assert labels_needed(40, 0.3, 0.1) is None, "kappa below the bar: the method must change"
     assert labels_needed(40, 0.8, 0.6) == 0
     # half-width 0.3 must shrink to 0.2: n * (0.3 / 0.2) ** 2 = 90, so 50 more

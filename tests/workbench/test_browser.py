@@ -317,7 +317,7 @@ def test_the_stance_queue_shows_each_tools_provenance(
     assert landr.get_by_role("rowheader").inner_text() == "LANDR"
     assert cells[0] == "0" and cells[2] == "no interval"
     assert cells[3].startswith("machine unvalidated: only 0 units labelled by people")
-    assert cells[4] == "about 20"
+    assert cells[4] == "at least 20, to reach the minimum sample"
     assert "at least 20 of a tool's units" in page.inner_text("#stance-provenance .note")
     page.screenshot(path=str(tmp_path / "stance-provenance.png"), full_page=True)
     assert (tmp_path / "stance-provenance.png").stat().st_size > 10_000

@@ -853,7 +853,9 @@ function renderProvenance(rows, rule) {
   if (!box) return;
   const fixed = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(2));
   const more = (row) => row.more_labels === null ? "none would do: the method has to change"
-    : row.more_labels === 0 ? "none needed" : `about ${row.more_labels}`;
+    : row.more_labels === 0 ? "none needed"
+    : rule && row.n < rule.min_units ? `at least ${row.more_labels}, to reach the minimum sample`
+    : `about ${row.more_labels}`;
   const head = ["Tool", "Units people labelled", "κ machine vs people", "95 % interval",
     "Provenance", "More labels suggested"];
   box.replaceChildren(
