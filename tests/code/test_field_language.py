@@ -87,3 +87,23 @@ def test_the_held_out_sets_share_no_source_and_no_sentence_with_the_older_sets()
         assert not _sentences(row["text"]) & older_sentences, row["text"]
     assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
     assert {r["coder"] for r in dev + test} == {"i22-helper"}
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_v3_sets_share_no_source_and_no_sentence_with_any_other_set() -> None:
+    names = ("dev", "test", "heldout-dev", "heldout-test")
+    older = [row for name in names for row in _rows(f"stance-{name}.csv")]
+    dev, test = _rows("stance-v3-dev.csv"), _rows("stance-v3-test.csv")
+    older_sentences = set().union(*(_sentences(r["text"]) for r in older))
+    for row in dev + test:
+        assert row["source_url"].startswith("http"), row
+        assert row["source_url"] not in {r["source_url"] for r in older}, row["source_url"]
+        assert not _sentences(row["text"]) & older_sentences, row["text"]
+    assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
+    dev_sentences = set().union(*(_sentences(r["text"]) for r in dev))
+    assert not dev_sentences & set().union(*(_sentences(r["text"]) for r in test))
+    assert {r["coder"] for r in dev + test} == {"i22-helper-v3"}
