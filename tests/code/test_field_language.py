@@ -107,3 +107,25 @@ def test_the_v3_sets_share_no_source_and_no_sentence_with_any_other_set() -> Non
     dev_sentences = set().union(*(_sentences(r["text"]) for r in dev))
     assert not dev_sentences & set().union(*(_sentences(r["text"]) for r in test))
     assert {r["coder"] for r in dev + test} == {"i22-helper-v3"}
+
+
+def _near(sentence: str, others: set[str]) -> bool:
+    words = set(re.findall(r"[a-z0-9]+", sentence))
+    return any(
+        len(words & (other := set(re.findall(r"[a-z0-9]+", o)))) / len(words | other) >= 0.5
+        for o in others
+    )
+
+
+def test_the_v3_sets_hold_no_near_copy_of_another_sets_sentence() -> None:
+    """Public pages copy each other (a README quoted in an issue, a spam template): a
+    sentence sharing half its words with one in another set, or across the split, would
+    carry the same answer to both sides."""
+    names = ("dev", "test", "heldout-dev", "heldout-test")
+    older = set().union(
+        *(_sentences(r["text"]) for name in names for r in _rows(f"stance-{name}.csv"))
+    )
+    dev = set().union(*(_sentences(r["text"]) for r in _rows("stance-v3-dev.csv")))
+    test = set().union(*(_sentences(r["text"]) for r in _rows("stance-v3-test.csv")))
+    assert not [s for s in dev | test if _near(s, older)]
+    assert not [s for s in test if _near(s, dev)]
