@@ -38,6 +38,7 @@ from earwitness.code.assist._embeddings import load_model, resolve_model
 from earwitness.code.assist._stance import Gazetteer, StanceClassifier
 from earwitness.code.assist._stance_fewshot import FewShotStance
 from earwitness.code.assist._stance_learn import marked_window, rule_features, unit_rule_stance
+from earwitness.code.assist._target_stance import RULES_MODEL_ID
 from earwitness.provenance import assess_agreement
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -130,7 +131,7 @@ def main() -> None:
     )
     rules = [unit_rule_stance(u)[0] for u in test_x]
     print(_row(0, "always-neutral", test_y, [["neutral"] * len(test_y)], test_sources, 0.0))
-    print(_row(0, "target-rules-2", test_y, [rules], test_sources, 0.0))
+    print(_row(0, RULES_MODEL_ID, test_y, [rules], test_sources, 0.0))
     methods: dict[str, Callable[[np.ndarray, list[str]], list[str]]] = {
         "target-logreg": lambda idx, y: list(
             StanceClassifier().fit(frozen_train[idx], y).predict(frozen_test)

@@ -63,6 +63,38 @@ def _stance(text: str, tool: str) -> str:
         ("Unlike others, LANDR claims to use an artificial intelligence.", "LANDR", "neutral"),
         # a bug report that carries a verdict keeps it
         ("matchering crashes all the time, and honestly it is garbage.", "matchering", "negative"),
+        # target-rules-3 (tuned on the dev split only; SYNTHETIC sentences in its phrasing)
+        (
+            "Honestly matchering 2.0 is beating every paid service I tried.",
+            "matchering",
+            "positive",
+        ),
+        (
+            "Services like LANDR are the latest craze. In my opinion there are real problems "
+            "with these services.",
+            "LANDR",
+            "negative",
+        ),
+        ("CloudBounce: do you want your record to sound average?", "CloudBounce", "negative"),
+        ("Is CloudBounce worth a try for demos?", "CloudBounce", "neutral"),
+        (
+            "The eMastered version had more punch and depth, and my own master sounded boxy.",
+            "eMastered",
+            "positive",
+        ),
+        ("You would have a winner with CloudBounce if it had a mix knob.", "CloudBounce", "mixed"),
+        (
+            "While the EQ of LANDR is a strong point, the limiter remains a bottleneck.",
+            "LANDR",
+            "mixed",
+        ),
+        (
+            "Last error received while running matchering: please send the error details.",
+            "matchering",
+            "neutral",
+        ),
+        ("This paper examines LANDR, which trumpets its clever AI.", "LANDR", "neutral"),
+        ("Neutron gives you a smart starting point for every mix.", "iZotope Neutron", "neutral"),
     ],
 )
 def test_the_rules_read_the_fields_language(text: str, tool: str, stance: str) -> None:
