@@ -1,9 +1,10 @@
 """Learning curve of the learned stance methods on real text, trained on the dev split and
 scored on the test split only.
 
-REAL, LABELLED DATA: ``data/stance-dev.csv`` + ``data/stance-heldout-dev.csv`` (the
-training pool; the rules were tuned on it) and ``data/stance-test.csv`` +
-``data/stance-heldout-test.csv`` (the test split). ``stance-dev.csv`` and
+REAL, LABELLED DATA: ``data/stance-dev.csv`` + ``data/stance-heldout-dev.csv`` +
+``data/stance-v3-dev.csv`` (the training pool; the rules were tuned on it) and
+``data/stance-test.csv`` + ``data/stance-heldout-test.csv`` + ``data/stance-v3-test.csv``
+(the test split). ``stance-dev.csv`` and
 ``stance-test.csv`` share 8 source URLs, so test units from a source in the training pool
 are left out: every figure is held out by source, and therefore by document.
 
@@ -15,7 +16,7 @@ and the range of the draws' own kappas. Baselines in the same run: always-neutra
 rules (no training), and the frozen-encoder classifier (``target-logreg``), whose fit time
 the few-shot fit time is set against.
 
-Run: .venv/bin/python benchmarks/stance_learning_curve.py [--draws 3] [--sizes 10,20,40,61]
+Run: .venv/bin/python benchmarks/stance_learning_curve.py [--draws 3] [--sizes 10,20,40,82]
 [--threads 1]
 """
 
@@ -38,11 +39,12 @@ from earwitness.code.assist._embeddings import load_model, resolve_model
 from earwitness.code.assist._stance import Gazetteer, StanceClassifier
 from earwitness.code.assist._stance_fewshot import FewShotStance
 from earwitness.code.assist._stance_learn import marked_window, rule_features, unit_rule_stance
+from earwitness.code.assist._target_stance import RULES_MODEL_ID
 from earwitness.provenance import assess_agreement
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-TRAIN = ("stance-dev.csv", "stance-heldout-dev.csv")
-TEST = ("stance-test.csv", "stance-heldout-test.csv")
+TRAIN = ("stance-dev.csv", "stance-heldout-dev.csv", "stance-v3-dev.csv")
+TEST = ("stance-test.csv", "stance-heldout-test.csv", "stance-v3-test.csv")
 
 
 def _load(names: Sequence[str]) -> tuple[np.ndarray, list[str], list[str]]:
@@ -102,7 +104,7 @@ def _row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--draws", type=int, default=3)
-    parser.add_argument("--sizes", default="10,20,40,61")
+    parser.add_argument("--sizes", default="10,20,40,82")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared CPU)")
     args = parser.parse_args()
@@ -130,7 +132,7 @@ def main() -> None:
     )
     rules = [unit_rule_stance(u)[0] for u in test_x]
     print(_row(0, "always-neutral", test_y, [["neutral"] * len(test_y)], test_sources, 0.0))
-    print(_row(0, "target-rules-2", test_y, [rules], test_sources, 0.0))
+    print(_row(0, RULES_MODEL_ID, test_y, [rules], test_sources, 0.0))
     methods: dict[str, Callable[[np.ndarray, list[str]], list[str]]] = {
         "target-logreg": lambda idx, y: list(
             StanceClassifier().fit(frozen_train[idx], y).predict(frozen_test)

@@ -63,6 +63,38 @@ def _stance(text: str, tool: str) -> str:
         ("Unlike others, LANDR claims to use an artificial intelligence.", "LANDR", "neutral"),
         # a bug report that carries a verdict keeps it
         ("matchering crashes all the time, and honestly it is garbage.", "matchering", "negative"),
+        # target-rules-3 (tuned on the dev split only; SYNTHETIC sentences in its phrasing)
+        (
+            "Honestly matchering 2.0 is beating every paid service I tried.",
+            "matchering",
+            "positive",
+        ),
+        (
+            "Services like LANDR are the latest craze. In my opinion there are real problems "
+            "with these services.",
+            "LANDR",
+            "negative",
+        ),
+        ("CloudBounce: do you want your record to sound average?", "CloudBounce", "negative"),
+        ("Is CloudBounce worth a try for demos?", "CloudBounce", "neutral"),
+        (
+            "The eMastered version had more punch and depth, and my own master sounded boxy.",
+            "eMastered",
+            "positive",
+        ),
+        ("You would have a winner with CloudBounce if it had a mix knob.", "CloudBounce", "mixed"),
+        (
+            "While the EQ of LANDR is a strong point, the limiter remains a bottleneck.",
+            "LANDR",
+            "mixed",
+        ),
+        (
+            "Last error received while running matchering: please send the error details.",
+            "matchering",
+            "neutral",
+        ),
+        ("This paper examines LANDR, which trumpets its clever AI.", "LANDR", "neutral"),
+        ("Neutron gives you a smart starting point for every mix.", "iZotope Neutron", "neutral"),
     ],
 )
 def test_the_rules_read_the_fields_language(text: str, tool: str, stance: str) -> None:
@@ -87,3 +119,45 @@ def test_the_held_out_sets_share_no_source_and_no_sentence_with_the_older_sets()
         assert not _sentences(row["text"]) & older_sentences, row["text"]
     assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
     assert {r["coder"] for r in dev + test} == {"i22-helper"}
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_v3_sets_share_no_source_and_no_sentence_with_any_other_set() -> None:
+    names = ("dev", "test", "heldout-dev", "heldout-test")
+    older = [row for name in names for row in _rows(f"stance-{name}.csv")]
+    dev, test = _rows("stance-v3-dev.csv"), _rows("stance-v3-test.csv")
+    older_sentences = set().union(*(_sentences(r["text"]) for r in older))
+    for row in dev + test:
+        assert row["source_url"].startswith("http"), row
+        assert row["source_url"] not in {r["source_url"] for r in older}, row["source_url"]
+        assert not _sentences(row["text"]) & older_sentences, row["text"]
+    assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
+    dev_sentences = set().union(*(_sentences(r["text"]) for r in dev))
+    assert not dev_sentences & set().union(*(_sentences(r["text"]) for r in test))
+    assert {r["coder"] for r in dev + test} == {"i22-helper-v3"}
+
+
+def _near(sentence: str, others: set[str]) -> bool:
+    words = set(re.findall(r"[a-z0-9]+", sentence))
+    return any(
+        len(words & (other := set(re.findall(r"[a-z0-9]+", o)))) / len(words | other) >= 0.5
+        for o in others
+    )
+
+
+def test_the_v3_sets_hold_no_near_copy_of_another_sets_sentence() -> None:
+    """Public pages copy each other (a README quoted in an issue, a spam template): a
+    sentence sharing half its words with one in another set, or across the split, would
+    carry the same answer to both sides."""
+    names = ("dev", "test", "heldout-dev", "heldout-test")
+    older = set().union(
+        *(_sentences(r["text"]) for name in names for r in _rows(f"stance-{name}.csv"))
+    )
+    dev = set().union(*(_sentences(r["text"]) for r in _rows("stance-v3-dev.csv")))
+    test = set().union(*(_sentences(r["text"]) for r in _rows("stance-v3-test.csv")))
+    assert not [s for s in dev | test if _near(s, older)]
+    assert not [s for s in test if _near(s, dev)]

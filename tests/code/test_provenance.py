@@ -15,6 +15,7 @@ from earwitness.code.assist import (
     provenance,
     stance_aggregates,
 )
+from earwitness.code.assist._target_stance import RULES_MODEL_ID
 from earwitness.code.reliability import cohen_kappa
 from earwitness.dashboard import _data
 from earwitness.errors import EarwitnessError
@@ -217,7 +218,7 @@ def test_stance_evaluate_flags_low_agreement_per_method(study: Study) -> None:
                 continue
         embedder = Embedder(store, ModelSource("stand-in", "", "config"), encoder=_bag_of_words)
         rows = {r["method"]: r for r in evaluate_stance(store, embedder, folds=3)}
-    rules = rows["target-rules-2"]
+    rules = rows[RULES_MODEL_ID]
     assert rules["kappa"] < MIN_LOWER_BOUND
     assert "below 0.4" in rules["flag"] and rules["more_labels"] is None
     assert rules["kappa_ci_low"] <= rules["kappa"] <= rules["kappa_ci_high"]

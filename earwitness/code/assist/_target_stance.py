@@ -16,8 +16,13 @@ about the mentioned tool:
 * **Comparison.** "X is better than Y", "prefer X over Y": positive for X, negative for Y
   (reversed for "worse than").
 * **Neutral.** Questions, and descriptive, news or promotional text (announcements,
-  features, prices, "lets you") without a first-person judgement.
-* **Mixed.** Both a positive and a negative clause aimed at the tool.
+  features, prices, "lets you") without a first-person judgement; such a sentence adds
+  nothing, but the sentences that go on about the tool still count ("... services like
+  LANDR are becoming popular. In my opinion there are problems with these services").
+  A rhetorical question that carries the field's criticism ("Do you want to sound
+  average?") is not neutral.
+* **Mixed.** Both a positive and a negative clause aimed at the tool, or praise under a
+  counterfactual ("you would have a winner with X with two changes").
 
 No spaCy pipeline is installed here (``spacy.util.get_installed_models()`` is empty), so
 the grammatical relation is approximated by the clause rules above.
@@ -32,7 +37,7 @@ from functools import cache
 
 __all__ = ["RULES_MODEL_ID", "TargetStance", "rule_stance"]
 
-RULES_MODEL_ID = "target-rules-2"
+RULES_MODEL_ID = "target-rules-3"
 _NEGATION_SCALAR = -0.74  # VADER's N_SCALAR
 _THRESHOLD = 1.0  # summed valence a clause needs to count as positive or negative
 
@@ -166,6 +171,7 @@ _DOMAIN_PATTERNS: tuple[tuple[str, float], ...] = (
         r"(?:wins?|beats?|better|does it better|the way to go)\b",
         -2.0,
     ),
+    (r"\bbottl\w*neck\b", -1.5),
     (r"\b(?:release|radio|club|streaming)[- ]ready\b", 2.0),
     (r"\bwarm(?:er)?\b", 1.0),
     (r"\b(?:punchier|glued?|cohesive)\b", 1.5),
@@ -262,7 +268,7 @@ _CONTRAST = re.compile(
     r"on the other hand|that said)\b\s*,?\s*",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
+_SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+[.!?]*", re.UNICODE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|[0-9]+|[!?]")
 _OWN_TARGET = re.compile(
     r"^\s*(?:and\s+|so\s+|then\s+)?(?:my|our|the engineer'?s?|his|her|their)\s+"
@@ -279,7 +285,9 @@ _CONTINUES = re.compile(
 _PROMO = re.compile(
     r"\b(?:announc\w*|launch\w*|releas\w* (?:a|its|their|the)|introduc\w*|unveil\w*|"
     r"partner\w*|acquir\w*|raised|funding|press release|available (?:now|today|for)|"
-    r"lets you|allows? (?:you|users|artists)|enables?|includes?|latest|advancement|"
+    r"lets you|gives you|allows? (?:you|users|artists)|enables?|includes?|latest|advancement|"
+    r"this (?:article|paper|study|chapter) (?:proposes|examines|argues|explores)|"
+    r"is an advanced|is a novel|"
     r"designed to|rule of thumb|tips?|how to|make sure|"
     r"powered by|per month|a month|/mo\b|subscription|pricing|plans? start|sign up|"
     r"free trial|download|update[sd]? to|version \d|new version|supports?|"
@@ -302,7 +310,8 @@ _BUG_REPORT = re.compile(
     r"steps to reproduce|expected behaviou?r|actual behaviou?r|bug|segfault|"
     r"(?:doesn't|does not|won't|will not|can't|cannot)\s+(?:load|open|start|launch|install|"
     r"detect|export|save|find)|not (?:detected|loading|working)|incompatib\w*|"
-    r"receiving (?:an? )?error|warning:)\b",
+    r"receiving (?:an? )?error|warning:|(?:last|raw|this) error|"
+    r"error (?:received|details|message))\b",
     re.IGNORECASE,
 )
 # A feature request or a how-to question put as a wish: no verdict on the tool.
@@ -352,6 +361,16 @@ _QUALITIES = frozenset(
     ]
 )
 _WORSE = frozenset({"worse", "inferior"})
+# "X had more punch and clarity" (no "than"): the quality is credited to X.
+_MORE_QUALITY = re.compile(
+    r"\b(?P<word>more|less)\s+(?P<quality>[\w-]+)(?:\s+and\s+(?P<second>[\w-]+))?", re.IGNORECASE
+)
+# Praise under a counterfactual: "you would have a winner with X", "X could go from a nice
+# try to a total winner" are conditional verdicts, labelled mixed.
+_COUNTERFACTUAL_PRAISE = re.compile(
+    r"\b(?:would|could)\s+(?:have|be|go|become)\b[^.!?]{0,40}\b(?:winner|perfect|killer)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -418,9 +437,17 @@ def _valences(clause: str) -> tuple[float, float]:
     return positive, negative
 
 
+_LEADING_CONTRAST = re.compile(r"^\s*(?:while|although|though|whereas)\b[^,;]*,", re.IGNORECASE)
+
+
 def _clauses(sentence: str, offset: int) -> list[tuple[int, int]]:
     bounds, last = [], 0
-    for match in _CONTRAST.finditer(sentence):
+    # "While X is a strength, Y is a bottleneck": the leading clause ends at its comma
+    leading = _LEADING_CONTRAST.match(sentence)
+    if leading:
+        bounds.append((offset, offset + leading.end() - 1))
+        last = leading.end()
+    for match in _CONTRAST.finditer(sentence, last):
         if match.start() > last:
             bounds.append((offset + last, offset + match.start()))
         last = match.end()
@@ -457,17 +484,16 @@ class TargetStance:
         compared = _comparison(text, a, b, start, end, rest)
         if compared is not None:
             return compared
+        if _BUG_REPORT.search(text) and not _JUDGEMENT.search(sentence):
+            return "neutral", 0.0
         if sentence.rstrip().endswith("?"):
-            return "neutral", 0.0
-        if _PROMO.search(sentence) and not _FIRST_PERSON_JUDGEMENT.search(sentence):
-            return "neutral", 0.0
-        if _LIST_ENTRY.search(sentence) and not _FIRST_PERSON_JUDGEMENT.search(sentence):
-            return "neutral", 0.0
-        if (_BUG_REPORT.search(text) or _REQUEST.search(sentence)) and not _JUDGEMENT.search(
-            sentence
-        ):
-            return "neutral", 0.0
-        scopes = [c for c in _clauses(sentence, a) if self._about_tool(text, c, start, rest)]
+            return self._question(sentence)
+        scopes = []
+        if not _says_nothing(sentence):
+            scopes = [c for c in _clauses(sentence, a) if self._about_tool(text, c, start, rest)]
+            more = _more_quality(text, b, start, rest)
+            if more is not None:
+                return more
         for na, nb in sentences[here + 1 : here + 4]:
             following = text[na:nb]
             if (
@@ -476,8 +502,23 @@ class TargetStance:
                 or following.rstrip().endswith("?")
             ):
                 break
-            scopes.extend(_clauses(following, na))
-        return self._decide([_valences(text[c0:c1]) for c0, c1 in scopes])
+            if not _says_nothing(following):
+                scopes.extend(_clauses(following, na))
+        decided = self._decide([_valences(text[c0:c1]) for c0, c1 in scopes])
+        if decided[0] == "positive" and _COUNTERFACTUAL_PRAISE.search(sentence):
+            return "mixed", decided[1]
+        return decided
+
+    def _question(self, sentence: str) -> tuple[str, float]:
+        """A question is neutral unless it carries the field's criticism ("Do you want to
+        sound average?" as a headline against the tool)."""
+        criticism = sum(v for p, v in _DOMAIN_PATTERNS if v < 0 and re.search(p, sentence, re.I))
+        criticism += sum(
+            v
+            for m in _phrase_pattern().finditer(sentence)
+            if (v := _DOMAIN_LEXICON[m.group(0).lower()]) < 0
+        )
+        return ("negative", criticism) if -criticism >= self.threshold else ("neutral", 0.0)
 
     @staticmethod
     def _about_tool(
@@ -501,6 +542,29 @@ class TargetStance:
         if negative:
             return "negative", round(net, 4)
         return "neutral", round(net, 4)
+
+
+def _says_nothing(sentence: str) -> bool:
+    """Promotional, descriptive or list text, or a request, without a judgement."""
+    if (_PROMO.search(sentence) or _LIST_ENTRY.search(sentence)) and not (
+        _FIRST_PERSON_JUDGEMENT.search(sentence)
+    ):
+        return True
+    return bool(_REQUEST.search(sentence)) and not _JUDGEMENT.search(sentence)
+
+
+def _more_quality(
+    text: str, b: int, start: int, rest: Sequence[tuple[int, int]]
+) -> tuple[str, float] | None:
+    """ "X had more punch and clarity": the tool before "more <quality>" gains (no "than")."""
+    for match in _MORE_QUALITY.finditer(text, start, b):
+        qualities = {match.group("quality").lower(), (match.group("second") or "").lower()}
+        if not qualities & _QUALITIES or re.match(r"\s*than\b", text[match.end() : b]):
+            continue
+        if any(start < s < match.start() for s, _ in rest) or "than" in text[start:b].lower():
+            return None
+        return ("positive", 2.0) if match.group("word").lower() == "more" else ("negative", -2.0)
+    return None
 
 
 def _comparison(
