@@ -16,6 +16,17 @@ from earwitness.groups._evidence import (
     evidence_rows,
     find_group_evidence,
 )
+from earwitness.groups._learned import (
+    DEFAULT_THRESHOLD,
+    METHOD,
+    MIN_LABELS,
+    MODEL_NAME,
+    AuthorEvidence,
+    GroupModel,
+    author_evidence,
+    enough_labels,
+    self_sentences,
+)
 from earwitness.groups._rules import rule_assignment
 from earwitness.groups._vocabulary import (
     EVIDENCE_KINDS,
@@ -29,23 +40,32 @@ from earwitness.groups._vocabulary import (
 )
 
 __all__ = [
+    "DEFAULT_THRESHOLD",
     "EVIDENCE_KEY",
     "EVIDENCE_KINDS",
     "EVIDENCE_PATTERNS",
     "GROUPS",
     "GROUP_RULES",
     "MANUAL",
+    "METHOD",
+    "MIN_LABELS",
+    "MODEL_NAME",
     "UNKNOWN",
     "USER_GROUPS",
+    "AuthorEvidence",
     "Evidence",
     "EvidencePattern",
+    "GroupModel",
     "GroupRule",
     "assign_groups",
+    "author_evidence",
+    "enough_labels",
     "evidence_rows",
     "find_group_evidence",
     "group_coverage",
     "nominal_alpha",
     "override_group",
     "rule_assignment",
+    "self_sentences",
     "validate_group_rules",
 ]
