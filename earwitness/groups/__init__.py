@@ -28,6 +28,15 @@ from earwitness.groups._learned import (
     self_sentences,
 )
 from earwitness.groups._rules import rule_assignment
+from earwitness.groups._study_model import (
+    ASSIGN_METHODS,
+    SAMPLING_STRATEGIES,
+    cross_validated,
+    fit_study_model,
+    manual_labels,
+    resolve_method,
+    sample_authors,
+)
 from earwitness.groups._vocabulary import (
     EVIDENCE_KINDS,
     EVIDENCE_PATTERNS,
@@ -40,6 +49,7 @@ from earwitness.groups._vocabulary import (
 )
 
 __all__ = [
+    "ASSIGN_METHODS",
     "DEFAULT_THRESHOLD",
     "EVIDENCE_KEY",
     "EVIDENCE_KINDS",
@@ -50,6 +60,7 @@ __all__ = [
     "METHOD",
     "MIN_LABELS",
     "MODEL_NAME",
+    "SAMPLING_STRATEGIES",
     "UNKNOWN",
     "USER_GROUPS",
     "AuthorEvidence",
@@ -59,13 +70,18 @@ __all__ = [
     "GroupRule",
     "assign_groups",
     "author_evidence",
+    "cross_validated",
     "enough_labels",
     "evidence_rows",
     "find_group_evidence",
+    "fit_study_model",
     "group_coverage",
+    "manual_labels",
     "nominal_alpha",
     "override_group",
+    "resolve_method",
     "rule_assignment",
+    "sample_authors",
     "self_sentences",
     "validate_group_rules",
 ]

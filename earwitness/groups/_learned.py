@@ -7,9 +7,11 @@ One row per **author**, aggregated over all their posts and turns:
 * the words of the author's own first-person sentences (TF-IDF of word unigrams and
   bigrams, sublinear term frequency): "my day job", "our lecturer", "my clients", "for
   fun". A sentence counts only when the writer speaks of themselves ("I", "I'm", or "my"
-  / "me" with no third person in it) and it is not a role played or a supposition (the
-  same ``HYPOTHETICAL`` guard as the evidence), so "my friend is a mastering engineer",
-  "he has platinum records" or "act as a mastering engineer" give the model nothing.
+  / "me" with no third person in it), does not address the reader ("you": advice,
+  requests, a prompt's instructions; as the paid-work evidence does) and is not a role
+  played or a supposition (the same ``HYPOTHETICAL`` guard as the evidence), so "my
+  friend is a mastering engineer", "he has platinum records" or "act as a mastering
+  engineer. I want you to ..." give the model nothing.
 
 A class-balanced multinomial logistic regression (scikit-learn, ``class_weight=
 "balanced"``: King & Zeng 2001 on rare-event reweighting) is fitted on the manual labels,
@@ -66,6 +68,7 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _I = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll))\b")
 _MY = re.compile(r"\b(?:my|me|myself|mine)\b", re.IGNORECASE)
 _THIRD = re.compile(r"\b(?:he|she|they|his|her|their|him|them)\b", re.IGNORECASE)
+_YOU = re.compile(r"\b(?:you|you['’](?:re|ve|d|ll)|your|yours)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def self_sentences(text: str) -> list[str]:
     found = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group(0).strip()
-        if not sentence or HYPOTHETICAL.search(sentence):
+        if not sentence or HYPOTHETICAL.search(sentence) or _YOU.search(sentence):
             continue
         if _I.search(sentence) or (_MY.search(sentence) and not _THIRD.search(sentence)):
             found.append(sentence)
