@@ -39,7 +39,7 @@ def groups() -> None:
     """
 
 
-@groups.command("assign")
+@groups.command("assign", short_help="Assign groups by the rules or the learned model.")
 @click.option(
     "--method",
     type=click.Choice(list(ASSIGN_METHODS)),
