@@ -48,6 +48,7 @@ __all__ = [
 ASSIGN_METHODS = ("rules", "learned", "auto")
 SAMPLING_STRATEGIES = ("uncertainty", "stratified")
 _CHUNK = 2000
+POOL = 5000
 
 
 def manual_labels(store: Store) -> dict[int, str]:
@@ -129,19 +130,28 @@ def cross_validated(store: Store, *, folds: int = 5, seed: int = 0) -> list[tupl
 
 
 def sample_authors(
-    store: Store, n: int, *, strategy: str = "uncertainty", seed: int = 0
+    store: Store,
+    n: int,
+    *,
+    strategy: str = "uncertainty",
+    seed: int = 0,
+    with_evidence: bool = False,
+    pool: int = POOL,
 ) -> list[dict[str, Any]]:
     """The ``n`` authors without a manual group most worth labelling next.
 
     * ``uncertainty``: the model fitted on the study's labels scores every other author
       who says anything about themselves; the smallest margin between the two most
       probable groups comes first (Scheffer et al. 2001; Settles 2009, "Active Learning
-      Literature Survey", §3.1). With fewer labels than the model needs it falls back to
-      ``stratified`` and says so in ``basis``.
+      Literature Survey", §3.1), scored over a seeded random pool of at most ``pool``
+      candidates so a large study is not read whole each time (random sub-pools: Ertekin
+      et al. 2007, "Learning on the border"). With fewer labels than the model needs it
+      falls back to ``stratified`` and says so in ``basis``.
     * ``stratified``: round-robin over the rules' group (rarest first, seeded order within
       each), so rare groups are drawn as often as common ones while they last.
 
-    Rows: ``pseudonym, predicted, margin, basis, evidence``.
+    ``with_evidence`` keeps only authors with stored evidence (the workbench's queue shows
+    it in context). Rows: ``pseudonym, predicted, margin, basis, evidence``.
     """
     if strategy not in SAMPLING_STRATEGIES:
         raise BadInputError(
@@ -151,7 +161,7 @@ def sample_authors(
         raise BadInputError("the number of authors to sample must be at least 1")
     labels = manual_labels(store)
     if strategy == "uncertainty" and enough_labels(list(labels.values())):
-        return _most_uncertain(store, n, seed)
+        return _most_uncertain(store, n, seed, with_evidence, pool)
     basis = (
         "stratified" if strategy == "stratified" else f"stratified (fewer than {MIN_LABELS} labels)"
     )
@@ -169,11 +179,18 @@ def _unlabelled(store: Store) -> dict[int, str]:
     return {int(row.id): str(row.pseudonym) for row in rows}
 
 
-def _most_uncertain(store: Store, n: int, seed: int) -> list[dict[str, Any]]:
+def _most_uncertain(
+    store: Store, n: int, seed: int, with_evidence: bool, pool: int
+) -> list[dict[str, Any]]:
     model = fit_study_model(store, seed=seed)
     names = _unlabelled(store)
-    inputs = author_inputs(store, sorted(names))
-    ids = [a for a in sorted(names) if not inputs[a].empty]
+    candidates = sorted(names)
+    if len(candidates) > pool:
+        candidates = sorted(random.Random(seed).sample(candidates, pool))
+    inputs = author_inputs(store, candidates)
+    ids = [
+        a for a in candidates if not inputs[a].empty and (inputs[a].evidence or not with_evidence)
+    ]
     authors = [inputs[a] for a in ids]
     margins = model.margins(authors)
     predicted = model.predict(authors)
