@@ -231,3 +231,17 @@ def test_cli_assign_sample_validate_learned(study: Study) -> None:
     assert json.loads(result.stdout)[-1]["group"] == "all"
     result = runner.invoke(cli, [*base, "sample", "0"])
     assert result.exit_code != 0
+
+
+def test_group_provenance_judges_the_method_that_assigned_the_groups(study: Study) -> None:
+    from earwitness.code.assist._stance import _group_provenance
+
+    with study.open_store() as store:
+        _study_with_labels(store, 45)
+        assign_groups(store, method="rules")
+        by_rules = _group_provenance(store)["validation"]
+        assert by_rules == validate_group_rules(store, method="rules")[-1]
+        assign_groups(store, method="learned")
+        by_model = _group_provenance(store)["validation"]
+        assert by_model == validate_group_rules(store, method="learned")[-1]
+        assert by_model["manual"] == 45
