@@ -16,7 +16,27 @@ from earwitness.groups._evidence import (
     evidence_rows,
     find_group_evidence,
 )
+from earwitness.groups._learned import (
+    DEFAULT_THRESHOLD,
+    METHOD,
+    MIN_LABELS,
+    MODEL_NAME,
+    AuthorEvidence,
+    GroupModel,
+    author_evidence,
+    enough_labels,
+    self_sentences,
+)
 from earwitness.groups._rules import rule_assignment
+from earwitness.groups._study_model import (
+    ASSIGN_METHODS,
+    SAMPLING_STRATEGIES,
+    cross_validated,
+    fit_study_model,
+    manual_labels,
+    resolve_method,
+    sample_authors,
+)
 from earwitness.groups._vocabulary import (
     EVIDENCE_KINDS,
     EVIDENCE_PATTERNS,
@@ -29,23 +49,39 @@ from earwitness.groups._vocabulary import (
 )
 
 __all__ = [
+    "ASSIGN_METHODS",
+    "DEFAULT_THRESHOLD",
     "EVIDENCE_KEY",
     "EVIDENCE_KINDS",
     "EVIDENCE_PATTERNS",
     "GROUPS",
     "GROUP_RULES",
     "MANUAL",
+    "METHOD",
+    "MIN_LABELS",
+    "MODEL_NAME",
+    "SAMPLING_STRATEGIES",
     "UNKNOWN",
     "USER_GROUPS",
+    "AuthorEvidence",
     "Evidence",
     "EvidencePattern",
+    "GroupModel",
     "GroupRule",
     "assign_groups",
+    "author_evidence",
+    "cross_validated",
+    "enough_labels",
     "evidence_rows",
     "find_group_evidence",
+    "fit_study_model",
     "group_coverage",
+    "manual_labels",
     "nominal_alpha",
     "override_group",
+    "resolve_method",
     "rule_assignment",
+    "sample_authors",
+    "self_sentences",
     "validate_group_rules",
 ]

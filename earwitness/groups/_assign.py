@@ -76,13 +76,18 @@ def assign_groups(
     store: Store,
     rules: tuple[GroupRule, ...] = GROUP_RULES,
     *,
+    method: str = "rules",
     scheduler: Scheduler | None = None,
     partition_authors: int = PARTITION_AUTHORS,
 ) -> dict[str, int]:
-    """Assign every author a group by the rules, leaving manual overrides alone.
+    """Assign every author a group, leaving manual overrides (and groups set by other
+    methods, e.g. a survey answer) alone.
 
-    Authors are weighed in partitions of consecutive ids (on ``scheduler``'s workers, or
-    here); each partition's assignments are written in one transaction.
+    ``method`` is ``rules``, ``learned`` (the model fitted on the study's manual labels,
+    ``model:groups-lr-1``) or ``auto`` (learned once enough authors are labelled, else
+    rules). By the rules, authors are weighed in partitions of consecutive ids (on
+    ``scheduler``'s workers, or here); each partition's assignments are written in one
+    transaction. The learned model scores authors here, in chunks of ``partition_authors``.
     """
     from earwitness.partitions import Scheduler, from_parquet, map_partitions, partition_ranges
 
@@ -97,10 +102,19 @@ def assign_groups(
     for author in authors:
         if author.group_method == MANUAL:
             counts["manual (kept)"] += 1
-        elif not (author.group_method.startswith("rule:") or author.group_method == "unassigned"):
+        elif not _assigned_by_machine(author.group_method):
             counts[f"{author.group_method} (kept)"] += 1
         else:
             assignable.append(author)
+    if method != "rules":
+        from earwitness.groups._study_model import assign_learned, resolve_method
+
+        if resolve_method(store, method) == "learned":
+            for chunk, rows in assign_learned(store, assignable, partition_authors):
+                _write_assignments(store, chunk, rows)
+                for row in rows:
+                    counts[row["group"]] += 1
+            return dict(counts)
     chunks = [assignable[a:b] for a, b in partition_ranges(len(assignable), partition_authors)]
     jobs = (
         AssignJob(tuple(a.id for a in chunk), _evidence_of(store, chunk), rules) for chunk in chunks
@@ -118,6 +132,10 @@ def assign_groups(
         for row in rows:
             counts[row["group"]] += 1
     return dict(counts)
+
+
+def _assigned_by_machine(method: str) -> bool:
+    return method.startswith(("rule:", "model:")) or method == "unassigned"
 
 
 def _evidence_of(store: Store, chunk: Sequence[Any]) -> bytes:

@@ -68,7 +68,11 @@ def group_coverage(store: Store) -> list[dict[str, Any]]:
 
 
 def validate_group_rules(
-    store: Store, rules: tuple[GroupRule, ...] = GROUP_RULES, *, seed: int = 0
+    store: Store,
+    rules: tuple[GroupRule, ...] = GROUP_RULES,
+    *,
+    seed: int = 0,
+    method: str = "rules",
 ) -> list[dict[str, Any]]:
     """The rules against the researcher's manual labels (the validation sample).
 
@@ -81,18 +85,15 @@ def validate_group_rules(
     it is below the provenance rule's bar and ``more_labels`` (how many more labelled
     authors would bring the lower bound there, if the agreement held; empty when none
     would).
+
+    ``method="learned"`` scores the learned model the same way, each labelled author
+    predicted by a model fitted without them (k-fold cross-validation over authors); the
+    columns keep their names (``by_rules`` is then what the model assigned).
     """
-    with store.connect() as connection:
-        evidence = evidence_by_author(connection)
-        manual = connection.execute(
-            sa.select(participants.c.id, participants.c.user_group).where(
-                participants.c.group_method == MANUAL
-            )
-        ).all()
-    pairs = [
-        (row.user_group, rule_assignment(evidence.get(row.id, []), rules)[0]) for row in manual
-    ]
-    assigned_ids = [row.id for row, (_, rule) in zip(manual, pairs, strict=True) if rule != UNKNOWN]
+    if method not in ("rules", "learned"):
+        raise EarwitnessError(f"method must be rules or learned, not {method!r}")
+    ids, pairs = _pairs(store, rules, method, seed)
+    assigned_ids = [a for a, (_, rule) in zip(ids, pairs, strict=True) if rule != UNKNOWN]
     if not pairs:
         raise EarwitnessError(
             "no manually labelled authors to validate against; label a sample with "
@@ -124,6 +125,30 @@ def validate_group_rules(
         }
     )
     return rows
+
+
+def _pairs(
+    store: Store, rules: tuple[GroupRule, ...], method: str, seed: int
+) -> tuple[list[int], list[tuple[str, str]]]:
+    """The manually labelled authors, and (people's group, the method's group) for each."""
+    if method == "learned":
+        from earwitness.groups._study_model import cross_validated, manual_labels
+
+        if not manual_labels(store):
+            return [], []
+        found = cross_validated(store, seed=seed)
+        return [a for a, _, _ in found], [(h, m) for _, h, m in found]
+    with store.connect() as connection:
+        evidence = evidence_by_author(connection)
+        manual = connection.execute(
+            sa.select(participants.c.id, participants.c.user_group).where(
+                participants.c.group_method == MANUAL
+            )
+        ).all()
+    pairs = [
+        (row.user_group, rule_assignment(evidence.get(row.id, []), rules)[0]) for row in manual
+    ]
+    return [row.id for row in manual], pairs
 
 
 def _assigned_agreement(

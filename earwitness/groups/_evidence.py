@@ -71,10 +71,16 @@ _SELF_ANCHOR = re.compile(
     r"I['’]ve been an?|I have been an?|I['’]?m|I am)\b",
     re.IGNORECASE,
 )
+# "After 15+ years of working as a mastering engineer, one thing still shocks me": only
+# when the sentence has the writer in it and no one else (issue 22, dev split).
+_YEARS_AS = re.compile(r"\b(?:After|With)\s+\d+\+?\s+years\s+of\s+working\s+as\b", re.IGNORECASE)
+_THIRD_PERSON = re.compile(r"\b(?:he|she|they|his|her|their)\b", re.IGNORECASE)
 _AS_ANCHOR = re.compile(r"\b(?:as|being)\b(?=\s+an?\s)", re.IGNORECASE)
 # "As a mastering engineer, I ...", "As a mastering engineer if I am given a good mix ..."
 _AFTER_AS = re.compile(
-    r"\s*,?\s*(?:(?:if|when|whenever|once|after|before)\s+)?(?:I\b|myself\b|me\b)",
+    r"\s*,?\s*(?:(?:if|when|whenever|once|after|before)\s+)?(?:I\b|myself\b|me\b)"
+    # "As a mastering engineer, a crucial part of my job is ..." (issue 22, dev split)
+    r"|\s*,\s*(?:a|an|the)\s+(?:\w+\s+){0,3}(?:part|half|share)\s+of\s+my\s+(?:job|work)\b",
     re.IGNORECASE,
 )
 _CLAUSE_START = re.compile(r"(?:^|(?<=[.!?\n;(]))[ \t]*(?=\S)")
@@ -198,6 +204,11 @@ def _self_descriptions(text: str, folded: str) -> Iterator[Evidence]:
     for anchor in _SELF_ANCHOR.finditer(text):
         stop = _clause_stop(text, anchor.end())
         yield from _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop))
+    for anchor in _YEARS_AS.finditer(text):
+        sentence = _sentence_around(text, anchor.start(), anchor.end())
+        if _FIRST_PERSON.search(sentence) and not _THIRD_PERSON.search(sentence):
+            stop = _clause_stop(text, anchor.end())
+            yield from _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop))
     for anchor in _AS_ANCHOR.finditer(text):
         tokens = _tokens(text, anchor.end(), _clause_stop(text, anchor.end(), limit=80))
         phrase, _ = _read_phrase(tokens, 0) if tokens else (None, 0)

@@ -106,6 +106,12 @@ def _evidence_without_prechecks(text: str) -> list[ev.Evidence]:
     for anchor in ev._SELF_ANCHOR.finditer(text):
         stop = ev._clause_stop(text, anchor.end())
         found.extend(ev._conjuncts(text, anchor.start(), ev._tokens(text, anchor.end(), stop)))
+    for anchor in ev._YEARS_AS.finditer(text):
+        sentence = ev._sentence_around(text, anchor.start(), anchor.end())
+        if ev._FIRST_PERSON.search(sentence) and not ev._THIRD_PERSON.search(sentence):
+            stop = ev._clause_stop(text, anchor.end())
+            tokens = ev._tokens(text, anchor.end(), stop)
+            found.extend(ev._conjuncts(text, anchor.start(), tokens))
     for anchor in ev._AS_ANCHOR.finditer(text):
         tokens = ev._tokens(text, anchor.end(), ev._clause_stop(text, anchor.end(), limit=80))
         phrase, _ = ev._read_phrase(tokens, 0) if tokens else (None, 0)

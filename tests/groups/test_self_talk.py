@@ -32,6 +32,8 @@ FOUND = [
         "As a mastering engineer if I am given a good mix there's little to do.",
         "professional",
     ),
+    ("As a mastering engineer, a crucial part of my job is listening.", "professional"),
+    ("After 15+ years of working as a professional mastering engineer, I know.", "professional"),
 ]
 
 NOT_THE_AUTHOR = [
@@ -46,6 +48,8 @@ NOT_THE_AUTHOR = [
     "You are a professional mastering engineer.",
     "His second income comes from mixing.",
     "I hope to have a career as a mastering engineer one day.",
+    "As a mastering engineer, a big part of his job is listening.",
+    "After 15 years of working as a mastering engineer, he retired.",
 ]
 
 

@@ -77,3 +77,14 @@ def test_authors_are_labelled_by_keys_as_manual_overrides(wb_study, serve) -> No
             ).all()
         )
     assert rows == {order[0]: "professional", order[1]: "amateur"}
+
+
+def test_the_queue_draws_rare_groups_first(study) -> None:
+    from earwitness.code.workbench import next_authors
+
+    with study.open_store() as store:
+        add_authors(store)
+        queued = [a["pseudonym"] for a in next_authors(store, 3, seed=0)]
+        # few labels: round-robin over the rules' groups, the rarest (one amateur) first
+        assert queued[0] == "p_wbself2" and sorted(queued) == sorted(SELF)
+        assert all(a["evidence"] for a in next_authors(store, 3, seed=0))

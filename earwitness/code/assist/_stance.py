@@ -913,15 +913,17 @@ def stance_provenance(
 
 
 def _group_provenance(store: Store) -> dict[str, Any]:
-    """How authors got their group, and how the group rules fare against people."""
+    """How authors got their group, and how the method that assigned them (the group rules,
+    or the learned model, cross-validated) fares against people."""
     from earwitness.groups import MANUAL, validate_group_rules
 
     with store.connect() as connection:
         methods = dict(
             connection.execute(sa.select(participants.c.id, participants.c.group_method)).all()
         )
+    learned = any(str(m).startswith("model:") for m in methods.values())
     try:
-        overall = validate_group_rules(store)[-1]
+        overall = validate_group_rules(store, method="learned" if learned else "rules")[-1]
     except EarwitnessError:
         overall = {
             "manual": 0,

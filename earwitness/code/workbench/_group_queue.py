@@ -5,12 +5,11 @@ highlighted in context; labels are the groups' manual overrides
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import sqlalchemy as sa
 
-from earwitness.groups import MANUAL, USER_GROUPS, override_group
+from earwitness.groups import USER_GROUPS, override_group, sample_authors
 from earwitness.store import Store
 from earwitness.store.schema import documents, group_evidence, participants
 
@@ -20,31 +19,25 @@ GROUP_CONTEXT = 160  # characters shown on each side of a self-description
 _PER_AUTHOR = 8
 
 
-def next_authors(store: Store, n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """Up to ``n`` authors with evidence and no manual group, in a seeded random order,
-    each with up to eight pieces of evidence in context (the rules' group is not given)."""
+def next_authors(
+    store: Store, n: int, seed: int = 0, strategy: str = "uncertainty"
+) -> list[dict[str, Any]]:
+    """Up to ``n`` authors with evidence and no manual group, chosen by
+    :func:`earwitness.groups.sample_authors` (the learned model's least certain once enough
+    authors are labelled, else round-robin over the rules' groups, rarest first), each with
+    up to eight pieces of evidence in context (the predicted group is not given)."""
+    picked = sample_authors(store, n, strategy=strategy, seed=seed, with_evidence=True)
     with store.connect() as connection:
-        candidates = list(
-            connection.scalars(
-                sa.select(participants.c.id)
-                .where(
-                    participants.c.group_method != MANUAL,
-                    participants.c.id.in_(sa.select(group_evidence.c.participant_id)),
-                )
-                .order_by(participants.c.id)
-            )
-        )
-        random.Random(seed).shuffle(candidates)
-        chosen = candidates[:n]
-        if not chosen:
-            return []
         names = dict(
             connection.execute(
-                sa.select(participants.c.id, participants.c.pseudonym).where(
-                    participants.c.id.in_(chosen)
+                sa.select(participants.c.pseudonym, participants.c.id).where(
+                    participants.c.pseudonym.in_([r["pseudonym"] for r in picked])
                 )
             ).all()
         )
+        chosen = [names[r["pseudonym"]] for r in picked]
+        if not chosen:
+            return []
         rows = connection.execute(
             sa.select(group_evidence.c.participant_id, group_evidence.c.document_id,
                       group_evidence.c.start, group_evidence.c.end, group_evidence.c.quote,
@@ -57,7 +50,7 @@ def next_authors(store: Store, n: int, seed: int = 0) -> list[dict[str, Any]]:
     for row in rows:
         if len(found[row.participant_id]) < _PER_AUTHOR:
             found[row.participant_id].append(_in_context(row))
-    return [{"pseudonym": names[a], "evidence": found[a]} for a in chosen]
+    return [{"pseudonym": r["pseudonym"], "evidence": found[names[r["pseudonym"]]]} for r in picked]
 
 
 def _in_context(row: Any) -> dict[str, Any]:

@@ -290,7 +290,9 @@ def create_app(store: Store, config: WorkbenchConfig, host: str = "127.0.0.1") -
         if action == "groups":
             n = min(_optional_int(q.get("n")) or 10, 100)
             return {
-                "authors": _group_queue.next_authors(store, n, _optional_int(q.get("seed")) or 0)
+                "authors": _group_queue.next_authors(
+                    store, n, _optional_int(q.get("seed")) or 0, q.get("strategy") or "uncertainty"
+                )
             }
         if action == "stance":
             n = min(_optional_int(q.get("n")) or 20, 100)
