@@ -93,6 +93,13 @@ def coherent_ratio_db(
     below 1, where the part of the candidate that is not the reference (the noise floor) is
     as strong as the part that is. An equaliser
     keeps g^2 at 1; codec noise and the distortion a fast limiter adds to low notes lower it.
+
+    An equaliser is the same at every level; a limiter's products are not. The ratio is also
+    taken separately over the louder and the quieter half of the frames (by the reference's
+    level), and a band's weight is divided by 1 + v / (0.5 dB)^2, v the variance of the full
+    estimate implied by the two halves' difference (its square / 4, averaged over the band
+    and three bands either side): bands where the two halves disagree, from level-dependent
+    processing or from too few FFT bins (one bin per band at 20-40 Hz), count less.
     """
     ref, cand = _overlap(reference, candidate, lag)
     n_fft = min(65536, 1 << int(np.floor(np.log2(max(len(ref), 256)))))
@@ -116,7 +123,9 @@ def coherent_ratio_db(
     snr = coherence / (1.0 - coherence)
     weights = np.where(snr >= _NOISE_FLOOR_SNR, np.minimum(snr / _COHERENT_SNR, 1.0), 0.0)
     if loud.any() and (~loud).any():
-        quiet_db, loud_db = (_h1(h[2], h[0].real, h[1].real, rate, n_fft, grid_hz)[0] for h in halves)
+        quiet_db, loud_db = (
+            _h1(h[2], h[0].real, h[1].real, rate, n_fft, grid_hz)[0] for h in halves
+        )
         spread = _smooth((loud_db - quiet_db) ** 2, _SPREAD_SPAN) / (2 * _SPREAD_SPAN + 1) / 4
         weights = weights / (1.0 + spread / _LEVEL_TOLERANCE_DB**2)
     return ratio, np.asarray(weights)
