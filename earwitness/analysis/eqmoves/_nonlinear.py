@@ -48,8 +48,8 @@ _COHERENT_SNR = 20.0
 _NOISE_FLOOR_SNR = 4.0
 _SPREAD_SPAN = 3
 _LEVEL_TOLERANCE_DB = 0.5
-_FRAME = 1024
-_HOP = 256
+_FRAME = 512
+_HOP = 128
 _MIN_SPREAD_DB = 1.0
 
 
@@ -217,7 +217,7 @@ def gain_envelope(
     (positive for a limiter or compressor). None below ``_MIN_SPREAD_DB``: gain that wanders
     without following the level is codec noise or an EQ not yet found, not dynamics.
 
-    Frames of 1024 samples every 256; frames more than 50 dB below the loudest frame carry
+    Frames of 512 samples every 128; frames more than 50 dB below the loudest frame carry
     too little energy to estimate a gain and take the median gain.
     """
     ref, cand = _overlap(shaped_reference, candidate, lag)
