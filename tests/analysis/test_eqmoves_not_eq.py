@@ -16,7 +16,15 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from earwitness.analysis.eqmoves import EqOperation, apply_operations, estimate_moves
-from earwitness.analysis.eqmoves._nonlinear import band_weights, detect_lowpass
+from earwitness.analysis.eqmoves._biquad import peaking_response_db
+from earwitness.analysis.eqmoves._decoder import decode_free
+from earwitness.analysis.eqmoves._features import LOG_GRID_HZ
+from earwitness.analysis.eqmoves._nonlinear import (
+    align,
+    band_weights,
+    coherent_ratio_db,
+    detect_lowpass,
+)
 from earwitness.cli import cli
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
@@ -171,3 +179,33 @@ def test_repro_skips_an_unreadable_recording_with_a_line(shared_dir: Path, tmp_p
     )
     assert len(features) == 1
     assert [path for path, _ in skipped] == [bad] and skipped[0][1]
+
+
+def test_a_limiters_lowest_bands_count_less_than_an_eqs(clip: np.ndarray, tmp_path: Path) -> None:
+    # a fast limiter's products at 20-40 Hz differ between loud and quiet frames; an EQ's not
+    grid = LOG_GRID_HZ[LOG_GRID_HZ < 20000]
+    low = grid < 40
+    limited, _ = _limit(tmp_path, clip, reduction_db=10.0)
+    lag, _ = align(clip, limited, RATE)
+    _, after_limiter = coherent_ratio_db(clip, limited, lag, RATE, grid)
+    _, after_eq = coherent_ratio_db(clip, apply_operations(clip, RATE, MOVES), 0, RATE, grid)
+    assert after_eq[low].mean() > 0.9
+    assert after_limiter[low].mean() < 0.5 * after_eq[low].mean()
+
+
+def test_an_offsetting_boost_and_cut_are_not_two_moves() -> None:
+    grid = LOG_GRID_HZ[LOG_GRID_HZ < 20000]
+    pair = [EqOperation(38.0, 6.7, 2.0), EqOperation(42.0, -6.8, 0.93)]
+    ratio = peaking_response_db(
+        grid,
+        *(np.array([getattr(o, k) for o in pair]) for k in ("freq_hz", "gain_db", "width_oct")),
+        RATE,
+    ).sum(0)
+    found = decode_free(ratio, np.ones(len(grid)), grid, RATE).operations
+    opposed = [
+        (a, b)
+        for a in found
+        for b in found
+        if a.gain_db > 0 > b.gain_db and abs(math.log2(a.freq_hz / b.freq_hz)) < 0.5
+    ]
+    assert not opposed, found

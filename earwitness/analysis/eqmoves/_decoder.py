@@ -294,17 +294,37 @@ def _eliminate(problem: _Problem, fit: _Fit, tol_db: float, min_improvement: flo
 
 
 def _prune(problem: _Problem, fit: _Fit, min_gain_db: float, edge_min_gain_db: float) -> _Fit:
-    """Drop operations under ``min_gain_db``, and those centred within half an octave of
-    either edge of the well-measured band (weight >= 0.5) under ``edge_min_gain_db``: there
-    only one flank of a move is seen, and leakage, a codec or dynamics processing mimic it."""
+    """Drop operations under ``min_gain_db``, those centred within half an octave of
+    either edge of the well-measured band (weight >= 0.5) under ``edge_min_gain_db`` (there
+    only one flank of a move is seen, and leakage, a codec or dynamics processing mimic it),
+    and offsetting pairs (:func:`_offsetting`)."""
     ops = fit.params[1:].reshape(-1, 3)
     low, high = problem.well_measured()
     inside = (ops[:, 0] >= math.log2(low) + 0.5) & (ops[:, 0] <= math.log2(high) - 0.5)
     gains = np.abs(ops[:, 1])
     keep = (gains >= min_gain_db) & (inside | (gains >= edge_min_gain_db))
+    keep &= ~_offsetting(problem, ops)
     if keep.all():
         return fit
     return problem.refine(np.concatenate([fit.params[:1], ops[keep].ravel()]))
+
+
+def _offsetting(problem: _Problem, ops: np.ndarray) -> np.ndarray:
+    """Operations in a boost-and-cut pair less than half an octave apart whose net response
+    peaks at under half the smaller gain: each is mostly cancelled by the other, a shape
+    fitted to noise or to what is not EQ, not two moves an engineer made."""
+    out = np.zeros(len(ops), bool)
+    for i in range(len(ops)):
+        for j in range(i + 1, len(ops)):
+            if ops[i, 1] * ops[j, 1] >= 0 or abs(ops[i, 0] - ops[j, 0]) >= 0.5:
+                continue
+            pair = ops[[i, j]]
+            net = peaking_response_db(
+                problem.freqs, 2.0 ** pair[:, 0], pair[:, 1], 2.0 ** pair[:, 2], problem.sample_rate
+            ).sum(0)
+            if np.abs(net).max() < 0.5 * np.abs(pair[:, 1]).min():
+                out[[i, j]] = True
+    return out
 
 
 def _result(problem: _Problem, fit: _Fit) -> EqMovesResult:

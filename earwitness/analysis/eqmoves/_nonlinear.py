@@ -46,8 +46,10 @@ FLOOR_DB = 90.0
 _LOWPASS_DROP_DB = 10.0
 _COHERENT_SNR = 20.0
 _NOISE_FLOOR_SNR = 4.0
-_FRAME = 1024
-_HOP = 256
+_SPREAD_SPAN = 3
+_LEVEL_TOLERANCE_DB = 0.5
+_FRAME = 512
+_HOP = 128
 _MIN_SPREAD_DB = 1.0
 
 
@@ -91,27 +93,60 @@ def coherent_ratio_db(
     below 1, where the part of the candidate that is not the reference (the noise floor) is
     as strong as the part that is. An equaliser
     keeps g^2 at 1; codec noise and the distortion a fast limiter adds to low notes lower it.
+
+    An equaliser is the same at every level; a limiter's products are not. The ratio is also
+    taken separately over the louder and the quieter half of the frames (by the reference's
+    level), and a band's weight is divided by 1 + v / (0.5 dB)^2, v the variance of the full
+    estimate implied by the two halves' difference (its square / 4, averaged over the band
+    and three bands either side): bands where the two halves disagree, from level-dependent
+    processing or from too few FFT bins (one bin per band at 20-40 Hz), count less.
     """
     ref, cand = _overlap(reference, candidate, lag)
     n_fft = min(65536, 1 << int(np.floor(np.log2(max(len(ref), 256)))))
     window = np.hanning(n_fft + 1)[:-1]
-    xx, yy = np.zeros(n_fft // 2 + 1), np.zeros(n_fft // 2 + 1)
-    xy = np.zeros(n_fft // 2 + 1, complex)
     frames_x = np.lib.stride_tricks.sliding_window_view(ref, n_fft)[:: n_fft // 4]
     frames_y = np.lib.stride_tricks.sliding_window_view(cand, n_fft)[:: n_fft // 4]
+    levels = np.concatenate(
+        [(frames_x[s : s + 32] ** 2) @ window**2 for s in range(0, len(frames_x), 32)]
+    )
+    loud = levels > np.median(levels)
+    halves = np.zeros((2, 3, n_fft // 2 + 1), complex)  # quiet, loud x (xx, yy, xy)
     for start in range(0, len(frames_x), 32):  # bounded memory for long files
         x = np.fft.rfft(frames_x[start : start + 32] * window, axis=1)
         y = np.fft.rfft(frames_y[start : start + 32] * window, axis=1)
-        xx += (np.abs(x) ** 2).sum(0)
-        yy += (np.abs(y) ** 2).sum(0)
-        xy += (np.conj(x) * y).sum(0)
+        for half, frames in enumerate((~loud[start : start + 32], loud[start : start + 32])):
+            halves[half, 0] += (np.abs(x[frames]) ** 2).sum(0)
+            halves[half, 1] += (np.abs(y[frames]) ** 2).sum(0)
+            halves[half, 2] += (np.conj(x[frames]) * y[frames]).sum(0)
+    xx, yy, xy = halves.sum(0)
+    ratio, coherence = _h1(xy, xx.real, yy.real, rate, n_fft, grid_hz)
+    snr = coherence / (1.0 - coherence)
+    weights = np.where(snr >= _NOISE_FLOOR_SNR, np.minimum(snr / _COHERENT_SNR, 1.0), 0.0)
+    if loud.any() and (~loud).any():
+        quiet_db, loud_db = (
+            _h1(h[2], h[0].real, h[1].real, rate, n_fft, grid_hz)[0] for h in halves
+        )
+        spread = _smooth((loud_db - quiet_db) ** 2, _SPREAD_SPAN) / (2 * _SPREAD_SPAN + 1) / 4
+        weights = weights / (1.0 + spread / _LEVEL_TOLERANCE_DB**2)
+    return ratio, np.asarray(weights)
+
+
+def _h1(
+    xy: np.ndarray, xx: np.ndarray, yy: np.ndarray, rate: float, n_fft: int, grid_hz: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     cross, auto_x, auto_y = (_band_sums(v, rate, n_fft, grid_hz) for v in (np.abs(xy), xx, yy))
     tiny = np.finfo(np.float64).tiny
     ratio = 20 * np.log10(np.maximum(cross, tiny) / np.maximum(auto_x, tiny))
     coherence = np.clip(cross**2 / np.maximum(auto_x * auto_y, tiny), 0.0, 1.0 - 1e-12)
-    snr = coherence / (1.0 - coherence)
-    weights = np.where(snr >= _NOISE_FLOOR_SNR, np.minimum(snr / _COHERENT_SNR, 1.0), 0.0)
-    return np.asarray(ratio), np.asarray(weights)
+    return np.asarray(ratio), np.asarray(coherence)
+
+
+def _smooth(band_values: np.ndarray, span: int) -> np.ndarray:
+    """Sum of each band's values with ``span`` bands either side (edges: what there is)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(band_values)])
+    index = np.arange(len(band_values))
+    lo, hi = np.clip(index - span, 0, None), np.clip(index + span + 1, None, len(band_values))
+    return np.asarray(cumulative[hi] - cumulative[lo])
 
 
 def _band_sums(values: np.ndarray, rate: float, n_fft: int, grid_hz: np.ndarray) -> np.ndarray:
@@ -182,7 +217,7 @@ def gain_envelope(
     (positive for a limiter or compressor). None below ``_MIN_SPREAD_DB``: gain that wanders
     without following the level is codec noise or an EQ not yet found, not dynamics.
 
-    Frames of 1024 samples every 256; frames more than 50 dB below the loudest frame carry
+    Frames of 512 samples every 128; frames more than 50 dB below the loudest frame carry
     too little energy to estimate a gain and take the median gain.
     """
     ref, cand = _overlap(shaped_reference, candidate, lag)
