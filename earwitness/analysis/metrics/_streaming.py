@@ -1,6 +1,7 @@
 """Measuring a file block by block, so memory is bounded by the block, not the file.
 
-Each measure keeps only running sums or per-10 ms values (about 1/400 of the audio):
+Each measure keeps only running sums or per-10 ms values (about 1/400 of the audio;
+past ``_series.SPILL_SEGMENTS`` segments those are in temporary files, see ``_series``):
 
 * loudness: ``EnergyMeter`` carries the K-filter state over a fixed chunk grid, so its
   segment energies equal the whole-file ones bit for bit;
