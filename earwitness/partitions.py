@@ -31,14 +31,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Siz
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from earwitness.errors import BadInputError, EarwitnessError
-from earwitness.progress import ProgressReporter
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from distributed import Client
+
+    from earwitness.progress import ProgressReporter
 
 __all__ = [
     "SCHEDULER_ENV",
@@ -128,6 +127,9 @@ def to_parquet(
     rows: pa.Table | Sequence[Mapping[str, Any]], schema: pa.Schema | None = None
 ) -> bytes:
     """A partition's rows as Parquet bytes (zstd): what crosses between driver and workers."""
+    import pyarrow as pa  # here, not at import: resolving a scheduler needs no pyarrow
+    import pyarrow.parquet as pq
+
     table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(list(rows), schema)
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
@@ -135,6 +137,8 @@ def to_parquet(
 
 
 def from_parquet(data: bytes) -> pa.Table:
+    import pyarrow.parquet as pq
+
     return pq.read_table(io.BytesIO(data))
 
 
@@ -165,6 +169,8 @@ def map_partitions(
     Progress (done / total, rate, ETA) goes to stderr; on a cluster, so does the link to
     the Dask dashboard when there is one.
     """
+    from earwitness.progress import ProgressReporter
+
     if total is None and isinstance(partitions, Sized):
         total = len(partitions)
     with ProgressReporter(label, float(total) if total is not None else None) as reporter:

@@ -18,7 +18,7 @@ try:
 except SystemExit:
     pass
 heavy = ("pandas", "scipy.signal", "scipy.cluster", "sqlalchemy", "scipy.fft", "numpy.ma",
-         "scipy.fft._pocketfft.pypocketfft")
+         "scipy.fft._pocketfft.pypocketfft", "pyarrow")
 print(json.dumps({name: name in sys.modules for name in heavy}), file=sys.stderr)
 """
 
@@ -57,3 +57,4 @@ def test_measuring_to_json_needs_no_pandas_signal_or_database(tmp_path: Path) ->
     assert not loaded["numpy.ma"]  # np.quantile imports it
     assert not (loaded["pandas"] or loaded["scipy.signal"] or loaded["scipy.cluster"])
     assert not loaded["sqlalchemy"]
+    assert not loaded["pyarrow"]  # only a Dask scheduler's partitions need it (40 MiB)

@@ -101,3 +101,90 @@ def test_memory_is_bounded_by_the_block_not_the_file(tmp_path: Path) -> None:
     assert result["rss_kib"] < 200 * 1024, result  # issue 25's bound
     # white noise at -20 dBFS RMS: K-weighting adds about 3.8 dB at 48 kHz
     assert -18.0 < result["lufs"] < -16.0
+
+
+def _noise_file(path: Path, rate: int, seconds: int) -> Path:
+    rng = np.random.default_rng(seconds)
+    with sf.SoundFile(path, "w", rate, 1, subtype="PCM_16") as handle:
+        for second in range(0, seconds, 16):
+            level = 0.02 + 0.2 * (second % 3)  # varied, so the 3 s windows differ
+            handle.write((level * rng.standard_normal(rate * 16)).astype(np.float32))
+    return path
+
+
+_TRACED = """
+import json, sys, tracemalloc
+from earwitness.analysis.metrics import _loudness, _series, _streaming, measure_file
+if sys.argv[2] == "spill":
+    _series.SPILL_SEGMENTS, _loudness._PSR_CHUNK, _loudness._LEVEL_CHUNK = 2000, 1024, 1280
+seen, original = [], _streaming.loudness_from
+def traced(*args, **kwargs):
+    seen.append(tracemalloc.get_traced_memory()[0])
+    tracemalloc.reset_peak()
+    result = original(*args, **kwargs)
+    seen.append(tracemalloc.get_traced_memory()[1])
+    return result
+_streaming.loudness_from = traced
+measure_file(sys.argv[1], block_frames=1 << 15, psr_distribution=True)  # imports, caches
+seen.clear()
+tracemalloc.start()
+report = measure_file(sys.argv[1], block_frames=1 << 15, psr_distribution=True)
+print(json.dumps({"held": max(seen), "report": report}))
+"""
+
+
+def _held(path: Path, mode: str) -> tuple[int, dict]:
+    """Traced memory (numpy's allocations are traced) held when the blocks are done, or
+    at the peak while the results are computed from the per-segment series: what grows
+    with length (the blocks' own memory does not). A fresh process for each."""
+    env = {"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, "-c", _TRACED, str(path), mode],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout)
+    return result["held"], result["report"]
+
+
+def test_per_segment_series_spill_to_disk_so_memory_stops_growing(tmp_path: Path) -> None:
+    """Past SPILL_SEGMENTS the 10 ms series live in temporary files: with a small
+    threshold a file 6x as long holds nearly the same memory, where the in-memory
+    series grow by about 60 bytes per 10 ms segment; the results are the same."""
+    rate, seconds = 8000, (64, 384)  # 6 400 and 38 400 segments
+    short, long = (_noise_file(tmp_path / f"{s}.wav", rate, s) for s in seconds)
+    extra_segments = (seconds[1] - seconds[0]) * 100
+    in_memory = [_held(path, "memory") for path in (short, long)]
+    assert in_memory[1][0] - in_memory[0][0] > 30 * extra_segments  # the test can fail
+    spilled = [_held(path, "spill") for path in (short, long)]
+    assert spilled[1][1] == in_memory[1][1]  # the same bytes through the files
+    # what still grows: the 10 Hz loudness series the result returns (1.6 bytes per
+    # segment) and the per-3 s / per-400 ms sums of DR and stereo
+    assert spilled[1][0] - spilled[0][0] < 6 * extra_segments, (in_memory[1][0], spilled)
+
+
+def test_segment_bounds_are_computed_as_the_array_was() -> None:
+    from earwitness.analysis.metrics._series import SegmentBounds, Series
+
+    for rate in (44100, 48000, 22050, 96000, 11025.5):
+        length = rate * 0.01
+        count = int(rate * 37 // length)
+        bounds = SegmentBounds(count, length)
+        whole = np.round(np.arange(count + 1) * length).astype(np.int64)
+        assert np.array_equal(bounds.array(), whole) and bounds[-1] == whole[-1]
+        assert np.array_equal(bounds[1000:1200], whole[1000:1200])
+        ends = [-5, whole[-1] + 9]
+        probes = np.concatenate([whole[::97], whole[::89] + 1, whole[::83] - 1, ends])
+        for side in ("left", "right"):
+            for value in probes:
+                assert bounds.searchsorted(int(value), side) == np.searchsorted(whole, value, side)
+    values = np.random.default_rng(1).standard_normal(5000)
+    series = Series(len(values), spill=True)
+    assert series.on_disk
+    for start in range(0, len(values), 999):
+        series[start : start + 999] = values[start : start + 999]
+    assert np.array_equal(series[0:5000], values)
+    assert np.array_equal(series[17:4321], values[17:4321])
+    filled = Series(70000, fill=np.inf, spill=True)
+    assert np.all(filled[0:70000] == np.inf)

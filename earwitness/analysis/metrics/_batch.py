@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from earwitness.analysis.metrics._memory import reuse_freed_buffers
 from earwitness.errors import BadInputError, EarwitnessError
-from earwitness.processes import worker_pool
 
 if TYPE_CHECKING:
     from earwitness.partitions import Scheduler
@@ -131,6 +130,8 @@ def _in_this_process(names: list[str], options: dict[str, Any] | None) -> Iterat
 def _in_a_pool(
     names: list[str], options: dict[str, Any] | None, count: int
 ) -> Iterator[dict[str, Any]]:
+    from earwitness.processes import worker_pool  # multiprocessing: only for a pool
+
     with worker_pool(count, initializer=_one_thread_each) as pool:
         futures: list[Future[dict[str, Any]]] = [
             pool.submit(measure_one, name, options) for name in names

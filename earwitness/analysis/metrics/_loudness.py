@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from earwitness.analysis.metrics._blockfilter import BlockFilter
 from earwitness.analysis.metrics._io import channel_weights
+from earwitness.analysis.metrics._series import SegmentBounds, Series, as_series
 from earwitness.analysis.metrics._truepeak import TRUE_PEAK_PHASES, TruePeakMeter
 
 __all__ = [
@@ -105,10 +106,13 @@ def k_weighting_coefficients(sample_rate: float) -> tuple[np.ndarray, np.ndarray
     return np.array([shelf_b, highpass_b]), np.array([shelf_a, highpass_a])
 
 
-def _segment_bounds(frames: int, sample_rate: float) -> np.ndarray:
+def _segment_grid(frames: int, sample_rate: float) -> SegmentBounds:
     length = sample_rate * SEGMENT_S
-    count = int(frames // length)
-    return np.round(np.arange(count + 1) * length).astype(np.int64)
+    return SegmentBounds(int(frames // length), length)
+
+
+def _segment_bounds(frames: int, sample_rate: float) -> np.ndarray:
+    return _segment_grid(frames, sample_rate).array()
 
 
 class EnergyMeter:
@@ -120,9 +124,9 @@ class EnergyMeter:
     """
 
     def __init__(self, frames: int, sample_rate: float, weights: np.ndarray) -> None:
-        self.bounds = _segment_bounds(frames, sample_rate)
-        self._cumulative = np.zeros(len(self.bounds))
-        self._used = int(self.bounds[-1]) if len(self.bounds) >= 2 else 0
+        self.grid = _segment_grid(frames, sample_rate)
+        self.cumulative = Series(len(self.grid))  # energy summed to each bound
+        self._used = int(self.grid[-1]) if len(self.grid) >= 2 else 0
         sections = np.hstack(k_weighting_coefficients(sample_rate))
         self._weights = weights
         self._channels = [c for c in range(len(weights)) if weights[c] > 0]
@@ -147,7 +151,7 @@ class EnergyMeter:
             self._pending.append(take[whole:])
 
     def _chunk(self, chunk: np.ndarray) -> None:
-        start, bounds = self._done, self.bounds
+        start, bounds = self._done, self.grid
         stop = start + len(chunk)
         used = self._channels
         filtered = self._filter.channels(chunk if len(used) == chunk.shape[1] else chunk[:, used])
@@ -155,15 +159,19 @@ class EnergyMeter:
         power = self._weights[used] @ filtered
         running_sum = np.cumsum(power)
         running_sum += self._running
-        first = np.searchsorted(bounds, start + 1, side="left")
-        last = np.searchsorted(bounds, stop, side="right")
-        self._cumulative[first:last] = running_sum[bounds[first:last] - start - 1]
+        first = bounds.searchsorted(start + 1, side="left")
+        last = bounds.searchsorted(stop, side="right")
+        self.cumulative[first:last] = running_sum[bounds[first:last] - start - 1]
         self._running = float(running_sum[-1])
         self._done = stop
 
     @property
+    def bounds(self) -> np.ndarray:
+        return self.grid.array()
+
+    @property
     def energies(self) -> np.ndarray:
-        return np.diff(self._cumulative) if len(self.bounds) >= 2 else np.zeros(0)
+        return np.diff(self.cumulative.array()) if len(self.grid) >= 2 else np.zeros(0)
 
 
 def segment_energies(
@@ -191,8 +199,13 @@ def _window_loudness(
     np.cumsum(energies, out=cumulative[1:])
     energy = cumulative[width::hop] - cumulative[: len(cumulative) - width : hop]
     del cumulative
+    return _as_lufs(energy, bounds[width::hop] - bounds[: len(bounds) - width : hop])
+
+
+def _as_lufs(energy: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Window energies over their sample counts as LUFS, in place in ``energy``."""
     np.maximum(energy, 0.0, out=energy)
-    energy /= bounds[width::hop] - bounds[: len(bounds) - width : hop]
+    energy /= samples
     with np.errstate(divide="ignore"):
         np.log10(energy, out=energy)
     energy *= 10.0
@@ -288,17 +301,20 @@ def loudness(
     """
     if samples.ndim == 1:
         samples = samples[:, None]
-    energies, bounds = segment_energies(samples, sample_rate, weights)
-    meter = TruePeakMeter(samples, bounds)
+    weights = channel_weights(samples.shape[1]) if weights is None else weights
+    energy = EnergyMeter(samples.shape[0], sample_rate, weights)
+    energy.feed(samples)
+    meter = TruePeakMeter(samples, energy.bounds)
     peak, overs = meter.true_peak()
     return loudness_from(
-        energies, bounds, meter, peak, overs, lra_convention, psr_distribution=psr_distribution
-    )
+        energy.cumulative, energy.grid, meter, peak, overs, lra_convention,
+        psr_distribution=psr_distribution,
+    )  # fmt: skip
 
 
 def loudness_from(
-    energies: np.ndarray,
-    bounds: np.ndarray,
+    cumulative: np.ndarray | Series,
+    bounds: Any,
     meter: Any,
     peak: float,
     overs: int,
@@ -306,17 +322,18 @@ def loudness_from(
     *,
     psr_distribution: bool = False,
 ) -> LoudnessResult:
-    """The measures from 10 ms segment energies and a peak meter (whole or streamed).
+    """The measures from the energy summed up to each 10 ms segment bound (an
+    ``EnergyMeter``'s ``cumulative``), the bounds, and a peak meter (whole or streamed).
 
-    ``meter`` has ``sample_peak``, ``clipped``, ``segment_lower``, ``segment_upper`` and
-    ``segment_peaks(threshold)`` as :class:`TruePeakMeter`.
+    ``meter`` has ``sample_peak``, ``clipped``, ``segment_lower``, ``segment_upper``
+    (arrays or Series) and ``segment_peaks(threshold)`` as :class:`TruePeakMeter`. Every
+    per-segment series is worked through in chunks, so a long file's stay on disk.
     """
-    momentary_fine = _window_loudness(energies, bounds, MOMENTARY_SEGMENTS)
-    momentary_max = _finite(float(momentary_fine.max())) if len(momentary_fine) else None
-    momentary = momentary_fine[::BLOCK_HOP_SEGMENTS].copy()  # not a view holding every value
-    del momentary_fine
-    short_fine = _window_loudness(energies, bounds, SHORT_TERM_SEGMENTS)
-    short_term = short_fine[::BLOCK_HOP_SEGMENTS].copy()
+    sums = _resummed(as_series(cumulative))
+    momentary_max, momentary = _levels(sums, bounds, MOMENTARY_SEGMENTS)
+    short_fine = Series(max(len(sums) - SHORT_TERM_SEGMENTS, 0))
+    short_max, short_term = _levels(sums, bounds, SHORT_TERM_SEGMENTS, short_fine)
+    sums.close()
     integrated = gated_integrated(momentary)
     lra = lra_from_short_term(short_term, lra_convention)
     sample_peak, clipped = meter.sample_peak, meter.clipped
@@ -326,7 +343,7 @@ def loudness_from(
     return LoudnessResult(
         integrated_lufs=integrated,
         momentary_max_lufs=momentary_max,
-        short_term_max_lufs=_finite(float(short_fine.max())) if len(short_fine) else None,
+        short_term_max_lufs=short_max,
         lra_lu=lra[0] if lra else None,
         lra_low_lufs=lra[1] if lra else None,
         lra_high_lufs=lra[2] if lra else None,
@@ -345,10 +362,45 @@ def loudness_from(
     )
 
 
+_LEVEL_CHUNK = BLOCK_HOP_SEGMENTS << 13  # windows per pass, a multiple of the 100 ms hop
+
+
+def _resummed(cumulative: Series) -> Series:
+    """[0, cumsum(diff(cumulative))]: the running sums ``_window_loudness`` builds from
+    the energies, bit for bit (numpy's cumsum adds in order, so a carried sum continues it)."""
+    sums = Series(len(cumulative))
+    carry = 0.0
+    for start in range(0, len(cumulative) - 1, _LEVEL_CHUNK):
+        stop = min(len(cumulative) - 1, start + _LEVEL_CHUNK)
+        running = np.cumsum(np.concatenate([[carry], np.diff(cumulative[start : stop + 1])]))
+        sums[start + 1 : stop + 1] = running[1:]
+        carry = float(running[-1])
+    return sums
+
+
+def _levels(
+    sums: Series, bounds: Any, width: int, every: Series | None = None
+) -> tuple[float | None, np.ndarray]:
+    """The maximum loudness of the windows of ``width`` segments (every 10 ms) and every
+    10th of them (the 10 Hz series); all of them into ``every`` when given."""
+    count = max(len(sums) - width, 0)
+    maxima, tenths = [], []
+    for first in range(0, count, _LEVEL_CHUNK):
+        last = min(count, first + _LEVEL_CHUNK)
+        part, spans = sums[first : last + width], bounds[first : last + width]
+        levels = _as_lufs(part[width:] - part[:-width], spans[width:] - spans[:-width])
+        maxima.append(levels.max())
+        tenths.append(levels[::BLOCK_HOP_SEGMENTS].copy())
+        if every is not None:
+            every[first:last] = levels
+    highest = _finite(float(np.max(maxima))) if maxima else None
+    return highest, np.concatenate(tenths) if tenths else np.zeros(0)
+
+
 PSR_HOP_SEGMENTS = 100  # one 3 s window per second, as libebur128's short-term blocks
 
 
-def _psr_percentiles(meter: Any, short_fine: np.ndarray) -> dict[str, float] | None:
+def _psr_percentiles(meter: Any, short_fine: Series) -> dict[str, float] | None:
     """PSR of each 3 s window every second (window true peak minus its short-term
     loudness, windows above -70 LUFS): 10th, 50th and 90th percentile and the count.
 
@@ -357,19 +409,24 @@ def _psr_percentiles(meter: Any, short_fine: np.ndarray) -> dict[str, float] | N
     """
     if len(short_fine) == 0:
         return None
-    starts = np.arange(0, len(short_fine), PSR_HOP_SEGMENTS)
-    starts = starts[short_fine[starts] > ABSOLUTE_GATE_LUFS]
-    if len(starts) == 0:
+
+    def each_second(first: int, loudness: np.ndarray, lowest: np.ndarray, segments: slice) -> Any:
+        index = first + np.arange(len(loudness))
+        return (index % PSR_HOP_SEGMENTS == 0) & (loudness > ABSOLUTE_GATE_LUFS)
+
+    chosen, threshold, found = _chosen_windows(meter, short_fine, each_second)
+    if not found:
         return None
-    lowest = _sliding_max(meter.segment_lower, SHORT_TERM_SEGMENTS)[starts]
-    threshold = np.full(len(meter.segment_lower), np.inf)
-    for start, floor in zip(starts, lowest, strict=True):  # the lowest floor holding each
-        span = slice(start, start + SHORT_TERM_SEGMENTS)
-        np.minimum(threshold[span], floor, out=threshold[span])
-    peaks = meter.segment_peaks(threshold)
-    window_peaks = _sliding_max(peaks, SHORT_TERM_SEGMENTS)[starts]
-    with np.errstate(divide="ignore"):
-        psr = 20.0 * np.log10(window_peaks.astype(np.float64)) - short_fine[starts]
+    peaks = as_series(meter.segment_peaks(threshold))
+    threshold.close()
+    values = []
+    for _, windows, segments in _window_chunks(len(short_fine)):
+        keep = chosen[windows]
+        window_peaks = _sliding_max(peaks[segments], SHORT_TERM_SEGMENTS)[keep]
+        with np.errstate(divide="ignore"):
+            decibels = 20.0 * np.log10(window_peaks.astype(np.float64))
+        values.append(decibels - short_fine[windows][keep])
+    psr = np.concatenate(values)
     psr = psr[np.isfinite(psr)]
     if len(psr) == 0:
         return None
@@ -377,7 +434,7 @@ def _psr_percentiles(meter: Any, short_fine: np.ndarray) -> dict[str, float] | N
     return {"p10": float(p10), "median": float(p50), "p90": float(p90), "windows": len(psr)}
 
 
-def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
+def _min_psr(meter: Any, short_fine: Series) -> float | None:
     """Minimum peak-to-short-term-loudness ratio: true peak in each 3 s window minus S.
 
     Exact without interpolating every window: a window's true peak lies between the
@@ -387,7 +444,7 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
     """
     if len(short_fine) == 0:
         return None
-    lower, upper = meter.segment_lower, meter.segment_upper
+    lower, upper = as_series(meter.segment_lower), as_series(meter.segment_upper)
     best, likeliest, likeliest_low = math.inf, -1, math.inf
     for first, windows, segments in _window_chunks(len(short_fine)):
         loudness = short_fine[windows]
@@ -403,11 +460,18 @@ def _min_psr(meter: Any, short_fine: np.ndarray) -> float | None:
             likeliest, likeliest_low = first + index, float(psr_low[index])
     if likeliest >= 0:  # the likeliest window, exactly: a far tighter bound than psr_high
         best = min(best, _window_psr(meter, short_fine, likeliest))
-    candidates, threshold = _psr_candidates(meter, short_fine, best)
-    if not candidates.any():
+
+    def within_best(first: int, loudness: np.ndarray, lowest: np.ndarray, segments: slice) -> Any:
+        audible = (loudness > ABSOLUTE_GATE_LUFS) & (
+            _sliding_max(upper[segments], SHORT_TERM_SEGMENTS) > 0
+        )
+        return audible & (_psr(lowest.copy(), loudness) <= best + 1e-9)
+
+    candidates, threshold, found = _chosen_windows(meter, short_fine, within_best)
+    if not found:
         return None
-    segment_peaks = meter.segment_peaks(threshold)
-    del threshold
+    segment_peaks = as_series(meter.segment_peaks(threshold))
+    threshold.close()
     result = math.inf
     for _, windows, segments in _window_chunks(len(short_fine)):
         window_peaks = _sliding_max(segment_peaks[segments], SHORT_TERM_SEGMENTS)
@@ -429,27 +493,26 @@ def _window_chunks(count: int) -> Iterator[tuple[int, slice, slice]]:
         yield first, slice(first, last), slice(first, last + SHORT_TERM_SEGMENTS - 1)
 
 
-def _psr_candidates(
-    meter: Any, short_fine: np.ndarray, best: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The windows whose lowest possible PSR is within ``best``, and per segment the
-    lowest sample peak among the candidate windows holding it (inf: none)."""
-    lower, upper = meter.segment_lower, meter.segment_upper
-    candidates = np.zeros(len(short_fine), dtype=bool)
-    threshold = np.full(len(lower), np.inf)
+def _chosen_windows(
+    meter: Any, short_fine: Series, choose: Callable[..., np.ndarray]
+) -> tuple[Series, Series, bool]:
+    """The windows ``choose(first, loudness, lowest sample peak, segments)`` picks, per
+    segment the lowest sample peak among the chosen windows holding it (inf: none), and
+    whether any window was chosen."""
+    lower = as_series(meter.segment_lower)
+    chosen_all = Series(len(short_fine), dtype=bool)
+    threshold = Series(len(lower), fill=np.inf)
     edge = np.full(SHORT_TERM_SEGMENTS - 1, -np.inf)
-    for _, windows, segments in _window_chunks(len(short_fine)):
-        loudness = short_fine[windows]
+    found = False
+    for first, windows, segments in _window_chunks(len(short_fine)):
         lowest = _sliding_max(lower[segments], SHORT_TERM_SEGMENTS)
-        audible = (loudness > ABSOLUTE_GATE_LUFS) & (
-            _sliding_max(upper[segments], SHORT_TERM_SEGMENTS) > 0
-        )
-        chosen = audible & (_psr(lowest.copy(), loudness) <= best + 1e-9)
-        candidates[windows] = chosen
+        chosen = choose(first, short_fine[windows], lowest, segments)
+        chosen_all[windows] = chosen
+        found = found or bool(chosen.any())
         floor = np.concatenate([edge, -np.where(chosen, lowest, np.inf), edge])
         chunk = -_sliding_max(floor, SHORT_TERM_SEGMENTS)
-        np.minimum(threshold[segments], chunk, out=threshold[segments])
-    return candidates, threshold
+        threshold[segments] = np.minimum(threshold[segments], chunk)
+    return chosen_all, threshold, found
 
 
 def _psr(peaks: np.ndarray, short_fine: np.ndarray) -> np.ndarray:
@@ -465,15 +528,33 @@ def _argmin_where(values: np.ndarray, mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[np.argmin(values[mask])])
 
 
-def _window_psr(meter: Any, short_fine: np.ndarray, window: int) -> float:
+class _SpanThreshold:
+    """A threshold of ``floor`` over the segments in ``span`` and inf elsewhere, read by
+    ranges as a Series (one window's, without writing a whole series)."""
+
+    def __init__(self, length: int, span: slice, floor: float) -> None:
+        self.length, self.span, self.floor = length, span, floor
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        start, stop, _ = key.indices(self.length)
+        out = np.full(max(stop - start, 0), np.inf)
+        low, high = max(start, self.span.start), min(stop, self.span.stop)
+        out[max(low - start, 0) : max(high - start, 0)] = self.floor
+        return out
+
+
+def _window_psr(meter: Any, short_fine: Series, window: int) -> float:
     """The exact PSR of one 3 s window: only its segments whose bound exceeds its sample
     peak are interpolated (the others cannot raise its true peak)."""
+    lower = as_series(meter.segment_lower)
     span = slice(window, window + SHORT_TERM_SEGMENTS)
-    floor = float(meter.segment_lower[span].max())
-    threshold = np.full(len(meter.segment_lower), np.inf)
-    threshold[span] = floor
-    peak = max(float(meter.segment_peaks(threshold)[span].max()), floor)
-    return 20.0 * math.log10(peak) - float(short_fine[window])
+    floor = float(lower[span].max())
+    peaks = as_series(meter.segment_peaks(_SpanThreshold(len(lower), span, floor)))
+    peak = max(float(peaks[span].max()), floor)
+    return 20.0 * math.log10(peak) - float(short_fine[window : window + 1][0])
 
 
 def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Measuring a file block by block, so memory is bounded by the block, not the file.
 
-Each measure keeps only running sums or per-10 ms values (about 1/400 of the audio):
+Each measure keeps only running sums or per-10 ms values (about 1/400 of the audio;
+past ``_series.SPILL_SEGMENTS`` segments those are in temporary files, see ``_series``):
 
 * loudness: ``EnergyMeter`` carries the K-filter state over a fixed chunk grid, so its
   segment energies equal the whole-file ones bit for bit;
@@ -28,6 +29,7 @@ from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter
 from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete, open_frames
 from earwitness.analysis.metrics._layout import layout_weights
 from earwitness.analysis.metrics._loudness import EnergyMeter, loudness_from
+from earwitness.analysis.metrics._series import SegmentBounds, Series
 from earwitness.analysis.metrics._truepeak import HISTORY, LOOKAHEAD, TruePeakMeter
 
 __all__ = ["BLOCK_FRAMES", "BLOCK_SAMPLES", "block_frames_for", "measure_streamed"]
@@ -151,13 +153,13 @@ class _Crest:
 class _StreamedPeaks:
     """True peak over blocks; keeps per-segment bounds and re-reads blocks for PSR."""
 
-    def __init__(self, handle: sf.SoundFile, bounds: np.ndarray, frames: int) -> None:
+    def __init__(self, handle: sf.SoundFile, bounds: SegmentBounds, frames: int) -> None:
         self.handle, self.bounds, self.frames = handle, bounds, frames
         self.sample_peak, self.clipped, self.peak, self.overs = 0.0, 0, 0.0, 0
         self.channel_peaks: np.ndarray = np.zeros(0)
-        # 16 bytes per 10 ms segment, filled block by block (no list to concatenate)
-        self.segment_lower = np.zeros(max(len(bounds) - 1, 0))
-        self.segment_upper = np.zeros(max(len(bounds) - 1, 0))
+        # 16 bytes per 10 ms segment, filled block by block (on disk for long files)
+        self.segment_lower = Series(max(len(bounds) - 1, 0))
+        self.segment_upper = Series(max(len(bounds) - 1, 0))
         self.blocks: list[tuple[int, int]] = []  # segment ranges
 
     def meter(self, x: np.ndarray, first: int, last: int, offset: int) -> TruePeakMeter:
@@ -184,29 +186,32 @@ class _StreamedPeaks:
         self.segment_upper[first:last] = meter.segment_upper
         self.blocks.append((first, last))
 
-    def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
-        """As TruePeakMeter.segment_peaks, re-reading only the blocks that need it."""
-        result = self.segment_lower.copy()
+    def segment_peaks(self, threshold: Any) -> Series:
+        """As TruePeakMeter.segment_peaks, re-reading only the blocks that need it;
+        ``threshold`` is read by ranges (a Series or an array)."""
+        result = Series(len(self.segment_lower))
         for first, last in self.blocks:  # block by block, so no read is larger than a block
-            wanted = first + np.flatnonzero(self.segment_upper[first:last] > threshold[first:last])
-            if len(wanted) == 0:
-                continue
-            # runs of wanted segments, gaps under _REREAD_GAP read through
-            starts = np.concatenate([[0], np.flatnonzero(np.diff(wanted) > _REREAD_GAP) + 1])
-            stops = np.concatenate([starts[1:], [len(wanted)]])
-            for lo, hi in zip(wanted[starts], wanted[stops - 1] + 1, strict=True):
-                self._reread(int(lo), int(hi), threshold, result)
+            values = np.array(self.segment_lower[first:last])
+            limit = threshold[first:last]
+            wanted = np.flatnonzero(self.segment_upper[first:last] > limit)
+            if len(wanted):
+                # runs of wanted segments, gaps under _REREAD_GAP read through
+                starts = np.concatenate([[0], np.flatnonzero(np.diff(wanted) > _REREAD_GAP) + 1])
+                stops = np.concatenate([starts[1:], [len(wanted)]])
+                for lo, hi in zip(wanted[starts], wanted[stops - 1] + 1, strict=True):
+                    run = slice(int(lo), int(hi))
+                    values[run] = self._reread(first + run.start, first + run.stop, limit[run])
+            result[first:last] = values
         return result
 
-    def _reread(self, first: int, last: int, threshold: np.ndarray, result: np.ndarray) -> None:
-        """Interpolate segments first..last-1 from a fresh read of their samples."""
+    def _reread(self, first: int, last: int, threshold: np.ndarray) -> np.ndarray:
+        """Segments first..last-1 interpolated from a fresh read of their samples."""
         offset = max(0, int(self.bounds[first]) - HISTORY)
         is_last = last == len(self.bounds) - 1
         stop = self.frames if is_last else min(self.frames, int(self.bounds[last]) + LOOKAHEAD)
         self.handle.seek(offset)
         x = self.handle.read(stop - offset, dtype="float32", always_2d=True)
-        meter = self.meter(x, first, last, offset)
-        result[first:last] = meter.segment_peaks(threshold[first:last])
+        return self.meter(x, first, last, offset).segment_peaks(threshold)
 
 
 def _columns(block: np.ndarray, pair: tuple[int, int]) -> np.ndarray:
@@ -241,7 +246,7 @@ def measure_streamed(
     if weights is None:
         weights = np.asarray(layout_weights(layout.speakers), dtype=np.float64)
     energy = EnergyMeter(info.frames, info.sample_rate, weights)
-    bounds = energy.bounds
+    bounds = energy.grid
     pair = layout.front_pair if info.channels > 1 else None
     used = [c for c in range(info.channels) if weights[c] > 0] or [0]
     mono = {c: _Frames("mono") for c in used} if pair is None or info.channels > 2 else {}
@@ -274,7 +279,7 @@ def measure_streamed(
             last = (
                 last_segment
                 if final
-                else int(np.searchsorted(bounds, position - LOOKAHEAD, side="right") - 1)
+                else bounds.searchsorted(position - LOOKAHEAD, side="right") - 1
             )
             if last > first or final:
                 peaks.feed(carry, first, max(last, first), carry_start)
@@ -286,10 +291,8 @@ def measure_streamed(
         if pending is not None:
             pending.result()
         check_complete(handle, position, info)
-        energies = energy.energies
-        del energy  # its running sums: 8 bytes per 10 ms segment
         level = loudness_from(
-            energies, bounds, peaks, peaks.peak, peaks.overs, lra_convention,
+            energy.cumulative, bounds, peaks, peaks.peak, peaks.overs, lra_convention,
             psr_distribution=psr_distribution,
         )  # fmt: skip
     spectra = {c: f.spectra(info.sample_rate)[0] for c, f in mono.items()}

@@ -18,6 +18,8 @@ sums and six differences of mirrored samples, and max(|y0|, |y3|) = (|y0 + y3| +
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["HISTORY", "LOOKAHEAD", "TRUE_PEAK_PHASES", "TruePeakMeter"]
@@ -202,13 +204,15 @@ class TruePeakMeter:
         overs = sum(int(c.overs.sum()) for c in self._channels)
         return max(bests, default=0.0), overs
 
-    def segment_peaks(self, threshold: np.ndarray) -> np.ndarray:
-        """Per-segment true peak, exact wherever it exceeds ``threshold``; a value at or
-        below the threshold may be reported as low as the segment's sample peak."""
+    def segment_peaks(self, threshold: Any) -> np.ndarray:
+        """Per-segment true peak, exact wherever it exceeds ``threshold`` (an array, or
+        anything read by ranges as one); a value at or below the threshold may be
+        reported as low as the segment's sample peak."""
         result = self.segment_lower.copy()
+        limit = threshold[0 : len(result)]
         for channel in self._channels:
             wanted = np.zeros(len(channel.upper), dtype=bool)
-            wanted[self._segments] = channel.upper[self._segments] > threshold
+            wanted[self._segments] = channel.upper[self._segments] > limit
             channel.evaluate(wanted)
             np.maximum(result, channel.peak[self._segments], out=result)
         return result
