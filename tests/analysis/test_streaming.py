@@ -188,3 +188,19 @@ def test_segment_bounds_are_computed_as_the_array_was() -> None:
     assert np.array_equal(series[17:4321], values[17:4321])
     filled = Series(70000, fill=np.inf, spill=True)
     assert np.all(filled[0:70000] == np.inf)
+
+
+def test_spilled_series_read_and_write_without_positioned_io(monkeypatch) -> None:
+    """Where the system has no pread/pwrite (Windows), seek and read give the same."""
+    import os
+
+    from earwitness.analysis.metrics._series import Series
+
+    monkeypatch.delattr(os, "preadv", raising=False)
+    monkeypatch.delattr(os, "pwrite", raising=False)
+    values = np.random.default_rng(2).standard_normal(3000)
+    series = Series(len(values), spill=True)
+    for start in range(0, len(values), 701):
+        series[start : start + 701] = values[start : start + 701]
+    assert np.array_equal(series[0:3000], values)
+    assert np.array_equal(series[5:2999], values[5:2999])

@@ -77,13 +77,7 @@ class Series:
             return self._array[key]
         start, stop = self._range(key)
         out = np.empty(stop - start, dtype=self.dtype)
-        view, offset = out.data.cast("B"), start * self.dtype.itemsize
-        done = 0
-        while done < len(view):
-            got = os.preadv(self._file.fileno(), [view[done:]], offset + done)
-            if got <= 0:
-                raise OSError("short read from a temporary series file")
-            done += got
+        _read_at(self._file, out.data.cast("B"), start * self.dtype.itemsize)
         return out
 
     def __setitem__(self, key: slice, values: Any) -> None:
@@ -92,10 +86,7 @@ class Series:
             return
         start, stop = self._range(key)
         data = np.ascontiguousarray(np.broadcast_to(values, (stop - start,)), dtype=self.dtype)
-        view, offset = data.data.cast("B"), start * self.dtype.itemsize
-        done = 0
-        while done < len(view):
-            done += os.pwrite(self._file.fileno(), view[done:], offset + done)
+        _write_at(self._file, data.data.cast("B"), start * self.dtype.itemsize)
 
     def array(self) -> np.ndarray:
         """Every value as one array (whole-file use; a copy when on disk)."""
@@ -107,6 +98,31 @@ class Series:
             self._file = None
             self._array = np.zeros(0, dtype=self.dtype)
             self.length = 0
+
+
+def _read_at(file: Any, view: memoryview, offset: int) -> None:
+    """Fill ``view`` from ``offset``: positioned reads where the system has them
+    (``preadv``: Linux, BSD, macOS), else seek and read (Windows)."""
+    done = 0
+    while done < len(view):
+        if hasattr(os, "preadv"):
+            got = os.preadv(file.fileno(), [view[done:]], offset + done)
+        else:
+            file.seek(offset + done)
+            got = file.readinto(view[done:])
+        if not got:
+            raise OSError("short read from a temporary series file")
+        done += got
+
+
+def _write_at(file: Any, view: memoryview, offset: int) -> None:
+    done = 0
+    while done < len(view):
+        if hasattr(os, "pwrite"):
+            done += os.pwrite(file.fileno(), view[done:], offset + done)
+        else:
+            file.seek(offset + done)
+            done += file.write(view[done:])
 
 
 def as_series(values: np.ndarray | Series) -> Series:
