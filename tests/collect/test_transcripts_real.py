@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from earwitness.cli import cli
 from earwitness.collect._transcripts import parse_transcript
 from earwitness.errors import EarwitnessError
-from earwitness.privacy import pseudonym
+from earwitness.privacy import NAME_MASK, pseudonym
 from earwitness.store.schema import documents, participants
 from earwitness.study import Study
 from tests.helpers import database_text
@@ -193,7 +193,11 @@ def test_every_part_of_a_speakers_name_is_masked(study: Study, tmp_path: Path) -
     texts = _texts(study)
     ko, oneil = pseudonym("Dr. Melissa Ko", study.key()), pseudonym("Mr. Sam O'Neil", study.key())
     assert texts[0] == f"Welcome, Dr. {ko}. May I call you {ko}?"
-    assert texts[1] == f"Sure. Students call me Professor {ko}, or Dr {ko}."
+    # the model may take a bare "Dr" into the name it masks (it did in one full run of
+    # the suite, not alone): over-masking a title leaks nothing, so either reading passes
+    assert texts[1] in {
+        f"Sure. Students call me Professor {ko}, or {title} {ko}." for title in ("Dr", NAME_MASK)
+    }
     assert texts[2] == f"And I'm {oneil}. {oneil} is fine too; {ko} and I share a studio."
     text = database_text_of(study)
     for name in ("Melissa", "Sam", "O'Neil"):
