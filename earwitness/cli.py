@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from earwitness import __version__
-from earwitness.clikit import CliEnv, emit, pass_env, stderr_console
+from earwitness import __version__, clikit
+from earwitness.clikit import CliEnv, emit, pass_env
 from earwitness.errors import EarwitnessError, Terminated
 from earwitness.settings import SETTINGS, TABLES
 
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=args, prog_name="earwitness", standalone_mode=False)
     except click.exceptions.Abort:
-        stderr_console.print("Aborted.")
+        clikit.stderr_console.print("Aborted.")
         sys.exit(1)
     except click.UsageError as exc:
         print(f"earwitness: error: {_one_line(exc.format_message())}{_usage_hint(exc)}",

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from earwitness.study import Study, find_study
 
-if TYPE_CHECKING:  # pandas is imported only to print tables and CSV (slow to import)
+if TYPE_CHECKING:  # pandas and rich are imported only to print tables (slow to import)
     import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
     from earwitness.partitions import Scheduler
     from earwitness.store import Store
@@ -70,8 +69,23 @@ READ_ONLY_COMMANDS = frozenset(
     }
 )
 
-console = Console(highlight=False, soft_wrap=False)
-stderr_console = Console(stderr=True, highlight=False)
+console: Console  # made on first use, by __getattr__ below
+stderr_console: Console
+
+
+def __getattr__(name: str) -> Console:
+    """``console`` and ``stderr_console``, made on first use: importing rich is about
+    10 % of the start-up of a command that prints JSON and never needs it."""
+    if name not in ("console", "stderr_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    if name == "console":
+        made = Console(highlight=False, soft_wrap=False)
+    else:
+        made = Console(stderr=True, highlight=False)
+    globals()[name] = made
+    return made
 
 
 @dataclass
@@ -210,7 +224,8 @@ def emit(
     else:
         if out is None:
             chosen = columns if columns is not None else _chosen_columns(title)
-            console.print(_as_rich(report, title, chosen, console.width))
+            terminal = __getattr__("console")
+            terminal.print(_as_rich(report, title, chosen, terminal.width))
             return
         text = _as_frame(report).to_string(index=False) + "\n"
     if out is not None:
@@ -240,6 +255,9 @@ def _cell(value: Any) -> str:
 
 
 def _as_rich(report: Any, title: str | None, chosen: Sequence[str] | None, width: int) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     columns, rows = _columns_and_rows(report)
     cells = [[_cell(v) for v in row] for row in rows]
     shown = _fit(columns, cells, _preferred(columns, chosen), width)

@@ -20,7 +20,7 @@ import numpy as np
 __all__ = ["BlockFilter"]
 
 _BLOCK = 32  # samples per block, and states per block at every scan level
-_LOOP_BELOW = 48  # scan this few states with a plain loop
+_LOOP_BELOW = 4  # scan this few states with a plain loop (more: a product per level is cheaper)
 # Frames per product; measuring runs BLAS on one thread (``_threads.one_blas_thread``),
 # since on a busy machine OpenBLAS's thread start-up costs more than these products.
 _PIECE = 1 << 15

@@ -45,16 +45,26 @@ class DrMeter:
         self.peaks: list[np.ndarray] = []
 
     def feed(self, samples: np.ndarray) -> None:
+        """The next (frames, channels) samples; planar ones (``np.asfortranarray``) are
+        reduced in place, interleaved ones are copied a channel at a time."""
         buffer = np.concatenate([self.buffer, samples]) if len(self.buffer) else samples
         whole = len(buffer) // self.size
-        if whole:  # channels first, so every reduction runs over contiguous samples
-            blocks = np.ascontiguousarray(buffer[: whole * self.size].T)
-            blocks = blocks.reshape(blocks.shape[0], whole, self.size)
-            peaks = np.maximum(blocks.max(axis=2), -blocks.min(axis=2)).astype(np.float64)
-            squares = np.einsum("cbs,cbs->bc", blocks, blocks, dtype=np.float64)  # no copy
+        if whole:
+            squares = np.empty((whole, buffer.shape[1]))
+            peaks = np.empty((whole, buffer.shape[1]))
+            for channel in range(buffer.shape[1]):  # every reduction over contiguous samples
+                blocks = buffer[: whole * self.size, channel].reshape(whole, self.size)
+                np.maximum(blocks.max(axis=1), -blocks.min(axis=1), out=peaks[:, channel])
+                squares[:, channel] = np.einsum("bs,bs->b", blocks, blocks, dtype=np.float64)
             self.squares.extend(squares)
-            self.peaks.extend(peaks.T)
-        self.buffer = buffer[whole * self.size :].copy()
+            self.peaks.extend(peaks)
+        self.buffer = buffer[whole * self.size :].copy(order="K")
+
+    def mean_square(self) -> float:
+        """Mean square of every sample fed, over all channels (the crest factor's)."""
+        count = len(self.squares) * self.size * self.buffer.shape[1] + self.buffer.size
+        tail = float(np.einsum("ij,ij->", self.buffer, self.buffer, dtype=np.float64))
+        return (float(np.sum(self.squares)) + tail) / count if count else 0.0
 
     def result(self) -> tuple[float | None, list[float | None]]:
         """(DR, mean over channels; each channel's DR) in dB; None without a whole block."""
@@ -74,6 +84,13 @@ class DrMeter:
             )
         valid = [value for value in per_channel if value is not None]
         return (float(np.mean(valid)) if valid else None), per_channel
+
+
+def crest_factor_db(peak_dbfs: float | None, mean_square: float) -> float | None:
+    """Sample peak over RMS in dB; None for silence or without a peak."""
+    if peak_dbfs is None or mean_square <= 0:
+        return None
+    return peak_dbfs - 10.0 * math.log10(mean_square)
 
 
 class ClipRuns:

@@ -157,12 +157,18 @@ class EnergyMeter:
         filtered = self._filter.channels(chunk if len(used) == chunk.shape[1] else chunk[:, used])
         filtered *= filtered
         power = self._weights[used] @ filtered
-        running_sum = np.cumsum(power)
-        running_sum += self._running
         first = bounds.searchsorted(start + 1, side="left")
         last = bounds.searchsorted(stop, side="right")
-        self.cumulative[first:last] = running_sum[bounds[first:last] - start - 1]
-        self._running = float(running_sum[-1])
+        ends = np.asarray(bounds[first:last]) - start  # the bounds in this chunk, 1..len
+        if len(ends):  # sums between the bounds, then their running sum (not cumsum of all)
+            pieces = np.add.reduceat(power, np.concatenate([[0], ends[:-1]]))
+            pieces[-1] = power[ends[-2] if len(ends) > 1 else 0 : ends[-1]].sum()
+            pieces[0] += self._running
+            running_sum = np.cumsum(pieces)
+            self.cumulative[first:last] = running_sum
+            self._running = float(running_sum[-1]) + float(power[ends[-1] :].sum())
+        else:
+            self._running += float(power.sum())
         self._done = stop
 
     @property

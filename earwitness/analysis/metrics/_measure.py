@@ -11,7 +11,12 @@ from typing import Any
 import numpy as np
 
 from earwitness.analysis.metrics import _spectral as sp
-from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter, spectral_tilt
+from earwitness.analysis.metrics._dynamics import (
+    ClipRuns,
+    DrMeter,
+    crest_factor_db,
+    spectral_tilt,
+)
 from earwitness.analysis.metrics._io import (
     AudioData,
     AudioInfo,
@@ -80,7 +85,6 @@ EXTENDED_KEYS = (
     "warnings",
 )
 TOOL_VERSION = "audio-2"  # audio-2: channel layouts from the container, DR, clip runs...
-_CHUNK_FRAMES = 1 << 16
 
 
 def spectra(audio: AudioData) -> tuple[sp.Spectrum, sp.Spectrum | None, sp.Spectrum | None]:
@@ -140,17 +144,6 @@ def _spectral_from(
     }
 
 
-def _crest_factor_db(samples: np.ndarray, peak_dbfs: float | None) -> float | None:
-    total = 0.0
-    for start in range(0, len(samples), _CHUNK_FRAMES):  # float64 sums, chunk by chunk
-        chunk = samples[start : start + _CHUNK_FRAMES].astype(np.float64).ravel()
-        total += float(np.einsum("i,i->", chunk, chunk))  # not BLAS: no thread start-up
-    mean_square = total / samples.size if samples.size else 0.0
-    if peak_dbfs is None or mean_square <= 0:
-        return None
-    return peak_dbfs - 10.0 * math.log10(mean_square)
-
-
 def measure_audio(
     audio: AudioData,
     *,
@@ -178,9 +171,9 @@ def measure_audio(
         pair = audio.layout.front_pair
         front = audio.samples[:, list(pair)] if pair and audio.channels > 2 else audio.samples
         stereo = stereo_measures(front, audio.sample_rate)
-        crest = _crest_factor_db(audio.samples, level.sample_peak_dbfs)
         dr, clips = DrMeter(audio.sample_rate, audio.channels), ClipRuns(audio.channels)
         dr.feed(audio.samples)
+        crest = crest_factor_db(level.sample_peak_dbfs, dr.mean_square())
         clips.feed(audio.samples)
         spectral = spectral_job.result()
     extras = _Extras(lra_convention, dual_mono, series, dr.result(), clips.finish())
