@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -19,9 +19,6 @@ from earwitness.clikit import (
     report_options,
     scheduler_option,
 )
-
-if TYPE_CHECKING:
-    pass
 
 KIND_HELP = "Segment kind (repeatable; default: turn, post, sentence)."
 
