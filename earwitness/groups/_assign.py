@@ -10,9 +10,10 @@ double as the sample the rules are validated against (``_coverage``).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +42,26 @@ __all__ = [
 MANUAL = "manual"
 
 
-def evidence_by_author(connection: sa.Connection) -> dict[int, list[Evidence]]:
+_IN_CHUNK = 2000  # authors per IN (...) list: within every backend's parameter limit
+
+
+def evidence_by_author(
+    connection: sa.Connection, authors: Sequence[int] | None = None
+) -> dict[int, list[Evidence]]:
+    """Stored evidence per author, in the order it was found; only ``authors``' if given."""
+    query = sa.select(group_evidence).order_by(group_evidence.c.id)
+    if authors is None:
+        rows: Iterable[Any] = connection.execute(query)
+    else:
+        ids = list(authors)
+        rows = itertools.chain.from_iterable(
+            connection.execute(
+                query.where(group_evidence.c.participant_id.in_(ids[i : i + _IN_CHUNK]))
+            )
+            for i in range(0, len(ids), _IN_CHUNK)
+        )
     found: dict[int, list[Evidence]] = defaultdict(list)
-    for row in connection.execute(sa.select(group_evidence).order_by(group_evidence.c.id)):
+    for row in rows:
         found[row.participant_id].append(
             Evidence(
                 row.kind,

@@ -65,7 +65,7 @@ def manual_labels(store: Store) -> dict[int, str]:
 def author_inputs(store: Store, ids: Sequence[int]) -> dict[int, AuthorEvidence]:
     """Each author's stored evidence and the first-person sentences of their documents."""
     with store.connect() as connection:
-        evidence = evidence_by_author(connection)
+        evidence = evidence_by_author(connection, ids)
         texts: dict[int, list[str]] = defaultdict(list)
         for start in range(0, len(ids), _CHUNK):
             chunk = list(ids[start : start + _CHUNK])
