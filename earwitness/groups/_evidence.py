@@ -237,15 +237,15 @@ def _self_descriptions(text: str, folded: str) -> Iterator[Evidence]:
         # "As an audiophile and a mastering engineer and musician, I'm ...": the role
         # may be any conjunct, and the writer follows the clause
         opens = not text[_sentence_start(text, anchor.start()) : anchor.start()].strip()
-        for phrase in _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop)):
-            if _AFTER_AS.match(text, phrase.end or 0) or (opens and _AFTER_AS.match(text, stop)):
-                yield phrase
+        for found in _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop)):
+            if _AFTER_AS.match(text, _span(found)[1]) or (opens and _AFTER_AS.match(text, stop)):
+                yield found
     for anchor in (*_MY_LIFE_AS.finditer(text), *_SPEAKS_AS.finditer(text)):
         stop = _clause_stop(text, anchor.end(), limit=80)
         tokens = _tokens(text, anchor.end(), stop)
-        phrase, _ = _read_phrase(tokens, 0) if tokens else (None, 0)
-        if phrase is not None:
-            yield _self(text, anchor.start(), phrase)
+        role, _ = _read_phrase(tokens, 0) if tokens else (None, 0)
+        if role is not None:
+            yield _self(text, anchor.start(), role)
     if "here" in folded or "just" in folded or "only" in folded:
         for start in _CLAUSE_START.finditer(text):
             yield from _clause_start_phrase(text, start.end())

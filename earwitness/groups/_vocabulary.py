@@ -130,7 +130,8 @@ _ABOUT = (
 
 
 _OWN = (
-    r"(?:run|own|operate|co-own|manage|opened|founded|set up|started)\s+(?:an?|my(?:\s+own)?|our)\s+"
+    r"(?:run|own|operate|co-own|manage|opened|founded|set up|started)\s+"
+    r"(?:an?|my(?:\s+own)?|our)\s+"
     r"(?:own\s+|small\s+|little\s+)?"
 )
 _PLACE = r"(?:studio|house|facility|business|company)\b"
@@ -382,7 +383,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     # a second or side income: paid, but not a living
     EvidencePattern(
         "paid",
-        r"\b(?:my|a|as an?|some|provides?|gives?|brings?)\s+(?:me\s+)?(?:little\s+|small\s+|nice\s+)?"
+        r"\b(?:my|a|as an?|some|provides?|gives?|brings?)\s+(?:me\s+)?"
+        r"(?:little\s+|small\s+|nice\s+)?"
         r"(?:second(?:ary)?|side|extra)\s+(?:income|money|cash)\b|"
         r"\b(?:my|a|as an?)\s+(?:little\s+|small\s+|nice\s+)?second\s+(?:job|gig)\b|"
         r"\b(?:my|as an?)\s+(?:little\s+|small\s+|nice\s+)?side\s+(?:job|gig)\b",
@@ -422,7 +424,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     # hobby
     EvidencePattern(
         "self",
-        r"(?<!\bif )\b(?:it['’]s|it is|this is|that['’]s|music is|mixing is|mastering is|producing is|"
+        r"(?<!\bif )\b(?:it['’]s|it is|this is|that['’]s|music is|mixing is|mastering is|"
+        r"producing is|"
         r"production is|music production is)\s+(?:just\s+|only\s+|purely\s+|merely\s+|"
         r"still\s+)?(?:a|my)\s+hobby\b",
         "amateur",
@@ -432,7 +435,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     EvidencePattern(
         "self",
         rf"{_I}(?:['’]m|\s+am)?\s+(?:{_ACTIVITY}|make music|making music){_WORDS_0_3}\s+"
-        r"(?:as a hobby|for fun|just for fun|for myself|for me(?:\s+and\s+only\s+me)?(?=\s*[.,;!]))",
+        r"(?:as a hobby|for fun|just for fun|for myself|"
+        r"for me(?:\s+and\s+only\s+me)?(?=\s*[.,;!]))",
         "amateur",
         needs=(("hobby", "for fun", "for myself", "for me"),),
     ),
