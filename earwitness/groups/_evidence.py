@@ -163,8 +163,9 @@ def _read_phrase(tokens: list[re.Match[str]], index: int) -> tuple[_Phrase | Non
         i += 1
     if head_at < 0:
         return None, i
-    if head_at == i - 1 and i < len(tokens) and _slashed(tokens, i):
-        head_at, i = i, i + 1  # "a producer/engineer"
+    if head_at + 1 < len(tokens) and _slashed(tokens, head_at + 1):
+        head_at = head_at + 1  # "a producer/engineer"
+        i = max(i, head_at + 1)
     stopped_at = _word(tokens[i]) if i < len(tokens) and _adjacent(tokens, i) else ""
     group_word_as_head = _word(tokens[head_at]) in STANDALONE_HEADS
     if (
@@ -237,9 +238,15 @@ def _self_descriptions(text: str, folded: str) -> Iterator[Evidence]:
         # "As an audiophile and a mastering engineer and musician, I'm ...": the role
         # may be any conjunct, and the writer follows the clause
         opens = not text[_sentence_start(text, anchor.start()) : anchor.start()].strip()
-        for found in _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop)):
-            if _AFTER_AS.match(text, _span(found)[1]) or (opens and _AFTER_AS.match(text, stop)):
-                yield found
+        roles = list(
+            _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop), every=True)
+        )
+        if roles and (
+            _AFTER_AS.match(text, _span(roles[0])[1]) or (opens and _AFTER_AS.match(text, stop))
+        ):
+            end = _span(roles[-1])[1]
+            group = next((r.suggested_group for r in roles if r.suggested_group), None)
+            yield Evidence("self", text[anchor.start() : end], anchor.start(), end, group)
     for anchor in (*_MY_LIFE_AS.finditer(text), *_SPEAKS_AS.finditer(text)):
         stop = _clause_stop(text, anchor.end(), limit=80)
         tokens = _tokens(text, anchor.end(), stop)
@@ -259,14 +266,18 @@ def _self(text: str, start: int, phrase: _Phrase) -> Evidence:
     return Evidence("self", text[start : phrase.end], start, phrase.end, phrase.group)
 
 
-def _conjuncts(text: str, quote_start: int, tokens: list[re.Match[str]]) -> Iterator[Evidence]:
-    """The first self-description among the conjuncts: "I'm 45 and a hobbyist"."""
+def _conjuncts(
+    text: str, quote_start: int, tokens: list[re.Match[str]], every: bool = False
+) -> Iterator[Evidence]:
+    """The first self-description among the conjuncts: "I'm 45 and a hobbyist" (with
+    ``every``, each of them: "a drummer and a recording engineer")."""
     index = 0
     while index < len(tokens):
         phrase, index = _read_phrase(tokens, index)
         if phrase is not None:
             yield _self(text, quote_start, phrase)
-            return
+            if not every:
+                return
         while index < len(tokens) and _word(tokens[index]) not in ("and", "&"):
             index += 1
         index += 1

@@ -470,7 +470,9 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     EvidencePattern(
         "paid",
         r"(?:\b(?:quit|quitting|left|leaving|leave|lost|losing)\s+(?:all\s+(?:of\s+)?)?)?"
-        r"\b(?:my|a)\s+(?:regular\s+|normal\s+|full[- ]time\s+|boring\s+)?day[- ]jobs?\b|"
+        r"\b(?:my|a)\s+(?:regular\s+|normal\s+|full[- ]time\s+|boring\s+)?day[- ]jobs?\b"
+        # "my day job is mixing records", "my day job as a mastering engineer": music's
+        rf"(?!\s+(?:is|as|at)\s+(?:an?\s+)?(?:[\w-]+\s+){{0,2}}?{_MUSIC_ROLE_WORD})|"
         r"\b(?:work|working|have|having|hold|holding|keep|keeping)\s+(?:another|a\s+regular|"
         r"a\s+normal|a\s+real|a\s+proper|an\s+office|a\s+9[- ]to[- ]5|a\s+nine[- ]to[- ]five)"
         r"\s+job\b",
