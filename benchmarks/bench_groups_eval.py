@@ -123,24 +123,34 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def site_cv(data: Authors, threshold: float = DEFAULT_THRESHOLD) -> list[str]:
-    """Each author predicted by a model fitted on the other sites' authors."""
-    machine = [UNKNOWN] * len(data.labels)
+def site_cv(
+    data: Authors, thresholds: list[float] | None = None, **settings: Any
+) -> dict[float, list[str]]:
+    """Each author predicted, at each threshold, by a model fitted on the other sites'
+    authors (one fit per site; the threshold only decides)."""
+    thresholds = thresholds or [DEFAULT_THRESHOLD]
+    machine = {t: [UNKNOWN] * len(data.labels) for t in thresholds}
     for site in sorted(set(data.sites)):
         train = [i for i, s in enumerate(data.sites) if s != site]
         held = [i for i, s in enumerate(data.sites) if s == site]
-        model = GroupModel(threshold=threshold).fit(
+        model = GroupModel(**settings).fit(
             [data.evidence[i] for i in train], [data.labels[i] for i in train]
         )
-        for i, group in zip(held, model.predict([data.evidence[i] for i in held]), strict=True):
-            machine[i] = group
+        for threshold in thresholds:
+            model.threshold = threshold
+            decided = model.predict([data.evidence[i] for i in held])
+            for i, group in zip(held, decided, strict=True):
+                machine[threshold][i] = group
     return machine
 
 
 def dev_cv(train: Path, thresholds: list[float]) -> dict[str, Any]:
     data = load(train)
-    found: dict[str, Any] = {str(t): scores(data.labels, site_cv(data, t)) for t in thresholds}
+    found: dict[str, Any] = {
+        str(t): scores(data.labels, machine) for t, machine in site_cv(data, thresholds).items()
+    }
     found["rules"] = scores(data.labels, rules(data.evidence))
+    found["loadavg"] = os.getloadavg()
     return found
 
 
@@ -153,7 +163,7 @@ def evaluate(path: Path, train: Path, split: str | None) -> dict[str, Any]:
         "rules": scores(scored.labels, rules(scored.evidence)),
     }
     if path.resolve() == train.resolve() and split is None:
-        result["learned"] = scores(scored.labels, site_cv(scored))
+        result["learned"] = scores(scored.labels, site_cv(scored)[DEFAULT_THRESHOLD])
         result["learned_basis"] = "leave-one-site-out cross-validation"
     else:
         held = frozenset(scored.sites)
