@@ -173,6 +173,11 @@ _MUSIC_ROLE_WORD = (
     r"(?:music|audio|mix|master|sound|record|produc|musician|engineer|compos|dj|studio|"
     r"session|guitar|piano|drum|vocal|singer|songwriter|beat)\w*\b"
 )
+# The crafts a student of music or audio learns: "a music composition class"
+_CRAFT = (
+    r"(?:music|audio|mix|master|sound|record|produc|engineer|compos|guitar|piano|drum|vocal|"
+    r"sing|song|dj|theory|harmony|synth)"
+)
 # A sentence in which the writer teaches, or looks back: not the writer as a student now
 _TEACHES = (
     r"\b(?:I\s+(?:\w+\s+)?(?:teach|taught|lecture|lectured|tutor|instruct|coach)|"
@@ -407,7 +412,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     EvidencePattern(
         "self",
         r"\b(?:as|for)\s+a\s+(?:[\w-]+\s+)?hobby\b|\ba\s+hobby\s+for\s+me\b|"
-        r"\bmy\s+(?:[\w-]+\s+)?hobby\b(?!\s+(?:that|which)\s+(?:\w+\s+)?(?:makes|earns|pays))",
+        r"\bmy\s+(?!other\b)(?:[\w-]+\s+)?hobby\b"
+        r"(?!\s+(?:that|which)\s+(?:\w+\s+)?(?:makes|earns|pays))",
         "amateur",
         first_person_sentence=True,
         needs=(("hobby",),),
@@ -469,7 +475,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     # not a living); "quit my day job" is kept in the quote so the rule can tell
     EvidencePattern(
         "paid",
-        r"(?:\b(?:quit|quitting|left|leaving|leave|lost|losing)\s+(?:all\s+(?:of\s+)?)?)?"
+        r"(?:\b(?:quit|quitting|left|leaving|leave|lost|losing|without|no\s+longer\s+have|"
+        r"don['’]t\s+(?:have|need)|do\s+not\s+(?:have|need)|never\s+had)\s+(?:all\s+(?:of\s+)?)?)?"
         r"\b(?:my|a)\s+(?:regular\s+|normal\s+|full[- ]time\s+|boring\s+)?day[- ]jobs?\b"
         # "my day job is mixing records", "my day job as a mastering engineer": music's
         rf"(?!\s+(?:is|as|at)\s+(?:an?\s+)?(?:[\w-]+\s+){{0,2}}?{_MUSIC_ROLE_WORD})|"
@@ -549,7 +556,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
         r"\b(?:I['’]ve\s+(?:been|spent|had|worked)|I\s+(?:have\s+)?(?:been|spent|had|worked)|"
         r"(?:took|takes|taken)\s+me|my)\s+(?:[\w-]+\s+){0,2}?"
         rf"{_ABOUT}{_NUMBER_WORDS}\s*(?:-\s*)?(?:years?|yrs?|decades?)(?:\s*\+)?\s+(?:of\s+)?"
-        r"(?:working\s+)?in\s+(?:the\s+)?(?:[\w-]+\s+)?(?:business|industry)\b",
+        r"(?:working\s+)?in\s+(?:the\s+)?(?:(?:music|audio|recording|record|mastering|studio|"
+        r"entertainment|film|post[- ]production|broadcast)\s+)?(?:business|industry)\b",
         None,
         needs=(("business", "industry"), ("year", "yr", "decade")),
     ),
@@ -572,8 +580,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
         r"\bas\s+part\s+of\s+(?:my|our)\s+(?:[\w-]+\s+){0,2}?(?:class|course|degree|module|"
         r"coursework)\b|\bothers\s+in\s+(?:my|our)\s+class\b|"
         rf"{_I}(?:['’]m|\s+am|['’]ve\s+been|\s+have\s+been)\s+(?:currently\s+|now\s+)?"
-        r"(?:taking|doing|enrolled\s+in|attending)\s+(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,3}?"
-        r"(?:classes|class|courses?|lessons|degree|diploma)\b",
+        r"(?:taking|doing|enrolled\s+in|attending)\s+(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}?"
+        rf"{_CRAFT}\w*\s+(?:[\w-]+\s+){{0,2}}?(?:classes|class|courses?|lessons|degree|diploma)\b",
         "amateur",
         needs=(
             (
@@ -824,7 +832,8 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         1.0,
         kinds=("paid",),
         negatable=False,
-        unless=r"\b(?:quit|quitting|left|leaving|leave|lost|losing|is|['’]s|has been)\b",
+        unless=r"\b(?:quit|quitting|left|leaving|leave|lost|losing|is|['’]s|has been|without"
+        r"|longer|don['’]t|not|never)\b",
     ),
     GroupRule(
         "quit-job",

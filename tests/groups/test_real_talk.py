@@ -60,6 +60,8 @@ FOUND = [
     ("Mixing is just a side project for me.", "amateur"),
     ("I'm learning how to master my own tracks.", "amateur"),
     ("I keep it as a weekend hobby.", "amateur"),
+    # another hobby is not this one
+    ("Mixing pays my bills, and my other hobby is cycling.", "professional"),
 ]
 
 NOT_THE_AUTHOR = [
@@ -80,6 +82,8 @@ NOT_THE_AUTHOR = [
     "When I was at uni my tutor told me to reference.",
     "Our students learn to mix in the second year.",
     "Like many engineers say, analog is overrated.",
+    "I've spent ten years in the software industry.",
+    "I'm taking a Python course at night.",
 ]
 
 
@@ -102,6 +106,12 @@ def test_a_day_job_that_is_music_is_not_a_living_elsewhere() -> None:
         assert _group(text) != "amateur"
         votes = rule_assignment(find_group_evidence(text))[3]
         assert all(v["rule"] != "day-job" for v in votes)
+
+
+def test_no_day_job_is_not_a_day_job() -> None:
+    text = "I don't have a day job; music pays my bills."
+    assert _group(text) == "professional"
+    assert _group("I quit my day job last year.") == "unknown"
 
 
 def test_a_day_job_recasts_professional_votes_and_says_so() -> None:
