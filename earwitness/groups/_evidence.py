@@ -84,10 +84,11 @@ _MY_LIFE_AS = re.compile(
 )
 # "I'll answer as a long-time bedroom recordist": the writer speaking in a role
 _SPEAKS_AS = re.compile(
-    r"\bI(?:['’]ll|\s+will|['’]m|\s+am)?\s+(?:speak|speaking|answer|answering|write|writing|"
+    r"\b(?-i:I)(?:['’]ll|\s+will|['’]m|\s+am)?\s+(?:speak|speaking|answer|answering|write|writing|"
     r"comment|commenting|reply|replying|talk|talking)\s+(?:here\s+)?as\b(?=\s+an?\s)",
     re.IGNORECASE,
 )
+_AS_A = re.compile(r"\bas\s+an?\s")  # what both need, on the case-folded text
 _THIRD_PERSON = re.compile(r"\b(?:he|she|they|his|her|their)\b", re.IGNORECASE)
 _AS_ANCHOR = re.compile(r"\b(?:as|being)\b(?=\s+an?\s)", re.IGNORECASE)
 # "As a mastering engineer, I ...", "As a mastering engineer if I am given a good mix ..."
@@ -247,7 +248,8 @@ def _self_descriptions(text: str, folded: str) -> Iterator[Evidence]:
             end = _span(roles[-1])[1]
             group = next((r.suggested_group for r in roles if r.suggested_group), None)
             yield Evidence("self", text[anchor.start() : end], anchor.start(), end, group)
-    for anchor in (*_MY_LIFE_AS.finditer(text), *_SPEAKS_AS.finditer(text)):
+    roles_as = (_MY_LIFE_AS, _SPEAKS_AS) if _AS_A.search(folded) else ()
+    for anchor in (m for anchor_re in roles_as for m in anchor_re.finditer(text)):
         stop = _clause_stop(text, anchor.end(), limit=80)
         tokens = _tokens(text, anchor.end(), stop)
         role, _ = _read_phrase(tokens, 0) if tokens else (None, 0)

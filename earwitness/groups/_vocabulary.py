@@ -164,6 +164,10 @@ _NEW_TO = (
 )
 
 # What music work is, for the income patterns: "by performing", "from my beats"
+_LIKE_ROLES = (
+    "engineer producer mixer masterer musician dj composer songwriter beatmaker hobbyist "
+    "amateur beginner guitarist drummer singer"
+)
 _MUSIC_WORK = (
     r"(?:perform|play|gig|teach|mix|master|record|produc|dj|compos|writ|session|music|busk|"
     r"beat|song|track|engineer)\w*"
@@ -569,7 +573,7 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
         r"(?:engineer|producer|mixer|masterer|musician|dj|composer|songwriter|beatmaker|"
         r"hobbyist|amateur|beginner|guitarist|drummer|singer)s\s*,?\s+I\b",
         None,
-        needs=(("like",),),
+        needs=(("like",), tuple(_LIKE_ROLES.split())),
     ),
     # students of the craft, by their teachers and classes: "our lecturer", "my tutor said"
     EvidencePattern(
@@ -578,12 +582,10 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
         r"university|module)\s+)?(?:lecturers?|tutors?|instructors?|professors?|classmates?|"
         r"course-?mates?|fellow\s+students)\b|"
         r"\bas\s+part\s+of\s+(?:my|our)\s+(?:[\w-]+\s+){0,2}?(?:class|course|degree|module|"
-        r"coursework)\b|\bothers\s+in\s+(?:my|our)\s+class\b|"
-        rf"{_I}(?:['’]m|\s+am|['’]ve\s+been|\s+have\s+been)\s+(?:currently\s+|now\s+)?"
-        r"(?:taking|doing|enrolled\s+in|attending)\s+(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}?"
-        rf"{_CRAFT}\w*\s+(?:[\w-]+\s+){{0,2}}?(?:classes|class|courses?|lessons|degree|diploma)\b",
+        r"coursework)\b|\bothers\s+in\s+(?:my|our)\s+class\b",
         "amateur",
         needs=(
+            ("my ", "our "),
             (
                 "lecturer",
                 "tutor",
@@ -594,10 +596,20 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
                 "class",
                 "degree",
                 "module",
-                "lesson",
-                "diploma",
                 "fellow students",
             ),
+        ),
+        unless_sentence=_TEACHES,
+    ),
+    EvidencePattern(
+        "self",
+        rf"{_I}(?:['’]m|\s+am|['’]ve\s+been|\s+have\s+been)\s+(?:currently\s+|now\s+)?"
+        r"(?:taking|doing|enrolled\s+in|attending)\s+(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}?"
+        rf"{_CRAFT}\w*\s+(?:[\w-]+\s+){{0,2}}?(?:classes|class|courses?|lessons|degree|diploma)\b",
+        "amateur",
+        needs=(
+            ("taking", "doing", "enrolled", "attending"),
+            ("class", "course", "lesson", "degree", "diploma"),
         ),
         unless_sentence=_TEACHES,
     ),
