@@ -102,7 +102,7 @@ def assign_groups(
     methods, e.g. a survey answer) alone.
 
     ``method`` is ``rules``, ``learned`` (the model fitted on the study's manual labels,
-    ``model:groups-lr-1``) or ``auto`` (learned once enough authors are labelled, else
+    ``model:groups-lr-2``) or ``auto`` (learned once enough authors are labelled, else
     rules). By the rules, authors are weighed in partitions of consecutive ids (on
     ``scheduler``'s workers, or here); each partition's assignments are written in one
     transaction. The learned model scores authors here, in chunks of ``partition_authors``.

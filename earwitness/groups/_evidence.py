@@ -68,12 +68,27 @@ _CLAUSE_END = re.compile(r"[.;:!?\n()\[\]\"“”]|,(?!\d)| - | – | — ")
 
 _SELF_ANCHOR = re.compile(
     r"\b(?:I['’]?m working as|I am working as|I work as|I['’]ve worked as|I have worked as|"
+    r"I['’]ve been working as|I have been working as|I(?:\s+(?:just|also|mostly))?\s+worked as|"
     r"I['’]ve been an?|I have been an?|I['’]?m|I am)\b",
     re.IGNORECASE,
 )
 # "After 15+ years of working as a mastering engineer, one thing still shocks me": only
 # when the sentence has the writer in it and no one else (issue 22, dev split).
 _YEARS_AS = re.compile(r"\b(?:After|With)\s+\d+\+?\s+years\s+of\s+working\s+as\b", re.IGNORECASE)
+# "my daily routine as a mixing engineer", "my work as a mastering engineer": the writer's
+# working life in a role (issue 22 §4)
+_MY_LIFE_AS = re.compile(
+    r"\bmy\s+(?:[\w-]+\s+){0,2}?(?:routine|work|job|day|days|life|career|years|role|duties|"
+    r"workflow)\s+as\b(?=\s+an?\s)",
+    re.IGNORECASE,
+)
+# "I'll answer as a long-time bedroom recordist": the writer speaking in a role
+_SPEAKS_AS = re.compile(
+    r"\b(?-i:I)(?:['’]ll|\s+will|['’]m|\s+am)?\s+(?:speak|speaking|answer|answering|write|writing|"
+    r"comment|commenting|reply|replying|talk|talking)\s+(?:here\s+)?as\b(?=\s+an?\s)",
+    re.IGNORECASE,
+)
+_AS_A = re.compile(r"\bas\s+an?\s")  # what both need, on the case-folded text
 _THIRD_PERSON = re.compile(r"\b(?:he|she|they|his|her|their)\b", re.IGNORECASE)
 _AS_ANCHOR = re.compile(r"\b(?:as|being)\b(?=\s+an?\s)", re.IGNORECASE)
 # "As a mastering engineer, I ...", "As a mastering engineer if I am given a good mix ..."
@@ -149,6 +164,9 @@ def _read_phrase(tokens: list[re.Match[str]], index: int) -> tuple[_Phrase | Non
         i += 1
     if head_at < 0:
         return None, i
+    if head_at + 1 < len(tokens) and _slashed(tokens, head_at + 1):
+        head_at = head_at + 1  # "a producer/engineer"
+        i = max(i, head_at + 1)
     stopped_at = _word(tokens[i]) if i < len(tokens) and _adjacent(tokens, i) else ""
     group_word_as_head = _word(tokens[head_at]) in STANDALONE_HEADS
     if (
@@ -176,6 +194,13 @@ def _adjacent(tokens: list[re.Match[str]], index: int) -> bool:
     """Whether only spaces separate ``tokens[index]`` from the token before it."""
     before = tokens[index - 1]
     return not before.string[before.end() : tokens[index].start()].strip()
+
+
+def _slashed(tokens: list[re.Match[str]], index: int) -> bool:
+    """Whether ``tokens[index]`` is a role joined to the one before by a slash."""
+    before = tokens[index - 1]
+    joint = before.string[before.end() : tokens[index].start()]
+    return joint == "/" and _word(tokens[index]) in _HEAD_WORDS
 
 
 def _is_head(word: str, words: list[str]) -> bool:
@@ -210,10 +235,26 @@ def _self_descriptions(text: str, folded: str) -> Iterator[Evidence]:
             stop = _clause_stop(text, anchor.end())
             yield from _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop))
     for anchor in _AS_ANCHOR.finditer(text):
-        tokens = _tokens(text, anchor.end(), _clause_stop(text, anchor.end(), limit=80))
-        phrase, _ = _read_phrase(tokens, 0) if tokens else (None, 0)
-        if phrase is not None and _AFTER_AS.match(text, phrase.end):
-            yield _self(text, anchor.start(), phrase)
+        stop = _clause_stop(text, anchor.end(), limit=80)
+        # "As an audiophile and a mastering engineer and musician, I'm ...": the role
+        # may be any conjunct, and the writer follows the clause
+        opens = not text[_sentence_start(text, anchor.start()) : anchor.start()].strip()
+        roles = list(
+            _conjuncts(text, anchor.start(), _tokens(text, anchor.end(), stop), every=True)
+        )
+        if roles and (
+            _AFTER_AS.match(text, _span(roles[0])[1]) or (opens and _AFTER_AS.match(text, stop))
+        ):
+            end = _span(roles[-1])[1]
+            group = next((r.suggested_group for r in roles if r.suggested_group), None)
+            yield Evidence("self", text[anchor.start() : end], anchor.start(), end, group)
+    roles_as = (_MY_LIFE_AS, _SPEAKS_AS) if _AS_A.search(folded) else ()
+    for anchor in (m for anchor_re in roles_as for m in anchor_re.finditer(text)):
+        stop = _clause_stop(text, anchor.end(), limit=80)
+        tokens = _tokens(text, anchor.end(), stop)
+        role, _ = _read_phrase(tokens, 0) if tokens else (None, 0)
+        if role is not None:
+            yield _self(text, anchor.start(), role)
     if "here" in folded or "just" in folded or "only" in folded:
         for start in _CLAUSE_START.finditer(text):
             yield from _clause_start_phrase(text, start.end())
@@ -227,14 +268,18 @@ def _self(text: str, start: int, phrase: _Phrase) -> Evidence:
     return Evidence("self", text[start : phrase.end], start, phrase.end, phrase.group)
 
 
-def _conjuncts(text: str, quote_start: int, tokens: list[re.Match[str]]) -> Iterator[Evidence]:
-    """The first self-description among the conjuncts: "I'm 45 and a hobbyist"."""
+def _conjuncts(
+    text: str, quote_start: int, tokens: list[re.Match[str]], every: bool = False
+) -> Iterator[Evidence]:
+    """The first self-description among the conjuncts: "I'm 45 and a hobbyist" (with
+    ``every``, each of them: "a drummer and a recording engineer")."""
     index = 0
     while index < len(tokens):
         phrase, index = _read_phrase(tokens, index)
         if phrase is not None:
             yield _self(text, quote_start, phrase)
-            return
+            if not every:
+                return
         while index < len(tokens) and _word(tokens[index]) not in ("and", "&"):
             index += 1
         index += 1
@@ -271,6 +316,7 @@ class _Rule:
     group: str | None
     needs_first_person_sentence: bool
     needs: tuple[tuple[str, ...], ...]
+    unless_sentence: re.Pattern[str] | None = None
 
     def may_match(self, folded: str) -> bool:
         for group in self.needs:
@@ -284,7 +330,8 @@ class _Rule:
 
 def _compile(spec: EvidencePattern) -> _Rule:
     pattern = re.compile(spec.pattern, re.IGNORECASE)
-    return _Rule(spec.kind, pattern, spec.group, spec.first_person_sentence, spec.needs)
+    unless = re.compile(spec.unless_sentence, re.IGNORECASE) if spec.unless_sentence else None
+    return _Rule(spec.kind, pattern, spec.group, spec.first_person_sentence, spec.needs, unless)
 
 
 _RULES: tuple[_Rule, ...] = tuple(_compile(spec) for spec in EVIDENCE_PATTERNS)
@@ -307,10 +354,13 @@ def _rule_matches(text: str, folded: str) -> Iterator[Evidence]:
         if not rule.may_match(folded):
             continue
         for match in rule.pattern.finditer(text):
-            if rule.needs_first_person_sentence:
-                sentence = _sentence_around(text, match.start(), match.end())
-                if not _FIRST_PERSON.search(sentence) or _SECOND_PERSON.search(sentence):
-                    continue
+            sentence = _sentence_around(text, match.start(), match.end())
+            if rule.needs_first_person_sentence and (
+                not _FIRST_PERSON.search(sentence) or _SECOND_PERSON.search(sentence)
+            ):
+                continue
+            if rule.unless_sentence is not None and rule.unless_sentence.search(sentence):
+                continue
             yield Evidence(rule.kind, match.group(0), match.start(), match.end(), rule.group)
 
 
@@ -368,8 +418,11 @@ def find_group_evidence(text: str, *, flair: str | None = None) -> list[Evidence
 def _played(text: str, found: Evidence) -> bool:
     """Whether the sentence before the finding makes it a role played or a supposition."""
     start, end = _span(found)
-    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?\n") + 1
-    return HYPOTHETICAL.search(text, sentence_start, end) is not None
+    return HYPOTHETICAL.search(text, _sentence_start(text, start), end) is not None
+
+
+def _sentence_start(text: str, at: int) -> int:
+    return max(text.rfind(mark, 0, at) for mark in ".!?\n") + 1
 
 
 def _ignorecase_folded(text: str) -> str:

@@ -18,8 +18,8 @@ A class-balanced multinomial logistic regression (scikit-learn, ``class_weight=
 ``unknown`` included when people used it. It **abstains**: an author whose most probable
 group is below ``threshold``, or whose most probable answer is ``unknown``, or who gave
 the model no feature at all, stays ``unknown``, so precision stays high where the words
-are thin. The threshold was chosen on ``data/groups-eval.csv``'s dev split only
-(docs/groups.md).
+are thin. ``C`` and the threshold were checked by leave-one-site-out cross-validation on
+``data/groups-eval.csv`` (all of it development data since issue 22 §4; docs/groups.md).
 
 Sentence embeddings are not used: the local MiniLM encoder lives in the ``code`` area
 (``earwitness.code.Embedder``) and this core module must not depend on an area.
@@ -56,7 +56,10 @@ __all__ = [
     "self_sentences",
 ]
 
-MODEL_NAME = "groups-lr-1"
+# groups-lr-2 (issue 22 §4): the same learner over the widened rule vocabulary (new
+# evidence kinds and the day-job, quit-job and industry-years rules as features), so its
+# features, and a fitted model's answers, differ from groups-lr-1's.
+MODEL_NAME = "groups-lr-2"
 METHOD = f"model:{MODEL_NAME}"
 # The learned method needs this many authors labelled with a group proper, in two groups
 # or more (``auto`` uses the rules until then).

@@ -6,6 +6,11 @@ weight and a confidence equal to that group's share of all the weight; ``method`
 ``rule:<strongest rule>``. No matching evidence gives ``unknown`` with ``rule:none``, a
 tie ``unknown`` with ``rule:conflict``. The group a collector suggested for a piece of
 evidence votes with weight 1 under the rule name ``collector``.
+
+An author who says they live from other work (the ``day-job`` rule: "my day job", "I make
+my bread and butter as a teacher") and is also paid for music is pro-am in Stebbins'
+sense (paid, but not a living): their professional votes count for pro-am (each such
+vote keeps ``"recast_from": "professional"``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ from collections import defaultdict
 from typing import Any
 
 from earwitness.groups._evidence import Evidence
-from earwitness.groups._vocabulary import GROUP_RULES, UNKNOWN, USER_GROUPS, GroupRule
+from earwitness.groups._vocabulary import (
+    DAY_JOB_RULE,
+    GROUP_RULES,
+    UNKNOWN,
+    USER_GROUPS,
+    GroupRule,
+)
 
 __all__ = ["rule_assignment"]
 
@@ -32,6 +43,8 @@ def rule_assignment(
             votes.append(_vote(item, "collector", item.suggested_group, 1.0, 0, len(item.quote)))
     if not votes:
         return UNKNOWN, None, "rule:none", []
+    if any(v["rule"] == DAY_JOB_RULE for v in votes):
+        votes = [_not_a_living(v) for v in votes]
     weight: dict[str, float] = defaultdict(float)
     for vote in votes:
         weight[vote["group"]] += vote["weight"]
@@ -41,6 +54,12 @@ def rule_assignment(
     group, top = ranked[0]
     strongest = max((v for v in votes if v["group"] == group), key=lambda v: v["weight"])
     return group, round(top / sum(weight.values()), 4), f"rule:{strongest['rule']}", votes
+
+
+def _not_a_living(vote: dict[str, Any]) -> dict[str, Any]:
+    if vote["group"] != "professional":
+        return vote
+    return {**vote, "group": "pro-am", "recast_from": "professional"}
 
 
 def _vote(

@@ -240,7 +240,7 @@ def assign_learned(
     store: Store, authors: Sequence[Any], chunk_size: int
 ) -> Iterator[tuple[Sequence[Any], list[dict[str, Any]]]]:
     """(chunk of author rows, their assignment rows) by the model fitted on the study's
-    labels: group (``unknown`` where it abstains), confidence, ``model:groups-lr-1`` and
+    labels: group (``unknown`` where it abstains), confidence, ``model:groups-lr-2`` and
     the rules' votes behind the features, kept for the researcher."""
     model = fit_study_model(store)
     for start in range(0, len(authors), chunk_size):

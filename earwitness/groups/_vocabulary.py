@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from earwitness.store.schema import USER_GROUPS
 
 __all__ = [
+    "DAY_JOB_RULE",
     "EVIDENCE_KINDS",
     "EVIDENCE_PATTERNS",
     "GROUPS",
@@ -68,7 +69,7 @@ STANDALONE_HEADS = _word_set(
 # Role nouns that name a music-making role whatever modifies them.
 MUSIC_HEADS = _word_set(
     "producer mixer masterer musician beatmaker composer songwriter guitarist bassist "
-    "drummer keyboardist pianist singer vocalist rapper dj arranger"
+    "drummer keyboardist pianist singer vocalist rapper dj arranger recordist"
 )
 # Role nouns that are about audio only with an audio modifier ("software engineer" is not).
 AUDIO_HEADS = _word_set("engineer tech technician editor designer student operator")
@@ -81,7 +82,7 @@ FILLERS = _word_set(
     "primarily mainly mostly more kind sort of purely definitely certainly honestly "
     "literally pretty very quite fairly total complete absolute humble lowly little "
     "time self-taught hip-hop hip hop edm electronic metal rock jazz pop indie "
-    "independent home"
+    "independent home long-time longtime lifelong"
 )
 NEGATIONS = _word_set("not no never hardly nowhere near far from")
 # Words after which a self-description may end: "I'm a hobbyist and ...", "... in Berlin".
@@ -101,7 +102,7 @@ FLAIR_PROFESSIONAL_WORDS = _word_set("professional pro full-time freelance freel
 
 _I = (
     r"\bI(?:\s+(?:just|only|mostly|mainly|primarily|also|actually|still|now|currently|"
-    r"basically|really))?"
+    r"basically|really|finally|eventually|recently))?"
 )
 _ACTIVITY = (
     r"(?:mix(?:ing)?|master(?:ing)?|produc(?:e|ing)|record(?:ing)?|engineer(?:ing)?|"
@@ -129,14 +130,20 @@ _ABOUT = (
 
 
 _OWN = (
-    r"(?:run|own|operate|co-own|manage)\s+(?:an?|my(?:\s+own)?|our)\s+"
+    r"(?:run|own|operate|co-own|manage|opened|founded|set up|started)\s+"
+    r"(?:an?|my(?:\s+own)?|our)\s+"
     r"(?:own\s+|small\s+|little\s+)?"
 )
 _PLACE = r"(?:studio|house|facility|business|company)\b"
 _GIGS = (
-    r"(?:paid|paying|client|freelance)\s+"
-    r"(?:work|gigs?|jobs?|sessions?|projects?|mix(?:es|ing)?|master(?:s|ing)?)\b"
+    r"(?:(?:paid|paying|client|freelance)\s+"
+    r"(?:work|gigs?|jobs?|sessions?|projects?|mix(?:es|ing)?|master(?:s|ing)?)|"
+    # gigs of the craft are paid work: "a few recording gigs", "some DJ gigs"
+    r"(?:recording|mixing|mastering|session|engineering|live sound|sound|studio|dj|"
+    r"production)\s+gigs?)\b"
 )
+# "I've done", "I have done", "I did": the subject and its auxiliary
+_I_HAVE = rf"{_I}(?:['’]ve|\s+have|['’]d|\s+had)?"
 _DID = r"(?:do|did|take|took|have done|['’]ve done|get|got|take on)"
 _AUDIO_FIELD = (
     r"(?:audio|music|recording|mastering|post[- ]production|broadcast|live sound|sound)"
@@ -156,6 +163,33 @@ _NEW_TO = (
     r"this|music|making music|engineering|the hobby)\b"
 )
 
+# What music work is, for the income patterns: "by performing", "from my beats"
+_LIKE_ROLES = (
+    "engineer producer mixer masterer musician dj composer songwriter beatmaker hobbyist "
+    "amateur beginner guitarist drummer singer"
+)
+_MUSIC_WORK = (
+    r"(?:perform|play|gig|teach|mix|master|record|produc|dj|compos|writ|session|music|busk|"
+    r"beat|song|track|engineer)\w*"
+)
+# A music or audio word: "as a teacher" is a living elsewhere, "as a music teacher" is not
+_MUSIC_ROLE_WORD = (
+    r"(?:music|audio|mix|master|sound|record|produc|musician|engineer|compos|dj|studio|"
+    r"session|guitar|piano|drum|vocal|singer|songwriter|beat)\w*\b"
+)
+# The crafts a student of music or audio learns: "a music composition class"
+_CRAFT = (
+    r"(?:music|audio|mix|master|sound|record|produc|engineer|compos|guitar|piano|drum|vocal|"
+    r"sing|song|dj|theory|harmony|synth)"
+)
+# A sentence in which the writer teaches, or looks back: not the writer as a student now
+_TEACHES = (
+    r"\b(?:I\s+(?:\w+\s+)?(?:teach|taught|lecture|lectured|tutor|instruct|coach)|"
+    r"my\s+(?:students|pupils)|I['’]?m\s+(?:a|an|the|their)\s+(?:[\w-]+\s+)?(?:teacher|lecturer|"
+    r"tutor|instructor|professor)|when\s+I\s+was|back\s+(?:when|then)|years\s+ago|used\s+to|"
+    r"students)\b"
+)
+
 
 @dataclass(frozen=True)
 class EvidencePattern:
@@ -163,7 +197,9 @@ class EvidencePattern:
 
     ``needs``: one word of each group must occur in the case-folded text, a cheap
     pre-check before the pattern runs. ``first_person_sentence``: the match counts only
-    in a sentence that speaks in the first person and not to "you".
+    in a sentence that speaks in the first person and not to "you". ``unless_sentence``:
+    a sentence matching this pattern gives no evidence by this pattern (the writer
+    teaches the class, it was long ago).
     """
 
     kind: str
@@ -171,6 +207,7 @@ class EvidencePattern:
     group: str | None
     needs: tuple[tuple[str, ...], ...] = field(kw_only=True)
     first_person_sentence: bool = field(default=False, kw_only=True)
+    unless_sentence: str = field(default="", kw_only=True)
 
 
 EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
@@ -199,11 +236,13 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     ),
     EvidencePattern(
         "paid",
-        rf"{_I}\s+work\s+(?:professionally\s+)?(?:in|at)\s+(?:an?\s+|the\s+)?{_AUDIO_FIELD}",
+        rf"{_I_HAVE}\s+(?:work|worked|used to work)\s+(?:professionally\s+)?(?:in|at)\s+"
+        rf"(?:(?:an?\s+|the\s+)?{_AUDIO_FIELD}|(?:some\s+of\s+)?(?:the\s+)?"
+        r"(?:professional|commercial|major|big|bigger|biggest|top|large|larger)\s+studios\b)",
         "professional",
         needs=(
             ("work",),
-            ("audio", "music", "recording", "mastering", "post", "broadcast", "sound"),
+            ("audio", "music", "recording", "mastering", "post", "broadcast", "sound", "studios"),
         ),
     ),
     EvidencePattern(
@@ -229,21 +268,22 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     ),
     EvidencePattern(
         "paid",
-        rf"{_I}\s+{_DID}\s+(?:some|a bit of|a little|occasional|the occasional|a few|"
-        rf"a handful of)\s+{_GIGS}",
+        rf"{_I}(?:\s+|(?=['’])){_DID}\s+(?:some|a bit of|a little|occasional|the occasional|a few|"
+        rf"a handful of|a couple of)\s+{_GIGS}",
         "pro-am",
-        needs=(("paid", "pay", "client", "freelance"),),
+        needs=(("paid", "pay", "client", "freelance", "gig"),),
     ),
     EvidencePattern(
         "paid",
-        rf"{_I}\s+{_DID}\s+(?:lots of\s+|a lot of\s+|plenty of\s+)?{_GIGS}",
+        rf"{_I}(?:\s+|(?=['’])){_DID}\s+(?:lots of\s+|a lot of\s+|plenty of\s+)?{_GIGS}",
         None,
-        needs=(("paid", "pay", "client", "freelance"),),
+        needs=(("paid", "pay", "client", "freelance", "gig"),),
     ),
     EvidencePattern(
         "paid",
-        rf"{_I}\s+(?:(?:sometimes|occasionally)\s+)?(?:get|got|am|['’]m|was|have been|"
-        r"['’]ve been)\s+(?:(?:sometimes|occasionally)\s+)?paid\s+(?:to|for)\b",
+        rf"{_I}\s*(?:(?:sometimes|occasionally)\s+)?(?:get|got|am|['’]m|was|have been|"
+        r"['’]ve been|will get|['’]ll get|will be|['’]ll be)\s+(?:(?:sometimes|occasionally)\s+)?"
+        r"paid\s+(?:to|for)\b",
         None,
         needs=(("paid",),),
     ),
@@ -282,9 +322,12 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     # how engineers describe paid work: clients, rates, credits, contract work, a studio
     EvidencePattern(
         "paid",
-        rf"{_I}\s+(?:have|had|get|got|work with|worked with|mix for|master for|record for)\s+"
+        rf"{_I_HAVE}\s+(?:have|had|get|got|work with|worked with|mix for|master for|record for)\s+"
         r"(?:(?:a few|some|many|lots of|a lot of|plenty of|regular|repeat|paying|my own|several|"
-        r"a couple of|a handful of)\s+)?(?:\w+\s+)?clients\b",
+        r"a couple of|a handful of|more)\s+)?(?:\w+\s+)?clients\b|"
+        # "I'd been mastering tracks for clients who were on a budget"
+        rf"{_I_HAVE}(?:\s+been)?\s+(?:mix|master|record|produc|edit|engineer)\w*\s+"
+        r"(?:[\w'’-]+\s+){0,3}?for\s+(?:my\s+|paying\s+|private\s+)?clients\b",
         None,
         needs=(("clients",),),
     ),
@@ -298,7 +341,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     EvidencePattern(
         "paid",
         rf"\bmy\s+(?:discography|credits)\b(?!{_MODEST})|"
-        rf"{_I}(?:['’]ve| have)\s+(?:mixed|mastered|engineered|produced|recorded|worked on)"
+        rf"{_I}(?:['’]ve| have|\s+got to)\s+(?:mixed|mastered|engineered|produced|recorded|"
+        r"worked on|work on)"
         r"\s+(?:[\w'’-]+\s+){0,3}?(?:records|albums|releases|eps|singles)\s+(?:for|by|with)\b",
         "professional",
         needs=(("credits", "discography", "records", "albums", "releases", "eps", "singles"),),
@@ -313,12 +357,12 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     ),
     EvidencePattern(
         "paid",
-        rf"{_I}\s+(?:run|own|operate|co-own|built)\s+(?:a|my own|my|our)\s+"
+        rf"{_I}\s+(?:run|own|operate|co-own|built|opened|founded|set up)\s+(?:a|my own|my|our)\s+"
         r"(?:(?:small|little|commercial|professional|recording|mixing|mastering|music|"
         r"production)\s+){0,2}studio\b"
         r"(?!\s+(?:at|in) (?:home|my (?:bedroom|house|flat|apartment)))",
         None,
-        needs=(("studio",), ("run", "own", "operate", "built")),
+        needs=(("studio",), ("run", "own", "operate", "built", "opened", "founded", "set up")),
     ),
     EvidencePattern(
         "paid",
@@ -348,8 +392,11 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     # a second or side income: paid, but not a living
     EvidencePattern(
         "paid",
-        r"\b(?:my|a|as an?|some)\s+(?:little\s+|small\s+|nice\s+)?(?:second(?:ary)?|side|extra)\s+"
-        r"(?:income|money|cash|job|gig)\b",
+        r"\b(?:my|a|as an?|some|provides?|gives?|brings?)\s+(?:me\s+)?"
+        r"(?:little\s+|small\s+|nice\s+)?"
+        r"(?:second(?:ary)?|side|extra)\s+(?:income|money|cash)\b|"
+        r"\b(?:my|a|as an?)\s+(?:little\s+|small\s+|nice\s+)?second\s+(?:job|gig)\b|"
+        r"\b(?:my|as an?)\s+(?:little\s+|small\s+|nice\s+)?side\s+(?:job|gig)\b",
         "pro-am",
         first_person_sentence=True,
         needs=(("second", "side", "extra"), ("income", "money", "cash", "job", "gig")),
@@ -368,7 +415,9 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     # a hobby, however it is said, in a sentence about the writer
     EvidencePattern(
         "self",
-        r"\b(?:as|for)\s+a\s+hobby\b|\ba\s+hobby\s+for\s+me\b|\bmy\s+hobby\b",
+        r"\b(?:as|for)\s+a\s+(?:[\w-]+\s+)?hobby\b|\ba\s+hobby\s+for\s+me\b|"
+        r"\bmy\s+(?!other\b)(?:[\w-]+\s+)?hobby\b"
+        r"(?!\s+(?:that|which)\s+(?:\w+\s+)?(?:makes|earns|pays))",
         "amateur",
         first_person_sentence=True,
         needs=(("hobby",),),
@@ -385,7 +434,8 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     # hobby
     EvidencePattern(
         "self",
-        r"\b(?:it['’]s|it is|this is|that['’]s|music is|mixing is|mastering is|producing is|"
+        r"(?<!\bif )\b(?:it['’]s|it is|this is|that['’]s|music is|mixing is|mastering is|"
+        r"producing is|"
         r"production is|music production is)\s+(?:just\s+|only\s+|purely\s+|merely\s+|"
         r"still\s+)?(?:a|my)\s+hobby\b",
         "amateur",
@@ -394,10 +444,198 @@ EVIDENCE_PATTERNS: tuple[EvidencePattern, ...] = (
     ),
     EvidencePattern(
         "self",
-        rf"{_I}\s+(?:{_ACTIVITY}|make music){_WORDS_0_3}\s+"
-        r"(?:as a hobby|for fun|just for fun|for myself)\b",
+        rf"{_I}(?:['’]m|\s+am)?\s+(?:{_ACTIVITY}|make music|making music){_WORDS_0_3}\s+"
+        r"(?:as a hobby|for fun|just for fun|for myself|"
+        r"for me(?:\s+and\s+only\s+me)?(?=\s*[.,;!]))",
         "amateur",
-        needs=(("hobby", "for fun", "for myself"),),
+        needs=(("hobby", "for fun", "for myself", "for me"),),
+    ),
+    # --- issue 22 §4: how forum authors really describe themselves ---------------------
+    # income from music beside other work: "I supplement my income by performing"
+    EvidencePattern(
+        "paid",
+        r"\bI\s+(?:\w+\s+)?supplement(?:ed|s)?\s+my\s+income\s+(?:by|with|through|from)\s+"
+        rf"(?:[\w'’-]+\s+){{0,2}}?{_MUSIC_WORK}|"
+        r"\b(?:mixing|mastering|music|gigging|gigs|performing|recording|production|djing)\s+"
+        r"supplements?\s+my\s+income\b",
+        "pro-am",
+        first_person_sentence=True,
+        needs=(("supplement",),),
+    ),
+    # "the more money I make from that stuff", "I make some money from my beats"
+    EvidencePattern(
+        "paid",
+        r"\bmoney\s+I\s+(?:make|earn|get)\s+(?:from|with|off|doing)\s+"
+        rf"(?:(?:it|this|that)(?:\s+stuff)?\b|(?:[\w'’-]+\s+){{0,2}}?{_MUSIC_WORK})|"
+        rf"{_I}\s+(?:make|earn|get)\s+(?:some|a little|a bit of|extra|a little bit of)\s+"
+        r"(?:extra\s+)?(?:money|cash|income)\s+(?:from|with|off|doing|by)\s+"
+        rf"(?:[\w'’-]+\s+){{0,2}}?{_MUSIC_WORK}",
+        "pro-am",
+        first_person_sentence=True,
+        needs=(("money", "cash", "income"),),
+    ),
+    # a living from other work: "my day job", "working another job", "I make my bread and
+    # butter as a teacher" (the day-job rule makes professional votes pro-am: paid, but
+    # not a living); "quit my day job" is kept in the quote so the rule can tell
+    EvidencePattern(
+        "paid",
+        r"(?:\b(?:quit|quitting|left|leaving|leave|lost|losing|without|no\s+longer\s+have|"
+        r"don['’]t\s+(?:have|need)|do\s+not\s+(?:have|need)|never\s+had)\s+(?:all\s+(?:of\s+)?)?)?"
+        r"\b(?:my|a)\s+(?:regular\s+|normal\s+|full[- ]time\s+|boring\s+)?day[- ]jobs?\b"
+        # "my day job is mixing records", "my day job as a mastering engineer": music's
+        rf"(?!\s+(?:is|as|at)\s+(?:an?\s+)?(?:[\w-]+\s+){{0,2}}?{_MUSIC_ROLE_WORD})|"
+        r"\b(?:work|working|have|having|hold|holding|keep|keeping)\s+(?:another|a\s+regular|"
+        r"a\s+normal|a\s+real|a\s+proper|an\s+office|a\s+9[- ]to[- ]5|a\s+nine[- ]to[- ]five)"
+        r"\s+job\b",
+        None,
+        first_person_sentence=True,
+        needs=(("job",),),
+    ),
+    EvidencePattern(
+        "paid",
+        rf"{_I}\s+(?:make|earn)\s+(?:my|a)\s+(?:living|bread and butter|money|income|crust)\s+"
+        r"(?:as\s+an?|by\s+working\s+as\s+an?)\s+"
+        rf"(?!(?:[\w-]+\s+){{0,3}}?{_MUSIC_ROLE_WORD})(?:[\w-]+\s+){{0,2}}[\w-]+",
+        None,
+        needs=(("living", "bread and butter", "money", "income", "crust"),),
+    ),
+    # leaving other work for music: "I quit my job ... to focus solely on music"
+    EvidencePattern(
+        "paid",
+        r"(?:\bI\s+(?:(?:finally|eventually|recently|just|then|later)\s+)?(?:quit|left|gave\s+up)|"
+        r"\bI\s+was\s+(?:\w+\s+){0,2}?able\s+to\s+(?:\w+\s+){0,2}?(?:quit(?:ting)?|leav(?:e|ing)))"
+        r"\s+(?:all\s+(?:of\s+)?)?my\s+(?:day\s+|full[- ]time\s+|regular\s+|office\s+)?jobs?\b"
+        r"[^.!?]{0,60}?\b(?:to|and)\s+(?:\w+\s+){0,2}?(?:focus|become|go|concentrate|do|pursue|"
+        r"make|play|work)\b[^.!?]{0,40}?\b(?:music|musician|full[- ]time|mixing|mastering|"
+        r"producing|production|audio)\b",
+        "professional",
+        needs=(("quit", "left", "leav", "gave up"), ("job",)),
+    ),
+    # a music business of one's own: "my DJ business", "my music business"
+    EvidencePattern(
+        "paid",
+        r"\bmy\s+(?:own\s+)?(?:music|dj|recording|mixing|mastering|production|studio|audio|"
+        r"beat|session|sound)\s+business\b",
+        "professional",
+        needs=(("business",),),
+    ),
+    # learning the craft: "I made the decision to learn how to do all of the mixing myself"
+    EvidencePattern(
+        "experience",
+        rf"{_I}(?:['’]m|\s+am)?\s+(?:(?:still|currently|now)\s+)?(?:learning|"
+        r"(?:decided|made\s+the\s+decision|trying)\s+to\s+learn)\s+(?:how\s+)?to\s+"
+        r"(?:[\w-]+,?\s+){0,6}?(?:mix|master|produc|record)\w*",
+        "amateur",
+        needs=(("learn",),),
+    ),
+    # working as a contractor or freelancer on audio work
+    EvidencePattern(
+        "paid",
+        rf"{_I_HAVE}(?:\s+been)?\s+(?:work|worked|working)\s+as\s+an?\s+(?:independent\s+|"
+        r"freelance\s+)?(?:contractor|freelancer|hired\s+gun)\s+(?:for|on|doing|in)\s+"
+        r"(?:[\w-]+\s+){0,3}?(?:recording|mixing|mastering|editing|audio|sound|music|production|"
+        r"post)\w*",
+        "professional",
+        needs=(("contractor", "freelancer", "hired gun"),),
+    ),
+    # one's own releases on labels: "the labels that I appear on most frequently"
+    EvidencePattern(
+        "paid",
+        r"\blabels?\s+(?:that|which)\s+I\s+(?:\w+\s+)?(?:appear|release|put\s+out|am\s+signed|"
+        r"['’]m\s+signed|have\s+released|['’]ve\s+released)\b",
+        "pro-am",
+        needs=(("label",),),
+    ),
+    # a hobby that pays: "We have a hobby that makes us enough to qualify as a business"
+    EvidencePattern(
+        "paid",
+        r"\bhobby\s+(?:that|which)\s+(?:\w+\s+)?(?:makes|made|earns|earned|pays|brings\s+in)"
+        r"\s+(?:me|us)\b",
+        "pro-am",
+        needs=(("hobby",),),
+    ),
+    # years in the business: "it took me about 30+ years in the business"
+    EvidencePattern(
+        "experience",
+        r"\b(?:I['’]ve\s+(?:been|spent|had|worked)|I\s+(?:have\s+)?(?:been|spent|had|worked)|"
+        r"(?:took|takes|taken)\s+me|my)\s+(?:[\w-]+\s+){0,2}?"
+        rf"{_ABOUT}{_NUMBER_WORDS}\s*(?:-\s*)?(?:years?|yrs?|decades?)(?:\s*\+)?\s+(?:of\s+)?"
+        r"(?:working\s+)?in\s+(?:the\s+)?(?:(?:music|audio|recording|record|mastering|studio|"
+        r"entertainment|film|post[- ]production|broadcast)\s+)?(?:business|industry)\b",
+        None,
+        needs=(("business", "industry"), ("year", "yr", "decade")),
+    ),
+    # counting oneself among a group: "Like a number of other mix engineers, I offer ..."
+    EvidencePattern(
+        "self",
+        r"(?<![\w-])Like\s+(?:so\s+)?(?:many|most|other|all|a\s+lot\s+of|lots\s+of|plenty\s+of|"
+        r"a\s+number\s+of|fellow|some)\s+(?:other\s+|fellow\s+)?(?:[\w-]+\s+){0,2}?"
+        r"(?:engineer|producer|mixer|masterer|musician|dj|composer|songwriter|beatmaker|"
+        r"hobbyist|amateur|beginner|guitarist|drummer|singer)s\s*,?\s+I\b",
+        None,
+        needs=(("like",), tuple(_LIKE_ROLES.split())),
+    ),
+    # students of the craft, by their teachers and classes: "our lecturer", "my tutor said"
+    EvidencePattern(
+        "self",
+        r"\b(?:my|our)\s+(?:(?:music|audio|mixing|production|course|class|college|uni|"
+        r"university|module)\s+)?(?:lecturers?|tutors?|instructors?|professors?|classmates?|"
+        r"course-?mates?|fellow\s+students)\b|"
+        r"\bas\s+part\s+of\s+(?:my|our)\s+(?:[\w-]+\s+){0,2}?(?:class|course|degree|module|"
+        r"coursework)\b|\bothers\s+in\s+(?:my|our)\s+class\b",
+        "amateur",
+        needs=(
+            ("my ", "our "),
+            (
+                "lecturer",
+                "tutor",
+                "instructor",
+                "professor",
+                "classmate",
+                "course",
+                "class",
+                "degree",
+                "module",
+                "fellow students",
+            ),
+        ),
+        unless_sentence=_TEACHES,
+    ),
+    EvidencePattern(
+        "self",
+        rf"{_I}(?:['’]m|\s+am|['’]ve\s+been|\s+have\s+been)\s+(?:currently\s+|now\s+)?"
+        r"(?:taking|doing|enrolled\s+in|attending)\s+(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}?"
+        rf"{_CRAFT}\w*\s+(?:[\w-]+\s+){{0,2}}?(?:classes|class|courses?|lessons|degree|diploma)\b",
+        "amateur",
+        needs=(
+            ("taking", "doing", "enrolled", "attending"),
+            ("class", "course", "lesson", "degree", "diploma"),
+        ),
+        unless_sentence=_TEACHES,
+    ),
+    # music for oneself only, in spare time, as a side project
+    EvidencePattern(
+        "self",
+        rf"{_I}\s+only\s+(?:mix|master|record|produce|work\s+on)\s+my\s+own\b|"
+        r"\bI['’]?m\s+(?:more\s+|only\s+|just\s+|mostly\s+)?interested\s+in\s+(?:making\s+|"
+        r"recording\s+|mixing\s+)?my\s+own\s+(?:music|songs|tracks|stuff)\b",
+        "amateur",
+        needs=(("my own",),),
+    ),
+    EvidencePattern(
+        "self",
+        r"\b(?:in|during)\s+my\s+(?:spare|free|leisure)\s+time\b",
+        "amateur",
+        first_person_sentence=True,
+        needs=(("spare time", "free time", "leisure time"),),
+    ),
+    EvidencePattern(
+        "self",
+        r"\b(?:mixing|mastering|music|producing|production|recording|this|it)\s+(?:is|['’]s)\s+"
+        r"(?:just\s+|only\s+|more\s+of\s+|still\s+)?(?:a|my)\s+(?:[\w-]+\s+)?side[- ]?project\b",
+        "amateur",
+        first_person_sentence=True,
+        needs=(("project",), ("side",)),
     ),
     # experience
     EvidencePattern(
@@ -466,6 +704,14 @@ HYPOTHETICAL = re.compile(
 
 # --- weighted voting rules ---------------------------------------------------------------
 
+# Five years or more: "30+ years", "forty years", "decades"
+_MANY_YEARS = (
+    r"(?:\b(?:[5-9]|[1-9]\d)\s*\+?\s*(?:-\s*)?(?:years?|yrs?)|\b(?:five|six|seven|eight|nine|ten"
+    r"|eleven|twelve|fifteen|twenty|thirty|forty|fifty)\s+(?:years?|yrs?)|\bdecades?)\b"
+)
+# The rule whose votes make an author's professional votes pro-am (``_rules``)
+DAY_JOB_RULE = "day-job"
+
 NEGATION = re.compile(r"\b(?:not|never|no longer|no|isn't|am not|ain't|aren't)\W+(?:\w+\W+){0,2}$")
 
 
@@ -511,7 +757,7 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "professional",
         r"\b(?:grammy|platinum record|major[- ]label|my (?:credits|discography)"
         rf"(?!{_MODEST})"
-        r"|(?:mixed|mastered|engineered|produced|recorded|worked on) (?:[\w'’-]+ ){0,3}?"
+        r"|(?:mixed|mastered|engineered|produced|recorded|worked on|work on) (?:[\w'’-]+ ){0,3}?"
         r"(?:records|albums|releases|eps|singles) (?:for|by|with))\b",
         2.0,
     ),
@@ -526,7 +772,11 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         r"|(?:contract|session|for[- ]hire) (?:mixing|mastering|work|engineering|gigs?|jobs?)"
         r"|pays? (?:my|the) (?:bills|rent|mortgage)|(?:make|earn) (?:a|my) (?:full[- ]time )?"
         r"(?:living|income)"
-        r"|(?:run|own|operate|co-own|built) (?:a|my own|my|our) (?:[\w-]+ ){0,2}studio"
+        r"|(?:run|own|operate|co-own|built|opened|founded|set up) (?:a|my own|my|our) "
+        r"(?:[\w-]+ ){0,2}(?:studio|facility)"
+        r"|for (?:my |paying |private )?clients|(?:contractor|freelancer) (?:for|on|doing|in)"
+        r"|my (?:own )?(?:music|dj|recording|mixing|mastering|production|studio|audio|beat"
+        r"|session|sound) business"
         r"|career (?:as|in)\b)\b",
         2.0,
         unless=r"\b(?:a few|some|occasional|a couple of|a handful of|semi[- ]?pro|part[- ]time"
@@ -537,8 +787,8 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         "occupation",
         "professional",
         r"\b(?:(?:mastering|mix(?:ing)?|recording|audio|sound|studio|live sound|foh|session"
-        r"|tracking|post[- ]production|broadcast) (?:engineer|technician|tech)|record producer"
-        r"|(?:mastering|mix) engineer)\b",
+        r"|tracking|post[- ]production|broadcast) (?:engineer|technician|tech)s?|record producers?"
+        r"|(?:mastering|mix) engineers?|producer/engineer|engineer/producer)\b",
         2.0,
         kinds=("self",),
         unless=r"\b(?:aspiring|wannabe|student|hobby\w*|amateur|beginner|novice|bedroom|home"
@@ -558,23 +808,68 @@ GROUP_RULES: tuple[GroupRule, ...] = (
         r"|some paid (?:work|gigs|jobs)|occasionally (?:get )?paid|a few (?:paying )?clients"
         r"|paid gigs?|get paid sometimes|second(?:ary)? income|side (?:money|cash)"
         r"|releases? (?:on|through|with|via) (?:[\w-]+ ){0,3}?labels?"
-        r"|(?:get|got|am|was|['’]m) (?:sometimes )?paid (?:to|for))\b",
+        r"|(?:get|got|am|was|['’]m) (?:sometimes )?paid (?:to|for)"
+        r"|supplement\w* my income|money I (?:make|earn|get) (?:from|with|off|doing)"
+        r"|(?:make|earn|get) (?:some|a little|a bit of|extra|a little bit of) (?:extra )?"
+        r"(?:money|cash|income)|extra (?:money|income|cash)|labels? (?:that|which) I"
+        r"|hobby (?:that|which) (?:\w+ )?(?:makes|made|earns|earned|pays|brings in) (?:me|us)"
+        r"|(?:a few|some|occasional|a couple of|a handful of) (?:recording|mixing|mastering"
+        r"|session|engineering|live sound|sound|studio|dj|production) gigs?)\b",
         2.0,
     ),
     GroupRule(
         "hobbyist",
         "amateur",
-        r"\b(?:hobby(?:ist)?|bedroom producer|just for fun|beginner|newbie|noob"
+        r"\b(?:hobby(?:ist)?s?|bedroom (?:producer|recordist|musician|mixer|artist)s?"
+        r"|just for fun|beginner|newbie|noob"
         r"|never been paid|not a pro(?:fessional)?|for fun|starting out|started out"
-        r"|student|studying|apprentice)\b",
+        r"|student|studying|apprentice|(?:spare|free|leisure) time|side[- ]?project"
+        r"|(?:lecturer|tutor|instructor|professor|classmate|course-?mate)s?|fellow students"
+        r"|part of (?:my|our) (?:[\w-]+ ){0,2}?(?:class|course|degree|module|coursework)"
+        r"|others in (?:my|our) class|(?:taking|doing|enrolled in|attending) (?:an? |some )?"
+        r"(?:[\w-]+ ){0,3}?(?:classes|class|courses?|lessons|degree|diploma))\b",
         2.0,
         negatable=False,
+        unless=r"\bhobby (?:that|which) (?:\w+ )?(?:makes|made|earns|earned|pays|brings)",
+    ),
+    # a living from other work: amateur unless the author is paid for music too, and then
+    # their professional votes count as pro-am (``_rules``: paid, but not a living)
+    GroupRule(
+        DAY_JOB_RULE,
+        "amateur",
+        r"\b(?:day[- ]jobs?|(?:another|regular|normal|real|proper|office|9[- ]to[- ]5"
+        r"|nine[- ]to[- ]five) job|(?:make|earn) (?:my|a) (?:living|bread and butter|money"
+        r"|income|crust) (?:as|by working as) (?:an? )?"
+        rf"(?!(?:[\w-]+ ){{0,3}}?{_MUSIC_ROLE_WORD}))",
+        1.0,
+        kinds=("paid",),
+        negatable=False,
+        unless=r"\b(?:quit|quitting|left|leaving|leave|lost|losing|is|['’]s|has been|without"
+        r"|longer|don['’]t|not|never)\b",
+    ),
+    GroupRule(
+        "quit-job",
+        "professional",
+        r"\b(?:quit|quitting|left|leaving|leave|gave up)\b.*\bjobs?\b.*\b(?:music|musician"
+        r"|full[- ]time|mixing|mastering|producing|production|audio)\b",
+        2.0,
+        kinds=("paid",),
+        unless=r"\b(?:want|wanted|hope|hoping|dream|plan|planning|someday|one day|wish|would)\b",
+    ),
+    GroupRule(
+        "industry-years",
+        "professional",
+        rf"{_MANY_YEARS}.{{0,40}}?\b(?:business|industry)\b"
+        rf"|\b(?:business|industry)\b.{{0,40}}?{_MANY_YEARS}",
+        2.0,
+        kinds=("experience",),
     ),
     GroupRule(
         "novice-years",
         "amateur",
         r"\b(?:[0-2]|one|two|a couple of|a few)\s+(?:years?|months?)\s+(?:of\s+)?"
-        r"(?:experience|producing|mixing|making music)",
+        r"(?:experience|producing|mixing|making music)"
+        r"|\blearn(?:ing)? (?:how )?to (?:[\w-]+,? ){0,6}?(?:mix|master|produc|record)",
         1.0,
         negatable=False,
     ),

@@ -113,18 +113,36 @@ def _evidence_without_prechecks(text: str) -> list[ev.Evidence]:
             tokens = ev._tokens(text, anchor.end(), stop)
             found.extend(ev._conjuncts(text, anchor.start(), tokens))
     for anchor in ev._AS_ANCHOR.finditer(text):
-        tokens = ev._tokens(text, anchor.end(), ev._clause_stop(text, anchor.end(), limit=80))
+        stop = ev._clause_stop(text, anchor.end(), limit=80)
+        opens = not text[ev._sentence_start(text, anchor.start()) : anchor.start()].strip()
+        tokens = ev._tokens(text, anchor.end(), stop)
+        roles = list(ev._conjuncts(text, anchor.start(), tokens, every=True))
+        if roles and (
+            ev._AFTER_AS.match(text, ev._span(roles[0])[1])
+            or (opens and ev._AFTER_AS.match(text, stop))
+        ):
+            end = ev._span(roles[-1])[1]
+            group = next((r.suggested_group for r in roles if r.suggested_group), None)
+            found.append(
+                ev.Evidence("self", text[anchor.start() : end], anchor.start(), end, group)
+            )
+    for anchor in (*ev._MY_LIFE_AS.finditer(text), *ev._SPEAKS_AS.finditer(text)):
+        stop = ev._clause_stop(text, anchor.end(), limit=80)
+        tokens = ev._tokens(text, anchor.end(), stop)
         phrase, _ = ev._read_phrase(tokens, 0) if tokens else (None, 0)
-        if phrase is not None and ev._AFTER_AS.match(text, phrase.end):
+        if phrase is not None:
             found.append(ev._self(text, anchor.start(), phrase))
     for start in ev._CLAUSE_START.finditer(text):
         found.extend(ev._clause_start_phrase(text, start.end()))
     for rule in ev._RULES:
         for match in rule.pattern.finditer(text):
-            if rule.needs_first_person_sentence:
-                sentence = ev._sentence_around(text, match.start(), match.end())
-                if not ev._FIRST_PERSON.search(sentence) or ev._SECOND_PERSON.search(sentence):
-                    continue
+            sentence = ev._sentence_around(text, match.start(), match.end())
+            if rule.needs_first_person_sentence and (
+                not ev._FIRST_PERSON.search(sentence) or ev._SECOND_PERSON.search(sentence)
+            ):
+                continue
+            if rule.unless_sentence is not None and rule.unless_sentence.search(sentence):
+                continue
             found.append(
                 ev.Evidence(rule.kind, match.group(0), match.start(), match.end(), rule.group)
             )
@@ -160,6 +178,8 @@ _MORE_PHRASES = [
 def _phrase_texts() -> list[str]:
     from tests.groups.test_engineer_talk import FOUND, NOT_THE_AUTHOR
     from tests.groups.test_evidence import NEGATIVE, POSITIVE
+    from tests.groups.test_real_talk import FOUND as REAL_FOUND
+    from tests.groups.test_real_talk import NOT_THE_AUTHOR as REAL_NOT_THE_AUTHOR
     from tests.groups.test_self_talk import FOUND as SELF_FOUND
     from tests.groups.test_self_talk import NOT_THE_AUTHOR as SELF_NOT_THE_AUTHOR
 
@@ -168,6 +188,7 @@ def _phrase_texts() -> list[str]:
     ]
     texts += [row[0] for row in FOUND] + list(NOT_THE_AUTHOR)
     texts += [row[0] for row in SELF_FOUND] + list(SELF_NOT_THE_AUTHOR)
+    texts += [row[0] for row in REAL_FOUND] + list(REAL_NOT_THE_AUTHOR)
     texts += _MORE_PHRASES
     return [variant for text in texts for variant in _variants(text)]
 

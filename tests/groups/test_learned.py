@@ -79,10 +79,20 @@ def test_the_model_fits_by_sklearn_conventions(fitted) -> None:  # type: ignore[
 
 def test_it_abstains_below_its_threshold(fitted) -> None:  # type: ignore[no-untyped-def]
     _, authors, labels = fitted
-    wary = GroupModel(threshold=0.99).fit(authors, labels)
+    eager = GroupModel(threshold=0.0).fit(authors, labels)
+    # the same fit (same seed) with a threshold above its most confident answer abstains
+    # on everyone; one in the middle keeps exactly the answers at or above it
+    top = eager.predict_proba(authors).max(axis=1)
+    wary = GroupModel(threshold=float(top.max()) + 1e-9).fit(authors, labels)
     assert set(wary.predict(authors)) == {UNKNOWN}
     assert all(c is None for _, c in wary.decide(authors))
-    eager = GroupModel(threshold=0.0).fit(authors, labels)
+    middle = float(sorted(top)[len(top) // 2])
+    for (group, confidence), p in zip(
+        GroupModel(threshold=middle).fit(authors, labels).decide(authors), top, strict=True
+    ):
+        assert group == UNKNOWN or (confidence is not None and p >= middle)
+        if p < middle:
+            assert group == UNKNOWN
     decided = eager.decide(authors)
     assert any(g != UNKNOWN for g, _ in decided)
     assert all(c is not None and 0 < c <= 1 for g, c in decided if g != UNKNOWN)
