@@ -16,8 +16,8 @@ order, reading at most ``CHUNK`` values of the series at a time.
   short-term loudness, "Loudness Range: A measure to supplement EBU R 128 loudness
   normalization", 2016, §2; libebur128's; DR's loudest 20 % of blocks; PSR's
   percentiles) are found exactly by a radix selection over the values' order-preserving
-  64-bit keys: each pass counts the next 16 bits among the values that share the bits
-  found so far (at most four passes), and once the candidates fit in ``LEAF`` values
+  64-bit keys: each pass counts the next 8 bits among the values that share the bits
+  found so far (at most eight passes), and once the candidates fit in ``LEAF`` values
   they are gathered and partitioned. No histogram approximation: the value returned is
   the one ``np.sort(values)[rank]`` gives.
 """
@@ -46,7 +46,7 @@ LEAF = 1 << 16  # values held at once by a sum or a selection (at least 129)
 Stream = Callable[[], Iterator[np.ndarray]]
 
 _SIGN = np.uint64(1 << 63)
-_DIGIT_BITS = 16
+_DIGIT_BITS = 8  # 256 counts a pass, at most 8 passes
 
 
 def stream_of(
@@ -78,16 +78,17 @@ def count(stream: Stream) -> int:
 def pairwise_sum(n: int, leaf: Callable[[int, int], np.ndarray]) -> float:
     """``np.add.reduce`` of n float64 values, ``leaf(a, b)`` giving values a..b-1 (as a
     contiguous float64 array), asked for in increasing order."""
-    limit = max(LEAF, 129)
+    return _pairwise(0, n, leaf, max(LEAF, 129)) if n else 0.0
 
-    def part(start: int, size: int) -> float:
-        if size <= limit:
-            return float(np.add.reduce(np.ascontiguousarray(leaf(start, start + size))))
-        half = size // 2
-        half -= half % 8
-        return part(start, half) + part(start + half, size - half)
 
-    return part(0, n) if n else 0.0
+def _pairwise(start: int, size: int, leaf: Callable[[int, int], np.ndarray], limit: int) -> float:
+    # a module function, not a closure over itself: no reference cycle keeps the
+    # stream's last chunk alive until the garbage collector runs
+    if size <= limit:
+        return float(np.add.reduce(np.ascontiguousarray(leaf(start, start + size))))
+    half = size // 2
+    half -= half % 8
+    return _pairwise(start, half, leaf, limit) + _pairwise(start + half, size - half, leaf, limit)
 
 
 def stream_sum(stream: Stream, n: int | None = None) -> float:
@@ -140,7 +141,7 @@ def select(stream: Stream, rank: int) -> float:
             if found:
                 keys = keys[(keys >> np.uint64(64 - found)) == np.uint64(prefix)]
             counts += np.bincount(
-                ((keys >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.intp),
+                ((keys >> np.uint64(shift)) & np.uint64(0xFF)).astype(np.intp),
                 minlength=1 << _DIGIT_BITS,
             )
         below = np.cumsum(counts)
