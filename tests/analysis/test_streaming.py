@@ -209,7 +209,9 @@ def test_segment_bounds_are_computed_as_the_array_was() -> None:
     assert np.all(filled[0:70000] == np.inf)
 
 
-def test_spilled_series_read_and_write_without_positioned_io(monkeypatch) -> None:
+def test_spilled_series_read_and_write_without_positioned_io(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Where the system has no pread/pwrite (Windows), seek and read give the same."""
     import os
 

@@ -24,7 +24,7 @@ order, reading at most ``CHUNK`` values of the series at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -200,7 +200,7 @@ def sorted_sum(
     return pairwise_sum(stop - start, leaf)
 
 
-def percentiles(stream: Stream, n: int, q: list[float]) -> list[float]:
+def percentiles(stream: Stream, n: int, q: Sequence[float]) -> list[float]:
     """``np.percentile(values, q)`` (method "linear") of the n values of ``stream``."""
     quantiles = np.true_divide(np.asanyarray(q), 100)
     virtual = (n - 1) * quantiles

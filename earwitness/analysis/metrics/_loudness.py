@@ -248,7 +248,7 @@ def gated_integrated(block_lufs: np.ndarray | Series) -> float | None:
 
 
 def _power_mean(series: Series, gate: float, step: int = 1) -> tuple[float, int]:
-    """The mean power of the values above ``gate`` (as ``_power(above).mean()``), and their count."""
+    """The mean power of the values above ``gate`` (``_power(above).mean()``), and their count."""
     stream = _exact.stream_of(series, lambda v: v > gate, _power, step=step)
     n = _exact.count(stream)
     return (_exact.stream_sum(stream, n) / n if n else math.nan), n

@@ -96,8 +96,9 @@ def result_from_sums(
     tail_l = tail_left.astype(np.float64)
     tail_r = tail_right.astype(np.float64)
     lr, ll, rr = as_series(lr), as_series(ll), as_series(rr)
-    sum_lr = _total(lr) + tail_l @ tail_r
-    sum_ll, sum_rr = _total(ll) + tail_l @ tail_l, _total(rr) + tail_r @ tail_r
+    sum_lr = _total(lr) + float(tail_l @ tail_r)
+    sum_ll = _total(ll) + float(tail_l @ tail_l)
+    sum_rr = _total(rr) + float(tail_r @ tail_r)
     width = width_db((sum_ll + 2 * sum_lr + sum_rr) / 4, (sum_ll - 2 * sum_lr + sum_rr) / 4)
     correlations = _correlations(lr, ll, rr, size)
     n = _exact.count(correlations)
@@ -111,8 +112,8 @@ def result_from_sums(
     )
 
 
-def _total(sums: Series) -> np.float64:
-    return np.float64(_exact.stream_sum(_exact.stream_of(sums)))
+def _total(sums: Series) -> float:
+    return _exact.stream_sum(_exact.stream_of(sums))
 
 
 def _correlations(lr: Series, ll: Series, rr: Series, size: int) -> _exact.Stream:

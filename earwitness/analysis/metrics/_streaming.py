@@ -22,8 +22,8 @@ Results equal :func:`measure_audio` on the whole file (``tests/analysis/test_str
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
