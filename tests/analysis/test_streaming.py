@@ -122,31 +122,32 @@ from earwitness.analysis.metrics import _exact, _loudness, _series, _streaming, 
 if sys.argv[2] == "spill":
     _series.SPILL_SEGMENTS, _loudness._PSR_CHUNK, _loudness._LEVEL_CHUNK = 2000, 1024, 1280
     _exact.LEAF, _exact.CHUNK = 1000, 700  # the chunked sums and selections, not one read
-seen, peaks, original = [], [], _streaming.loudness_from
+held, during, peaks, original = [], [], [], _streaming.loudness_from
 def traced(*args, **kwargs):
     gc.collect()  # cyclic garbage is not held
-    seen.append(tracemalloc.get_traced_memory()[0])
+    held.append(tracemalloc.get_traced_memory()[0])
     peaks.append(tracemalloc.get_traced_memory()[1])
     tracemalloc.reset_peak()
     result = original(*args, **kwargs)
-    seen.append(tracemalloc.get_traced_memory()[1])
+    during.append(tracemalloc.get_traced_memory()[1])
+    gc.collect()
+    held.append(tracemalloc.get_traced_memory()[0])  # with the results
     return result
 _streaming.loudness_from = traced
 measure_file(sys.argv[1], block_frames=48000, psr_distribution=True)  # imports, caches
-seen.clear()
-peaks.clear()
+held.clear(), during.clear(), peaks.clear()
 tracemalloc.start()
 report = measure_file(sys.argv[1], block_frames=48000, psr_distribution=True)
 peak = max(*peaks, tracemalloc.get_traced_memory()[1])  # the whole call: blocks, results
-print(json.dumps({"held": max(seen), "peak": peak, "report": report}))
+print(json.dumps({"held": max(held), "during": max(during), "peak": peak, "report": report}))
 """
 
 
-def _held(path: Path, mode: str) -> tuple[int, int, dict]:
-    """Traced memory (numpy's allocations are traced) held when the blocks are done, or
-    at the peak while the loudness results are computed from the per-segment series,
-    and the peak over the whole measurement: what grows with length (the blocks' own
-    memory does not). A fresh process for each."""
+def _held(path: Path, mode: str) -> tuple[int, int, int, dict]:
+    """Traced memory (numpy's allocations are traced) held when the blocks are done and
+    after the loudness results are computed from the per-segment series, the peak while
+    they are, and the peak over the whole measurement: what grows with length (the
+    blocks' own memory does not). A fresh process for each."""
     env = {"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # fmt: skip
     completed = subprocess.run(
@@ -155,7 +156,7 @@ def _held(path: Path, mode: str) -> tuple[int, int, dict]:
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-2000:]
     result = json.loads(completed.stdout)
-    return result["held"], result["peak"], result["report"]
+    return result["held"], result["during"], result["peak"], result["report"]
 
 
 def test_per_segment_series_spill_to_disk_so_memory_stops_growing(tmp_path: Path) -> None:
@@ -171,16 +172,19 @@ def test_per_segment_series_spill_to_disk_so_memory_stops_growing(tmp_path: Path
     short, long = (_noise_file(tmp_path / f"{s}.wav", rate, s) for s in seconds)
     extra_segments = (seconds[1] - seconds[0]) * 100
     in_memory = [_held(path, "memory") for path in (short, long)]
-    assert in_memory[1][0] - in_memory[0][0] > 30 * extra_segments  # the test can fail
+    assert in_memory[1][1] - in_memory[0][1] > 30 * extra_segments  # the test can fail
     spilled = [_held(path, "spill") for path in (short, long)]
-    assert spilled[1][2] == in_memory[1][2]  # the same bytes through the files
-    assert spilled[1][2]["stereo_correlation"] is not None
-    # before the 10 Hz series, DR's and stereo's sums went to disk: 2.8 bytes per
-    # segment; now about 0.2 (small Python objects of numpy and soundfile). The peak
-    # over the whole call varies with how the spectral thread's blocks overlap the
-    # others', so it is not compared.
-    growth = (spilled[1][0] - spilled[0][0]) / extra_segments
-    assert growth < 0.5, (in_memory, spilled, growth)
+    assert spilled[1][3] == in_memory[1][3]  # the same bytes through the files
+    assert spilled[1][3]["stereo_correlation"] is not None
+    # before the 10 Hz series, DR's and stereo's sums went to disk, 2.8 bytes per
+    # segment were held (4.9 on this stereo file); now 0.2-0.35 (small Python objects
+    # of numpy and soundfile, and the interpreter's own: it varies by about 0.2 between
+    # runs). The peak while the results are computed varies more with the content (the
+    # true-peak re-reads), the peak over the whole call with how the spectral thread's
+    # blocks overlap the others': the first gets a looser bound, the second none.
+    held, during = ((spilled[1][i] - spilled[0][i]) / extra_segments for i in (0, 1))
+    assert held < 0.75, (in_memory, spilled, held)
+    assert during < 2.0, (in_memory, spilled, during)
 
 
 def test_segment_bounds_are_computed_as_the_array_was() -> None:
