@@ -21,10 +21,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
+from earwitness.analysis.metrics import _exact
+from earwitness.analysis.metrics import _series as _spill
 from earwitness.analysis.metrics import _spectral as sp
+from earwitness.analysis.metrics._series import Series
+
+SEGMENT_S = 0.01  # the 10 ms segment the spill threshold counts
 
 __all__ = ["ClipRuns", "DrMeter", "spectral_tilt"]
 
@@ -36,13 +43,26 @@ TILT_BAND_HZ = (50.0, 16000.0)
 
 
 class DrMeter:
-    """Per-3-s-block sums of squares and peaks per channel, fed consecutive samples."""
+    """Per-3-s-block sums of squares and peaks per channel, fed consecutive samples.
 
-    def __init__(self, sample_rate: float, channels: int) -> None:
+    Given the file's ``frames``, the blocks' values go into series of that many blocks
+    (on disk past ``SPILL_SEGMENTS`` 10 ms segments, see ``_series``), and the results
+    are computed from them in chunks (``_exact``), the same bits as from arrays.
+    """
+
+    def __init__(self, sample_rate: float, channels: int, frames: int | None = None) -> None:
         self.size = round(DR_BLOCK_S * sample_rate)
+        self.channels = channels
         self.buffer = np.zeros((0, channels), dtype=np.float32)
-        self.squares: list[np.ndarray] = []
-        self.peaks: list[np.ndarray] = []
+        self.blocks = 0
+        # (blocks, channels) in C order, flat; grown in memory when frames is unknown
+        self.squares: Series | None = None
+        self.peaks: Series | None = None
+        self._grown: list[tuple[np.ndarray, np.ndarray]] = []
+        if frames is not None:
+            spill = frames / (sample_rate * SEGMENT_S) > _spill.SPILL_SEGMENTS
+            total = frames // self.size * channels
+            self.squares, self.peaks = Series(total, spill=spill), Series(total, spill=spill)
 
     def feed(self, samples: np.ndarray) -> None:
         """The next (frames, channels) samples; planar ones (``np.asfortranarray``) are
@@ -56,34 +76,74 @@ class DrMeter:
                 blocks = buffer[: whole * self.size, channel].reshape(whole, self.size)
                 np.maximum(blocks.max(axis=1), -blocks.min(axis=1), out=peaks[:, channel])
                 squares[:, channel] = np.einsum("bs,bs->b", blocks, blocks, dtype=np.float64)
-            self.squares.extend(squares)
-            self.peaks.extend(peaks)
+            self._store(squares, peaks)
         self.buffer = buffer[whole * self.size :].copy(order="K")
+
+    def _store(self, squares: np.ndarray, peaks: np.ndarray) -> None:
+        first, self.blocks = self.blocks, self.blocks + len(squares)
+        if self.squares is None or self.peaks is None:
+            self._grown.append((squares, peaks))
+            return
+        span = slice(first * self.channels, self.blocks * self.channels)
+        self.squares[span], self.peaks[span] = squares.ravel(), peaks.ravel()
+
+    def _series(self) -> tuple[Series, Series]:
+        if self.squares is None or self.peaks is None:
+            parts = self._grown
+            self.squares, self.peaks = (
+                Series.wrap(np.concatenate([p[i] for p in parts]).ravel() if parts
+                            else np.zeros(0))
+                for i in range(2)
+            )  # fmt: skip
+            self._grown = []
+        return self.squares, self.peaks
 
     def mean_square(self) -> float:
         """Mean square of every sample fed, over all channels (the crest factor's)."""
-        count = len(self.squares) * self.size * self.buffer.shape[1] + self.buffer.size
+        squares, _ = self._series()
+        count = self.blocks * self.size * self.channels + self.buffer.size
         tail = float(np.einsum("ij,ij->", self.buffer, self.buffer, dtype=np.float64))
-        return (float(np.sum(self.squares)) + tail) / count if count else 0.0
+        total = _exact.stream_sum(_exact.stream_of(squares, length=self.blocks * self.channels))
+        return (total + tail) / count if count else 0.0
 
     def result(self) -> tuple[float | None, list[float | None]]:
         """(DR, mean over channels; each channel's DR) in dB; None without a whole block."""
-        if not self.squares:
+        if not self.blocks:
             return None, []
-        rms = np.sqrt(2.0 * np.array(self.squares) / self.size)  # (blocks, channels)
-        peaks = np.array(self.peaks)
-        count = max(1, round(DR_LOUDEST * len(rms)))
+        squares, peaks = self._series()
+        n = self.blocks
+        count = max(1, round(DR_LOUDEST * n))
         per_channel: list[float | None] = []
-        for channel in range(rms.shape[1]):
-            loudest = np.sort(rms[:, channel])[::-1][:count]
-            top_rms = math.sqrt(float(np.mean(loudest**2)))
-            ordered = np.sort(peaks[:, channel])[::-1]
-            second = float(ordered[1] if len(ordered) > 1 else ordered[0])
+        for channel in range(self.channels):
+            rms = _column(squares, self.channels, channel, n, self._rms)
+            # the mean of the squares of the loudest ``count`` RMS values, as numpy sums
+            # np.sort(rms)[::-1][:count] ** 2
+            loudest = _exact.sorted_sum(rms, 0, count, n, descending=True, transform=np.square)
+            top_rms = math.sqrt(loudest / count)
+            ordered = _column(peaks, self.channels, channel, n)
+            second = _exact.select(ordered, n - 2 if n > 1 else 0)
             per_channel.append(
                 20.0 * math.log10(second / top_rms) if top_rms > 0 and second > 0 else None
             )
         valid = [value for value in per_channel if value is not None]
         return (float(np.mean(valid)) if valid else None), per_channel
+
+    def _rms(self, squares: np.ndarray) -> np.ndarray:
+        return np.sqrt(2.0 * squares / self.size)
+
+
+def _column(
+    series: Series, channels: int, channel: int, blocks: int, transform: Any = None
+) -> _exact.Stream:
+    """One channel's values of a flat (blocks, channels) series, chunk by chunk."""
+    size = max(1, _exact.CHUNK // channels) * channels
+
+    def chunks() -> Iterator[np.ndarray]:
+        for start in range(0, blocks * channels, size):
+            values = series[start : min(blocks * channels, start + size)][channel::channels]
+            yield transform(values) if transform is not None else values
+
+    return chunks
 
 
 def crest_factor_db(peak_dbfs: float | None, mean_square: float) -> float | None:

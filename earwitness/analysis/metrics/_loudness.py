@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from earwitness.analysis.metrics import _exact
+from earwitness.analysis.metrics import _series as _spill
 from earwitness.analysis.metrics._blockfilter import BlockFilter
 from earwitness.analysis.metrics._io import channel_weights
 from earwitness.analysis.metrics._series import SegmentBounds, Series, as_series
@@ -60,7 +62,8 @@ class LoudnessResult:
 
     A measure that the signal is too short or too quiet to define is None.
     ``momentary`` and ``short_term`` are the 10 Hz series (LUFS, -inf in silence)
-    whose windows end at ``times_s`` + window length.
+    whose windows end at ``times_s`` + window length: arrays, or for a file of more
+    than ``SPILL_SEGMENTS`` segments a :class:`Series` on disk (read it by ranges).
     """
 
     integrated_lufs: float | None
@@ -75,8 +78,8 @@ class LoudnessResult:
     psr_min_db: float | None
     clipped_samples: int
     intersample_overs: int
-    momentary: np.ndarray = field(repr=False)
-    short_term: np.ndarray = field(repr=False)
+    momentary: np.ndarray | Series = field(repr=False)
+    short_term: np.ndarray | Series = field(repr=False)
     channel_true_peaks_dbtp: tuple[float | None, ...] = ()
     psr_percentiles_db: dict[str, float] | None = None
 
@@ -227,8 +230,15 @@ def _to_lufs(power: float) -> float:
     return _OFFSET + 10.0 * math.log10(power) if power > 0 else -math.inf
 
 
-def gated_integrated(block_lufs: np.ndarray) -> float | None:
-    """BS.1770-4 gating over 400 ms block loudnesses: -70 LUFS, then -10 LU relative."""
+def gated_integrated(block_lufs: np.ndarray | Series) -> float | None:
+    """BS.1770-4 gating over 400 ms block loudnesses: -70 LUFS, then -10 LU relative.
+
+    A series longer than ``_exact.LEAF`` is read in chunks; its power means are summed
+    as numpy sums the whole array (``_exact``), so the result is the same bits.
+    """
+    if len(block_lufs) > _exact.LEAF:
+        return _gated_chunked(as_series(block_lufs))
+    block_lufs = np.asarray(block_lufs[0 : len(block_lufs)])
     above = block_lufs[block_lufs > ABSOLUTE_GATE_LUFS]
     if len(above) == 0:
         return None
@@ -237,11 +247,27 @@ def gated_integrated(block_lufs: np.ndarray) -> float | None:
     return _to_lufs(float(_power(gated).mean()))
 
 
+def _power_mean(series: Series, gate: float, step: int = 1) -> tuple[float, int]:
+    """The mean power of the values above ``gate`` (``_power(above).mean()``), and their count."""
+    stream = _exact.stream_of(series, lambda v: v > gate, _power, step=step)
+    n = _exact.count(stream)
+    return (_exact.stream_sum(stream, n) / n if n else math.nan), n
+
+
+def _gated_chunked(block_lufs: Series) -> float | None:
+    mean, n = _power_mean(block_lufs, ABSOLUTE_GATE_LUFS)
+    if n == 0:
+        return None
+    relative = _to_lufs(mean) + RELATIVE_GATE_LU
+    # above[above > relative] is the values above both gates, in order
+    return _to_lufs(_power_mean(block_lufs, max(relative, ABSOLUTE_GATE_LUFS))[0])
+
+
 LRA_CONVENTIONS = ("tech3342", "libebur128")
 
 
 def lra_from_short_term(
-    short_term: np.ndarray, convention: str = "tech3342"
+    short_term: np.ndarray | Series, convention: str = "tech3342"
 ) -> tuple[float, float, float] | None:
     """Loudness range (LRA, low, high) from the 3 s loudness values at 10 Hz.
 
@@ -252,7 +278,13 @@ def lra_from_short_term(
     block; ebur128/ebur128.c, jiixyj/libebur128 1.2), gated at >= -70 LUFS and >= the
     relative gate, percentile indices floor((n - 1) p + 0.5) of the sorted energies
     (``ebur128_loudness_range_multiple``, non-histogram mode).
+
+    A series longer than ``_exact.LEAF`` is read in chunks: the percentiles are exact
+    order statistics found by selection (``_exact.select``), not a histogram's.
     """
+    if len(short_term) > _exact.LEAF:
+        return _lra_chunked(as_series(short_term), convention)
+    short_term = np.asarray(short_term[0 : len(short_term)])
     if convention == "libebur128":
         return _lra_libebur128(short_term[::10])
     above = short_term[short_term > ABSOLUTE_GATE_LUFS]
@@ -274,6 +306,39 @@ def _lra_libebur128(blocks: np.ndarray) -> tuple[float, float, float] | None:
         return None
     low = _to_lufs(float(gated[math.floor((len(gated) - 1) * 0.1 + 0.5)]))
     high = _to_lufs(float(gated[math.floor((len(gated) - 1) * 0.95 + 0.5)]))
+    return high - low, low, high
+
+
+def _lra_chunked(short_term: Series, convention: str) -> tuple[float, float, float] | None:
+    """``lra_from_short_term`` read in chunks, the same values bit for bit."""
+    if convention == "libebur128":
+        return _lra_libebur128_chunked(short_term)
+    mean, n = _power_mean(short_term, ABSOLUTE_GATE_LUFS)
+    if n == 0:
+        return None
+    relative = _to_lufs(mean) + LRA_RELATIVE_GATE_LU
+    gate = max(relative, ABSOLUTE_GATE_LUFS)
+    gated = _exact.stream_of(short_term, lambda v: v > gate)
+    m = _exact.count(gated)
+    # Tech 3342 §2: the 10th and 95th percentiles of the gated short-term loudness
+    low = _exact.select(gated, round((m - 1) * 0.10))
+    high = _exact.select(gated, round((m - 1) * 0.95))
+    return high - low, low, high
+
+
+def _lra_libebur128_chunked(short_term: Series) -> tuple[float, float, float] | None:
+    energies = _exact.stream_of(short_term, lambda v: v >= ABSOLUTE_GATE_LUFS, _power, step=10)
+    n = _exact.count(energies)
+    if n == 0:
+        return None
+    mean = _exact.sorted_sum(energies, 0, n, n) / n  # energies.mean() of the sorted array
+    floor = 10.0 ** (LRA_RELATIVE_GATE_LU / 10.0) * mean
+    start = sum(int(np.count_nonzero(e < floor)) for e in energies())  # gated: a suffix
+    m = n - start
+    if m == 0:
+        return None
+    low = _to_lufs(_exact.select(energies, start + math.floor((m - 1) * 0.1 + 0.5)))
+    high = _to_lufs(_exact.select(energies, start + math.floor((m - 1) * 0.95 + 0.5)))
     return high - low, low, high
 
 
@@ -386,21 +451,30 @@ def _resummed(cumulative: Series) -> Series:
 
 def _levels(
     sums: Series, bounds: Any, width: int, every: Series | None = None
-) -> tuple[float | None, np.ndarray]:
+) -> tuple[float | None, np.ndarray | Series]:
     """The maximum loudness of the windows of ``width`` segments (every 10 ms) and every
-    10th of them (the 10 Hz series); all of them into ``every`` when given."""
+    10th of them (the 10 Hz series: on disk when the segments' series are, see
+    ``_series``); all of them into ``every`` when given."""
     count = max(len(sums) - width, 0)
-    maxima, tenths = [], []
+    tenths = Series(-(-count // BLOCK_HOP_SEGMENTS), spill=_spilled(len(sums)))
+    highest = -math.inf if count else None
     for first in range(0, count, _LEVEL_CHUNK):
         last = min(count, first + _LEVEL_CHUNK)
         part, spans = sums[first : last + width], bounds[first : last + width]
         levels = _as_lufs(part[width:] - part[:-width], spans[width:] - spans[:-width])
-        maxima.append(levels.max())
-        tenths.append(levels[::BLOCK_HOP_SEGMENTS].copy())
+        highest = max(highest, float(levels.max()))  # type: ignore[type-var]
+        tenths[first // BLOCK_HOP_SEGMENTS : -(-last // BLOCK_HOP_SEGMENTS)] = levels[
+            ::BLOCK_HOP_SEGMENTS
+        ]
         if every is not None:
             every[first:last] = levels
-    highest = _finite(float(np.max(maxima))) if maxima else None
-    return highest, np.concatenate(tenths) if tenths else np.zeros(0)
+    series = tenths if tenths.on_disk else tenths.array()
+    return (_finite(highest) if highest is not None else None), series
+
+
+def _spilled(segments: int) -> bool:
+    """Whether a file of ``segments`` 10 ms segments keeps its series on disk."""
+    return segments > _spill.SPILL_SEGMENTS
 
 
 PSR_HOP_SEGMENTS = 100  # one 3 s window per second, as libebur128's short-term blocks
@@ -425,19 +499,26 @@ def _psr_percentiles(meter: Any, short_fine: Series) -> dict[str, float] | None:
         return None
     peaks = as_series(meter.segment_peaks(threshold))
     threshold.close()
-    values = []
+    # one value a second at most: on disk when the segments' series are
+    psr = Series(-(-len(short_fine) // PSR_HOP_SEGMENTS), spill=_spilled(len(meter.segment_lower)))
+    n = 0
     for _, windows, segments in _window_chunks(len(short_fine)):
         keep = chosen[windows]
         window_peaks = _sliding_max(peaks[segments], SHORT_TERM_SEGMENTS)[keep]
         with np.errstate(divide="ignore"):
             decibels = 20.0 * np.log10(window_peaks.astype(np.float64))
-        values.append(decibels - short_fine[windows][keep])
-    psr = np.concatenate(values)
-    psr = psr[np.isfinite(psr)]
-    if len(psr) == 0:
+        values = decibels - short_fine[windows][keep]
+        values = values[np.isfinite(values)]
+        psr[n : n + len(values)] = values
+        n += len(values)
+    chosen.close()
+    if n == 0:
         return None
-    p10, p50, p90 = np.percentile(psr, [10, 50, 90])
-    return {"p10": float(p10), "median": float(p50), "p90": float(p90), "windows": len(psr)}
+    if n <= _exact.LEAF:
+        p10, p50, p90 = np.percentile(psr[0:n], [10, 50, 90])
+    else:  # exact order statistics by selection over the series on disk
+        p10, p50, p90 = _exact.percentiles(_exact.stream_of(psr, length=n), n, [10, 50, 90])
+    return {"p10": float(p10), "median": float(p50), "p90": float(p90), "windows": n}
 
 
 def _min_psr(meter: Any, short_fine: Series) -> float | None:

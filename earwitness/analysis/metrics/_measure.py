@@ -253,8 +253,12 @@ def _series(level: LoudnessResult) -> dict[str, Any]:
     """Momentary (400 ms) and short-term (3 s) loudness every 100 ms; window k ends at
     first_end_s + k * hop_s. -inf (digital silence) is null."""
 
-    def values(series: np.ndarray) -> list[float | None]:
-        return [float(v) if math.isfinite(v) else None for v in series]
+    def values(series: Any) -> list[float | None]:
+        out: list[float | None] = []
+        for start in range(0, len(series), 1 << 16):  # by ranges: a long file's is on disk
+            chunk = series[start : start + (1 << 16)]
+            out.extend(float(v) if math.isfinite(v) else None for v in chunk.tolist())
+        return out
 
     return {
         "hop_s": BLOCK_HOP_SEGMENTS * SEGMENT_S,

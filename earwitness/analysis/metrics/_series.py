@@ -1,12 +1,15 @@
 """Per-10 ms series of any length in bounded memory: in memory when short, else on disk.
 
 A long file's per-segment values (K-weighted energy sums, sample peaks and true-peak
-bounds, the 3 s loudness every 10 ms, PSR thresholds) are the only part of measuring
-that grows with its length: about 60 bytes per 10 ms segment. Past ``SPILL_SEGMENTS``
+bounds, the 3 s loudness every 10 ms, PSR thresholds: about 60 bytes per 10 ms
+segment) and the coarser series made from them (the 10 Hz momentary and short-term
+loudness, DR's 3 s and stereo's 400 ms sums, PSR per second, the blocks read) are the
+only part of measuring that grows with its length. Past ``SPILL_SEGMENTS``
 segments (about 44 minutes) each series lives in an unnamed temporary file in the
 system temp dir (deleted when the series is), read and written by ranges of at most a
 chunk, so memory stays bounded at any length. Values go through the file as they are
-(float64 bytes), so the results are the same bit for bit.
+(float64 bytes), so the results are the same bit for bit (sums and percentiles over
+them: ``_exact``).
 
 Segment bounds are computed on demand from their formula rather than stored.
 """

@@ -9,9 +9,13 @@ are left out. Width is the ratio of side to mid energy, M = (L+R)/2, S = (L-R)/2
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from earwitness.analysis.metrics import _exact
+from earwitness.analysis.metrics._series import Series, as_series
 
 __all__ = ["StereoResult", "block_correlation", "mid_side", "stereo_measures"]
 
@@ -77,25 +81,51 @@ def stereo_measures(samples: np.ndarray, sample_rate: float) -> StereoResult:
 
 
 def result_from_sums(
-    lr: np.ndarray,
-    ll: np.ndarray,
-    rr: np.ndarray,
+    lr: np.ndarray | Series,
+    ll: np.ndarray | Series,
+    rr: np.ndarray | Series,
     tail_left: np.ndarray,
     tail_right: np.ndarray,
     size: int,
 ) -> StereoResult:
-    """The stereo measures from per-block sums and the samples after the last block."""
+    """The stereo measures from per-block sums and the samples after the last block.
+
+    The sums may be series on disk (a long file's): they are read in chunks and summed
+    as numpy sums the whole arrays (``_exact``), so the results are the same bits.
+    """
     tail_l = tail_left.astype(np.float64)
     tail_r = tail_right.astype(np.float64)
-    sum_lr = lr.sum() + tail_l @ tail_r
-    sum_ll, sum_rr = ll.sum() + tail_l @ tail_l, rr.sum() + tail_r @ tail_r
+    lr, ll, rr = as_series(lr), as_series(ll), as_series(rr)
+    sum_lr = _total(lr) + float(tail_l @ tail_r)
+    sum_ll = _total(ll) + float(tail_l @ tail_l)
+    sum_rr = _total(rr) + float(tail_r @ tail_r)
     width = width_db((sum_ll + 2 * sum_lr + sum_rr) / 4, (sum_ll - 2 * sum_lr + sum_rr) / 4)
-    audible = (ll / size > _SILENT_MEAN_SQUARE) & (rr / size > _SILENT_MEAN_SQUARE)
-    if not audible.any():
+    correlations = _correlations(lr, ll, rr, size)
+    n = _exact.count(correlations)
+    if n == 0:
         return StereoResult(None, None, width)
-    correlations = lr[audible] / np.sqrt(ll[audible] * rr[audible])
+    negative = sum(int(np.count_nonzero(c < 0)) for c in correlations())
     return StereoResult(
-        correlation_mean=float(correlations.mean()),
-        correlation_negative_share=float(np.mean(correlations < 0)),
+        correlation_mean=_exact.stream_sum(correlations, n) / n,
+        correlation_negative_share=negative / n,
         width_db=width,
     )
+
+
+def _total(sums: Series) -> float:
+    return _exact.stream_sum(_exact.stream_of(sums))
+
+
+def _correlations(lr: Series, ll: Series, rr: Series, size: int) -> _exact.Stream:
+    """The correlation of each audible block, chunk by chunk."""
+
+    def chunks() -> Iterator[np.ndarray]:
+        for start in range(0, len(lr), _exact.CHUNK):
+            stop = min(len(lr), start + _exact.CHUNK)
+            block_lr, block_ll, block_rr = lr[start:stop], ll[start:stop], rr[start:stop]
+            audible = (block_ll / size > _SILENT_MEAN_SQUARE) & (
+                block_rr / size > _SILENT_MEAN_SQUARE
+            )
+            yield block_lr[audible] / np.sqrt(block_ll[audible] * block_rr[audible])
+
+    return chunks

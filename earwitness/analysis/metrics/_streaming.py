@@ -22,12 +22,14 @@ Results equal :func:`measure_audio` on the whole file (``tests/analysis/test_str
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import soundfile as sf
 
+from earwitness.analysis.metrics import _series
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter, crest_factor_db
 from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete, open_frames
@@ -51,6 +53,7 @@ def block_frames_for(channels: int) -> int:
     return max(1 << 16, BLOCK_SAMPLES // max(channels, 1))
 
 
+_ENDS_CHUNK = 1 << 12
 _REREAD_GAP = 50  # segments: a gap this short is read through rather than sought over
 _STEREO_BLOCK_S = 0.4
 
@@ -106,42 +109,51 @@ class _Frames:
 
 
 class _Stereo:
-    """Per-400 ms sums of L*R, L*L, R*R and the tail, as ``_stereo.stereo_measures``."""
+    """Per-400 ms sums of L*R, L*L, R*R and the tail, as ``_stereo.stereo_measures``;
+    the sums go into series of the file's block count (on disk for long files)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, frames: int, spill: bool) -> None:
         from earwitness.analysis.metrics._stereo import _block_sums
 
         self._sums = _block_sums
         self.size = round(_STEREO_BLOCK_S * rate)
         self.buffer = np.zeros((0, 2), dtype=np.float32)
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.sums = [Series(frames // self.size, spill=spill) for _ in range(3)]
+        self.blocks = 0
 
     def feed(self, pair: np.ndarray) -> None:
         buffer = np.concatenate([self.buffer, pair]) if len(self.buffer) else pair
         whole = len(buffer) // self.size * self.size
         if whole:
-            self.parts.append(self._sums(buffer[:whole, 0], buffer[:whole, 1], self.size))
+            sums = self._sums(buffer[:whole, 0], buffer[:whole, 1], self.size)
+            first, self.blocks = self.blocks, self.blocks + whole // self.size
+            for series, values in zip(self.sums, sums, strict=True):
+                series[first : self.blocks] = values
         self.buffer = buffer[whole:].copy(order="K")
 
     def result(self) -> Any:
         from earwitness.analysis.metrics._stereo import result_from_sums
 
-        lr, ll, rr = (np.concatenate([p[i] for p in self.parts]) if self.parts else np.zeros(0)
-                      for i in range(3))  # fmt: skip
+        lr, ll, rr = self.sums
         return result_from_sums(lr, ll, rr, self.buffer[:, 0], self.buffer[:, 1], self.size)
 
 
 class _StreamedPeaks:
     """True peak over blocks; keeps per-segment bounds and re-reads blocks for PSR."""
 
-    def __init__(self, handle: sf.SoundFile, bounds: SegmentBounds, frames: int) -> None:
+    def __init__(
+        self, handle: sf.SoundFile, bounds: SegmentBounds, frames: int, block_frames: int
+    ) -> None:
         self.handle, self.bounds, self.frames = handle, bounds, frames
         self.sample_peak, self.clipped, self.peak, self.overs = 0.0, 0, 0.0, 0
         self.channel_peaks: np.ndarray = np.zeros(0)
         # 16 bytes per 10 ms segment, filled block by block (on disk for long files)
         self.segment_lower = Series(max(len(bounds) - 1, 0))
         self.segment_upper = Series(max(len(bounds) - 1, 0))
-        self.blocks: list[tuple[int, int]] = []  # segment ranges
+        # the segment each fed range ends at (one a block read: on disk with the rest)
+        self.ends = Series(-(-frames // max(block_frames, 1)) + 2, dtype=np.int64,
+                           spill=self.segment_lower.on_disk)  # fmt: skip
+        self.fed = 0
 
     def meter(self, x: np.ndarray, first: int, last: int, offset: int) -> TruePeakMeter:
         """The meter of segments first..last-1 from ``x``, which starts at frame ``offset``."""
@@ -165,13 +177,22 @@ class _StreamedPeaks:
         self.clipped += meter.clipped
         self.segment_lower[first:last] = meter.segment_lower
         self.segment_upper[first:last] = meter.segment_upper
-        self.blocks.append((first, last))
+        self.ends[self.fed : self.fed + 1] = last
+        self.fed += 1
+
+    def blocks(self) -> Iterator[tuple[int, int]]:
+        """The segment ranges fed, in order."""
+        first = 0
+        for start in range(0, self.fed, _ENDS_CHUNK):
+            for last in self.ends[start : min(self.fed, start + _ENDS_CHUNK)].tolist():
+                yield first, last
+                first = last
 
     def segment_peaks(self, threshold: Any) -> Series:
         """As TruePeakMeter.segment_peaks, re-reading only the blocks that need it;
         ``threshold`` is read by ranges (a Series or an array)."""
         result = Series(len(self.segment_lower))
-        for first, last in self.blocks:  # block by block, so no read is larger than a block
+        for first, last in self.blocks():  # block by block, so no read is larger than a block
             values = np.array(self.segment_lower[first:last])
             limit = threshold[first:last]
             wanted = np.flatnonzero(self.segment_upper[first:last] > limit)
@@ -234,11 +255,13 @@ def measure_streamed(
     used = [c for c in range(info.channels) if weights[c] > 0] or [0]
     mono = {c: _Frames("mono") for c in used} if pair is None or info.channels > 2 else {}
     midside = _Frames("midside") if pair is not None else None
-    stereo = _Stereo(info.sample_rate) if pair is not None else None
-    dr, clips = DrMeter(info.sample_rate, info.channels), ClipRuns(info.channels)
+    spill = bounds.count > _series.SPILL_SEGMENTS
+    stereo = _Stereo(info.sample_rate, info.frames, spill) if pair is not None else None
+    dr = DrMeter(info.sample_rate, info.channels, info.frames)
+    clips = ClipRuns(info.channels)
     pending: Future[None] | None = None
     with open_frames(info) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
-        peaks = _StreamedPeaks(handle, bounds, info.frames)
+        peaks = _StreamedPeaks(handle, bounds, info.frames, block_frames)
         carry = np.zeros((0, info.channels), dtype=np.float32)
         carry_start, position, first = 0, 0, 0
         last_segment = len(bounds) - 1
