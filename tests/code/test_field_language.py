@@ -161,3 +161,65 @@ def test_the_v3_sets_hold_no_near_copy_of_another_sets_sentence() -> None:
     test = set().union(*(_sentences(r["text"]) for r in _rows("stance-v3-test.csv")))
     assert not [s for s in dev | test if _near(s, older)]
     assert not [s for s in test if _near(s, dev)]
+
+
+# The study's built-in tools by their canonical names (docs/services.md) and the two the
+# gazetteer adds on top (docs/code-assist.md): "iZotope" named alone and Logic's assistant.
+_CANONICAL_TOOLS = {
+    "LANDR",
+    "eMastered",
+    "CloudBounce",
+    "BandLab Mastering",
+    "iZotope Ozone",
+    "iZotope Neutron",
+    "RoEx",
+    "Sonible smart:EQ",
+    "Masterchannel",
+    "matchering",
+    "DistroKid Mixea",
+    "Waves Online Mastering",
+    "Logic Pro Mastering Assistant",
+    "iZotope",
+}
+_STANCE_SETS = ("dev", "test", "heldout-dev", "heldout-test", "v3-dev", "v3-test")
+
+
+def test_the_v4_test_set_shares_no_source_and_no_sentence_with_any_other_set() -> None:
+    """stance-v4-test.csv (issue 22) is held out from every older stance set and from the
+    user-group sets: no source URL of any other data/*.csv, no sentence of another stance
+    set, and no sentence sharing half its words with one (public pages copy each other)."""
+    test = _rows("stance-v4-test.csv")
+    other_urls = {
+        row["source_url"]
+        for path in DATA.glob("*.csv")
+        if path.name != "stance-v4-test.csv"
+        for row in _rows(path.name)
+        if row.get("source_url")
+    }
+    older = set().union(
+        *(_sentences(r["text"]) for name in _STANCE_SETS for r in _rows(f"stance-{name}.csv"))
+    )
+    assert test
+    for row in test:
+        assert row["source_url"].startswith("http"), row
+        assert row["source_url"] not in other_urls, row["source_url"]
+        assert not _sentences(row["text"]) & older, row["text"]
+    mine = set().union(*(_sentences(r["text"]) for r in test))
+    assert not [s for s in mine if _near(s, older)]
+
+
+def test_the_v4_test_set_has_valid_labels_tools_and_one_coder() -> None:
+    test = _rows("stance-v4-test.csv")
+    with (DATA / "stance-v3-test.csv").open(encoding="utf-8") as handle:
+        v3_columns = next(csv.reader(handle))
+    with (DATA / "stance-v4-test.csv").open(encoding="utf-8") as handle:
+        assert next(csv.reader(handle)) == v3_columns
+    assert [int(r["id"]) for r in test] == list(range(1, len(test) + 1))
+    for row in test:
+        assert row["stance"] in {"positive", "negative", "mixed", "neutral"}, row
+        assert row["tool"] in _CANONICAL_TOOLS, row["tool"]
+        assert row["author_group"] in {"amateur", "pro-am", "professional", "unknown"}, row
+        assert row["text"].strip() and row["licence"].strip(), row
+    units = [(r["source_url"], r["text"], r["tool"]) for r in test]
+    assert len(units) == len(set(units)), "a text × tool unit appears twice"
+    assert {r["coder"] for r in test} == {"i22-stest-4"}
