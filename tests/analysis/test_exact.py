@@ -116,7 +116,7 @@ def test_dr_on_disk_is_the_arrays_dr(small: None, monkeypatch: pytest.MonkeyPatc
     rng = np.random.default_rng(7)
     samples = (rng.standard_normal((rate * seconds + 17, channels)) * 0.1).astype(np.float32)
     samples[: rate * 600] *= np.float32(3.0)  # a loud fifth, so the top 20 % is not random
-    meter = DrMeter(rate, channels, len(samples))
+    meter = DrMeter(rate, channels, len(samples), spill=_series.spills(len(samples) * 100 // rate))
     for start in range(0, len(samples), 4093):
         meter.feed(np.asfortranarray(samples[start : start + 4093]))
     assert meter.squares is not None and meter.squares.on_disk

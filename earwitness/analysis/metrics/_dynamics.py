@@ -21,17 +21,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from earwitness.analysis.metrics import _exact
-from earwitness.analysis.metrics import _series as _spill
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._series import Series
-
-SEGMENT_S = 0.01  # the 10 ms segment the spill threshold counts
 
 __all__ = ["ClipRuns", "DrMeter", "spectral_tilt"]
 
@@ -46,11 +42,14 @@ class DrMeter:
     """Per-3-s-block sums of squares and peaks per channel, fed consecutive samples.
 
     Given the file's ``frames``, the blocks' values go into series of that many blocks
-    (on disk past ``SPILL_SEGMENTS`` 10 ms segments, see ``_series``), and the results
-    are computed from them in chunks (``_exact``), the same bits as from arrays.
+    (on disk with ``spill``, as the caller decides for a long file, see ``_series``), and
+    the results are computed from them in chunks (``_exact``), the same bits as from
+    arrays.
     """
 
-    def __init__(self, sample_rate: float, channels: int, frames: int | None = None) -> None:
+    def __init__(
+        self, sample_rate: float, channels: int, frames: int | None = None, *, spill: bool = False
+    ) -> None:
         self.size = round(DR_BLOCK_S * sample_rate)
         self.channels = channels
         self.buffer = np.zeros((0, channels), dtype=np.float32)
@@ -60,7 +59,6 @@ class DrMeter:
         self.peaks: Series | None = None
         self._grown: list[tuple[np.ndarray, np.ndarray]] = []
         if frames is not None:
-            spill = frames / (sample_rate * SEGMENT_S) > _spill.SPILL_SEGMENTS
             total = frames // self.size * channels
             self.squares, self.peaks = Series(total, spill=spill), Series(total, spill=spill)
 
@@ -115,12 +113,12 @@ class DrMeter:
         count = max(1, round(DR_LOUDEST * n))
         per_channel: list[float | None] = []
         for channel in range(self.channels):
-            rms = _column(squares, self.channels, channel, n, self._rms)
+            rms = self._column(squares, channel, self._rms)
             # the mean of the squares of the loudest ``count`` RMS values, as numpy sums
             # np.sort(rms)[::-1][:count] ** 2
             loudest = _exact.sorted_sum(rms, 0, count, n, descending=True, transform=np.square)
             top_rms = math.sqrt(loudest / count)
-            ordered = _column(peaks, self.channels, channel, n)
+            ordered = self._column(peaks, channel)
             second = _exact.select(ordered, n - 2 if n > 1 else 0)
             per_channel.append(
                 20.0 * math.log10(second / top_rms) if top_rms > 0 and second > 0 else None
@@ -131,19 +129,12 @@ class DrMeter:
     def _rms(self, squares: np.ndarray) -> np.ndarray:
         return np.sqrt(2.0 * squares / self.size)
 
-
-def _column(
-    series: Series, channels: int, channel: int, blocks: int, transform: Any = None
-) -> _exact.Stream:
-    """One channel's values of a flat (blocks, channels) series, chunk by chunk."""
-    size = max(1, _exact.CHUNK // channels) * channels
-
-    def chunks() -> Iterator[np.ndarray]:
-        for start in range(0, blocks * channels, size):
-            values = series[start : min(blocks * channels, start + size)][channel::channels]
-            yield transform(values) if transform is not None else values
-
-    return chunks
+    def _column(self, series: Series, channel: int, transform: Any = None) -> _exact.Stream:
+        """One channel's values of a flat (blocks, channels) series, chunk by chunk."""
+        return _exact.stream_of(
+            series, transform=transform, step=self.channels, offset=channel,
+            length=self.blocks * self.channels,
+        )  # fmt: skip
 
 
 def crest_factor_db(peak_dbfs: float | None, mean_square: float) -> float | None:

@@ -32,12 +32,15 @@ import numpy as np
 __all__ = [
     "CHUNK",
     "LEAF",
+    "Stream",
     "count",
     "pairwise_sum",
     "percentiles",
     "select",
     "sorted_range",
+    "sorted_sum",
     "stream_of",
+    "stream_sum",
 ]
 
 CHUNK = 1 << 16  # values read from a series at a time
@@ -55,15 +58,17 @@ def stream_of(
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     step: int = 1,
     length: int | None = None,
+    offset: int = 0,
 ) -> Stream:
-    """Chunks of ``series[:length:step]`` (read by ranges), each filtered by ``keep`` (a
-    mask of the values) and then mapped by ``transform`` (elementwise)."""
+    """Chunks of ``series[offset:length:step]`` (read by ranges of whole steps: with
+    ``step`` channels, ``offset`` picks one channel of interleaved values), each filtered
+    by ``keep`` (a mask of the values) and then mapped by ``transform`` (elementwise)."""
     total = len(series) if length is None else length
     size = max(step, CHUNK // step * step)
 
     def chunks() -> Iterator[np.ndarray]:
         for start in range(0, total, size):
-            values = np.asarray(series[start : min(total, start + size)])[::step]
+            values = np.asarray(series[start : min(total, start + size)])[offset::step]
             if keep is not None:
                 values = values[keep(values)]
             yield transform(values) if transform is not None else values

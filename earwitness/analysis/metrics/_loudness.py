@@ -26,10 +26,9 @@ from typing import Any
 import numpy as np
 
 from earwitness.analysis.metrics import _exact
-from earwitness.analysis.metrics import _series as _spill
 from earwitness.analysis.metrics._blockfilter import BlockFilter
 from earwitness.analysis.metrics._io import channel_weights
-from earwitness.analysis.metrics._series import SegmentBounds, Series, as_series
+from earwitness.analysis.metrics._series import SegmentBounds, Series, as_series, spills
 from earwitness.analysis.metrics._truepeak import TRUE_PEAK_PHASES, TruePeakMeter
 
 __all__ = [
@@ -456,7 +455,7 @@ def _levels(
     10th of them (the 10 Hz series: on disk when the segments' series are, see
     ``_series``); all of them into ``every`` when given."""
     count = max(len(sums) - width, 0)
-    tenths = Series(-(-count // BLOCK_HOP_SEGMENTS), spill=_spilled(len(sums)))
+    tenths = Series(-(-count // BLOCK_HOP_SEGMENTS), spill=spills(len(sums)))
     highest = -math.inf if count else None
     for first in range(0, count, _LEVEL_CHUNK):
         last = min(count, first + _LEVEL_CHUNK)
@@ -470,11 +469,6 @@ def _levels(
             every[first:last] = levels
     series = tenths if tenths.on_disk else tenths.array()
     return (_finite(highest) if highest is not None else None), series
-
-
-def _spilled(segments: int) -> bool:
-    """Whether a file of ``segments`` 10 ms segments keeps its series on disk."""
-    return segments > _spill.SPILL_SEGMENTS
 
 
 PSR_HOP_SEGMENTS = 100  # one 3 s window per second, as libebur128's short-term blocks
@@ -500,7 +494,7 @@ def _psr_percentiles(meter: Any, short_fine: Series) -> dict[str, float] | None:
     peaks = as_series(meter.segment_peaks(threshold))
     threshold.close()
     # one value a second at most: on disk when the segments' series are
-    psr = Series(-(-len(short_fine) // PSR_HOP_SEGMENTS), spill=_spilled(len(meter.segment_lower)))
+    psr = Series(-(-len(short_fine) // PSR_HOP_SEGMENTS), spill=spills(len(meter.segment_lower)))
     n = 0
     for _, windows, segments in _window_chunks(len(short_fine)):
         keep = chosen[windows]

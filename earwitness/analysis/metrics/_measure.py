@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from earwitness.analysis.metrics import _exact
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._dynamics import (
     ClipRuns,
@@ -255,8 +256,8 @@ def _series(level: LoudnessResult) -> dict[str, Any]:
 
     def values(series: Any) -> list[float | None]:
         out: list[float | None] = []
-        for start in range(0, len(series), 1 << 16):  # by ranges: a long file's is on disk
-            chunk = series[start : start + (1 << 16)]
+        for start in range(0, len(series), _exact.CHUNK):  # by ranges: a long file's is on disk
+            chunk = series[start : start + _exact.CHUNK]
             out.extend(float(v) if math.isfinite(v) else None for v in chunk.tolist())
         return out
 

@@ -23,10 +23,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SPILL_SEGMENTS", "SegmentBounds", "Series", "as_series"]
+__all__ = ["SPILL_SEGMENTS", "SegmentBounds", "Series", "as_series", "spills"]
 
 SPILL_SEGMENTS = 1 << 18  # up to this many values a series stays in memory (2 MiB)
 _FILL_CHUNK = 1 << 16
+
+
+def spills(segments: int) -> bool:
+    """Whether a file of ``segments`` 10 ms segments keeps its series on disk."""
+    return segments > SPILL_SEGMENTS
 
 
 class Series:
@@ -40,7 +45,7 @@ class Series:
     ) -> None:
         self.length, self.dtype = length, np.dtype(dtype)
         if spill is None:
-            spill = length > SPILL_SEGMENTS
+            spill = spills(length)
         self._array: np.ndarray | None = None
         self._file: Any = None
         if not spill:

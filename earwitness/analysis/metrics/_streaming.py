@@ -255,9 +255,9 @@ def measure_streamed(
     used = [c for c in range(info.channels) if weights[c] > 0] or [0]
     mono = {c: _Frames("mono") for c in used} if pair is None or info.channels > 2 else {}
     midside = _Frames("midside") if pair is not None else None
-    spill = bounds.count > _series.SPILL_SEGMENTS
+    spill = _series.spills(bounds.count)
     stereo = _Stereo(info.sample_rate, info.frames, spill) if pair is not None else None
-    dr = DrMeter(info.sample_rate, info.channels, info.frames)
+    dr = DrMeter(info.sample_rate, info.channels, info.frames, spill=spill)
     clips = ClipRuns(info.channels)
     pending: Future[None] | None = None
     with open_frames(info) as handle, ThreadPoolExecutor(max_workers=1) as spectral:
