@@ -8,7 +8,7 @@ store and the core helpers. Its commands are ``earwitness groups ...`` (``groups
 
 from __future__ import annotations
 
-from earwitness.groups._assign import MANUAL, assign_groups, override_group
+from earwitness.groups._assign import MANUAL, assign_groups, manual_labels, override_group
 from earwitness.groups._coverage import group_coverage, nominal_alpha, validate_group_rules
 from earwitness.groups._evidence import (
     EVIDENCE_KEY,
@@ -33,7 +33,6 @@ from earwitness.groups._study_model import (
     SAMPLING_STRATEGIES,
     cross_validated,
     fit_study_model,
-    manual_labels,
     resolve_method,
     sample_authors,
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,8 @@ __all__ = [
     "assign_groups",
     "assign_partition",
     "evidence_by_author",
+    "id_chunks",
+    "manual_labels",
     "override_group",
 ]
 
@@ -43,6 +45,24 @@ MANUAL = "manual"
 
 
 _IN_CHUNK = 2000  # authors per IN (...) list: within every backend's parameter limit
+
+
+def id_chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """``ids`` in lists short enough for one ``IN (...)`` on every backend."""
+    ids = list(ids)
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield ids[start : start + _IN_CHUNK]
+
+
+def manual_labels(store: Store) -> dict[int, str]:
+    """The groups people set by hand, by participant id."""
+    with store.connect() as connection:
+        rows = connection.execute(
+            sa.select(participants.c.id, participants.c.user_group).where(
+                participants.c.group_method == MANUAL
+            )
+        ).all()
+    return {int(row.id): str(row.user_group) for row in rows}
 
 
 def evidence_by_author(
@@ -53,12 +73,9 @@ def evidence_by_author(
     if authors is None:
         rows: Iterable[Any] = connection.execute(query)
     else:
-        ids = list(authors)
         rows = itertools.chain.from_iterable(
-            connection.execute(
-                query.where(group_evidence.c.participant_id.in_(ids[i : i + _IN_CHUNK]))
-            )
-            for i in range(0, len(ids), _IN_CHUNK)
+            connection.execute(query.where(group_evidence.c.participant_id.in_(chunk)))
+            for chunk in id_chunks(authors)
         )
     found: dict[int, list[Evidence]] = defaultdict(list)
     for row in rows:

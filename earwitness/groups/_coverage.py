@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from earwitness.errors import EarwitnessError
-from earwitness.groups._assign import MANUAL, evidence_by_author
+from earwitness.groups._assign import evidence_by_author, manual_labels
 from earwitness.groups._rules import rule_assignment
 from earwitness.groups._vocabulary import GROUP_RULES, GROUPS, UNKNOWN, USER_GROUPS, GroupRule
 from earwitness.store.schema import UNIT_KINDS, documents, participants, segments
@@ -132,23 +132,17 @@ def _pairs(
 ) -> tuple[list[int], list[tuple[str, str]]]:
     """The manually labelled authors, and (people's group, the method's group) for each."""
     if method == "learned":
-        from earwitness.groups._study_model import cross_validated, manual_labels
+        from earwitness.groups._study_model import cross_validated
 
         if not manual_labels(store):
             return [], []
         found = cross_validated(store, seed=seed)
         return [a for a, _, _ in found], [(h, m) for _, h, m in found]
+    labels = manual_labels(store)
     with store.connect() as connection:
-        evidence = evidence_by_author(connection)
-        manual = connection.execute(
-            sa.select(participants.c.id, participants.c.user_group).where(
-                participants.c.group_method == MANUAL
-            )
-        ).all()
-    pairs = [
-        (row.user_group, rule_assignment(evidence.get(row.id, []), rules)[0]) for row in manual
-    ]
-    return [row.id for row in manual], pairs
+        evidence = evidence_by_author(connection, list(labels))
+    pairs = [(group, rule_assignment(evidence.get(a, []), rules)[0]) for a, group in labels.items()]
+    return list(labels), pairs
 
 
 def _assigned_agreement(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from earwitness.errors import BadInputError
-from earwitness.groups._assign import MANUAL, evidence_by_author
+from earwitness.groups._assign import MANUAL, evidence_by_author, id_chunks, manual_labels
 from earwitness.groups._learned import (
     METHOD,
     MIN_LABELS,
@@ -40,26 +40,13 @@ __all__ = [
     "author_inputs",
     "cross_validated",
     "fit_study_model",
-    "manual_labels",
     "resolve_method",
     "sample_authors",
 ]
 
 ASSIGN_METHODS = ("rules", "learned", "auto")
 SAMPLING_STRATEGIES = ("uncertainty", "stratified")
-_CHUNK = 2000
 POOL = 5000
-
-
-def manual_labels(store: Store) -> dict[int, str]:
-    """The groups people set by hand, by participant id."""
-    with store.connect() as connection:
-        rows = connection.execute(
-            sa.select(participants.c.id, participants.c.user_group).where(
-                participants.c.group_method == MANUAL
-            )
-        ).all()
-    return {int(row.id): str(row.user_group) for row in rows}
 
 
 def author_inputs(store: Store, ids: Sequence[int]) -> dict[int, AuthorEvidence]:
@@ -67,8 +54,7 @@ def author_inputs(store: Store, ids: Sequence[int]) -> dict[int, AuthorEvidence]
     with store.connect() as connection:
         evidence = evidence_by_author(connection, ids)
         texts: dict[int, list[str]] = defaultdict(list)
-        for start in range(0, len(ids), _CHUNK):
-            chunk = list(ids[start : start + _CHUNK])
+        for chunk in id_chunks(ids):
             for row in connection.execute(
                 sa.select(documents.c.participant_id, documents.c.text)
                 .where(documents.c.participant_id.in_(chunk))
