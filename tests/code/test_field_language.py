@@ -105,39 +105,38 @@ def _sentences(text: str) -> set[str]:
     return {s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.strip()) > 15}
 
 
-def test_the_held_out_sets_share_no_source_and_no_sentence_with_the_older_sets() -> None:
-    def rows(name: str) -> list[dict[str, str]]:
-        with (DATA / name).open(encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-
-    older = rows("stance-dev.csv") + rows("stance-test.csv")
-    dev, test = rows("stance-heldout-dev.csv"), rows("stance-heldout-test.csv")
-    older_sentences = set().union(*(_sentences(r["text"]) for r in older))
-    for row in dev + test:
-        assert row["source_url"].startswith("http"), row
-        assert row["source_url"] not in {r["source_url"] for r in older}, row["source_url"]
-        assert not _sentences(row["text"]) & older_sentences, row["text"]
-    assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
-    assert {r["coder"] for r in dev + test} == {"i22-helper"}
-
-
 def _rows(name: str) -> list[dict[str, str]]:
     with (DATA / name).open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def _all_sentences(rows: list[dict[str, str]]) -> set[str]:
+    return set().union(*(_sentences(r["text"]) for r in rows))
+
+
+def _assert_held_out(rows: list[dict[str, str]], urls: set[str], sentences: set[str]) -> None:
+    """Every row has a web source that is none of ``urls`` and no sentence of ``sentences``."""
+    for row in rows:
+        assert row["source_url"].startswith("http"), row
+        assert row["source_url"] not in urls, row["source_url"]
+        assert not _sentences(row["text"]) & sentences, row["text"]
+
+
+def test_the_held_out_sets_share_no_source_and_no_sentence_with_the_older_sets() -> None:
+    older = _rows("stance-dev.csv") + _rows("stance-test.csv")
+    dev, test = _rows("stance-heldout-dev.csv"), _rows("stance-heldout-test.csv")
+    _assert_held_out(dev + test, {r["source_url"] for r in older}, _all_sentences(older))
+    assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
+    assert {r["coder"] for r in dev + test} == {"i22-helper"}
 
 
 def test_the_v3_sets_share_no_source_and_no_sentence_with_any_other_set() -> None:
     names = ("dev", "test", "heldout-dev", "heldout-test")
     older = [row for name in names for row in _rows(f"stance-{name}.csv")]
     dev, test = _rows("stance-v3-dev.csv"), _rows("stance-v3-test.csv")
-    older_sentences = set().union(*(_sentences(r["text"]) for r in older))
-    for row in dev + test:
-        assert row["source_url"].startswith("http"), row
-        assert row["source_url"] not in {r["source_url"] for r in older}, row["source_url"]
-        assert not _sentences(row["text"]) & older_sentences, row["text"]
+    _assert_held_out(dev + test, {r["source_url"] for r in older}, _all_sentences(older))
     assert not {r["source_url"] for r in dev} & {r["source_url"] for r in test}
-    dev_sentences = set().union(*(_sentences(r["text"]) for r in dev))
-    assert not dev_sentences & set().union(*(_sentences(r["text"]) for r in test))
+    assert not _all_sentences(dev) & _all_sentences(test)
     assert {r["coder"] for r in dev + test} == {"i22-helper-v3"}
 
 
@@ -154,11 +153,9 @@ def test_the_v3_sets_hold_no_near_copy_of_another_sets_sentence() -> None:
     sentence sharing half its words with one in another set, or across the split, would
     carry the same answer to both sides."""
     names = ("dev", "test", "heldout-dev", "heldout-test")
-    older = set().union(
-        *(_sentences(r["text"]) for name in names for r in _rows(f"stance-{name}.csv"))
-    )
-    dev = set().union(*(_sentences(r["text"]) for r in _rows("stance-v3-dev.csv")))
-    test = set().union(*(_sentences(r["text"]) for r in _rows("stance-v3-test.csv")))
+    older = _all_sentences([r for name in names for r in _rows(f"stance-{name}.csv")])
+    dev = _all_sentences(_rows("stance-v3-dev.csv"))
+    test = _all_sentences(_rows("stance-v3-test.csv"))
     assert not [s for s in dev | test if _near(s, older)]
     assert not [s for s in test if _near(s, dev)]
 
@@ -196,16 +193,10 @@ def test_the_v4_test_set_shares_no_source_and_no_sentence_with_any_other_set() -
         for row in _rows(path.name)
         if row.get("source_url")
     }
-    older = set().union(
-        *(_sentences(r["text"]) for name in _STANCE_SETS for r in _rows(f"stance-{name}.csv"))
-    )
+    older = _all_sentences([r for name in _STANCE_SETS for r in _rows(f"stance-{name}.csv")])
     assert test
-    for row in test:
-        assert row["source_url"].startswith("http"), row
-        assert row["source_url"] not in other_urls, row["source_url"]
-        assert not _sentences(row["text"]) & older, row["text"]
-    mine = set().union(*(_sentences(r["text"]) for r in test))
-    assert not [s for s in mine if _near(s, older)]
+    _assert_held_out(test, other_urls, older)
+    assert not [s for s in _all_sentences(test) if _near(s, older)]
 
 
 def test_the_v4_test_set_has_valid_labels_tools_and_one_coder() -> None:
