@@ -60,9 +60,12 @@ def peaking_response_db(
     amplitude = 10.0 ** (gain / 40.0)
     w0 = 2.0 * np.pi * f0 / sample_rate
     alpha = np.sin(w0) * np.sinh(np.log(2.0) / 2.0 * width)  # sin(w0) / (2Q)
-    cos_w0 = np.cos(w0)
     w = 2.0 * np.pi * np.asarray(freqs_hz, dtype=np.float64)[None, :] / sample_rate
-    z1, z2 = np.exp(-1j * w), np.exp(-2j * w)
-    num = (1 + alpha * amplitude) - 2 * cos_w0 * z1 + (1 - alpha * amplitude) * z2
-    den = (1 + alpha / amplitude) - 2 * cos_w0 * z1 + (1 - alpha / amplitude) * z2
-    return np.asarray(20.0 * np.log10(np.abs(num) / np.abs(den)))
+    # |b0 + b1 e^-jw + b2 e^-2jw|^2 / 16 = (sin^2(w0/2) - sin^2(w/2))^2 + (alpha A sin(w) / 2)^2
+    # for the cookbook's b (and with A -> 1/A for a): real arithmetic, a sum of squares with
+    # no cancellation near DC, and no transcendental function over filters x frequencies.
+    detune = (np.sin(w0 / 2.0) ** 2 - np.sin(w / 2.0) ** 2) ** 2
+    bandwidth = alpha**2 * (np.sin(w) ** 2 / 4.0)
+    num = detune + bandwidth * amplitude**2
+    den = detune + bandwidth / amplitude**2
+    return np.asarray(10.0 * np.log10(num / den))
