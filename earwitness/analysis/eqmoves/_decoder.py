@@ -196,12 +196,42 @@ class _Problem:
     def residual(self, params: np.ndarray) -> np.ndarray:
         return np.asarray(self.root * (self.ratio - _model(params, self.freqs, self.sample_rate)))
 
-    def refine(self, params: np.ndarray) -> _Fit:
+    def jacobian(self, params: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        """Forward differences of :meth:`residual`, with scipy's steps (sqrt(eps) max(1, |x|),
+        backwards at an upper bound), but each operation's three columns from its own
+        response alone: one vectorised call instead of one whole model per parameter."""
+        steps = np.sqrt(np.finfo(np.float64).eps) * np.maximum(1.0, np.abs(params))
+        steps = np.where(params + steps > upper, -steps, steps)
+        jac = np.empty((len(self.freqs), len(params)))
+        jac[:, 0] = -self.root
+        ops = params[1:].reshape(-1, 3)
+        if len(ops):
+            moved = np.repeat(ops, 3, axis=0)
+            columns = np.arange(len(moved)), np.tile(np.arange(3), len(ops))
+            moved[columns] += steps[1:]
+            taken = moved[columns] - ops.ravel()  # the step as represented
+            both = np.concatenate([ops, moved])
+            responses = peaking_response_db(
+                self.freqs, 2.0 ** both[:, 0], both[:, 1], 2.0 ** both[:, 2], self.sample_rate
+            )
+            base = np.repeat(responses[: len(ops)], 3, axis=0)
+            derivative = (responses[len(ops) :] - base) / taken[:, None]
+            jac[:, 1:] = -(self.root[None, :] * derivative).T
+        return jac
+
+    def refine(self, params: np.ndarray, max_nfev: int | None = None) -> _Fit:
         k = (len(params) - 1) // 3
         lower = np.concatenate([[-60.0], np.tile([math.log2(self.f_low), -30.0, -3.0], k)])
         upper = np.concatenate([[60.0], np.tile([math.log2(self.f_high), 30.0, 2.6], k)])
         start = np.clip(params, lower + 1e-9, upper - 1e-9)
-        solution = least_squares(self.residual, start, bounds=(lower, upper), x_scale="jac")
+        solution = least_squares(
+            self.residual,
+            start,
+            jac=lambda x: self.jacobian(x, upper),
+            bounds=(lower, upper),
+            x_scale="jac",
+            max_nfev=max_nfev,
+        )
         return _Fit(
             solution.x,
             _rms(self.ratio - _model(solution.x, self.freqs, self.sample_rate), self.weights),
@@ -245,22 +275,114 @@ def decode_free(
     problem = _Problem(
         np.asarray(ratio_db, float), np.asarray(weights, float), freqs_hz, sample_rate
     )
-    centres, widths, atoms = _dictionary(problem)
+    dictionary = _dictionary(problem)
     g0 = float((problem.ratio * problem.weights).sum() / max(problem.weights.sum(), 1e-12))
     fit = problem.refine(np.array([g0]))
-    while (len(fit.params) - 1) // 3 < max_operations and fit.rms > tol_db:
-        residual = problem.ratio - _model(fit.params, freqs_hz, sample_rate)
-        index, scale = _best_atom(residual, problem.weights, atoms)
-        gain = float(np.clip(scale * _ATOM_GAIN_DB, -29.0, 29.0))
-        new = [math.log2(centres[index]), gain, math.log2(widths[index])]
-        candidate = problem.refine(np.concatenate([fit.params, new]))
-        gained = fit.rms - candidate.rms
-        if gained < tol_db or gained < min_improvement * fit.rms:
+    rule = _Admission(tol_db, min_improvement)
+    for _ in range(2 * max_operations):  # each step adds a move or cuts the residual by 10 %
+        fit = _grow(problem, fit, dictionary, rule, max_operations)
+        rearranged = _rearrange(problem, fit, dictionary, rule, max_operations)
+        if rearranged is None:
+            break
+        fit = rearranged
+    fit = _prune(problem, fit, min_gain_db, edge_min_gain_db)
+    fit = _eliminate(problem, fit, rule)
+    return _result(problem, fit)
+
+
+@dataclass(frozen=True)
+class _Admission:
+    """The rule an operation must pass to be added (or kept): the weighted RMS residual
+    falls by at least ``tol_db`` and by at least ``min_improvement`` of its value."""
+
+    tol_db: float
+    min_improvement: float
+
+    def admits(self, before: float, after: float) -> bool:
+        gained = before - after
+        return gained >= self.tol_db and gained >= self.min_improvement * before
+
+
+_Dictionary = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _count(fit: _Fit) -> int:
+    return (len(fit.params) - 1) // 3
+
+
+def _with_best_atom(problem: _Problem, fit: _Fit, dictionary: _Dictionary) -> np.ndarray:
+    """``fit``'s parameters and the dictionary atom that best explains its residual."""
+    centres, widths, atoms = dictionary
+    residual = problem.ratio - _model(fit.params, problem.freqs, problem.sample_rate)
+    index, scale = _best_atom(residual, problem.weights, atoms)
+    gain = float(np.clip(scale * _ATOM_GAIN_DB, -29.0, 29.0))
+    return np.concatenate([fit.params, [math.log2(centres[index]), gain, math.log2(widths[index])]])
+
+
+def _grow(
+    problem: _Problem, fit: _Fit, dictionary: _Dictionary, rule: _Admission, limit: int
+) -> _Fit:
+    """Greedy selection (orthogonal matching pursuit with joint refinement) while the
+    best new operation passes the admission rule."""
+    while _count(fit) < limit and fit.rms > rule.tol_db:
+        candidate = problem.refine(_with_best_atom(problem, fit, dictionary))
+        if not rule.admits(fit.rms, candidate.rms):
             break
         fit = candidate
-    fit = _prune(problem, fit, min_gain_db, edge_min_gain_db)
-    fit = _eliminate(problem, fit, tol_db, min_improvement)
-    return _result(problem, fit)
+    return fit
+
+
+_SCREEN_EVALUATIONS = 12  # a rearrangement is first refined this far ...
+_SCREEN_KEPT = 2  # ... and only the best few are refined to convergence
+
+
+def _rearrange(
+    problem: _Problem, fit: _Fit, dictionary: _Dictionary, rule: _Admission, limit: int
+) -> _Fit | None:
+    """A better arrangement than greedy selection found, or None.
+
+    Greedy selection explains overlapping moves first by one broad operation, and the joint
+    refinement can stay in that local minimum. Two kinds of step leave it: each operation
+    split into two half as wide a quarter of its width either side, with equal or opposite
+    gains (one operation more: kept by the admission rule); and, as many operations, each
+    operation taken out and either the best atom for what is then left put in its place or
+    another operation split (kept when the residual falls by ``min_improvement``)."""
+    if _count(fit) < limit:
+        split = _most_promising(problem, _splits(fit.params))
+        if split is not None and rule.admits(fit.rms, split.rms):
+            return split
+    starts = []
+    for k in range(_count(fit)):
+        reduced = problem.refine(_without(fit.params, k), _SCREEN_EVALUATIONS)
+        starts.append(_with_best_atom(problem, reduced, dictionary))
+        starts += _splits(_without(fit.params, k))
+    swapped = _most_promising(problem, starts)
+    if swapped is not None and swapped.rms < (1.0 - rule.min_improvement) * fit.rms:
+        return swapped
+    return None
+
+
+def _most_promising(problem: _Problem, starts: list[np.ndarray]) -> _Fit | None:
+    """The best of ``starts`` once each is refined a little and the leaders to convergence."""
+    screened = sorted(
+        (problem.refine(start, _SCREEN_EVALUATIONS) for start in starts), key=lambda f: f.rms
+    )
+    refined = [problem.refine(f.params) for f in screened[:_SCREEN_KEPT]]
+    return min(refined, key=lambda f: f.rms, default=None)
+
+
+def _splits(params: np.ndarray) -> list[np.ndarray]:
+    """Each operation replaced by two half as wide, a quarter of its width either side,
+    with equal gains or one of them reversed at half the gain."""
+    out = []
+    for k, (log_centre, gain, log_width) in enumerate(params[1:].reshape(-1, 3)):
+        quarter = 2.0**log_width / 4
+        rest = _without(params, k)
+        for low_gain, high_gain in ((gain, gain), (gain, -gain / 2), (-gain / 2, gain)):
+            halves = [log_centre - quarter, low_gain, log_width - 1.0,
+                      log_centre + quarter, high_gain, log_width - 1.0]  # fmt: skip
+            out.append(np.concatenate([rest, halves]))
+    return out
 
 
 def _without(params: np.ndarray, *ks: int) -> np.ndarray:
@@ -278,16 +400,15 @@ def _removals(params: np.ndarray) -> list[tuple[int, ...]]:
     return singles + pairs
 
 
-def _eliminate(problem: _Problem, fit: _Fit, tol_db: float, min_improvement: float) -> _Fit:
+def _eliminate(problem: _Problem, fit: _Fit, rule: _Admission) -> _Fit:
     """Backward elimination: once all operations are refined together, each (and each
-    offsetting pair) must still earn its place by the rule that admitted it: the residual
-    without it, refitted, is at least ``tol_db`` and ``min_improvement`` worse. One broad
-    move split in two, or offsetting moves that a codec or a limiter drew, fail it."""
-    while (len(fit.params) - 1) // 3 > 0:
+    offsetting pair) must still earn its place by the rule that admitted it, with the
+    residual without it, refitted, as the residual before. One broad move split in two, or
+    offsetting moves that a codec or a limiter drew, fail it."""
+    while _count(fit) > 0:
         trials = [problem.refine(_without(fit.params, *ks)) for ks in _removals(fit.params)]
         best = min(trials, key=lambda trial: trial.rms)
-        lost = best.rms - fit.rms
-        if lost >= tol_db and lost >= min_improvement * best.rms:
+        if rule.admits(best.rms, fit.rms):
             return fit
         fit = best
     return fit
