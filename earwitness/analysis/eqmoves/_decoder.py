@@ -193,6 +193,11 @@ class _Problem:
         good = self.freqs[self.weights >= 0.5 * max(float(self.weights.max()), 1e-12)]
         return (float(good.min()), float(good.max())) if len(good) else (self.f_low, self.f_high)
 
+    def rms_over(self, params: np.ndarray, bands: np.ndarray) -> float:
+        """Weighted RMS residual of ``params`` over ``bands`` alone."""
+        error = self.ratio - _model(params, self.freqs, self.sample_rate)
+        return _rms(error[bands], self.weights[bands])
+
     def residual(self, params: np.ndarray) -> np.ndarray:
         return np.asarray(self.root * (self.ratio - _model(params, self.freqs, self.sample_rate)))
 
@@ -414,17 +419,32 @@ def _eliminate(problem: _Problem, fit: _Fit, rule: _Admission) -> _Fit:
     return fit
 
 
+_EDGE_NEEDED = 3.0  # edge moves stay when the inner bands' residual is 3x larger without them
+
+
 def _prune(problem: _Problem, fit: _Fit, min_gain_db: float, edge_min_gain_db: float) -> _Fit:
-    """Drop operations under ``min_gain_db``, those centred within half an octave of
-    either edge of the well-measured band (weight >= 0.5) under ``edge_min_gain_db`` (there
-    only one flank of a move is seen, and leakage, a codec or dynamics processing mimic it),
-    and offsetting pairs (:func:`_offsetting`)."""
+    """Drop operations under ``min_gain_db``, offsetting pairs (:func:`_offsetting`), and
+    those centred within half an octave of either edge of the well-measured band (weight
+    >= 0.5) under ``edge_min_gain_db``: there only one flank of a move is seen, and leakage,
+    a codec or dynamics processing mimic it. The edge moves are kept, all together, when
+    the bands half an octave inside the edges need them: refitted without them, the
+    residual there is ``_EDGE_NEEDED`` times larger (as with a cut above 3 kHz when a
+    codec's noise has made the bands above it uncertain; an artefact at an edge changes
+    little inside)."""
     ops = fit.params[1:].reshape(-1, 3)
     low, high = problem.well_measured()
     inside = (ops[:, 0] >= math.log2(low) + 0.5) & (ops[:, 0] <= math.log2(high) - 0.5)
     gains = np.abs(ops[:, 1])
-    keep = (gains >= min_gain_db) & (inside | (gains >= edge_min_gain_db))
-    keep &= ~_offsetting(problem, ops)
+    keep = (gains >= min_gain_db) & ~_offsetting(problem, ops)
+    edge = keep & ~inside & (gains < edge_min_gain_db)
+    if edge.any():
+        inner = (problem.freqs >= low * 2**0.5) & (problem.freqs <= high * 2**-0.5)
+        without = problem.refine(np.concatenate([fit.params[:1], ops[keep & ~edge].ravel()]))
+        needed = problem.rms_over(without.params, inner) >= _EDGE_NEEDED * problem.rms_over(
+            fit.params, inner
+        )
+        if not needed:
+            keep &= ~edge
     if keep.all():
         return fit
     return problem.refine(np.concatenate([fit.params[:1], ops[keep].ravel()]))
