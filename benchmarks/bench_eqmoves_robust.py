@@ -2,10 +2,13 @@
 trip or a sample-rate change, each made by the real tool (ffmpeg's alimiter, libmp3lame and
 swresample).
 
-    python benchmarks/bench_eqmoves_robust.py [--split dev|test] [--cases N] [--json FILE]
+    python benchmarks/bench_eqmoves_robust.py [--split dev|test] [--cases N] [--seed N]
+        [--start S] [--json FILE]
 
 Cases are drawn with a seed per split: the dev split (seed 1) is what the decoder was tuned
-on; the test split (seed 2, other clips of the recordings) is reported. Each case applies
+on; the test split (seed 2, other clips of the recordings) is reported. Once a test split has
+been read, a fresh one is drawn with ``--seed`` and ``--start`` (docs/eqmoves.md lists every
+seed used and what for). Each case applies
 1-4 peaking moves (widths 1/2-2 octaves, gains +-1-12 dB, centres 40 Hz-12 kHz at least one
 octave and one width apart) with the cookbook filter to a 30 s clip, then one condition:
 
@@ -135,10 +138,14 @@ def process(x: np.ndarray, rate: int, condition: str, rng: np.random.Generator) 
     return x, rate
 
 
-def run(split: str, cases: int) -> list[Case]:
+SPLITS = {"dev": (1, 30.0), "test": (2, 75.0)}  # seed, clip start (s)
+
+
+def run(split: str, cases: int, seed: int | None = None, start: float | None = None) -> list[Case]:
+    """``cases`` per condition; ``seed`` and ``start`` replace the split's for a fresh draw."""
     recordings = sorted(SHARED.glob("*.ogg"))
-    rng = np.random.default_rng({"dev": 1, "test": 2}[split])
-    start = {"dev": 30.0, "test": 75.0}[split]
+    rng = np.random.default_rng(SPLITS[split][0] if seed is None else seed)
+    start = SPLITS[split][1] if start is None else start
     out = []
     for i in range(cases):
         path = recordings[i % len(recordings)]
@@ -179,10 +186,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--cases", type=int, default=20)
+    parser.add_argument("--seed", type=int, help="a fresh draw: this seed instead of the split's")
+    parser.add_argument("--start", type=float, help="clip start (s) instead of the split's")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     started = time.perf_counter()
-    results = run(options.split, options.cases)
+    results = run(options.split, options.cases, options.seed, options.start)
     for row in summary(results):
         print(f"{row['condition']:>11}  {row['exact']:>3}/{row['cases']:<3} {row['pct']:5.1f} %")
     for case in results:
