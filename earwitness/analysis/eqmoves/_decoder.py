@@ -12,7 +12,9 @@ long-term spectra is g0 + sum_k H_k(f) with H_k a peaking operation's dB respons
   signed atom per centre and width, since a cookbook cut is the exact inverse of the boost),
   then a joint non-linear least-squares refinement of every centre, gain and width and of
   the overall gain after each addition. It stops when another operation no longer lowers
-  the weighted residual by ``min_improvement`` (relative) and ``tol_db`` (absolute).
+  the weighted residual by ``min_improvement`` (relative) and ``tol_db`` (absolute); then
+  splitting one operation in two, or swapping one, is tried (overlapping moves otherwise
+  stay merged into one broad one), and selection resumes from any arrangement that helps.
 """
 
 from __future__ import annotations
@@ -440,9 +442,9 @@ def _prune(problem: _Problem, fit: _Fit, min_gain_db: float, edge_min_gain_db: f
     if edge.any():
         inner = (problem.freqs >= low * 2**0.5) & (problem.freqs <= high * 2**-0.5)
         without = problem.refine(np.concatenate([fit.params[:1], ops[keep & ~edge].ravel()]))
-        needed = problem.rms_over(without.params, inner) >= _EDGE_NEEDED * problem.rms_over(
+        needed = problem.rms_over(without.params, inner) > _EDGE_NEEDED * problem.rms_over(
             fit.params, inner
-        )
+        )  # strictly: with no inner band both are 0 and the edge moves go
         if not needed:
             keep &= ~edge
     if keep.all():
