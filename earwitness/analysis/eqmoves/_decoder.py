@@ -446,7 +446,7 @@ def _prune(problem: _Problem, fit: _Fit, min_gain_db: float, edge_min_gain_db: f
             fit.params, inner
         )  # strictly: with no inner band both are 0 and the edge moves go
         if not needed:
-            keep &= ~edge
+            return without  # the refit of what is kept
     if keep.all():
         return fit
     return problem.refine(np.concatenate([fit.params[:1], ops[keep].ravel()]))
