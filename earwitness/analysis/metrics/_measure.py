@@ -256,8 +256,7 @@ def _series(level: LoudnessResult) -> dict[str, Any]:
 
     def values(series: Any) -> list[float | None]:
         out: list[float | None] = []
-        for start in range(0, len(series), _exact.CHUNK):  # by ranges: a long file's is on disk
-            chunk = series[start : start + _exact.CHUNK]
+        for chunk in _exact.stream_of(series)():  # by ranges: a long file's is on disk
             out.extend(float(v) if math.isfinite(v) else None for v in chunk.tolist())
         return out
 

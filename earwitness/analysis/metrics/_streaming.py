@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from earwitness.analysis.metrics import _series
+from earwitness.analysis.metrics import _exact, _series
 from earwitness.analysis.metrics import _spectral as sp
 from earwitness.analysis.metrics._dynamics import ClipRuns, DrMeter, crest_factor_db
 from earwitness.analysis.metrics._io import AudioInfo, check_block, check_complete, open_frames
@@ -53,7 +53,6 @@ def block_frames_for(channels: int) -> int:
     return max(1 << 16, BLOCK_SAMPLES // max(channels, 1))
 
 
-_ENDS_CHUNK = 1 << 12
 _REREAD_GAP = 50  # segments: a gap this short is read through rather than sought over
 _STEREO_BLOCK_S = 0.4
 
@@ -183,8 +182,8 @@ class _StreamedPeaks:
     def blocks(self) -> Iterator[tuple[int, int]]:
         """The segment ranges fed, in order."""
         first = 0
-        for start in range(0, self.fed, _ENDS_CHUNK):
-            for last in self.ends[start : min(self.fed, start + _ENDS_CHUNK)].tolist():
+        for ends in _exact.stream_of(self.ends, length=self.fed)():
+            for last in ends.tolist():
                 yield first, last
                 first = last
 
