@@ -354,7 +354,15 @@ def eq_moves(
     emit(report["operations"] or [{"freq_hz": None}], out=out, title=_eq_moves_title(report))
 
 
-_EQ_SUMMARY = ("count", "overall_gain_db", "residual_db_rms", "lowpass_hz", "dynamics_db")
+_EQ_SUMMARY = (
+    "count",
+    "overall_gain_db",
+    "residual_db_rms",
+    "measured_from_hz",
+    "measured_to_hz",
+    "lowpass_hz",
+    "dynamics_db",
+)
 _EQ_OPERATION = ("freq_hz", "gain_db", "width_oct", "confidence")
 
 
@@ -369,7 +377,8 @@ def _eq_moves_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def _eq_moves_title(report: dict[str, Any]) -> str:
     title = (
         f"{report['count']} EQ moves; overall gain {report['overall_gain_db']} dB; "
-        f"unexplained {report['residual_db_rms']} dB RMS"
+        f"unexplained {report['residual_db_rms']} dB RMS; well measured "
+        f"{report['measured_from_hz']:.0f}-{report['measured_to_hz']:.0f} Hz"
     )
     if report["lowpass_hz"] is not None:
         title += f"; band-limited above {report['lowpass_hz']} Hz (not EQ)"

@@ -37,7 +37,12 @@ _WIDTHS = (0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 @dataclass
 class EqMovesResult:
-    """Operations taking the reference to the candidate, with what they leave unexplained."""
+    """Operations taking the reference to the candidate, with what they leave unexplained.
+
+    ``measured_band_hz`` is the well-measured band: from the lowest to the highest band
+    with at least half the largest weight. Outside it the two files share little coherent
+    energy (a recording's range, a codec's noise, a limiter's products), so a move there
+    may be missed or misjudged, and no move there is no evidence of none."""
 
     operations: list[EqOperation]
     overall_gain_db: float
@@ -46,6 +51,7 @@ class EqMovesResult:
     ratio_db: np.ndarray = field(repr=False)
     fitted_db: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
+    measured_band_hz: tuple[float, float] = (0.0, 0.0)
     lowpass_hz: float | None = None
     dynamics_db: float = 0.0
 
@@ -64,6 +70,8 @@ class EqMovesResult:
             "count": self.count,
             "overall_gain_db": float(self.overall_gain_db),
             "residual_db_rms": float(self.residual_db_rms),
+            "measured_from_hz": float(self.measured_band_hz[0]),
+            "measured_to_hz": float(self.measured_band_hz[1]),
             "lowpass_hz": None if self.lowpass_hz is None else float(self.lowpass_hz),
             "dynamics_db": float(self.dynamics_db),
         }
@@ -486,5 +494,12 @@ def _result(problem: _Problem, fit: _Fit) -> EqMovesResult:
         )
     operations.sort(key=lambda o: o.freq_hz)
     return EqMovesResult(
-        operations, g0, fit.rms, problem.freqs, problem.ratio, fitted, problem.weights
+        operations,
+        g0,
+        fit.rms,
+        problem.freqs,
+        problem.ratio,
+        fitted,
+        problem.weights,
+        measured_band_hz=problem.well_measured(),
     )
