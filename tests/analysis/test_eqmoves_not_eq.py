@@ -241,10 +241,11 @@ def test_moves_near_a_codecs_uncertain_bands_are_kept(
 def test_a_move_the_files_cannot_show_lies_outside_the_measured_band(
     shared_dir: Path, tmp_path: Path
 ) -> None:
-    """After a limiter the solo trumpet carries nothing coherent below its range: alimiter
-    is not a pure gain, and its products there are louder than the recording. The 88 Hz
-    cut is not found; the answer says why by its well-measured band, and inside it the
-    450 Hz cut is found (a case of the dev split of benchmarks/bench_eqmoves_robust.py)."""
+    """After a limiter the solo trumpet's bands below its range carry too little coherent
+    energy to measure, and the 88 Hz cut is not found (not even with the limiter's exact
+    gain divided out: benchmarks/bench_eqmoves_limiter_bound.py). The answer says so by
+    its well-measured band, and inside it the 450 Hz cut is found (a case of the dev split
+    of benchmarks/bench_eqmoves_robust.py)."""
     x, _ = sf.read(shared_dir / "audio" / "sorohanro_-_solo-trumpet-06.ogg")
     mono = x.mean(axis=1)  # the whole 5.3 s recording
     clip = mono / np.abs(mono).max() * 10 ** (-12 / 20)

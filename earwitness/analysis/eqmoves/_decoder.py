@@ -41,8 +41,8 @@ class EqMovesResult:
 
     ``measured_band_hz`` is the well-measured band: from the lowest to the highest band
     with at least half the largest weight. Outside it the two files share little coherent
-    energy (a recording's range, a codec's noise, a limiter's products), so a move there
-    may be missed or misjudged, and no move there is no evidence of none."""
+    energy (beyond a recording's range, under a codec's noise, after a limiter), so a move
+    there may be missed or misjudged, and no move there is no evidence of none."""
 
     operations: list[EqOperation]
     overall_gain_db: float
