@@ -51,7 +51,7 @@ class EqMovesResult:
     ratio_db: np.ndarray = field(repr=False)
     fitted_db: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
-    measured_band_hz: tuple[float, float] = (0.0, 0.0)
+    measured_band_hz: tuple[float, float]
     lowpass_hz: float | None = None
     dynamics_db: float = 0.0
 
@@ -203,8 +203,8 @@ class _Problem:
         good = self.freqs[self.weights >= 0.5 * max(float(self.weights.max()), 1e-12)]
         return (float(good.min()), float(good.max())) if len(good) else (self.f_low, self.f_high)
 
-    def rms_over(self, params: np.ndarray, bands: np.ndarray) -> float:
-        """Weighted RMS residual of ``params`` over ``bands`` alone."""
+    def rms(self, params: np.ndarray, bands: np.ndarray | slice = slice(None)) -> float:
+        """Weighted RMS residual of ``params`` (over ``bands`` alone, when given)."""
         error = self.ratio - _model(params, self.freqs, self.sample_rate)
         return _rms(error[bands], self.weights[bands])
 
@@ -247,10 +247,7 @@ class _Problem:
             x_scale="jac",
             max_nfev=max_nfev,
         )
-        return _Fit(
-            solution.x,
-            _rms(self.ratio - _model(solution.x, self.freqs, self.sample_rate), self.weights),
-        )
+        return _Fit(solution.x, self.rms(solution.x))
 
 
 def _dictionary(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -450,7 +447,7 @@ def _prune(problem: _Problem, fit: _Fit, min_gain_db: float, edge_min_gain_db: f
     if edge.any():
         inner = (problem.freqs >= low * 2**0.5) & (problem.freqs <= high * 2**-0.5)
         without = problem.refine(np.concatenate([fit.params[:1], ops[keep & ~edge].ravel()]))
-        needed = problem.rms_over(without.params, inner) > _EDGE_NEEDED * problem.rms_over(
+        needed = problem.rms(without.params, inner) > _EDGE_NEEDED * problem.rms(
             fit.params, inner
         )  # strictly: with no inner band both are 0 and the edge moves go
         if not needed:
@@ -483,11 +480,7 @@ def _result(problem: _Problem, fit: _Fit) -> EqMovesResult:
     fitted = _model(fit.params, problem.freqs, problem.sample_rate)
     operations = []
     for k in range(len(centres)):
-        without = _without(fit.params, k)
-        rms_without = _rms(
-            problem.ratio - _model(without, problem.freqs, problem.sample_rate), problem.weights
-        )
-        added = max(rms_without - fit.rms, 0.0)
+        added = max(problem.rms(_without(fit.params, k)) - fit.rms, 0.0)
         confidence = added / (added + fit.rms) if added + fit.rms > 0 else 1.0
         operations.append(
             EqOperation(float(centres[k]), float(gains[k]), float(widths[k]), confidence)
