@@ -21,11 +21,10 @@ import resource
 import time
 
 import numpy as np
-from bench_eqmoves_robust import CONDITIONS, SHARED, SPLITS, _brief, clip, draw_moves, matches
-from bench_eqmoves_robust import process as limit_or_other
+from bench_eqmoves_robust import _brief, draws, matches
 from scipy.linalg import solveh_banded
 
-from earwitness.analysis.eqmoves import EqOperation, apply_operations, estimate_moves
+from earwitness.analysis.eqmoves import EqOperation, estimate_moves
 from earwitness.analysis.eqmoves._decoder import decode_free
 from earwitness.analysis.eqmoves._estimate import _ratio
 from earwitness.analysis.eqmoves._features import LOG_GRID_HZ
@@ -77,33 +76,20 @@ def main() -> None:
     parser.add_argument("--start", type=float)
     options = parser.parse_args()
     started = time.perf_counter()
-    recordings = sorted(SHARED.glob("*.ogg"))
-    seed, start = SPLITS[options.split]
-    rng = np.random.default_rng(seed if options.seed is None else options.seed)
-    start = start if options.start is None else options.start
     decoder = bound = total = 0
-    for i in range(options.cases):
-        path = recordings[i % len(recordings)]
-        reference, rate = clip(path, start)
-        for condition in CONDITIONS:  # the robust benchmark's draws, in its order
-            moves: list[EqOperation] = (
-                [] if condition.endswith("-only") else draw_moves(rng, int(rng.integers(1, 5)))
-            )
-            if condition != "limit":  # draw what process() would, unprocessed
-                if condition == "limit-only":
-                    rng.uniform(6.0, 10.0)
-                elif condition.startswith("mp3"):
-                    rng.integers(0, 7)
-                continue
-            equalised = apply_operations(reference, rate, moves)
-            limited, _ = limit_or_other(equalised, rate, condition, rng)
-            found = estimate_moves((reference, rate), (limited, rate)).operations
-            ideal, left = undone(reference, equalised, limited, rate)
-            decoder += matches(moves, found)
-            bound += matches(moves, ideal)
-            total += 1
-            print(f"{path.name[:24]:24} left {100 * left:5.2f} %  truth {_brief(moves)}")
-            print(f"{'':24} decoder {_brief(found)}\n{'':24} undone  {_brief(ideal)}")
+    for draw in draws(options.split, options.cases, options.seed, options.start):
+        if draw.condition != "limit":
+            continue
+        reference, rate, moves = draw.reference, draw.rate, draw.moves
+        equalised = draw.equalised()
+        limited, _ = draw.candidate(equalised)
+        found = estimate_moves((reference, rate), (limited, rate)).operations
+        ideal, left = undone(reference, equalised, limited, rate)
+        decoder += matches(moves, found)
+        bound += matches(moves, ideal)
+        total += 1
+        print(f"{draw.recording.name[:24]:24} left {100 * left:5.2f} %  truth {_brief(moves)}")
+        print(f"{'':24} decoder {_brief(found)}\n{'':24} undone  {_brief(ideal)}")
     print(f"exact set after a limiter: decoder {decoder}/{total}, limiter undone {bound}/{total}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{time.perf_counter() - started:.0f} s, peak {peak:.0f} MiB")

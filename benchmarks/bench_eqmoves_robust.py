@@ -37,6 +37,7 @@ import resource
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import permutations
 from pathlib import Path
@@ -134,16 +135,27 @@ def _run(args: list[str]) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
 
 
-def process(x: np.ndarray, rate: int, condition: str, rng: np.random.Generator) -> tuple:
+def draw_setting(rng: np.random.Generator, condition: str) -> float | None:
+    """The condition's random setting: the limiter's reduction below the peak (dB) or the
+    MP3's ``-q:a``; None for the rest."""
+    kind = condition.removesuffix("-only")
+    if kind == "limit":
+        return float(rng.uniform(6.0, 10.0))
+    if kind == "mp3":
+        return int(rng.integers(0, 7))
+    return None
+
+
+def process(x: np.ndarray, rate: int, condition: str, setting: float | None) -> tuple:
     kind = condition.removesuffix("-only")
     if kind == "limit":  # at peak 1.0: alimiter refuses limits under 0.0625 (quiet clips)
+        assert setting is not None, "a limiter case draws its reduction"
         peak = float(np.abs(x).max())
-        limit = float(10 ** (-rng.uniform(6.0, 10.0) / 20))
+        limit = float(10 ** (-setting / 20))
         args = ["-af", f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false"]
         return ffmpeg(x / peak, rate, args) * peak, rate
     if kind == "mp3":
-        quality = int(rng.integers(0, 7))
-        return ffmpeg(x, rate, ["-c:a", "libmp3lame", "-q:a", str(quality)], True), rate
+        return ffmpeg(x, rate, ["-c:a", "libmp3lame", "-q:a", str(setting)], True), rate
     if kind == "48k":
         return ffmpeg(x, rate, ["-ar", "48000"]), 48000
     return x, rate
@@ -152,31 +164,59 @@ def process(x: np.ndarray, rate: int, condition: str, rng: np.random.Generator) 
 SPLITS = {"dev": (1, 30.0), "test": (2, 75.0)}  # seed, clip start (s)
 
 
-def run(split: str, cases: int, seed: int | None = None, start: float | None = None) -> list[Case]:
-    """``cases`` per condition; ``seed`` and ``start`` replace the split's for a fresh draw."""
+@dataclass
+class Draw:
+    """One case before it is processed: the clip, the condition and what was drawn for it."""
+
+    recording: Path
+    reference: np.ndarray
+    rate: int
+    condition: str
+    moves: list[EqOperation]
+    setting: float | None
+
+    def equalised(self) -> np.ndarray:
+        return apply_operations(self.reference, self.rate, self.moves)
+
+    def candidate(self, equalised: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """The clip equalised by the moves (``equalised``, when already made), then
+        processed: the file to decode."""
+        equalised = self.equalised() if equalised is None else equalised
+        return process(equalised, self.rate, self.condition, self.setting)
+
+
+def draws(
+    split: str, cases: int, seed: int | None = None, start: float | None = None
+) -> Iterator[Draw]:
+    """``cases`` per condition, in one random order for every benchmark that reads them;
+    ``seed`` and ``start`` replace the split's for a fresh draw."""
     recordings = sorted(SHARED.glob("*.ogg"))
     rng = np.random.default_rng(SPLITS[split][0] if seed is None else seed)
     start = SPLITS[split][1] if start is None else start
-    out = []
     for i in range(cases):
         path = recordings[i % len(recordings)]
         reference, rate = clip(path, start)
         for condition in CONDITIONS:
             moves = [] if condition.endswith("-only") else draw_moves(rng, int(rng.integers(1, 5)))
-            equalised = apply_operations(reference, rate, moves)
-            candidate, cand_rate = process(equalised, rate, condition, rng)
-            result = estimate_moves((reference, rate), (candidate, cand_rate))
-            out.append(
-                Case(
-                    path.name,
-                    condition,
-                    moves,
-                    result.operations,
-                    result.lowpass_hz,
-                    result.dynamics_db,
-                    result.measured_band_hz,
-                )
+            yield Draw(path, reference, rate, condition, moves, draw_setting(rng, condition))
+
+
+def run(split: str, cases: int, seed: int | None = None, start: float | None = None) -> list[Case]:
+    """Every drawn case decoded (see :func:`draws`)."""
+    out = []
+    for draw in draws(split, cases, seed, start):
+        result = estimate_moves((draw.reference, draw.rate), draw.candidate())
+        out.append(
+            Case(
+                draw.recording.name,
+                draw.condition,
+                draw.moves,
+                result.operations,
+                result.lowpass_hz,
+                result.dynamics_db,
+                result.measured_band_hz,
             )
+        )
     return out
 
 
