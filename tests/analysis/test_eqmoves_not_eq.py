@@ -250,12 +250,13 @@ def test_a_move_the_files_cannot_show_lies_outside_the_measured_band(
     mono = x.mean(axis=1)  # the whole 5.3 s recording
     clip = mono / np.abs(mono).max() * 10 ** (-12 / 20)
     low, inside = EqOperation(88.0, -7.6, 1.05), EqOperation(450.0, -6.5, 0.92)
-    limited, rate = _limit(tmp_path, apply_operations(clip, RATE, [low, inside]), 9.0)
+    equalised = apply_operations(clip, RATE, [low, inside])
+    limited, rate = _limit(tmp_path, equalised, 9.0)
     result = estimate_moves((clip, RATE), (limited, rate))
     low_edge, high_edge = result.measured_band_hz
     assert low.freq_hz * 2 ** (low.width_oct / 2) < low_edge < inside.freq_hz
     assert high_edge > 8000.0
     _assert_moves([o for o in result.operations if o.freq_hz >= low_edge], [inside])
-    plain = estimate_moves((clip, RATE), (apply_operations(clip, RATE, [low, inside]), RATE))
+    plain = estimate_moves((clip, RATE), (equalised, RATE))
     assert plain.measured_band_hz[0] < low.freq_hz  # without the limiter it is measured
     _assert_moves(plain.operations, [low, inside])
