@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import time
@@ -42,7 +43,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from earwitness.code.assist._devset import DevUnit, _unit_text, read_devset
@@ -55,7 +55,7 @@ from earwitness.code.assist._stance_learn import (
     unit_rule_stance,
 )
 from earwitness.code.assist._target_stance import RULES_MODEL_ID
-from earwitness.provenance import assess_agreement
+from earwitness.provenance import assess_agreement, cohen_kappa_labels
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BUNDLED = (
@@ -114,9 +114,10 @@ def features(units: Sequence[StanceUnitText], encode: Callable[[list[str]], Arra
 
 
 def _kappa(truth: Sequence[str], guess: Sequence[str]) -> float:
-    if len(set(truth) | set(guess)) < 2:
-        return 0.0
-    return float(cohen_kappa_score(truth, guess))
+    """Cohen's kappa as the product computes it (the statistic the intervals resample);
+    0 where it is undefined (one label only)."""
+    value = cohen_kappa_labels(guess, truth)
+    return 0.0 if math.isnan(value) else value
 
 
 def nested_c(X: Array, y: npt.NDArray[Any], groups: npt.NDArray[Any]) -> float:
