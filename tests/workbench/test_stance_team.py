@@ -106,10 +106,20 @@ def test_the_model_retrains_in_the_background_after_each_batch(any_study, tmp_pa
         ana = client(store, "ana", retrain_batch=12)
         units = ana.get("/api/stance", params={"n": 48}).json()["units"]
         assert len(units) == 48
+        # the real training starts only once the answer is in hand: otherwise a fast run
+        # can end before the answer is built, and "running" could not be seen
+        retrainer, begin = ana.app.state.retrainer, threading.Event()
+        real_train = retrainer.train
+
+        def train_once_answered(study_store) -> dict:
+            begin.wait(60)
+            return real_train(study_store)
+
+        retrainer.train = train_once_answered
         answers = [_label(ana, u, STANCES[i % 3]) for i, u in enumerate(units[:12])]
+        begin.set()
         assert [a["training"]["state"] for a in answers[:11]] == ["idle"] * 11
         assert answers[11]["training"]["state"] == "running"  # answered, not waited for
-        retrainer = ana.app.state.retrainer
         retrainer.wait(120)
         status = ana.get("/api/stance-status").json()
         assert status["state"] == "done" and status["runs"] == 1, status
