@@ -28,6 +28,10 @@ Audio = AudioData | str | Path | tuple[np.ndarray, float]
 _MIN_CORRELATION = 0.5  # below this the two files are not one recording in time: no dynamics
 _DYNAMICS_PASSES = 2
 _RESAMPLED_TOP = 0.85
+# Once a limiter's gain is divided out, its loud and quiet frames still differ by up to half a
+# decibel in spectrum (the gain follows the level within a frame, and loud notes are
+# brighter); moves under 1 dB cannot be told from that footprint, so they are not reported.
+_DYNAMICS_MIN_GAIN_DB = 1.0
 
 
 def _load(audio: Audio) -> tuple[np.ndarray, float]:
@@ -80,9 +84,10 @@ def estimate_moves(
 
     What is not EQ is modelled and reported beside the operations: ``lowpass_hz`` (a codec's
     band limit, left out of the fit) and ``dynamics_db`` (the spread of a level-dependent
-    broadband gain, such as a limiter's, taken out before decoding). Both are mixed to mono
-    and brought to one sample rate; they need not be time-aligned (dynamics are modelled
-    only when they are one recording in time, at any lag within 1 s).
+    broadband gain, such as a limiter's, taken out before decoding; after it, moves under
+    1 dB are not reported, since the limiter leaves a footprint of that size). Both are
+    mixed to mono and brought to one sample rate; they need not be time-aligned (dynamics
+    are modelled only when they are one recording in time, at any lag within 1 s).
     """
     (ref, ref_rate), (cand, cand_rate) = _load(reference), _load(candidate)
     ref, cand, rate = common_rate(ref, ref_rate, cand, cand_rate)
@@ -101,5 +106,12 @@ def estimate_moves(
             break
         gain, dynamics = envelope
         ratio, coherent = coherent_ratio_db(ref * gain, cand, lag, rate, grid)
-        result = decode_free(ratio, weights * coherent, grid, rate, max_operations=max_operations)
+        result = decode_free(
+            ratio,
+            weights * coherent,
+            grid,
+            rate,
+            max_operations=max_operations,
+            min_gain_db=_DYNAMICS_MIN_GAIN_DB,
+        )
     return replace(result, lowpass_hz=lowpass, dynamics_db=dynamics)
