@@ -360,6 +360,7 @@ _EQ_SUMMARY = (
     "residual_db_rms",
     "measured_from_hz",
     "measured_to_hz",
+    "smallest_move_db",
     "lowpass_hz",
     "dynamics_db",
 )
@@ -378,7 +379,8 @@ def _eq_moves_title(report: dict[str, Any]) -> str:
     title = (
         f"{report['count']} EQ moves; overall gain {report['overall_gain_db']} dB; "
         f"unexplained {report['residual_db_rms']} dB RMS; well measured "
-        f"{report['measured_from_hz']:.0f}-{report['measured_to_hz']:.0f} Hz"
+        f"{report['measured_from_hz']:.0f}-{report['measured_to_hz']:.0f} Hz; "
+        f"smallest move {report['smallest_move_db']} dB"
     )
     if report["lowpass_hz"] is not None:
         title += f"; band-limited above {report['lowpass_hz']} Hz (not EQ)"

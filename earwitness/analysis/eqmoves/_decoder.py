@@ -29,10 +29,11 @@ from scipy.optimize import least_squares, nnls
 from earwitness.analysis.eqmoves._biquad import peaking_response_db
 from earwitness.analysis.eqmoves._operations import EqOperation
 
-__all__ = ["EqMovesResult", "decode_free", "decode_on_grid", "select_on_grid"]
+__all__ = ["MIN_GAIN_DB", "EqMovesResult", "decode_free", "decode_on_grid", "select_on_grid"]
 
 _ATOM_GAIN_DB = 6.0
 _WIDTHS = (0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+MIN_GAIN_DB = 0.5  # the smallest operation :func:`decode_free` reports by default
 
 
 @dataclass
@@ -42,7 +43,9 @@ class EqMovesResult:
     ``measured_band_hz`` is the well-measured band: from the lowest to the highest band
     with at least half the largest weight. Outside it the two files share little coherent
     energy (beyond a recording's range, under a codec's noise, after a limiter), so a move
-    there may be missed or misjudged, and no move there is no evidence of none."""
+    there may be missed or misjudged, and no move there is no evidence of none.
+    ``smallest_move_db`` is the smallest operation the answer reports: smaller ones were
+    dropped, so no move of that size is no evidence of none either."""
 
     operations: list[EqOperation]
     overall_gain_db: float
@@ -52,6 +55,7 @@ class EqMovesResult:
     fitted_db: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
     measured_band_hz: tuple[float, float]
+    smallest_move_db: float
     lowpass_hz: float | None = None
     dynamics_db: float = 0.0
 
@@ -72,6 +76,7 @@ class EqMovesResult:
             "residual_db_rms": float(self.residual_db_rms),
             "measured_from_hz": float(self.measured_band_hz[0]),
             "measured_to_hz": float(self.measured_band_hz[1]),
+            "smallest_move_db": float(self.smallest_move_db),
             "lowpass_hz": None if self.lowpass_hz is None else float(self.lowpass_hz),
             "dynamics_db": float(self.dynamics_db),
         }
@@ -280,7 +285,7 @@ def decode_free(
     max_operations: int = 10,
     tol_db: float = 0.05,
     min_improvement: float = 0.1,
-    min_gain_db: float = 0.5,
+    min_gain_db: float = MIN_GAIN_DB,
     edge_min_gain_db: float = 6.0,
 ) -> EqMovesResult:
     """Operations of any gain, centre and width, and an overall gain, explaining ``ratio_db``."""
@@ -299,7 +304,7 @@ def decode_free(
         fit = rearranged
     fit = _prune(problem, fit, min_gain_db, edge_min_gain_db)
     fit = _eliminate(problem, fit, rule)
-    return _result(problem, fit)
+    return _result(problem, fit, min_gain_db)
 
 
 @dataclass(frozen=True)
@@ -475,7 +480,7 @@ def _offsetting(problem: _Problem, ops: np.ndarray) -> np.ndarray:
     return out
 
 
-def _result(problem: _Problem, fit: _Fit) -> EqMovesResult:
+def _result(problem: _Problem, fit: _Fit, min_gain_db: float) -> EqMovesResult:
     g0, centres, gains, widths = _unpack(fit.params)
     fitted = _model(fit.params, problem.freqs, problem.sample_rate)
     operations = []
@@ -495,4 +500,5 @@ def _result(problem: _Problem, fit: _Fit) -> EqMovesResult:
         fitted,
         problem.weights,
         measured_band_hz=problem.well_measured(),
+        smallest_move_db=min_gain_db,
     )

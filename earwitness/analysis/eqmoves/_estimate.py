@@ -4,11 +4,12 @@ them that is not EQ (sample rate, band limiting, dynamics: see ``_nonlinear``)."
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from earwitness.analysis.eqmoves._decoder import EqMovesResult, decode_free
+from earwitness.analysis.eqmoves._decoder import MIN_GAIN_DB, EqMovesResult, decode_free
 from earwitness.analysis.eqmoves._features import LOG_GRID_HZ, long_term_power, to_mono
 from earwitness.analysis.eqmoves._nonlinear import (
     align,
@@ -17,6 +18,7 @@ from earwitness.analysis.eqmoves._nonlinear import (
     common_rate,
     detect_lowpass,
     gain_envelope,
+    incoherent_share,
 )
 from earwitness.analysis.eqmoves._operations import apply_operations
 from earwitness.analysis.metrics import AudioData, read_audio
@@ -28,10 +30,14 @@ Audio = AudioData | str | Path | tuple[np.ndarray, float]
 _MIN_CORRELATION = 0.5  # below this the two files are not one recording in time: no dynamics
 _DYNAMICS_PASSES = 2
 _RESAMPLED_TOP = 0.85
-# Once a limiter's gain is divided out, its loud and quiet frames still differ by up to half a
-# decibel in spectrum (the gain follows the level within a frame, and loud notes are
-# brighter); moves under 1 dB cannot be told from that footprint, so they are not reported.
-_DYNAMICS_MIN_GAIN_DB = 1.0
+# A codec or a limiter leaves a spectral footprint: after a limiter's gain is divided out its
+# loud and quiet frames still differ by up to half a decibel (the gain follows the level
+# within a frame, and loud notes are brighter), and a codec's quantiser drops what it masks.
+# When the two files are not linearly related (a limiter was found, or more than
+# _INCOHERENT_SHARE of the bands with energy lack coherence), moves under 1 dB cannot be
+# told from that footprint and are not reported; between linearly related files, MIN_GAIN_DB.
+_NONLINEAR_MIN_GAIN_DB = 1.0
+_INCOHERENT_SHARE = 0.1
 
 
 def _load(audio: Audio) -> tuple[np.ndarray, float]:
@@ -84,8 +90,9 @@ def estimate_moves(
 
     What is not EQ is modelled and reported beside the operations: ``lowpass_hz`` (a codec's
     band limit, left out of the fit) and ``dynamics_db`` (the spread of a level-dependent
-    broadband gain, such as a limiter's, taken out before decoding; after it, moves under
-    1 dB are not reported, since the limiter leaves a footprint of that size). Both are
+    broadband gain, such as a limiter's, taken out before decoding). When the two are not
+    linearly related (a limiter, a codec), moves under 1 dB are not reported, since such
+    processing leaves a spectral footprint of that size; otherwise under 0.5 dB. Both are
     mixed to mono and brought to one sample rate; they need not be time-aligned (dynamics
     are modelled only when they are one recording in time, at any lag within 1 s).
     """
@@ -97,7 +104,10 @@ def estimate_moves(
         result = decode_free(ratio, weights, grid, rate, max_operations=max_operations)
         return replace(result, lowpass_hz=lowpass)
     ratio, coherent = coherent_ratio_db(ref, cand, lag, rate, grid)
-    result = decode_free(ratio, weights * coherent, grid, rate, max_operations=max_operations)
+    linear = incoherent_share(weights, coherent) < _INCOHERENT_SHARE
+    floor = MIN_GAIN_DB if linear else _NONLINEAR_MIN_GAIN_DB
+    decode = partial(decode_free, freqs_hz=grid, sample_rate=rate, max_operations=max_operations)
+    result = decode(ratio, weights * coherent, min_gain_db=floor)
     dynamics = 0.0
     for _ in range(_DYNAMICS_PASSES):
         shaped = apply_operations(ref, rate, result.operations)
@@ -106,12 +116,5 @@ def estimate_moves(
             break
         gain, dynamics = envelope
         ratio, coherent = coherent_ratio_db(ref * gain, cand, lag, rate, grid)
-        result = decode_free(
-            ratio,
-            weights * coherent,
-            grid,
-            rate,
-            max_operations=max_operations,
-            min_gain_db=_DYNAMICS_MIN_GAIN_DB,
-        )
+        result = decode(ratio, weights * coherent, min_gain_db=_NONLINEAR_MIN_GAIN_DB)
     return replace(result, lowpass_hz=lowpass, dynamics_db=dynamics)

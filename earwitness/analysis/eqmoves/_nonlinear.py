@@ -21,6 +21,11 @@
   close to h * (g x), so the order of EQ and dynamics in the chain does not matter.
   ``dynamics_db`` reports how much more the loud frames are turned down than the quiet ones
   (dB, from the slope of gain on level).
+* **Footprint.** Neither a limiter nor a codec is undone exactly: a limiter's gain follows
+  the level within a frame (loud notes are brighter), and a codec's quantiser drops what it
+  masks, so the spectrum keeps a footprint of up to half a decibel. When the two files are
+  not linearly related (a limiter found, or :func:`incoherent_share` over a tenth), moves
+  under 1 dB are not reported.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ __all__ = [
     "common_rate",
     "detect_lowpass",
     "gain_envelope",
+    "incoherent_share",
 ]
 
 FULL_WEIGHT_DB = 70.0
@@ -129,6 +135,13 @@ def coherent_ratio_db(
         spread = _smooth((loud_db - quiet_db) ** 2, _SPREAD_SPAN) / (2 * _SPREAD_SPAN + 1) / 4
         weights = weights / (1.0 + spread / _LEVEL_TOLERANCE_DB**2)
     return ratio, np.asarray(weights)
+
+
+def incoherent_share(energy_weights: np.ndarray, coherent_weights: np.ndarray) -> float:
+    """Share of the bands where both signals carry energy (weight >= 0.5) whose coherence
+    weight is under 0.5."""
+    energetic = energy_weights >= 0.5
+    return float((coherent_weights[energetic] < 0.5).mean()) if energetic.any() else 0.0
 
 
 def _h1(
