@@ -19,8 +19,9 @@
   a reference that already carries the dynamics, and only the remaining difference is
   decoded as EQ. Because g varies slowly against an EQ's impulse response, g(h * x) is
   close to h * (g x), so the order of EQ and dynamics in the chain does not matter.
-  ``dynamics_db`` reports how much more the loud frames are turned down than the quiet ones
-  (dB, from the slope of gain on level).
+  ``dynamics_db`` reports how much more the loud frames are turned down than the others
+  (dB: the slope of gain on level over the level's range, or the loudest 5 % of frames'
+  reduction below the median, whichever is larger).
 * **Footprint.** Neither a limiter nor a codec is undone exactly: a limiter's gain follows
   the level within a frame (loud notes are brighter), and a codec's quantiser drops what it
   masks, so the spectrum keeps a footprint of up to half a decibel. When the two files are
@@ -225,10 +226,12 @@ def gain_envelope(
     shaped_reference: np.ndarray, candidate: np.ndarray, lag: int
 ) -> tuple[np.ndarray, float] | None:
     """Per-sample broadband gain g taking ``shaped_reference`` (the reference after the EQ
-    found so far) to the aligned candidate, and how much it depends on level: the slope of
-    frame gain (dB) on frame level (dB), times the level's 5-95 % range, in dB of reduction
-    (positive for a limiter or compressor). None below ``_MIN_SPREAD_DB``: gain that wanders
-    without following the level is codec noise or an EQ not yet found, not dynamics.
+    found so far) to the aligned candidate, and how much more it turns loud frames down, in
+    dB (positive for a limiter or compressor): the larger of the slope of frame gain (dB)
+    on frame level (dB) times the level's 5-95 % range, and the median gain less that of
+    the loudest 5 % of frames (a light limiter touches only those, and the slope over all
+    frames hides it). None below ``_MIN_SPREAD_DB``: gain that wanders without following
+    the level is codec noise or an EQ not yet found, not dynamics.
 
     Frames of 512 samples every 128; frames more than 50 dB below the loudest frame carry
     too little energy to estimate a gain and take the median gain.
@@ -245,7 +248,9 @@ def gain_envelope(
     strong = e_ref > e_ref.max() * 10 ** (-30 / 10)
     level = 10 * np.log10(e_ref[strong])
     slope = np.polyfit(level, gain_db[strong], 1)[0] if np.ptp(level) > 0 else 0.0
-    dynamics = float(-slope * (np.percentile(level, 95) - np.percentile(level, 5)))
+    spread = float(-slope * (np.percentile(level, 95) - np.percentile(level, 5)))
+    loudest = gain_db[strong][level >= np.percentile(level, 95)]
+    dynamics = max(spread, median - float(np.median(loudest)))
     if dynamics < _MIN_SPREAD_DB:
         return None
     # frame centres in the reference's own sample positions (the overlap starts at -lag)
