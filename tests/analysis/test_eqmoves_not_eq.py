@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from earwitness.analysis.eqmoves import EqOperation, apply_operations, estimate_moves
 from earwitness.analysis.eqmoves._biquad import peaking_response_db
 from earwitness.analysis.eqmoves._decoder import decode_free
+from earwitness.analysis.eqmoves._estimate import _db
 from earwitness.analysis.eqmoves._features import LOG_GRID_HZ, long_term_power
 from earwitness.analysis.eqmoves._nonlinear import (
     align,
@@ -241,6 +242,19 @@ def test_moves_near_a_codecs_uncertain_bands_are_kept(
     _assert_moves(estimate_moves((clip, RATE), (candidate, rate)).operations, moves)
 
 
+def _clip(shared_dir: Path, name: str, start_s: float, peak_db: float = -12.0) -> np.ndarray:
+    """30 s from ``start_s`` (or the last 30 s, or the whole of a shorter recording), mono,
+    peak at ``peak_db`` dBFS: the clips of benchmarks/bench_eqmoves_robust.py."""
+    x, _ = sf.read(shared_dir / "audio" / name)
+    mono = x.mean(axis=1)
+    start = int(max(min(start_s, len(mono) / RATE - 30), 0) * RATE)
+    mono = mono[start : start + 30 * RATE]
+    return np.asarray(mono / np.abs(mono).max() * 10 ** (peak_db / 20))
+
+
+TRUMPET = "sorohanro_-_solo-trumpet-06.ogg"
+
+
 def test_a_move_the_files_cannot_show_lies_outside_the_measured_band(
     shared_dir: Path, tmp_path: Path
 ) -> None:
@@ -249,9 +263,7 @@ def test_a_move_the_files_cannot_show_lies_outside_the_measured_band(
     gain divided out: benchmarks/bench_eqmoves_limiter_bound.py). The answer says so by
     its well-measured band, and inside it the 450 Hz cut is found (a case of the dev split
     of benchmarks/bench_eqmoves_robust.py)."""
-    x, _ = sf.read(shared_dir / "audio" / "sorohanro_-_solo-trumpet-06.ogg")
-    mono = x.mean(axis=1)  # the whole 5.3 s recording
-    clip = mono / np.abs(mono).max() * 10 ** (-12 / 20)
+    clip = _clip(shared_dir, TRUMPET, 0)  # the whole 5.3 s recording
     low, inside = EqOperation(88.0, -7.6, 1.05), EqOperation(450.0, -6.5, 0.92)
     equalised = apply_operations(clip, RATE, [low, inside])
     limited, rate = _limit(tmp_path, equalised, 9.0)
@@ -273,24 +285,12 @@ def test_a_limiter_alone_leaves_no_move_smaller_than_its_footprint(
     still differ by up to half a decibel, and a broad -0.6 to -0.7 dB 'move' around 5 kHz
     was fitted to that footprint (three limiter-alone cases of the dev draws of
     benchmarks/bench_eqmoves_robust.py, limited at peak 1.0 as there)."""
-    x, _ = sf.read(shared_dir / "audio" / "sorohanro_-_solo-trumpet-06.ogg")
-    mono = x.mean(axis=1)
-    clip = mono / np.abs(mono).max()
+    clip = _clip(shared_dir, TRUMPET, 0, peak_db=0.0)
     limited, rate = _limit(tmp_path, clip, reduction_db)
     result = estimate_moves((clip, RATE), (limited, rate))
     assert result.dynamics_db > 1.0
     assert result.count == 0, result.operations
     assert result.smallest_move_db == 1.0  # and the answer says what it cannot resolve
-
-
-def _clip(shared_dir: Path, name: str, start_s: float) -> np.ndarray:
-    """30 s from ``start_s`` (or the last 30 s), mono, peak at -12 dBFS: the clips of
-    benchmarks/bench_eqmoves_robust.py."""
-    x, _ = sf.read(shared_dir / "audio" / name)
-    mono = x.mean(axis=1)
-    start = int(min(start_s, len(mono) / RATE - 30) * RATE)
-    mono = mono[start : start + 30 * RATE]
-    return np.asarray(mono / np.abs(mono).max() * 10 ** (-12 / 20))
 
 
 SUGAR_PLUM = "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy.ogg"
@@ -327,7 +327,7 @@ def test_only_linearly_related_files_resolve_moves_under_one_decibel(
     resampled, _ = _to_48k(tmp_path, equalised)
     shares = {}
     for name, candidate in (("eq", equalised), ("mp3", mp3)):
-        energy = band_weights(*(_band_db(s, grid) for s in (clip, candidate)))
+        energy = band_weights(*(_db(long_term_power(s, RATE, grid)) for s in (clip, candidate)))
         lag, _ = align(clip, candidate, RATE)
         _, coherent = coherent_ratio_db(clip, candidate, lag, RATE, grid)
         shares[name] = incoherent_share(energy, coherent)
@@ -336,10 +336,6 @@ def test_only_linearly_related_files_resolve_moves_under_one_decibel(
         result = estimate_moves((clip, RATE), (candidate, rate))
         _assert_moves(result.operations, small)
         assert result.smallest_move_db == 0.5
-
-
-def _band_db(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    return np.asarray(10 * np.log10(np.maximum(long_term_power(x, RATE, grid), 1e-300)))
 
 
 @pytest.mark.parametrize(

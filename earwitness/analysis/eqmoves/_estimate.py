@@ -30,12 +30,8 @@ Audio = AudioData | str | Path | tuple[np.ndarray, float]
 _MIN_CORRELATION = 0.5  # below this the two files are not one recording in time: no dynamics
 _DYNAMICS_PASSES = 2
 _RESAMPLED_TOP = 0.85
-# A codec or a limiter leaves a spectral footprint: after a limiter's gain is divided out its
-# loud and quiet frames still differ by up to half a decibel (the gain follows the level
-# within a frame, and loud notes are brighter), and a codec's quantiser drops what it masks.
-# When the two files are not linearly related (a limiter was found, or more than
-# _INCOHERENT_SHARE of the bands with energy lack coherence), moves under 1 dB cannot be
-# told from that footprint and are not reported; between linearly related files, MIN_GAIN_DB.
+# moves under 1 dB are not told from a limiter's or codec's footprint (``_nonlinear``): used
+# when the files are not linearly related (a limiter found, or this share of incoherent bands)
 _NONLINEAR_MIN_GAIN_DB = 1.0
 _INCOHERENT_SHARE = 0.1
 

@@ -248,8 +248,9 @@ def gain_envelope(
     strong = e_ref > e_ref.max() * 10 ** (-30 / 10)
     level = 10 * np.log10(e_ref[strong])
     slope = np.polyfit(level, gain_db[strong], 1)[0] if np.ptp(level) > 0 else 0.0
-    spread = float(-slope * (np.percentile(level, 95) - np.percentile(level, 5)))
-    loudest = gain_db[strong][level >= np.percentile(level, 95)]
+    quiet, loud_level = np.percentile(level, [5, 95])
+    spread = float(-slope * (loud_level - quiet))
+    loudest = gain_db[strong][level >= loud_level]
     dynamics = max(spread, median - float(np.median(loudest)))
     if dynamics < _MIN_SPREAD_DB:
         return None
