@@ -44,26 +44,13 @@ def _stored_copies_match_their_names(study: Study) -> None:
         assert _sha256(path) == path.stem, f"{path.name} is not the file its name says"
 
 
+def _add_command(study: Study, wav: Path) -> list[str]:
+    return [sys.executable, "-m", "earwitness", "--study", str(study.root),
+            "audio", "add", "--song", "s", "--version", "mix", str(wav)]  # fmt: skip
+
+
 def _add(study: Study, wav: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "earwitness",
-            "--study",
-            str(study.root),
-            "audio",
-            "add",
-            "--song",
-            "s",
-            "--version",
-            "mix",
-            str(wav),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return subprocess.run(_add_command(study, wav), capture_output=True, text=True, timeout=300)
 
 
 def test_re_adding_repairs_a_damaged_copy(tmp_path: Path) -> None:
@@ -99,20 +86,7 @@ def test_kill_9_during_audio_add_never_leaves_a_false_copy(tmp_path: Path) -> No
         for path in study.audio_dir.iterdir():
             path.unlink()
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "earwitness",
-                "--study",
-                str(study.root),
-                "audio",
-                "add",
-                "--song",
-                "s",
-                "--version",
-                "mix",
-                str(wav),
-            ],
+            _add_command(study, wav),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

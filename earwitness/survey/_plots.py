@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from earwitness.files import write_text_atomic
-from earwitness.survey._report import SurveyReport
+from earwitness.survey._report import RESULT_COLUMNS, SurveyReport
 
 __all__ = [
     "likert_figure",
@@ -192,22 +192,8 @@ def _cell(value: Any) -> str:
     return _e(f"{value:.4g}" if isinstance(value, float) else value)
 
 
-_RESULT_CELLS = (
-    "test",
-    "comparison",
-    "n",
-    "statistic",
-    "df",
-    "p",
-    "p_method",
-    "p_adjusted",
-    "effect_name",
-    "effect_size",
-    "ci_low",
-    "ci_high",
-    "magnitude",
-    "warnings",
-)
+# the item and its text head each block once; every other result column is a cell
+_RESULT_CELLS = tuple(c for c in RESULT_COLUMNS if c not in ("item", "item_text"))
 
 
 def results_table(report: SurveyReport) -> str:
