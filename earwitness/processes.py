@@ -91,7 +91,10 @@ def _sigterm_raises() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # a generator left open (a pool measuring files) is closed by the garbage
+        # collector in whatever thread runs it, where no handler can be set
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:

@@ -13,7 +13,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Generator
 from pathlib import Path
 
 import numpy as np
@@ -264,3 +266,35 @@ def test_a_running_init_s_staging_is_left_alone(tmp_path: Path) -> None:
     live.mkdir()
     assert remove_stale_staging(tmp_path) == []
     assert live.is_dir()
+
+
+def test_a_pool_left_open_can_be_closed_from_another_thread() -> None:
+    """A generator that measures in a pool (``measure_files``) and is left unfinished is
+    closed by the garbage collector in whatever thread runs it; restoring the SIGTERM
+    handler there raised 'signal only works in main thread' (seen once in CI, from
+    tests/analysis/test_batch.py)."""
+    from earwitness.processes import worker_pool
+
+    def results() -> Generator[int, None, None]:
+        with worker_pool(1) as pool:
+            yield pool.submit(abs, -1).result()
+            yield pool.submit(abs, -2).result()
+
+    before = signal.getsignal(signal.SIGTERM)
+    left_open = results()
+    try:
+        assert next(left_open) == 1
+        errors: list[BaseException] = []
+        closer = threading.Thread(target=lambda: _close_into(left_open, errors))
+        closer.start()
+        closer.join(timeout=30)
+        assert errors == []
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _close_into(generator: Generator[int, None, None], errors: list[BaseException]) -> None:
+    try:
+        generator.close()
+    except BaseException as error:  # the test reports whatever escaped
+        errors.append(error)

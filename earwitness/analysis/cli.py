@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,14 +186,15 @@ def _measure_files(
         files, workers=workers, options=options, keep_going=keep_going, scheduler=scheduler
     )
     reports: list[dict[str, Any]] = []
-    for outcome in outcomes:
-        for warning in outcome.get("warnings", []):
-            click.echo(f"warning: {outcome['file']}: {warning}", err=True)
-        if not full:
-            outcome.pop("warnings", None)
-        reports.append(_clean(outcome))
-        if "error" in outcome and not keep_going:
-            break
+    with contextlib.closing(outcomes):  # the pool stops here, not when collected
+        for outcome in outcomes:
+            for warning in outcome.get("warnings", []):
+                click.echo(f"warning: {outcome['file']}: {warning}", err=True)
+            if not full:
+                outcome.pop("warnings", None)
+            reports.append(_clean(outcome))
+            if "error" in outcome and not keep_going:
+                break
     failed = [r for r in reports if "error" in r]
     if len(files) == 1 and failed:
         raise EarwitnessError(failed[0]["error"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,7 +97,7 @@ def measure_files(
     options: dict[str, Any] | None = None,
     keep_going: bool = True,
     scheduler: Scheduler | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any], None, None]:
     """Each file's outcome, in the order given; with ``keep_going=False`` the first
     error is the last outcome yielded (files after it are not measured, or, on Dask,
     are cancelled)."""

@@ -238,6 +238,7 @@ def measure_pending(
     outcomes = measure_files(paths, workers=workers, options=options, scheduler=scheduler)
     on_dask = scheduler is not None and scheduler.distributed  # then Dask's step reports
     with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.closing(outcomes))  # the pool stops here
         reporter = None if on_dask else ProgressReporter("Measuring audio", len(pending))
         progress = stack.enter_context(reporter) if reporter else None
         for (file_id, path, digest), outcome in zip(pending, outcomes, strict=True):
