@@ -260,11 +260,12 @@ TRUMPET = "sorohanro_-_solo-trumpet-06.ogg"
 def test_a_move_the_files_cannot_show_lies_outside_the_measured_band(
     shared_dir: Path, tmp_path: Path
 ) -> None:
-    """After a limiter the solo trumpet's bands below its range carry too little coherent
-    energy to measure, and the 88 Hz cut is not found (not even with the limiter's exact
-    gain divided out: benchmarks/bench_eqmoves_limiter_bound.py). The answer says so by
-    its well-measured band, and inside it the 450 Hz cut is found (a case of the dev split
-    of benchmarks/bench_eqmoves_robust.py)."""
+    """After a limiter the solo trumpet's bands below its range keep too little coherent
+    energy once the decoder's frame gain is taken out, and the 88 Hz cut is not found (the
+    limiter's exact gain, fitted on knots every 16 samples to the equalised input, would
+    recover it: benchmarks/bench_eqmoves_limiter_bound.py). The answer says so by its
+    well-measured band, and inside it the 450 Hz cut is found (a case of the dev split of
+    benchmarks/bench_eqmoves_robust.py)."""
     clip = _clip(shared_dir, TRUMPET, 0)  # the whole 5.3 s recording
     low, inside = EqOperation(88.0, -7.6, 1.05), EqOperation(450.0, -6.5, 0.92)
     equalised = apply_operations(clip, RATE, [low, inside])
