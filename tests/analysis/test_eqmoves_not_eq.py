@@ -257,7 +257,7 @@ def _clip(shared_dir: Path, name: str, start_s: float, peak_db: float = -12.0) -
 TRUMPET = "sorohanro_-_solo-trumpet-06.ogg"
 
 
-def test_a_move_the_files_cannot_show_lies_outside_the_measured_band(
+def test_a_move_the_decoder_cannot_measure_lies_outside_the_measured_band(
     shared_dir: Path, tmp_path: Path
 ) -> None:
     """After a limiter the solo trumpet's bands below its range keep too little coherent
