@@ -88,3 +88,32 @@ def test_the_queue_draws_rare_groups_first(study) -> None:
         # few labels: round-robin over the rules' groups, the rarest (one amateur) first
         assert queued[0] == "p_wbself2" and sorted(queued) == sorted(SELF)
         assert all(a["evidence"] for a in next_authors(store, 3, seed=0))
+
+
+@pytest.mark.parametrize("any_study", ["sqlite"], indirect=True)
+def test_keys_pressed_while_an_author_is_saved_leave_the_queue_alone(
+    wb_study, serve, browser
+) -> None:
+    store, _ = wb_study
+    add_authors(store)
+    served = serve(store, "ana")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{served.url}/#/groups")
+    page.wait_for_selector("#author mark")
+    first, second = page.evaluate("S.groups.queue.slice(0, 2).map((a) => a.pseudonym)")
+    held: list[tuple[object, object]] = []
+    page.route("**/api/group-label", lambda route: held.append((route, route.fetch())))
+    page.focus("#author")
+    page.keyboard.press("1")
+    while not held:
+        page.wait_for_timeout(50)
+    for key in ("s", "u", "2"):
+        page.keyboard.press(key)
+    page.wait_for_selector("#status:has-text('Still saving the last label')")
+    route, response = held[0]
+    route.fulfill(response=response)  # type: ignore[attr-defined]
+    page.wait_for_function(
+        "document.getElementById('group-progress').textContent.startsWith('You labelled 1 ')"
+    )
+    assert page.evaluate("S.groups.queue[0].pseudonym") == second, first
+    assert len(held) == 1

@@ -699,7 +699,7 @@ async function markDone(done) {
 const STANCES = ["positive", "negative", "mixed", "neutral"];
 
 async function openStance() {
-  if (!S.stance) S.stance = { queue: [], seen: new Set(), history: [], progress: null, fetched: 0 };
+  if (!S.stance) S.stance = { queue: [], seen: new Set(), history: [], progress: null, fetched: 0, writes: 0 };
   show(el("h2", {}, "Stance queue"),
     el("p", {}, "One unit at a time: how does the author speak of the highlighted tool here? ",
       "The machine's guess is not shown."),
@@ -716,8 +716,9 @@ async function openStance() {
 
 async function refill() {
   const st = S.stance;
+  const asked = progressStamp();
   const data = await api(`stance?n=20&seed=${st.fetched++}`);
-  renderFigures(data);
+  renderFigures(data, asked);
   for (const unit of data.units) {
     const key = `${unit.segment_id}|${unit.tool}`;
     if (!st.seen.has(key)) { st.seen.add(key); st.queue.push(unit); }
@@ -746,15 +747,24 @@ function renderUnit() {
         disabled: !st.history.length }, "u undo")));
 }
 
-function renderFigures(data) {
-  S.stance.progress = data.progress;
+// A label's or an undo's answer carries the coder's count after it. A read answered later
+// may have been made before it: its count is taken only when no label or undo was under
+// way when it was asked for, nor started since.
+function progressStamp() {
+  return S.stance.busy ? -1 : S.stance.writes;
+}
+
+function renderFigures(data, asked) {
+  const st = S.stance;
+  if (asked === st.writes && !st.busy) st.progress = data.progress;
   renderProvenance(data.provenance || [], data.provenance_rule);
   renderPairs(data.pairs || []);
   renderTraining(data.training);
 }
 
 async function refreshFigures() {
-  try { renderFigures(await api("stance-figures")); renderUnit(); } catch (error) { failed(error); }
+  const asked = progressStamp();
+  try { renderFigures(await api("stance-figures"), asked); renderUnit(); } catch (error) { failed(error); }
 }
 
 // The model retrains in the background after each batch; the page asks how it went until
@@ -878,8 +888,10 @@ function renderProvenance(rows, rule) {
 async function labelUnit(stance, pressedAt) {
   const st = S.stance;
   const unit = st.queue[0];
-  if (!unit || st.busy) return;
+  if (st.busy) { say("Still saving the last label"); return; }
+  if (!unit) return;
   st.busy = true;
+  st.writes++;
   try {
     const answer = await api("stance-label", { segment: unit.segment_id, tool: unit.tool, stance });
     window.__wbTimings.push({ action: "stance", ms: performance.now() - pressedAt });
@@ -895,6 +907,7 @@ async function labelUnit(stance, pressedAt) {
 
 function skipUnit() {
   const st = S.stance;
+  if (st.busy) { say("Still saving the last label"); return; }
   if (!st.queue.length) return;
   st.history.push({ unit: st.queue.shift(), stance: null });
   say("Skipped");
@@ -904,8 +917,11 @@ function skipUnit() {
 
 async function undoLabel() {
   const st = S.stance;
+  if (st.busy) { say("Still saving the last label"); return; }
   const last = st.history.pop();
   if (!last) return;
+  st.busy = true;
+  st.writes++;
   try {
     if (last.stance) {
       st.progress = await api("stance-undo", { segment: last.unit.segment_id, tool: last.unit.tool });
@@ -914,7 +930,7 @@ async function undoLabel() {
     st.queue.unshift(last.unit);
     say(last.stance ? `Took back ${last.stance}` : "Back to the skipped unit");
     renderUnit();
-  } catch (error) { st.history.push(last); failed(error); }
+  } catch (error) { st.history.push(last); failed(error); } finally { st.busy = false; }
 }
 
 // --- user groups queue -----------------------------------------------------------------
@@ -966,7 +982,8 @@ function renderAuthor() {
 async function labelAuthor(group, pressedAt) {
   const st = S.groups;
   const author = st.queue[0];
-  if (!author || st.busy) return;
+  if (st.busy) { say("Still saving the last label"); return; }
+  if (!author) return;
   st.busy = true;
   try {
     await api("group-label", { author: author.pseudonym, group });
@@ -982,6 +999,7 @@ async function labelAuthor(group, pressedAt) {
 
 function skipAuthor() {
   const st = S.groups;
+  if (st.busy) { say("Still saving the last label"); return; }
   if (!st.queue.length) return;
   st.history.push({ author: st.queue.shift(), group: null });
   if (st.queue.length < 3) refillGroups().then(renderAuthor).catch(failed);
@@ -990,14 +1008,16 @@ function skipAuthor() {
 
 async function undoAuthor() {
   const st = S.groups;
+  if (st.busy) { say("Still saving the last label"); return; }
   const last = st.history.pop();
   if (!last) return;
+  st.busy = true;
   try {
     if (last.group) { await api("group-undo", { author: last.author.pseudonym }); st.labelled--; }
     st.queue.unshift(last.author);
     say(last.group ? `Took back ${last.group}` : "Back to the skipped author");
     renderAuthor();
-  } catch (error) { st.history.push(last); failed(error); }
+  } catch (error) { st.history.push(last); failed(error); } finally { st.busy = false; }
 }
 
 function groupKey(event) {
