@@ -34,7 +34,7 @@ from earwitness.analysis.eqmoves import EqOperation, estimate_moves
 from earwitness.analysis.eqmoves._decoder import decode_free
 from earwitness.analysis.eqmoves._estimate import _ratio
 from earwitness.analysis.eqmoves._features import LOG_GRID_HZ
-from earwitness.analysis.eqmoves._nonlinear import align, coherent_ratio_db, overlap
+from earwitness.analysis.eqmoves._nonlinear import _overlap, align, coherent_ratio_db
 
 KNOT = 16
 
@@ -62,7 +62,7 @@ def undone(
 ) -> tuple[list[EqOperation], float]:
     """Moves decoded once the limiter is divided out, and the share of energy left."""
     delay, _ = align(equalised, limited, rate)  # the limiter's look-ahead
-    given, out = overlap(equalised, limited, delay)
+    given, out = _overlap(equalised, limited, delay)
     gain = knot_gain(given, out)
     left = float(np.sum((out - gain * given) ** 2) / np.sum(out**2))
     unlimited = limited.copy()

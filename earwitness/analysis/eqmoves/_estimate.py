@@ -11,7 +11,6 @@ import numpy as np
 
 from earwitness.analysis.eqmoves._decoder import MIN_GAIN_DB, EqMovesResult, decode_free
 from earwitness.analysis.eqmoves._features import LOG_GRID_HZ, long_term_power, to_mono
-from earwitness.analysis.eqmoves._limiter import agreed_gain, undo_gain
 from earwitness.analysis.eqmoves._nonlinear import (
     align,
     band_weights,
@@ -108,12 +107,10 @@ def estimate_moves(
     dynamics = 0.0
     for _ in range(_DYNAMICS_PASSES):
         shaped = apply_operations(ref, rate, result.operations)
-        shaped = shaped * 10 ** (result.overall_gain_db / 20)
-        envelope = gain_envelope(shaped, cand, lag)
+        envelope = gain_envelope(shaped * 10 ** (result.overall_gain_db / 20), cand, lag)
         if envelope is None:
             break
-        frame_gain, dynamics = envelope
-        gain = agreed_gain(shaped, cand, lag, rate, frame_gain)
-        ratio, coherent = coherent_ratio_db(*undo_gain(ref, cand, lag, gain), lag, rate, grid)
+        gain, dynamics = envelope
+        ratio, coherent = coherent_ratio_db(ref * gain, cand, lag, rate, grid)
         result = decode(ratio, weights * coherent, min_gain_db=_NONLINEAR_MIN_GAIN_DB)
     return replace(result, lowpass_hz=lowpass, dynamics_db=dynamics)

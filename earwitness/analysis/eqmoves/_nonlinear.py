@@ -46,7 +46,6 @@ __all__ = [
     "detect_lowpass",
     "gain_envelope",
     "incoherent_share",
-    "overlap",
 ]
 
 FULL_WEIGHT_DB = 70.0
@@ -115,7 +114,7 @@ def coherent_ratio_db(
     and three bands either side): bands where the two halves disagree, from level-dependent
     processing or from too few FFT bins (one bin per band at 20-40 Hz), count less.
     """
-    ref, cand = overlap(reference, candidate, lag)
+    ref, cand = _overlap(reference, candidate, lag)
     n_fft = min(65536, 1 << int(np.floor(np.log2(max(len(ref), 256)))))
     window = np.hanning(n_fft + 1)[:-1]
     frames_x = np.lib.stride_tricks.sliding_window_view(ref, n_fft)[:: n_fft // 4]
@@ -244,7 +243,7 @@ def gain_envelope(
     Frames of 512 samples every 128; frames more than 50 dB below the loudest frame carry
     too little energy to estimate a gain and take the median gain.
     """
-    ref, cand = overlap(shaped_reference, candidate, lag)
+    ref, cand = _overlap(shaped_reference, candidate, lag)
     if len(ref) < 4 * _FRAME:
         return None
     e_ref, e_cand = _frame_energy(ref), _frame_energy(cand)
@@ -268,7 +267,7 @@ def gain_envelope(
     return np.asarray(10 ** ((samples - median) / 20)), dynamics
 
 
-def overlap(
+def _overlap(
     reference: np.ndarray, candidate: np.ndarray, lag: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The parts of both signals that play at the same time, given the lag."""
