@@ -14,6 +14,7 @@ from earwitness.store.records import upsert_document
 from earwitness.store.schema import group_evidence, participants
 from tests.workbench.test_api import client
 from tests.workbench.test_browser import ARGS, CHROMIUM, playwright_api
+from tests.workbench.test_stance_progress_browser import Held
 
 SELF = {
     "p_wbself1": "I've been a professional mastering engineer for 15 years. LANDR is fine.",
@@ -101,19 +102,17 @@ def test_keys_pressed_while_an_author_is_saved_leave_the_queue_alone(
     page.goto(f"{served.url}/#/groups")
     page.wait_for_selector("#author mark")
     first, second = page.evaluate("S.groups.queue.slice(0, 2).map((a) => a.pseudonym)")
-    held: list[tuple[object, object]] = []
-    page.route("**/api/group-label", lambda route: held.append((route, route.fetch())))
+    held = Held()
+    page.route("**/api/group-label", held)
     page.focus("#author")
     page.keyboard.press("1")
-    while not held:
-        page.wait_for_timeout(50)
-    for key in ("s", "u", "2"):
+    held.wait(page)
+    for key in ("s", "u", "2"):  # a skip, an undo and a second label, all while saving
         page.keyboard.press(key)
     page.wait_for_selector("#status:has-text('Still saving the last label')")
-    route, response = held[0]
-    route.fulfill(response=response)  # type: ignore[attr-defined]
+    held.release_first()
     page.wait_for_function(
         "document.getElementById('group-progress').textContent.startsWith('You labelled 1 ')"
     )
     assert page.evaluate("S.groups.queue[0].pseudonym") == second, first
-    assert len(held) == 1
+    assert len(held.routes) == 1  # the second label was never sent

@@ -45,18 +45,24 @@ def _queue_length(page: Any) -> int:
     return int(page.evaluate(f"{PROGRESS}.match(/(\\d+) in the queue/)[1]"))
 
 
-@pytest.mark.parametrize("any_study", ["sqlite"], indirect=True)
-def test_a_refill_read_before_a_label_does_not_take_the_count_back(
-    wb_study, serve, browser
-) -> None:
+def _open_queue(wb_study: Any, serve: Any, browser: Any, **config: Any) -> tuple[Any, list[str]]:
+    """The stance queue of coder ana in a new page, its units shown; and the page's errors."""
     store, _ = wb_study
     detect_stance(store, method="rules")
-    served = serve(store, "ana")
+    served = serve(store, "ana", **config)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     served.open(page, "/#/stance")
     page.wait_for_selector("#unit .stance-keys")
+    return page, errors
+
+
+@pytest.mark.parametrize("any_study", ["sqlite"], indirect=True)
+def test_a_refill_read_before_a_label_does_not_take_the_count_back(
+    wb_study, serve, browser
+) -> None:
+    page, errors = _open_queue(wb_study, serve, browser)
     held = Held()
     page.route(lambda url: "/api/stance?" in url, held)  # every refill from now on
     page.focus("#unit")
@@ -77,14 +83,7 @@ def test_a_refill_read_before_a_label_does_not_take_the_count_back(
 def test_the_figures_after_a_retraining_run_do_not_take_the_count_back(
     wb_study, serve, browser
 ) -> None:
-    store, _ = wb_study
-    detect_stance(store, method="rules")
-    served = serve(store, "ana", retrain_batch=1)
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    served.open(page, "/#/stance")
-    page.wait_for_selector("#unit .stance-keys")
+    page, errors = _open_queue(wb_study, serve, browser, retrain_batch=1)
     held = Held()
     page.route("**/api/stance-figures", held)  # every later one stays held
     page.focus("#unit")
@@ -104,12 +103,7 @@ def test_the_figures_after_a_retraining_run_do_not_take_the_count_back(
 def test_keys_pressed_while_a_label_is_saved_leave_the_queue_alone(
     wb_study, serve, browser
 ) -> None:
-    store, _ = wb_study
-    detect_stance(store, method="rules")
-    served = serve(store, "ana")
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    served.open(page, "/#/stance")
-    page.wait_for_selector("#unit .stance-keys")
+    page, errors = _open_queue(wb_study, serve, browser)
     first, second = page.evaluate(
         "S.stance.queue.slice(0, 2).map((u) => u.segment_id + '|' + u.tool)"
     )
@@ -130,3 +124,4 @@ def test_keys_pressed_while_a_label_is_saved_leave_the_queue_alone(
     page.keyboard.press("u")
     _shows(page, 0)
     assert page.evaluate("S.stance.queue[0].segment_id + '|' + S.stance.queue[0].tool") == first
+    assert not errors, errors
