@@ -17,6 +17,7 @@ from earwitness.analysis.eqmoves._nonlinear import (
     coherent_ratio_db,
     common_rate,
     detect_lowpass,
+    fast_gain,
     gain_envelope,
     incoherent_share,
 )
@@ -107,10 +108,12 @@ def estimate_moves(
     dynamics = 0.0
     for _ in range(_DYNAMICS_PASSES):
         shaped = apply_operations(ref, rate, result.operations)
-        envelope = gain_envelope(shaped * 10 ** (result.overall_gain_db / 20), cand, lag)
+        shaped = shaped * 10 ** (result.overall_gain_db / 20)
+        envelope = gain_envelope(shaped, cand, lag)
         if envelope is None:
             break
-        gain, dynamics = envelope
+        frame_gain, dynamics = envelope
+        gain = fast_gain(shaped, cand, lag, rate, frame_gain)
         ratio, coherent = coherent_ratio_db(ref * gain, cand, lag, rate, grid)
         result = decode(ratio, weights * coherent, min_gain_db=_NONLINEAR_MIN_GAIN_DB)
     return replace(result, lowpass_hz=lowpass, dynamics_db=dynamics)
