@@ -14,7 +14,7 @@ from earwitness.store.records import upsert_document
 from earwitness.store.schema import group_evidence, participants
 from tests.workbench.test_api import client
 from tests.workbench.test_browser import ARGS, CHROMIUM, playwright_api
-from tests.workbench.test_stance_progress_browser import Held
+from tests.workbench.test_stance_progress_browser import press_while_saving
 
 SELF = {
     "p_wbself1": "I've been a professional mastering engineer for 15 years. LANDR is fine.",
@@ -98,19 +98,11 @@ def test_keys_pressed_while_an_author_is_saved_leave_the_queue_alone(
     store, _ = wb_study
     add_authors(store)
     served = serve(store, "ana")
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page.goto(f"{served.url}/#/groups")
     page.wait_for_selector("#author mark")
     first, second = page.evaluate("S.groups.queue.slice(0, 2).map((a) => a.pseudonym)")
-    held = Held()
-    page.route("**/api/group-label", held)
-    page.focus("#author")
-    page.keyboard.press("1")
-    held.wait(page)
-    for key in ("s", "u", "2"):  # a skip, an undo and a second label, all while saving
-        page.keyboard.press(key)
-    page.wait_for_selector("#status:has-text('Still saving the last label')")
-    held.release_first()
+    held = press_while_saving(page, "group-label", "#author")
     page.wait_for_function(
         "document.getElementById('group-progress').textContent.startsWith('You labelled 1 ')"
     )
