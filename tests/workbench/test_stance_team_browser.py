@@ -44,7 +44,10 @@ def test_two_coders_label_blind_and_resolve_in_the_browser(
     errors: list[str] = []
     pages = []
     for _ in range(2):
-        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        # bypass_csp: Playwright polls a predicate not true at once through eval, which
+        # the workbench's CSP refuses (as in test_stance_progress_browser.py)
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+        page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         pages.append(page)
     ana, ben = pages
