@@ -31,6 +31,7 @@ import contextlib
 import copy
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -210,9 +211,7 @@ def _assign_rest(
         client = embedder.client
         if client is None:
             client = stack.enter_context(optional_client(scheduler))
-        payload = (
-            client.scatter(shipped, broadcast=True, hash=False) if client is not None else shipped
-        )
+        payload = _recomputable(client, shipped) if client is not None else shipped
         size = params.partition_size
         parts = (
             (payload, to_parquet(_vector_table(rest[start : start + size], vectors)))
@@ -233,6 +232,20 @@ def _vector_table(indexes: np.ndarray, vectors: np.ndarray) -> pa.Table:
     return pa.table(
         {"index": pa.array(indexes, pa.int64()), "vector": vector_array(vectors[indexes])}
     )
+
+
+def _recomputable(client: Any, model: Any) -> Any:
+    """The model on the cluster as a task's result, not scattered data: the scheduler keeps
+    the task, so a worker that dies holding the only copy costs a recomputation, not the
+    run. (Dask's memory manager drops the replicas of ``scatter(broadcast=True)``, and
+    nothing recreates scattered data once its last copy is lost.)"""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sending large graph")
+        return client.submit(_as_result, model, pure=False)
+
+
+def _as_result(model: Any) -> Any:
+    return model
 
 
 def assign_partition(part: tuple[Any, bytes]) -> bytes:
