@@ -237,6 +237,12 @@ def _frame_energy(x: np.ndarray, frame: int = _FRAME, hop: int = _HOP) -> np.nda
     return np.asarray(frames**2 @ window)
 
 
+def _frame_centres(count: int, lag: int, frame: int = _FRAME, hop: int = _HOP) -> np.ndarray:
+    """Centres of ``count`` frames of the overlap, in the reference's own sample positions
+    (the overlap starts at -lag)."""
+    return np.arange(count) * hop + frame / 2 + max(-lag, 0)
+
+
 def gain_envelope(
     shaped_reference: np.ndarray, candidate: np.ndarray, lag: int
 ) -> tuple[np.ndarray, float] | None:
@@ -269,8 +275,7 @@ def gain_envelope(
     dynamics = max(spread, median - float(np.median(loudest)))
     if dynamics < _MIN_SPREAD_DB:
         return None
-    # frame centres in the reference's own sample positions (the overlap starts at -lag)
-    centres = np.arange(len(gain_db)) * _HOP + _FRAME / 2 + max(-lag, 0)
+    centres = _frame_centres(len(gain_db), lag)
     samples = np.interp(np.arange(len(shaped_reference)), centres, gain_db)
     return np.asarray(10 ** ((samples - median) / 20)), dynamics
 
@@ -298,7 +303,7 @@ def fast_gain(
     strong = e_ref > e_ref.max() * 10 ** (-_FAST_WITHIN_DB / 10)
     if not strong.any():
         return frame_gain
-    centres = np.arange(len(e_ref)) * _FAST_HOP + _FAST_FRAME / 2 + max(-lag, 0)
+    centres = _frame_centres(len(e_ref), lag, _FAST_FRAME, _FAST_HOP)
     at = np.minimum(centres.astype(int), len(frame_gain) - 1)
     gain_db = 20 * np.log10(frame_gain[at])
     measured = 10 * np.log10(np.maximum(e_cand[strong], 1e-30) / e_ref[strong])
