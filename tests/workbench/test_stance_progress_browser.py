@@ -13,6 +13,7 @@ import pytest
 from earwitness.code.assist import detect_stance
 
 PROGRESS = "document.getElementById('stance-progress').textContent"
+QUEUE_LENGTH = f"+{PROGRESS}.match(/(\\d+) in the queue/)[1]"
 
 
 class Held:
@@ -58,7 +59,7 @@ def _shows(page: Any, labelled: int) -> None:
 
 
 def _queue_length(page: Any) -> int:
-    return int(page.evaluate(f"{PROGRESS}.match(/(\\d+) in the queue/)[1]"))
+    return int(page.evaluate(QUEUE_LENGTH))
 
 
 def _open_queue(wb_study: Any, serve: Any, browser: Any, **config: Any) -> tuple[Any, list[str]]:
@@ -92,7 +93,7 @@ def test_a_refill_read_before_a_label_does_not_take_the_count_back(
     _shows(page, 1)
     before = _queue_length(page)
     held.release_first()  # read when ana had labelled nothing
-    page.wait_for_function(f"(n) => +{PROGRESS}.match(/(\\d+) in the queue/)[1] > n", arg=before)
+    page.wait_for_function(f"(n) => {QUEUE_LENGTH} > n", arg=before)
     assert page.evaluate(PROGRESS).startswith("You labelled 1 "), page.evaluate(PROGRESS)
     assert not errors, errors
 

@@ -694,6 +694,13 @@ async function markDone(done) {
   } catch (error) { failed(error); }
 }
 
+// A key pressed while the last label (or undo) is saved would act on the item it is about
+// to replace: refused, and said so.
+function stillSaving(queue) {
+  if (queue.busy) say("Still saving the last label");
+  return Boolean(queue.busy);
+}
+
 // --- stance queue ---------------------------------------------------------------------
 
 const STANCES = ["positive", "negative", "mixed", "neutral"];
@@ -749,14 +756,14 @@ function renderUnit() {
 
 // A label's or an undo's answer carries the coder's count after it. A read answered later
 // may have been made before it: its count is taken only when no label or undo was under
-// way when it was asked for, nor started since.
+// way when it was asked for (the stamp is then -1), nor started since (each one moves
+// `writes` on).
 function progressStamp() {
   return S.stance.busy ? -1 : S.stance.writes;
 }
 
 function renderFigures(data, asked) {
-  const st = S.stance;
-  if (asked === st.writes && !st.busy) st.progress = data.progress;
+  if (asked === S.stance.writes) S.stance.progress = data.progress;
   renderProvenance(data.provenance || [], data.provenance_rule);
   renderPairs(data.pairs || []);
   renderTraining(data.training);
@@ -888,7 +895,7 @@ function renderProvenance(rows, rule) {
 async function labelUnit(stance, pressedAt) {
   const st = S.stance;
   const unit = st.queue[0];
-  if (st.busy) { say("Still saving the last label"); return; }
+  if (stillSaving(st)) return;
   if (!unit) return;
   st.busy = true;
   st.writes++;
@@ -907,7 +914,7 @@ async function labelUnit(stance, pressedAt) {
 
 function skipUnit() {
   const st = S.stance;
-  if (st.busy) { say("Still saving the last label"); return; }
+  if (stillSaving(st)) return;
   if (!st.queue.length) return;
   st.history.push({ unit: st.queue.shift(), stance: null });
   say("Skipped");
@@ -917,7 +924,7 @@ function skipUnit() {
 
 async function undoLabel() {
   const st = S.stance;
-  if (st.busy) { say("Still saving the last label"); return; }
+  if (stillSaving(st)) return;
   const last = st.history.pop();
   if (!last) return;
   st.busy = true;
@@ -982,7 +989,7 @@ function renderAuthor() {
 async function labelAuthor(group, pressedAt) {
   const st = S.groups;
   const author = st.queue[0];
-  if (st.busy) { say("Still saving the last label"); return; }
+  if (stillSaving(st)) return;
   if (!author) return;
   st.busy = true;
   try {
@@ -999,7 +1006,7 @@ async function labelAuthor(group, pressedAt) {
 
 function skipAuthor() {
   const st = S.groups;
-  if (st.busy) { say("Still saving the last label"); return; }
+  if (stillSaving(st)) return;
   if (!st.queue.length) return;
   st.history.push({ author: st.queue.shift(), group: null });
   if (st.queue.length < 3) refillGroups().then(renderAuthor).catch(failed);
@@ -1008,7 +1015,7 @@ function skipAuthor() {
 
 async function undoAuthor() {
   const st = S.groups;
-  if (st.busy) { say("Still saving the last label"); return; }
+  if (stillSaving(st)) return;
   const last = st.history.pop();
   if (!last) return;
   st.busy = true;
