@@ -20,6 +20,7 @@ from earwitness.analysis.eqmoves._nonlinear import (
     fast_gain,
     gain_envelope,
     incoherent_share,
+    undo_gain,
 )
 from earwitness.analysis.eqmoves._operations import apply_operations
 from earwitness.analysis.metrics import AudioData, read_audio
@@ -107,8 +108,7 @@ def estimate_moves(
     result = decode(ratio, weights * coherent, min_gain_db=floor)
     dynamics = 0.0
     for _ in range(_DYNAMICS_PASSES):
-        shaped = apply_operations(ref, rate, result.operations)
-        shaped = shaped * 10 ** (result.overall_gain_db / 20)
+        shaped = _shaped(ref, rate, result)
         envelope = gain_envelope(shaped, cand, lag)
         if envelope is None:
             break
@@ -116,4 +116,13 @@ def estimate_moves(
         gain = fast_gain(shaped, cand, lag, rate, frame_gain)
         ratio, coherent = coherent_ratio_db(ref * gain, cand, lag, rate, grid)
         result = decode(ratio, weights * coherent, min_gain_db=_NONLINEAR_MIN_GAIN_DB)
+    if dynamics > 0:  # the EQ is now close enough to fit the gain to the sample and undo it
+        unlimited = undo_gain(_shaped(ref, rate, result), cand, rate)
+        ratio, coherent = coherent_ratio_db(ref, unlimited, lag, rate, grid)
+        result = decode(ratio, weights * coherent, min_gain_db=_NONLINEAR_MIN_GAIN_DB)
     return replace(result, lowpass_hz=lowpass, dynamics_db=dynamics)
+
+
+def _shaped(ref: np.ndarray, rate: float, result: EqMovesResult) -> np.ndarray:
+    """The reference after the operations and overall gain decoded so far."""
+    return apply_operations(ref, rate, result.operations) * 10 ** (result.overall_gain_db / 20)

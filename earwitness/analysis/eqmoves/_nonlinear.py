@@ -20,13 +20,16 @@
   decoded as EQ. A frame of 512 samples is longer than a limiter's attack (ffmpeg's
   alimiter: 5 ms), so :func:`fast_gain` measures g again in frames of 256 samples on the
   band above 1 kHz, where such a frame still spans several cycles and a low move not yet
-  found cannot enter it. Because g varies slowly against an EQ's impulse response, g(h * x)
-  is close to h * (g x), so the order of EQ and dynamics in the chain does not matter.
+  found cannot enter it. The frame gains are multiplied into the reference, h * (g x),
+  which is close to g (h * x) only where g varies slowly against the EQ's impulse response:
+  not for a low move under a 5 ms attack. Once these passes have brought the EQ close,
+  :func:`undo_gain` fits g to the sample against the reference after that EQ and divides
+  it out of the candidate, which undoes g (h * x) exactly, and the EQ is decoded once more.
   ``dynamics_db`` reports how much more the loud frames are turned down than the others
   (dB: the slope of gain on level over the level's range, or the loudest 5 % of frames'
   reduction below the median, whichever is larger).
-* **Footprint.** Neither a limiter nor a codec is undone exactly: a limiter's gain follows
-  the level within a frame (loud notes are brighter), and a codec's quantiser drops what it
+* **Footprint.** Neither a limiter nor a codec is undone exactly: a limiter's gain is known
+  only as well as the EQ it is measured against, and a codec's quantiser drops what it
   masks, so the spectrum keeps a footprint of up to half a decibel. When the two files are
   not linearly related (a limiter found, or :func:`incoherent_share` over a tenth), moves
   under 1 dB are not reported.
@@ -37,6 +40,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import solveh_banded
 from scipy.signal import butter, fftconvolve, resample_poly, sosfiltfilt
 
 __all__ = [
@@ -50,6 +54,7 @@ __all__ = [
     "fast_gain",
     "gain_envelope",
     "incoherent_share",
+    "undo_gain",
 ]
 
 FULL_WEIGHT_DB = 70.0
@@ -67,6 +72,10 @@ _FAST_HOP = 64
 _FAST_BAND_HZ = 1000.0
 _FAST_WITHIN_DB = 40.0
 _MIN_SPREAD_DB = 0.5  # why this bar: gain_envelope
+_KNOT = 16
+_KNOT_SMOOTHING = 1e-3
+_LEAST_GAIN = 0.02
+_BLOCK = 1 << 16
 
 
 def common_rate(
@@ -313,6 +322,74 @@ def fast_gain(
     gain_db[strong] = measured - np.median(measured - gain_db[strong])
     samples = np.interp(np.arange(len(frame_gain)), centres, gain_db)
     return np.asarray(10 ** (samples / 20))
+
+
+def undo_gain(shaped_reference: np.ndarray, candidate: np.ndarray, rate: float) -> np.ndarray:
+    """``candidate`` with a limiter's gain divided out, the gain fitted sample-finely
+    against ``shaped_reference`` (the reference after the EQ found so far).
+
+    y = g(t) (h * x) is undone exactly only by dividing y by g: multiplying the reference
+    by g instead gives h * (g x), which differs where g moves within the impulse response
+    of a low move (a limiter's 5 ms attack against a 100 Hz move's tens of milliseconds).
+    Division needs g to the sample: the two signals are aligned on their own (a move shifts
+    the cross-correlation's peak by a sample from the raw reference's), and g is linear
+    between knots every ``_KNOT`` samples, fitted by least squares (:func:`_knot_gain`)."""
+    lag, _ = align(shaped_reference, candidate, rate)
+    ref, cand = _overlap(shaped_reference, candidate, lag)
+    if len(ref) < 4 * _KNOT:
+        return candidate
+    gain = _knot_gain(ref, cand)
+    out = np.array(candidate, dtype=float)
+    start = max(lag, 0)
+    out[start : start + len(gain)] = cand / np.clip(gain, _LEAST_GAIN, None)
+    return out
+
+
+def _knot_gain(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """g, linear between knots every ``_KNOT`` samples, minimising sum_n (d e)^2 with
+    e = y - g x and d the first difference, plus ``_KNOT_SMOOTHING`` (of the mean diagonal)
+    times the squared differences of neighbouring knots, which carries g through silence.
+
+    The first difference weights the misfit by 2 sin(pi f / rate), so bands where the EQ
+    found so far may still miss a weak low move hardly steer g, while g itself, applied
+    before the difference, stays exact (no filter is commuted with g). The normal matrix
+    is banded (two off-diagonals), summed over blocks of samples and solved by banded
+    Cholesky."""
+    n = len(x)
+    size = (n - 1) // _KNOT + 2
+    upper = np.zeros((3, size))  # upper[2 - o, j + o] holds entry (j, j + o)
+    rhs = np.zeros(size)
+    for first in range(1, n, _BLOCK):
+        _add_normal_block(x, y, np.arange(first, min(first + _BLOCK, n)), upper, rhs)
+    smoothing = _KNOT_SMOOTHING * upper[2].mean()
+    upper[2] += smoothing * np.r_[1.0, np.full(size - 2, 2.0), 1.0] + 1e-9 * upper[2].mean()
+    upper[1, 1:] -= smoothing
+    coef = solveh_banded(upper, rhs)
+    knot, step = np.divmod(np.arange(n), _KNOT)
+    return np.asarray(coef[knot] * (1 - step / _KNOT) + coef[knot + 1] * step / _KNOT)
+
+
+def _add_normal_block(
+    x: np.ndarray, y: np.ndarray, rows: np.ndarray, upper: np.ndarray, rhs: np.ndarray
+) -> None:
+    """Rows ``rows`` of the normal equations of :func:`_knot_gain`, added in place. Row n
+    of the design matrix is phi(n) - phi(n - 1), phi(n) = x_n times the hat weights of
+    its two knots; its target is y_n - y_(n-1)."""
+    size = len(rhs)
+    terms = []
+    for at, sign in ((rows, 1.0), (rows - 1, -1.0)):
+        knot, step = np.divmod(at, _KNOT)
+        weighted = sign * x[at]
+        terms += [(knot, weighted * (1 - step / _KNOT)), (knot + 1, weighted * step / _KNOT)]
+    target = y[rows] - y[rows - 1]
+    for col_i, val_i in terms:
+        rhs += np.bincount(col_i, val_i * target, size)
+        for col_j, val_j in terms:
+            offset = col_j - col_i
+            ok = offset >= 0
+            sums = np.bincount(col_i[ok] * 3 + offset[ok], val_i[ok] * val_j[ok], size * 3)
+            for o in range(3):
+                upper[2 - o, o:] += sums[o::3][: size - o]
 
 
 def _overlap(
