@@ -509,7 +509,7 @@ def test_a_limiter_is_undone_to_the_sample_once_the_eq_is_known(
     equalised = apply_operations(_clip(shared_dir, name, 45), RATE, TRUMPET_LOW_MOVES)
     limited = _limited_at_peak(tmp_path, equalised, 9.308)
     lag, _ = align(equalised, limited, RATE)
-    given, undone = _overlap(equalised, undo_gain(equalised, limited, RATE), lag)
+    given, undone = _overlap(equalised, undo_gain(equalised, limited, lag), lag)
     undone_share = np.sum((undone - given) ** 2) / np.sum(given**2)
     envelope = gain_envelope(equalised, limited, lag)
     assert envelope is not None

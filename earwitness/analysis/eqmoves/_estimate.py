@@ -117,7 +117,7 @@ def estimate_moves(
         ratio, coherent = coherent_ratio_db(ref * gain, cand, lag, rate, grid)
         result = decode(ratio, weights * coherent, min_gain_db=_NONLINEAR_MIN_GAIN_DB)
     if dynamics > 0:  # the EQ is now close enough to fit the gain to the sample and undo it
-        unlimited = undo_gain(_shaped(ref, rate, result), cand, rate)
+        unlimited = undo_gain(_shaped(ref, rate, result), cand, lag)
         ratio, coherent = coherent_ratio_db(ref, unlimited, lag, rate, grid)
         result = decode(ratio, weights * coherent, min_gain_db=_NONLINEAR_MIN_GAIN_DB)
     return replace(result, lowpass_hz=lowpass, dynamics_db=dynamics)
