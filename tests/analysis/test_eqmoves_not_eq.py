@@ -21,6 +21,7 @@ from earwitness.analysis.eqmoves._decoder import decode_free
 from earwitness.analysis.eqmoves._estimate import _db
 from earwitness.analysis.eqmoves._features import LOG_GRID_HZ, long_term_power
 from earwitness.analysis.eqmoves._nonlinear import (
+    _lag_near,
     _overlap,
     align,
     band_weights,
@@ -532,3 +533,19 @@ def test_a_low_move_under_a_limiter_is_found_once_its_gain_is_undone(
     _assert_moves(found, TRUMPET_LOW_MOVES)
     for move, truth in zip(found, TRUMPET_LOW_MOVES, strict=True):
         assert abs(math.log2(move.width_oct / truth.width_oct)) <= 0.5, (move, truth)
+
+
+def test_the_gain_is_fitted_at_the_lag_of_the_equalised_reference(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """Moves shift the cross-correlation's peak, so the lag of the raw reference is not the
+    limiter's delay against the equalised one; the search near it finds that delay from a
+    start up to 100 samples off."""
+    clip = _clip(shared_dir, TRUMPET, 45)
+    equalised = apply_operations(clip, RATE, TRUMPET_LOW_MOVES)
+    limited = _limited_at_peak(tmp_path, equalised, 9.308)
+    delay, _ = align(equalised, limited, RATE)
+    raw, _ = align(clip, limited, RATE)
+    assert raw != delay
+    for start in (raw, delay - 100, delay + 100):
+        assert _lag_near(equalised, limited, start) == delay

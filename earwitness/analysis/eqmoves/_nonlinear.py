@@ -263,9 +263,9 @@ def gain_envelope(
     the loudest 5 % of frames (a light limiter touches only those, and the slope over all
     frames hides it). None below ``_MIN_SPREAD_DB``: gain that wanders without following
     the level is codec noise or an EQ not yet found, not dynamics. A first pass that has
-    read a limiter as broad moves leaves only part of its fall (0.7-0.85 dB where the limiter
-    undone alone shows 2 dB), so the bar sits between that and the most an EQ, codec or
-    resampler has shown (0.26 dB, after a first pass that merged two moves).
+    read a limiter as broad moves leaves only part of its fall (0.7-0.85 dB where the plain
+    reference shows 2 dB), so the bar sits between that and the most an EQ, codec or
+    resampler has left (0.26 dB, after a first pass that merged two moves).
 
     Frames of 512 samples every 128; frames more than 50 dB below the loudest frame carry
     too little energy to estimate a gain and take the median gain.
