@@ -8,7 +8,9 @@ swresample).
 Cases are drawn with a seed per split: the dev split (seed 1) is what the decoder was tuned
 on; the test split (seed 2, other clips of the recordings) is reported. Once a test split has
 been read, a fresh one is drawn with ``--seed`` and ``--start`` (docs/eqmoves.md lists every
-seed used and what for). Each case applies
+seed used and what for). A start less than 30 s before a recording's end gives its last 30 s
+(all of the 5.3 s trumpet): from ``--start 103`` on, every clip is the same, so a fresh seed
+there draws fresh moves and settings on audio already read. Each case applies
 1-4 peaking moves (widths 1/2-2 octaves, gains +-1-12 dB, centres 40 Hz-12 kHz at least one
 octave and one width apart) with the cookbook filter to a 30 s clip, then one condition:
 
