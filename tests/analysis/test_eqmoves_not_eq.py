@@ -468,6 +468,14 @@ def test_the_fast_gain_follows_a_limiter_closer_than_the_frame_gain(
     assert error_db(fast) < 0.75 * error_db(frame_gain)
 
 
+def _limited_at_peak(tmp: Path, x: np.ndarray, reduction_db: float) -> np.ndarray:
+    """``x`` limited as benchmarks/bench_eqmoves_robust.py limits: scaled to peak 1.0 first
+    (alimiter refuses a limit under 0.0625), then scaled back."""
+    peak = float(np.abs(x).max())
+    limited, _ = _limit(tmp, x / peak, reduction_db)
+    return np.asarray(limited * peak)
+
+
 def test_a_limited_case_of_the_dev_draws_is_exact_once_the_gain_follows_the_attack(
     shared_dir: Path, tmp_path: Path
 ) -> None:
@@ -481,24 +489,14 @@ def test_a_limited_case_of_the_dev_draws_is_exact_once_the_gain_follows_the_atta
         EqOperation(3287.52, -2.9005, 0.52890),
     ]
     clip = _clip(shared_dir, RECORDINGS[1], 15)
-    equalised = apply_operations(clip, RATE, moves)
-    peak = float(np.abs(equalised).max())
-    limited, rate = _limit(tmp_path, equalised / peak, 7.29499)
-    found = estimate_moves((clip, RATE), (limited * peak, rate)).operations
+    limited = _limited_at_peak(tmp_path, apply_operations(clip, RATE, moves), 7.29499)
+    found = estimate_moves((clip, RATE), (limited, RATE)).operations
     _assert_moves(found, moves)
     for move, truth in zip(found, moves, strict=True):
         assert abs(math.log2(move.width_oct / truth.width_oct)) <= 0.5, (move, truth)
 
 
 TRUMPET_LOW_MOVES = [EqOperation(115.057, 3.6211, 0.51565), EqOperation(235.442, -9.2232, 1.16703)]
-
-
-def _limited_at_peak(tmp: Path, x: np.ndarray, reduction_db: float) -> np.ndarray:
-    """``x`` limited as benchmarks/bench_eqmoves_robust.py limits: scaled to peak 1.0 first
-    (alimiter refuses a limit under 0.0625), then scaled back."""
-    peak = float(np.abs(x).max())
-    limited, _ = _limit(tmp, x / peak, reduction_db)
-    return np.asarray(limited * peak)
 
 
 @pytest.mark.parametrize("name", [*RECORDINGS, TRUMPET])
